@@ -1,0 +1,55 @@
+/* job.h — one job: one input object through one rule's plugin to one
+ * output, all or nothing. Intake modes (run, process, and later poll,
+ * serve, lambda, watch) build a job_spec and call job_execute(); what
+ * happened comes back as a job_result, which notification and run records
+ * consume. */
+#ifndef SLUICE_JOB_H
+#define SLUICE_JOB_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "error.h"
+#include "event.h"
+#include "location.h"
+#include "runid.h"
+#include "storage.h"
+
+typedef enum job_state { JOB_SUCCEEDED = 0, JOB_FAILED, JOB_SKIPPED } job_state;
+
+typedef struct job_spec {
+    const config *cfg;
+    storage *storage;              /* the configured backend */
+    location input;                /* object or plain file (borrowed) */
+    const event_record *event;     /* triggering event, NULL for a direct run */
+    const char *rule_name;         /* force this rule (--rule), or NULL to route */
+    const char *output_override;   /* --output: location template, or NULL */
+    int show_progress;             /* draw progress on a terminal */
+} job_spec;
+
+typedef struct job_result {
+    job_state state;
+    char run_id[RUNID_MAX];
+    char *rule;          /* NULL when no rule was chosen */
+    char *plugin;        /* name */
+    char *plugin_version;
+    char *input;         /* "s3://bucket/key" or the path */
+    char *etag;
+    char *version_id;
+    char *event_time;    /* ISO, when an event triggered the job */
+    char *output;        /* where the output was written (SUCCEEDED) */
+    char *skip_reason;   /* SKIPPED */
+    sl_error error;      /* FAILED */
+    int64_t bytes_in, bytes_out;
+    long long started_ms, ended_ms; /* epoch milliseconds */
+    json_t *counters;    /* {"name": integer, ...}, never NULL after execute */
+} job_result;
+
+/* Runs the job; always fills `res` (free it with job_result_free).
+ * Returns 0 when the job SUCCEEDED or was SKIPPED, -1 when it FAILED. */
+int job_execute(const job_spec *spec, job_result *res);
+void job_result_free(job_result *res);
+const char *job_state_name(job_state s);
+
+#endif

@@ -1,0 +1,36 @@
+/* strbuf.h — a growable NUL-terminated byte buffer. The owner frees it
+ * with sb_free(); sb_steal() hands the bytes over to the caller. */
+#ifndef SLUICE_STRBUF_H
+#define SLUICE_STRBUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+typedef struct strbuf {
+    char *buf; /* always NUL-terminated once anything was added */
+    size_t len;
+    size_t cap;
+} strbuf;
+
+#define STRBUF_INIT {NULL, 0, 0}
+
+void sb_add(strbuf *sb, const void *data, size_t len);
+void sb_adds(strbuf *sb, const char *s);
+void sb_addc(strbuf *sb, char c);
+void sb_addf(strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sb_vaddf(strbuf *sb, const char *fmt, va_list ap);
+/* The contents ("" when empty); valid until the next change. */
+const char *sb_str(const strbuf *sb);
+void sb_reset(strbuf *sb);
+char *sb_steal(strbuf *sb);
+void sb_free(strbuf *sb);
+
+/* Allocation that aborts on exhaustion: the engine does not limp on. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

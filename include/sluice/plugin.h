@@ -1,0 +1,220 @@
+/*
+ * sluice/plugin.h — the sluice transform plugin ABI, version 1.
+ *
+ * This header is the whole contract between the sluice engine (the "host")
+ * and a transform plugin. It depends on nothing but the C standard library;
+ * a plugin never needs to see engine internals, jansson, libcurl or libltdl.
+ *
+ * ---------------------------------------------------------------------------
+ * 1. What a plugin is
+ * ---------------------------------------------------------------------------
+ * A shared object (built with libtool `-module -avoid-version`) exporting
+ * exactly one symbol, `sluice_plugin_descriptor`, a `const sluice_plugin`:
+ *
+ *     #include <sluice/plugin.h>
+ *
+ *     static int  my_init(const sluice_host *, const sluice_value *,
+ *                         void **, char *, size_t);
+ *     static int  my_run(void *state, sluice_job *job);
+ *     static void my_destroy(void *state);
+ *
+ *     SLUICE_PLUGIN_EXPORT const sluice_plugin sluice_plugin_descriptor = {
+ *         .abi_version    = SLUICE_PLUGIN_ABI_VERSION,
+ *         .name           = "linecount",
+ *         .version        = "1.0.0",
+ *         .description    = "Counts the lines of the input object",
+ *         .options_schema = "{\"type\":\"object\",\"additionalProperties\":false}",
+ *         .init           = my_init,
+ *         .run            = my_run,
+ *         .destroy        = my_destroy,
+ *     };
+ *
+ * The host finds the file with lt_dlopenext("<name>") along its plugin
+ * search path, reads `abi_version` first, and refuses the plugin when it is
+ * not SLUICE_PLUGIN_ABI_VERSION. The descriptor's `name` must equal the file
+ * name the rule asked for.
+ *
+ * ---------------------------------------------------------------------------
+ * 2. Lifecycle
+ * ---------------------------------------------------------------------------
+ *   init()    once per routing rule that uses the plugin, when the
+ *             configuration is loaded (also by `sluice validate`). The host
+ *             has already checked `options` against `options_schema`; init
+ *             does the semantic checks (files exist, values combine) and
+ *             builds an immutable per-rule state. Returning non-zero with a
+ *             message in `err` is a configuration error: no input is read.
+ *   run()     once per job (one input object). It may be called from
+ *             several threads at once with the same `state`: treat `state`
+ *             as read-only and keep per-job data on the stack or in memory
+ *             you allocate and free inside run().
+ *   destroy() once, when the configuration is unloaded.
+ *
+ * run() returns SLUICE_OK when the job succeeded. On failure it calls
+ * host->error() (once; the first message wins) and returns SLUICE_ERROR.
+ * The host then discards everything written to the output — nothing is
+ * published — and releases every resource it handed out for the job. A
+ * plugin failure fails that job only, never the engine process.
+ *
+ * ---------------------------------------------------------------------------
+ * 3. Streams
+ * ---------------------------------------------------------------------------
+ * Input is pulled: host->read() fills the caller's buffer with up to `cap`
+ * bytes and returns the count, 0 at end of input, or -1 on a storage error
+ * (the host has already recorded the error; just return SLUICE_ERROR).
+ * Larger buffers are faster; 1 MiB is a good size.
+ *
+ * Output is pushed: host->write(). Propose the output file name with
+ * host->set_output_name() BEFORE the first write: the routing rule's output
+ * template may use it as {name}, so the destination is only fixed then.
+ * Without a proposal the host uses the input's base name. A name is one
+ * path segment: no '/', not "." or "..", not empty. A job that writes
+ * nothing still produces an (empty) output object when it succeeds.
+ *
+ * ---------------------------------------------------------------------------
+ * 4. Thread safety
+ * ---------------------------------------------------------------------------
+ * Every host function is safe to call from the thread running the job it is
+ * given. The `sluice_host` table itself is immutable and outlives all jobs.
+ */
+#ifndef SLUICE_PLUGIN_H
+#define SLUICE_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h> /* ssize_t */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bumped on any incompatible change to the structures below. */
+#define SLUICE_PLUGIN_ABI_VERSION 1
+
+#if defined(__GNUC__)
+#define SLUICE_PLUGIN_EXPORT __attribute__((visibility("default")))
+#define SLUICE_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define SLUICE_PLUGIN_EXPORT
+#define SLUICE_PRINTF(a, b)
+#endif
+
+#define SLUICE_OK 0
+#define SLUICE_ERROR (-1)
+
+/* Opaque handles owned by the host. */
+typedef struct sluice_job sluice_job;     /* one run of one input object */
+typedef struct sluice_value sluice_value; /* a node of the options tree  */
+
+/* Log levels for host->log(). */
+typedef enum sluice_log_level {
+    SLUICE_LOG_DEBUG = 0,
+    SLUICE_LOG_INFO = 1,
+    SLUICE_LOG_WARN = 2,
+    SLUICE_LOG_ERROR = 3
+} sluice_log_level;
+
+/* Error kinds for host->error(); they reach the job-state event. */
+typedef enum sluice_error_kind {
+    SLUICE_ERR_INPUT = 1,  /* the input is not what the plugin accepts  */
+    SLUICE_ERR_PLUGIN = 2, /* the plugin itself failed (bug, resources) */
+    SLUICE_ERR_CONFIG = 3  /* options turned out unusable at run time   */
+} sluice_error_kind;
+
+/* Types of option values (the rule's YAML `options:` mapping). */
+typedef enum sluice_value_type {
+    SLUICE_VALUE_NULL = 0,
+    SLUICE_VALUE_BOOL,
+    SLUICE_VALUE_INT,
+    SLUICE_VALUE_NUMBER, /* a non-integer number */
+    SLUICE_VALUE_STRING,
+    SLUICE_VALUE_LIST,
+    SLUICE_VALUE_MAP
+} sluice_value_type;
+
+/*
+ * The host's services. One immutable table, handed to init() and available
+ * to run() through the state the plugin kept (store the pointer).
+ * New members are only ever appended; `struct_size` tells how many exist.
+ */
+typedef struct sluice_host {
+    uint32_t abi_version; /* SLUICE_PLUGIN_ABI_VERSION of the host */
+    size_t struct_size;   /* sizeof(sluice_host) in the host */
+
+    /* --- options tree (valid until destroy(); read-only) --------------- */
+    /* Type of a value; a NULL value reads as SLUICE_VALUE_NULL. */
+    sluice_value_type (*value_type)(const sluice_value *v);
+    /* Member `key` of a map, or NULL when absent or `v` is not a map. */
+    const sluice_value *(*value_get)(const sluice_value *map, const char *key);
+    /* Number of members of a list or map; 0 for anything else. */
+    size_t (*value_len)(const sluice_value *v);
+    /* Element `i` of a list, or NULL when out of range / not a list. */
+    const sluice_value *(*value_at)(const sluice_value *list, size_t i);
+    /* Key of the `i`th member of a map (in document order), or NULL. */
+    const char *(*value_key_at)(const sluice_value *map, size_t i);
+    /* Scalars. A string is NUL-terminated UTF-8 owned by the host. The
+     * numeric readers convert INT<->NUMBER; other mismatches give `dflt`. */
+    const char *(*value_string)(const sluice_value *v, const char *dflt);
+    int64_t (*value_int)(const sluice_value *v, int64_t dflt);
+    double (*value_number)(const sluice_value *v, double dflt);
+    int (*value_bool)(const sluice_value *v, int dflt);
+
+    /* --- input ---------------------------------------------------------- */
+    /* Pull up to `cap` bytes. Returns bytes read, 0 at end, -1 on error. */
+    ssize_t (*read)(sluice_job *job, void *buf, size_t cap);
+    /* Input object name: "s3://bucket/key" or a file path. */
+    const char *(*input_name)(sluice_job *job);
+    /* Input size in bytes, or -1 when unknown. */
+    int64_t (*input_size)(sluice_job *job);
+    /*
+     * Job metadata, NULL when unknown. Keys:
+     *   "bucket", "key"   the input object (key decoded)
+     *   "etag", "version_id"
+     *   "event_time"      ISO 8601 UTC time of the triggering event
+     *   "date"            UTC YYYY-MM-DD of the event, or of the run when
+     *                     no event triggered it (a direct `process` run)
+     *   "run_date"        UTC YYYY-MM-DD of the run
+     *   "run_id"          unique id of this job
+     *   "rule"            name of the routing rule
+     */
+    const char *(*meta)(sluice_job *job, const char *key);
+
+    /* --- output --------------------------------------------------------- */
+    /* Propose the output file name (see section 3). 0 ok, -1 refused. */
+    int (*set_output_name)(sluice_job *job, const char *name);
+    /* Append bytes to the output. 0 ok, -1 error (already recorded). */
+    int (*write)(sluice_job *job, const void *buf, size_t len);
+
+    /* --- diagnostics ---------------------------------------------------- */
+    /* A log line carrying the job's run id, input and rule. */
+    void (*log)(sluice_job *job, sluice_log_level level, const char *fmt, ...)
+        SLUICE_PRINTF(3, 4);
+    /* Add `delta` to the named run statistic (created at 0). Names are
+     * lower_snake_case; they appear in the job summary and run record. */
+    void (*counter_add)(sluice_job *job, const char *name, int64_t delta);
+    /* Fail the job with a message; the first call wins. */
+    void (*error)(sluice_job *job, sluice_error_kind kind, const char *fmt, ...)
+        SLUICE_PRINTF(3, 4);
+} sluice_host;
+
+/* The one exported symbol. `abi_version` must stay the first member. */
+typedef struct sluice_plugin {
+    uint32_t abi_version;       /* SLUICE_PLUGIN_ABI_VERSION */
+    const char *name;           /* [a-z0-9_]+, equals the file name */
+    const char *version;        /* the plugin's own version, e.g. "1.2.0" */
+    const char *description;    /* one line, shown by `sluice plugins` */
+    const char *options_schema; /* JSON Schema (text) of `options:` */
+
+    /* See section 2. `err` is a buffer of `errlen` bytes for a message. */
+    int (*init)(const sluice_host *host, const sluice_value *options,
+                void **state, char *err, size_t errlen);
+    int (*run)(void *state, sluice_job *job);
+    void (*destroy)(void *state);
+} sluice_plugin;
+
+/* The descriptor's symbol name, for hosts. */
+#define SLUICE_PLUGIN_SYMBOL "sluice_plugin_descriptor"
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SLUICE_PLUGIN_H */

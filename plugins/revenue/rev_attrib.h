@@ -1,0 +1,110 @@
+/* rev_attrib.h — the streaming heart of the revenue report: splits the
+ * input into lines, finds the columns by name, tells data from malformed
+ * lines, follows each visitor's current search and attributes purchase
+ * revenue to (search engine domain, keyword) pairs.
+ *
+ * Use:
+ *     rev_attrib *a = rev_attrib_new(&cfg);
+ *     while ((p = rev_attrib_space(a, &cap)) && (n = read(p, cap)) > 0)
+ *         if (rev_attrib_commit(a, n) != 0) break;     // fatal error
+ *     rev_attrib_finish(a);                            // unterminated last line
+ *     pairs = rev_attrib_pairs(a, &npairs);            // for rev_report
+ *     rev_attrib_free(a);
+ *
+ * Memory is bounded by the longest line (REV_MAX_LINE), the visitors with a
+ * current search seen within one visit_timeout of `now`, and the distinct
+ * (domain, keyword) pairs. Not thread-safe; one per job. */
+#ifndef REV_ATTRIB_H
+#define REV_ATTRIB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rev_engines.h"
+
+/* Read granularity and the longest line kept; longer lines are malformed. */
+#define REV_CHUNK ((size_t)1 << 20)
+#define REV_MAX_LINE ((size_t)4 << 20)
+
+typedef enum rev_warn_kind {
+    REV_WARN_MALFORMED = 1, /* a skipped data line */
+    REV_WARN_AMOUNT = 2     /* a product amount counted as 0 */
+} rev_warn_kind;
+
+/* Diagnostics callback: `line` is the 1-based line number, `what` a short
+ * reason, text[0..len) the offending value (may be empty). */
+typedef void (*rev_warn_fn)(void *ctx, rev_warn_kind kind, uint64_t line, const char *what,
+                            const char *text, size_t len);
+
+typedef struct rev_config {
+    const rev_engines *engines;
+    int64_t visit_timeout;       /* seconds, > 0 */
+    int attribution_first;       /* 0: last search wins; 1: first of the visit */
+    int visitor_ip_ua;           /* visitor = ip + "\t" + user_agent */
+    const char *const *columns;  /* names for headerless input, or NULL */
+    size_t ncolumns;
+    rev_warn_fn warn;            /* optional */
+    void *warn_ctx;
+} rev_config;
+
+typedef struct rev_stats {
+    uint64_t lines_read;      /* every line, header and empty ones included */
+    uint64_t data_lines;      /* neither header nor empty */
+    uint64_t malformed_lines;
+    uint64_t empty_lines;
+    uint64_t search_hits;
+    uint64_t purchases;
+    uint64_t warnings;        /* amounts counted as 0 */
+    uint64_t visitors_evicted;
+    uint64_t keywords;        /* distinct (domain, keyword) pairs */
+    uint64_t visitors_live;   /* visitors remembered right now */
+    uint64_t visitors_peak;
+    int64_t revenue_attributed_cents;
+    int64_t revenue_unattributed_cents;
+} rev_stats;
+
+typedef enum rev_err_kind {
+    REV_ERR_NONE = 0,
+    REV_ERR_INPUT,  /* no usable header, missing column */
+    REV_ERR_CONFIG, /* the `columns` option lacks a needed column */
+    REV_ERR_NOMEM
+} rev_err_kind;
+
+/* One row of the report; key = domain bytes followed by keyword bytes. */
+typedef struct rev_pair {
+    uint64_t hash;
+    int64_t cents;
+    uint32_t dlen, klen;
+    char key[];
+} rev_pair;
+
+typedef struct rev_attrib rev_attrib;
+
+/* The names needed from the header, given the visitor definition. Returns
+ * the first needed name missing from names[0..n), or NULL. */
+const char *rev_columns_missing(const char *const *names, size_t n, int visitor_ip_ua);
+
+/* NULL when memory is exhausted. `cfg` is copied; what it points to must
+ * outlive the rev_attrib. */
+rev_attrib *rev_attrib_new(const rev_config *cfg);
+void rev_attrib_free(rev_attrib *a);
+
+/* Where to put the next input bytes (room for *cap = REV_CHUNK bytes). */
+char *rev_attrib_space(rev_attrib *a, size_t *cap);
+/* Process the n bytes just put there. 0, or -1 after a fatal error. */
+int rev_attrib_commit(rev_attrib *a, size_t n);
+/* Copying convenience over space/commit, any size. 0 or -1. */
+int rev_attrib_feed(rev_attrib *a, const void *data, size_t n);
+/* End of input: processes a last line without terminator. 0 or -1. */
+int rev_attrib_finish(rev_attrib *a);
+
+/* The fatal error, or NULL (kind REV_ERR_NONE). */
+const char *rev_attrib_error(const rev_attrib *a, rev_err_kind *kind);
+const rev_stats *rev_attrib_stats(const rev_attrib *a);
+/* Every pair seen, in first-seen order; the array may be reordered. */
+rev_pair **rev_attrib_pairs(rev_attrib *a, size_t *n);
+
+/* malformed / data > max_ratio (0 data lines never exceed). */
+int rev_bad_ratio_exceeded(uint64_t malformed, uint64_t data, double max_ratio);
+
+#endif

@@ -1,0 +1,72 @@
+/* rev_url.c — see rev_url.h. */
+#include "autoconfig.h"
+
+#include "rev_url.h"
+
+#include <string.h>
+
+static char lower(char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+}
+
+int rev_url_split(const char *s, size_t n, rev_url *u)
+{
+    size_t i;
+    if (n < 7 || lower(s[0]) != 'h' || lower(s[1]) != 't' || lower(s[2]) != 't' ||
+        lower(s[3]) != 'p')
+        return -1;
+    i = 4;
+    if (lower(s[i]) == 's')
+        i++;
+    if (n - i < 3 || memcmp(s + i, "://", 3) != 0)
+        return -1;
+    i += 3;
+
+    size_t a = i;
+    while (i < n && s[i] != '/' && s[i] != '?' && s[i] != '#')
+        i++;
+    u->authority = s + a;
+    u->authority_len = i - a;
+
+    while (i < n && s[i] != '?' && s[i] != '#')
+        i++;
+    if (i < n && s[i] == '?') {
+        const char *q = s + i + 1;
+        const char *hash = memchr(q, '#', n - i - 1);
+        u->query = q;
+        u->query_len = hash ? (size_t)(hash - q) : n - i - 1;
+    } else {
+        u->query = NULL;
+        u->query_len = 0;
+    }
+    return 0;
+}
+
+long rev_url_host(const char *auth, size_t n, char *buf, size_t cap)
+{
+    const char *start = auth, *end = auth + n;
+    for (const char *p = end; p > auth; p--) {
+        if (p[-1] == '@') {
+            start = p;
+            break;
+        }
+    }
+    if (start < end && *start == '[')
+        return -1;
+    const char *colon = memchr(start, ':', (size_t)(end - start));
+    if (colon)
+        end = colon;
+    if (end > start && end[-1] == '.')
+        end--;
+    size_t len = (size_t)(end - start);
+    if (len == 0 || len > cap)
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)start[i];
+        if (c <= 0x20 || c == 0x7f)
+            return -1;
+        buf[i] = lower((char)c);
+    }
+    return (long)len;
+}

@@ -1,0 +1,79 @@
+/* Logging: JSON lines carry run id, input, rule and fields; text lines quote
+ * values with spaces; the level threshold holds; invalid UTF-8 survives. */
+#include "autoconfig.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "strbuf.h"
+#include "tap.h"
+
+/* Runs fn with stderr redirected to a temporary file; returns what it wrote. */
+static char *capture_stderr(void (*fn)(void))
+{
+    char path[] = "/tmp/sluice-test-log.XXXXXX";
+    int fd = mkstemp(path);
+    int saved = dup(STDERR_FILENO);
+    dup2(fd, STDERR_FILENO);
+    fn();
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    strbuf sb = STRBUF_INIT;
+    char buf[4096];
+    ssize_t n;
+    lseek(fd, 0, SEEK_SET);
+    while ((n = read(fd, buf, sizeof buf)) > 0)
+        sb_add(&sb, buf, (size_t)n);
+    close(fd);
+    unlink(path);
+    return sb_steal(&sb);
+}
+
+static void emit_json(void)
+{
+    log_configure(LOG_FORMAT_JSON, LOG_INFO);
+    log_ctx ctx = {.run_id = "R1", .input = "s3://b/k k", .rule = "r"};
+    json_t *f = json_pack("{s:i}", "bytes_in", 42);
+    log_fields(&ctx, LOG_INFO, f, "job %s", "done");
+    json_decref(f);
+    log_msg(&ctx, LOG_DEBUG, "hidden");
+    log_msg(NULL, LOG_WARN, "bad byte \xff here");
+}
+
+static void emit_text(void)
+{
+    log_configure(LOG_FORMAT_TEXT, LOG_WARN);
+    log_ctx ctx = {.run_id = "R2", .input = "s3://b/a key", .rule = "r"};
+    log_msg(&ctx, LOG_INFO, "hidden");
+    log_msg(&ctx, LOG_ERROR, "job failed");
+}
+
+int main(void)
+{
+    char *out = capture_stderr(emit_json);
+    char *nl = strchr(out, '\n');
+    ok(nl != NULL, "one line per message");
+    json_error_t e;
+    json_t *line = nl ? json_loadb(out, (size_t)(nl - out), 0, &e) : NULL;
+    ok(line != NULL, "JSON line parses");
+    is_str(json_string_value(json_object_get(line, "msg")), "job done", "msg");
+    is_str(json_string_value(json_object_get(line, "run_id")), "R1", "run_id");
+    is_str(json_string_value(json_object_get(line, "input")), "s3://b/k k", "input");
+    is_str(json_string_value(json_object_get(line, "rule")), "r", "rule");
+    is_int(json_integer_value(json_object_get(line, "bytes_in")), 42, "fields merged");
+    is_str(json_string_value(json_object_get(line, "level")), "info", "level");
+    json_decref(line);
+    ok(strstr(out, "hidden") == NULL, "below threshold is dropped");
+    ok(nl && strstr(nl + 1, "bad byte \\\\xff here") != NULL, "invalid UTF-8 escaped, line kept");
+    free(out);
+
+    out = capture_stderr(emit_text);
+    ok(strstr(out, "hidden") == NULL, "text threshold");
+    ok(strstr(out, "error [R2] job failed rule=r input=\"s3://b/a key\"") != NULL,
+       "text line with quoted input: %s", out);
+    free(out);
+    return done_testing();
+}
