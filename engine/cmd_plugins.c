@@ -88,7 +88,7 @@ int cmd_plugins(int argc, char **argv, const cli_globals *g)
     list_state s = {0};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'J': s.json = 1; break;
         case 'h': plugins_usage(stdout); return EXIT_OK;

@@ -173,7 +173,7 @@ static int parse_process_opts(int argc, char **argv, process_opts *o)
     int c;
     *o = (process_opts){.jobs = 1, .progress = 1};
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+r:o:Rj:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "r:o:Rj:h", opts, NULL)) != -1) {
         switch (c) {
         case 'r': o->rule = optarg; break;
         case 'o': o->output = optarg; break;

@@ -66,7 +66,7 @@ int cmd_route(int argc, char **argv, const cli_globals *g)
     const char *event_name = "ObjectCreated:Put";
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+e:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "e:h", opts, NULL)) != -1) {
         switch (c) {
         case 'e': event_name = optarg; break;
         case 'h': route_usage(stdout); return EXIT_OK;

@@ -65,7 +65,7 @@ int cmd_run(int argc, char **argv, const cli_globals *g)
     };
     int jobs = 1, progress = 1, c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+j:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "j:h", opts, NULL)) != -1) {
         switch (c) {
         case 'j':
             jobs = atoi(optarg);

@@ -1,5 +1,6 @@
 #include "autoconfig.h"
 #include "config.h"
+#include "spelling.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -17,7 +18,7 @@
  * engine and the published schema agree on what is valid. */
 #define RE_NAME "^[A-Za-z0-9_.-]+$"
 #define RE_PLUGIN "^[a-z0-9_]+$"
-#define RE_BUCKET "^(\\*|[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])$"
+#define RE_BUCKET "^(\\*|[A-Za-z0-9_-][A-Za-z0-9._-]*)$"
 #define RE_EVENT                                                                    \
     "^(s3:)?(ObjectCreated:(\\*|Put|Post|Copy|CompleteMultipartUpload)|ObjectRemoved:" \
     "(\\*|Delete|DeleteMarkerCreated))$"
@@ -89,32 +90,6 @@ static int str_in(const char *s, const char *const *list)
     return 0;
 }
 
-/* Optimal string alignment distance (a transposition counts as one). */
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 64 || lb > 64)
-        return 99;
-    size_t d[65][65];
-    for (size_t i = 0; i <= la; i++)
-        d[i][0] = i;
-    for (size_t j = 0; j <= lb; j++)
-        d[0][j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        for (size_t j = 1; j <= lb; j++) {
-            size_t best = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < best)
-                best = d[i][j - 1] + 1;
-            if (d[i - 1][j - 1] + (a[i - 1] != b[j - 1]) < best)
-                best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-                d[i - 2][j - 2] + 1 < best)
-                best = d[i - 2][j - 2] + 1;
-            d[i][j] = best;
-        }
-    }
-    return d[la][lb];
-}
 
 /* The closest candidate within distance 2, or NULL. */
 static const char *closest(const char *word, const char *const *cands, size_t n)
@@ -122,8 +97,8 @@ static const char *closest(const char *word, const char *const *cands, size_t n)
     const char *best = NULL;
     size_t best_d = 3;
     for (size_t i = 0; i < n; i++) {
-        size_t d = edit_distance(word, cands[i]);
-        if (d < best_d && d < strlen(cands[i])) {
+        size_t d;
+        if (spelling_close(word, cands[i], &d) && d < best_d) {
             best = cands[i];
             best_d = d;
         }
@@ -806,7 +781,8 @@ static void load_match(loader *L, rule *r, const ynode *n, const char *rpath)
     }
     check_keys(L, n, match_keys, "in match");
     const ynode *b = get_pattern(L, n, "bucket", path, 1, RE_BUCKET,
-                                 "a bucket name (3-63 characters: a-z, 0-9, '.', '-') or \"*\"");
+                                 "a bucket name (letters, digits, '.', '_', '-', not starting "
+                                 "with '.') or \"*\"");
     if (b)
         r->bucket = xstrdup(b->value);
     const ynode *s;

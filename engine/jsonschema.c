@@ -1,5 +1,6 @@
 #include "autoconfig.h"
 #include "jsonschema.h"
+#include "spelling.h"
 
 #include <math.h>
 #include <pcre2.h>
@@ -183,33 +184,6 @@ static size_t utf8_length(const char *s)
     return n;
 }
 
-/* Optimal string alignment distance, for "did you mean". */
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 64 || lb > 64)
-        return 99;
-    size_t d[65][65];
-    for (size_t i = 0; i <= la; i++)
-        d[i][0] = i;
-    for (size_t j = 0; j <= lb; j++)
-        d[0][j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        for (size_t j = 1; j <= lb; j++) {
-            size_t cost = a[i - 1] != b[j - 1];
-            size_t best = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < best)
-                best = d[i][j - 1] + 1;
-            if (d[i - 1][j - 1] + cost < best)
-                best = d[i - 1][j - 1] + cost;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-                d[i - 2][j - 2] + 1 < best)
-                best = d[i - 2][j - 2] + 1;
-            d[i][j] = best;
-        }
-    }
-    return d[la][lb];
-}
 
 static const char *closest_property(const json_t *props, const char *name)
 {
@@ -217,8 +191,8 @@ static const char *closest_property(const json_t *props, const char *name)
     size_t best_d = 3;
     json_t *v;
     json_object_foreach((json_t *)props, k, v) {
-        size_t d = edit_distance(name, k);
-        if (d < best_d && d < strlen(k)) {
+        size_t d;
+        if (spelling_close(name, k, &d) && d < best_d) {
             best = k;
             best_d = d;
         }

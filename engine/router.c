@@ -185,6 +185,9 @@ int route_object(const config *cfg, const char *bucket, const char *key,
                  const char *event_name, route_match *out, route_trace *trace, char *err,
                  size_t errlen)
 {
+    route_match local;
+    if (!out)
+        out = &local;
     memset(out, 0, sizeof *out);
     for (size_t i = 0; i < cfg->n_rules; i++) {
         const rule *r = &cfg->rules[i];
@@ -206,8 +209,11 @@ int route_object(const config *cfg, const char *bucket, const char *key,
             route_match_free(out);
             return -1;
         }
-        if (rc == 1)
+        if (rc == 1) {
+            if (out == &local)
+                route_match_free(&local);
             return 0;
+        }
     }
     return 0;
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "rev_hash.h"
 #include "rev_keyword.h"
@@ -21,10 +22,9 @@ static const char *const role_names[ROLE_COUNT] = {
 
 #define HEADER_FIELD "hit_time_gmt"
 #define HOST_MAX 255          /* longer hosts are not search engines */
-#define LRU_WALK_MAX 1024     /* see lru_place() */
+#define RING 1024             /* time buckets of visitors, see evict_idle() */
+#define RING_SPAN 512         /* visit_timeout covers at most this many */
 #define ARENA_BLOCK ((size_t)64 << 10)
-#define SEED_VISITOR 0x5bd1e9955bd1e995ULL
-#define SEED_PAIR 0x27d4eb2f165667c5ULL
 
 static const char utf8_bom[3] = {'\xEF', '\xBB', '\xBF'};
 
@@ -33,11 +33,12 @@ typedef struct slice {
     size_t n;
 } slice;
 
-/* A visitor with a current search. Visitors without one are not kept at
- * all: forgetting them cannot change any result. The LRU list is ordered
- * by `last`, oldest first, so idle visitors are evicted from its head. */
+/* A visitor seen within one visit_timeout of `now`. Even one without a
+ * current search must be kept: when times step back, its last(v) decides
+ * whether a later search hit's visit survives. Visitors are also linked in
+ * the time bucket of their `last` (see evict_idle()). */
 typedef struct rev_visitor {
-    struct rev_visitor *prev, *next;
+    struct rev_visitor *prev, *next; /* in ring[bucket(last) % RING] */
     uint64_t hash;
     int64_t last;     /* largest hit_time_gmt of the visitor's hits */
     rev_pair *search; /* current search of the visit, or NULL */
@@ -76,7 +77,9 @@ struct rev_attrib {
 
     int64_t now;        /* largest hit_time_gmt so far, -1 before any */
     rev_table visitors;
-    rev_visitor *lru_head, *lru_tail;
+    rev_visitor *ring[RING];
+    int64_t width;      /* seconds per time bucket */
+    int64_t low;        /* buckets below this one are empty; -1: none yet */
 
     rev_table pairs;
     rev_pair **pairv;
@@ -85,6 +88,10 @@ struct rev_attrib {
 
     char *kw;          /* scratch for decoding keywords */
     size_t kw_cap;
+
+    /* Hash seeds, different for every job so crafted input cannot aim at
+     * collisions. Only speed depends on them, never the report. */
+    uint64_t seed_visitor, seed_pair;
 
     rev_err_kind err_kind;
     char err[512];
@@ -265,7 +272,7 @@ static int pair_eq(const void *item, const void *key)
 static rev_pair *pair_get(rev_attrib *a, const char *d, size_t dlen, const char *k, size_t klen)
 {
     pair_key key = {{d, dlen}, {k, klen}};
-    uint64_t h = rev_hash(k, klen, rev_hash(d, dlen, SEED_PAIR));
+    uint64_t h = rev_hash(k, klen, rev_hash(d, dlen, a->seed_pair));
     size_t slot = rev_table_find(&a->pairs, h, pair_eq, &key);
     if (a->pairs.slots[slot].item)
         return a->pairs.slots[slot].item;
@@ -339,59 +346,80 @@ static int visitor_eq(const void *item, const void *key)
            memcmp(v->key + k->ip.n + 1, k->ua->p, k->ua->n) == 0;
 }
 
-static uint64_t visitor_hash(const visitor_key *k)
+static uint64_t visitor_hash(const rev_attrib *a, const visitor_key *k)
 {
-    uint64_t h = rev_hash(k->ip.p, k->ip.n, SEED_VISITOR);
+    uint64_t h = rev_hash(k->ip.p, k->ip.n, a->seed_visitor);
     return k->ua ? rev_hash(k->ua->p, k->ua->n, h) : h;
 }
 
-static void lru_unlink(rev_attrib *a, rev_visitor *v)
+/* Visitors sit in time buckets of `width` seconds by their `last`, on a
+ * ring of RING lists. Non-idle visitors have last in [now - timeout, now],
+ * which spans at most RING_SPAN + 1 buckets, so the ring never wraps onto
+ * a live bucket, and whole buckets of idle visitors are dropped as `now`
+ * moves on: O(1) per hit whatever order the times come in, and memory is
+ * the visitors of the last visit_timeout + width seconds. */
+static int64_t bucket_of(const rev_attrib *a, int64_t last)
+{
+    return last / a->width;
+}
+
+static rev_visitor **ring_head(rev_attrib *a, int64_t last)
+{
+    return &a->ring[(size_t)bucket_of(a, last) & (RING - 1)];
+}
+
+static void ring_unlink(rev_attrib *a, rev_visitor *v)
 {
     if (v->prev)
         v->prev->next = v->next;
     else
-        a->lru_head = v->next;
+        *ring_head(a, v->last) = v->next;
     if (v->next)
         v->next->prev = v->prev;
-    else
-        a->lru_tail = v->prev;
     v->prev = v->next = NULL;
 }
 
-/* Insert v by `last`, searching back from the tail. On time-ordered data
- * the tail is the place at once. Times stepping back make a short walk;
- * the walk is capped so adversarial input cannot make it quadratic, at
- * the price of an approximate order — which only delays an eviction: a
- * visitor is evicted only when it is really idle. */
-static void lru_place(rev_attrib *a, rev_visitor *v)
+static void ring_link(rev_attrib *a, rev_visitor *v)
 {
-    rev_visitor *after = a->lru_tail;
-    for (int steps = 0; after && after->last > v->last && steps < LRU_WALK_MAX; steps++)
-        after = after->prev;
-    v->prev = after;
-    v->next = after ? after->next : a->lru_head;
-    if (v->next)
-        v->next->prev = v;
-    else
-        a->lru_tail = v;
-    if (after)
-        after->next = v;
-    else
-        a->lru_head = v;
+    rev_visitor **head = ring_head(a, v->last);
+    v->prev = NULL;
+    v->next = *head;
+    if (*head)
+        (*head)->prev = v;
+    *head = v;
+}
+
+static void visitor_drop(rev_attrib *a, rev_visitor *v)
+{
+    ring_unlink(a, v);
+    rev_table_remove(&a->visitors, v, v->hash);
+    free(v);
+    a->st.visitors_evicted++;
+    a->st.visitors_live = a->visitors.count;
 }
 
 /* Forget visitors idle for more than visit_timeout: their next hit would
- * start a new visit anyway, so this changes no result and bounds memory. */
+ * start a new visit anyway, so this changes no result and bounds memory.
+ * Every bucket whose newest possible time is idle goes. */
 static void evict_idle(rev_attrib *a)
 {
-    rev_visitor *v;
-    while ((v = a->lru_head) != NULL && a->now - v->last > a->cfg.visit_timeout) {
-        lru_unlink(a, v);
-        rev_table_remove(&a->visitors, v, v->hash);
-        free(v);
-        a->st.visitors_evicted++;
+    int64_t timeout = a->cfg.visit_timeout;
+    int64_t low = a->now > timeout ? bucket_of(a, a->now - timeout) : 0;
+    if (a->low < 0 || a->visitors.count == 0 || low <= a->low) {
+        if (a->low < low)
+            a->low = low;
+        return;
     }
-    a->st.visitors_live = a->visitors.count;
+    int64_t end = low - a->low > RING ? a->low + RING : low;
+    for (int64_t k = a->low; k < end; k++) {
+        rev_visitor *v = a->ring[(size_t)k & (RING - 1)], *next;
+        for (; v; v = next) {
+            next = v->next;
+            if (bucket_of(a, v->last) < low)
+                visitor_drop(a, v);
+        }
+    }
+    a->low = low;
 }
 
 static rev_visitor *visitor_new(rev_attrib *a, size_t slot, uint64_t h, const visitor_key *k,
@@ -413,7 +441,7 @@ static rev_visitor *visitor_new(rev_attrib *a, size_t slot, uint64_t h, const vi
         v->key[k->ip.n] = '\t';
         memcpy(v->key + k->ip.n + 1, k->ua->p, k->ua->n);
     }
-    lru_place(a, v);
+    ring_link(a, v);
     if (rev_table_insert_at(&a->visitors, slot, h, v) != 0)
         fail(a, REV_ERR_NOMEM, "out of memory");
     a->st.visitors_live = a->visitors.count;
@@ -438,6 +466,18 @@ static void add_revenue(rev_attrib *a, int64_t *acc, int64_t cents)
     }
 }
 
+static void attribute_purchase(rev_attrib *a, const rev_visitor *v, slice products)
+{
+    a->st.purchases++;
+    int64_t cents = rev_product_revenue(products.p, products.n, &a->st.warnings, on_bad_amount, a);
+    if (v->search) {
+        add_revenue(a, &v->search->cents, cents);
+        add_revenue(a, &a->st.revenue_attributed_cents, cents);
+    } else {
+        add_revenue(a, &a->st.revenue_unattributed_cents, cents);
+    }
+}
+
 static void apply_hit(rev_attrib *a, int64_t t, const slice *f)
 {
     if (t > a->now)
@@ -445,41 +485,32 @@ static void apply_hit(rev_attrib *a, int64_t t, const slice *f)
     evict_idle(a);
 
     visitor_key key = {f[ROLE_IP], a->cfg.visitor_ip_ua ? &f[ROLE_UA] : NULL};
-    uint64_t h = visitor_hash(&key);
+    uint64_t h = visitor_hash(a, &key);
     size_t slot = rev_table_find(&a->visitors, h, visitor_eq, &key);
     rev_visitor *v = a->visitors.slots[slot].item;
     if (v) {
         if (a->now - v->last > a->cfg.visit_timeout)
             v->search = NULL; /* a new visit begins with this hit */
         if (t > v->last) {
+            ring_unlink(a, v);
             v->last = t;
-            lru_unlink(a, v);
-            lru_place(a, v);
+            ring_link(a, v);
         }
+    } else if (!(v = visitor_new(a, slot, h, &key, t))) {
+        return;
     }
 
     rev_pair *pair = search_pair(a, f[ROLE_REFERRER]);
     if (pair) {
         a->st.search_hits++;
-        if (!v && !(v = visitor_new(a, slot, h, &key, t)))
-            return;
         if (!v->search || !a->cfg.attribution_first)
             v->search = pair;
     }
-    if (a->err_kind)
-        return;
-
-    if (!rev_is_purchase(f[ROLE_EVENTS].p, f[ROLE_EVENTS].n))
-        return; /* revenue of other hits is ignored */
-    a->st.purchases++;
-    int64_t cents = rev_product_revenue(f[ROLE_PRODUCTS].p, f[ROLE_PRODUCTS].n, &a->st.warnings,
-                                        on_bad_amount, a);
-    if (v && v->search) {
-        add_revenue(a, &v->search->cents, cents);
-        add_revenue(a, &a->st.revenue_attributed_cents, cents);
-    } else {
-        add_revenue(a, &a->st.revenue_unattributed_cents, cents);
-    }
+    /* revenue of hits without the purchase event is ignored */
+    if (rev_is_purchase(f[ROLE_EVENTS].p, f[ROLE_EVENTS].n))
+        attribute_purchase(a, v, f[ROLE_PRODUCTS]);
+    if (a->now - v->last > a->cfg.visit_timeout)
+        visitor_drop(a, v); /* idle already (its times lie far back) */
 }
 
 /* ---- lines -------------------------------------------------------------- */
@@ -565,7 +596,12 @@ rev_attrib *rev_attrib_new(const rev_config *cfg)
         return NULL;
     a->cfg = *cfg;
     a->now = -1;
+    a->low = -1;
+    a->width = cfg->visit_timeout / RING_SPAN + 1;
     a->at_start = 1;
+    uint64_t entropy = (uint64_t)(uintptr_t)a ^ ((uint64_t)time(NULL) << 20);
+    a->seed_visitor = rev_hash(&entropy, sizeof entropy, 0x5bd1e9955bd1e995ULL);
+    a->seed_pair = rev_hash(&entropy, sizeof entropy, 0x27d4eb2f165667c5ULL);
     a->buf = malloc(REV_MAX_LINE + REV_CHUNK);
     if (!a->buf || rev_table_init(&a->visitors, 0) != 0 || rev_table_init(&a->pairs, 0) != 0) {
         rev_attrib_free(a);
@@ -578,9 +614,11 @@ void rev_attrib_free(rev_attrib *a)
 {
     if (!a)
         return;
-    for (rev_visitor *v = a->lru_head, *next; v; v = next) {
-        next = v->next;
-        free(v);
+    for (size_t i = 0; i < RING; i++) {
+        for (rev_visitor *v = a->ring[i], *next; v; v = next) {
+            next = v->next;
+            free(v);
+        }
     }
     for (arena_block *b = a->arena, *next; b; b = next) {
         next = b->next;

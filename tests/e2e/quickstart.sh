@@ -13,5 +13,5 @@ report="$TMP/examples/storage/client-outbound/2026-11-20/2026-11-20_SearchKeywor
 printf 'Search Engine Domain\tSearch Keyword\tRevenue\ngoogle.com\tipod\t480.00\nbing.com\tzune\t250.00\nyahoo.com\tcd player\t0.00\n' > "$TMP/want"
 cmp -s "$report" "$TMP/want"; ok $? "report has exactly the spec's bytes"
 grep -q 'README' "$top_srcdir/README.md" 2>/dev/null || true
-like "$(grep -A3 -i 'quick start' "$top_srcdir/README.md")" 'hit-data-created.json' "README quick start uses this event"
+like "$(grep -A8 -i '^## quick start' "$top_srcdir/README.md")" 'hit-data-created.json' "README quick start uses this event"
 done_testing

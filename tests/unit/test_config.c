@@ -441,16 +441,16 @@ static void test_rule_errors(void)
       "2:5: error: rules[0]: missing required key \"output\"",
       "missing required rule keys");
     E("rules:\n"
-      "  - {name: 'a b', match: {bucket: x}, plugin: Rev-enue, output: o, options: [1]}\n"
+      "  - {name: 'a b', match: {bucket: ../x}, plugin: Rev-enue, output: o, options: [1]}\n"
       "  - {name: dup, match: {bucket: b-in}, plugin: p, output: o}\n"
       "  - {name: dup, match: {bucket: b-in}, plugin: p, output: o}\n"
       "  - {name: 7, match: {bucket: b-in}, plugin: p, output: o}\n",
       "2:12: error: rules[0].name: \"a b\" is not a valid rule name (letters, digits, '_', '.' "
       "and '-')\n"
-      "2:35: error: rules[0].match.bucket: \"x\" is not a bucket name (3-63 characters: a-z, 0-9, "
-      "'.', '-') or \"*\"\n"
-      "2:47: error: rules[0].plugin: \"Rev-enue\" is not a valid plugin name (a-z, 0-9 and '_')\n"
-      "2:77: error: rules[0].options: expected a mapping, got a list\n"
+      "2:35: error: rules[0].match.bucket: \"../x\" is not a bucket name (letters, digits, '.', "
+      "'_', '-', not starting with '.') or \"*\"\n"
+      "2:50: error: rules[0].plugin: \"Rev-enue\" is not a valid plugin name (a-z, 0-9 and '_')\n"
+      "2:80: error: rules[0].options: expected a mapping, got a list\n"
       "4:12: error: rules[2].name: duplicate rule name \"dup\" (first used at line 3)\n"
       "5:12: error: rules[3].name: expected a string, got an integer",
       "bad names, duplicates");
@@ -562,13 +562,13 @@ static void test_errors_collected(void)
       "    plugin: linecount\n"
       "    output: o\n"
       "  - name: b\n"
-      "    match: {bucket: B}\n"
+      "    match: {bucket: a/b}\n"
       "    plugin: linecount\n"
       "    output: o\n",
       "1:1: error: unknown key \"rulez\" at the top level (did you mean \"rules\"?)\n"
       "4:27: error: unknown key \"prefx\" in match (did you mean \"prefix\"?)\n"
-      "8:21: error: rules[1].match.bucket: \"B\" is not a bucket name (3-63 characters: a-z, "
-      "0-9, '.', '-') or \"*\"",
+      "8:21: error: rules[1].match.bucket: \"a/b\" is not a bucket name (letters, digits, '.', "
+      "'_', '-', not starting with '.') or \"*\"",
       "all errors are collected, in document order");
 }
 
@@ -686,6 +686,35 @@ static void test_binding(void)
     free(s);
 }
 
+static void test_diag_print(void)
+{
+    diag_list dl = {0};
+    diag_add(&dl, DIAG_ERROR, "a.yaml", 3, 7, "bad %s", "thing");
+    diag_add(&dl, DIAG_WARNING, "a.yaml", 4, 1, "odd");
+    diag_add(&dl, DIAG_ERROR, "a.yaml", 0, 0, "cannot read");
+    diag_add(&dl, DIAG_ERROR, NULL, 2, 0, "no file");
+    is_int((int64_t)dl.count, 4, "four diagnostics");
+    is_int((int64_t)dl.errors, 3, "three errors");
+    char *path = xasprintf("%s/diag.txt", tmpdir);
+    FILE *fp = fopen(path, "w+");
+    diag_print(&dl, fp);
+    rewind(fp);
+    char buf[512] = "";
+    size_t n = fread(buf, 1, sizeof buf - 1, fp);
+    buf[n] = '\0';
+    fclose(fp);
+    is_str(buf,
+           "a.yaml:3:7: error: bad thing\n"
+           "a.yaml:4:1: warning: odd\n"
+           "a.yaml: error: cannot read\n"
+           ":2: error: no file\n",
+           "diag_print format");
+    diag_free(&dl);
+    ok(dl.count == 0 && dl.errors == 0 && dl.items == NULL, "diag_free resets the list");
+    diag_free(&dl);
+    free(path);
+}
+
 static void cleanup(const char *dir)
 {
     char *cmd = xasprintf("rm -rf '%s'", dir);
@@ -713,6 +742,7 @@ int main(void)
     test_regex_and_template_errors();
     test_errors_collected();
     test_binding();
+    test_diag_print();
     cleanup(tmpdir);
     return done_testing();
 }

@@ -120,6 +120,9 @@ static void test_trace(const config *cfg)
     is_int((int64_t)t2.count, 1, "the first rule wins: one step");
     route_trace_free(&t2);
     route_match_free(&m);
+
+    is_int(route_object(cfg, "client-inbound", "x.tsv", NULL, NULL, NULL, NULL, 0), 0,
+           "route_object without out, trace or err");
 }
 
 static const char *why_not(const rule *r, const char *bucket, const char *key, const char *ev)

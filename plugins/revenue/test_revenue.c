@@ -1,0 +1,1700 @@
+/* test_revenue.c — unit tests of the revenue plugin: the core modules
+ * directly, then the ABI glue (revenue.c) through a fake host. Every clause
+ * of docs/plugins/revenue.md / the search-keyword-performance spec has a
+ * test with exact expected values. No engine is linked. */
+#include "autoconfig.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sluice/plugin.h>
+
+#include "rev_attrib.h"
+#include "rev_engines.h"
+#include "rev_keyword.h"
+#include "rev_money.h"
+#include "rev_report.h"
+#include "rev_url.h"
+#include "tap.h"
+
+extern const sluice_plugin sluice_plugin_descriptor;
+
+/* ---- helpers ------------------------------------------------------------ */
+
+typedef struct buf {
+    char *p;
+    size_t len, cap;
+} buf;
+
+static void buf_add(buf *b, const void *data, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        b->cap = (b->len + n + 1) * 2;
+        b->p = realloc(b->p, b->cap);
+        if (!b->p)
+            abort();
+    }
+    memcpy(b->p + b->len, data, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+static void buf_addf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void buf_addf(buf *b, const char *fmt, ...)
+{
+    char tmp[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    buf_add(b, tmp, (size_t)n);
+}
+
+static const char *buf_str(const buf *b)
+{
+    return b->p ? b->p : "";
+}
+
+static void buf_free(buf *b)
+{
+    free(b->p);
+    b->p = NULL;
+    b->len = b->cap = 0;
+}
+
+static char *data_path(const char *rel)
+{
+    const char *top = getenv("top_srcdir");
+    buf b = {0};
+    if (top && *top) {
+        buf_addf(&b, "%s/%s", top, rel);
+    } else {
+        /* this file is plugins/revenue/test_revenue.c */
+        const char *f = __FILE__;
+        const char *cut = strstr(f, "plugins/revenue/test_revenue.c");
+        buf_addf(&b, "%.*s%s", (int)(cut ? cut - f : 0), f, rel);
+    }
+    return b.p;
+}
+
+static int slurp(const char *rel, buf *out)
+{
+    char *path = data_path(rel);
+    FILE *f = fopen(path, "rb");
+    free(path);
+    if (!f)
+        return -1;
+    char tmp[65536];
+    size_t n;
+    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
+        buf_add(out, tmp, n);
+    fclose(f);
+    return 0;
+}
+
+/* ---- the core, end to end ----------------------------------------------- */
+
+typedef struct opts {
+    int first, ip_ua, exclude_zero;
+    int64_t timeout; /* 0: 1800 */
+    const char *const *columns;
+    size_t ncolumns;
+    const rev_engines *engines; /* NULL: the defaults */
+    size_t chunk;               /* feed size; 0: all at once */
+} opts;
+
+typedef struct result {
+    buf report;
+    rev_stats st;
+    rev_err_kind err;
+    char msg[512];
+    uint64_t warned_malformed, warned_amount;
+} result;
+
+static int collect(void *ctx, const void *p, size_t n)
+{
+    buf_add(ctx, p, n);
+    return 0;
+}
+
+static void count_warn(void *ctx, rev_warn_kind kind, uint64_t line, const char *what,
+                       const char *text, size_t len)
+{
+    result *r = ctx;
+    (void)line, (void)what, (void)text, (void)len;
+    if (kind == REV_WARN_MALFORMED)
+        r->warned_malformed++;
+    else
+        r->warned_amount++;
+}
+
+static void run_core(const char *input, size_t len, const opts *o, result *r)
+{
+    static rev_engines defaults = REV_ENGINES_INIT;
+    char err[256];
+    if (!defaults.n && rev_engines_set_default(&defaults, err, sizeof err) != 0)
+        abort();
+    memset(r, 0, sizeof *r);
+    rev_config cfg = {
+        .engines = o->engines ? o->engines : &defaults,
+        .visit_timeout = o->timeout ? o->timeout : 1800,
+        .attribution_first = o->first,
+        .visitor_ip_ua = o->ip_ua,
+        .columns = o->columns,
+        .ncolumns = o->ncolumns,
+        .warn = count_warn,
+        .warn_ctx = r,
+    };
+    rev_attrib *a = rev_attrib_new(&cfg);
+    size_t chunk = o->chunk ? o->chunk : (len ? len : 1);
+    int rc = 0;
+    for (size_t off = 0; rc == 0 && off < len; off += chunk)
+        rc = rev_attrib_feed(a, input + off, len - off < chunk ? len - off : chunk);
+    if (rc == 0)
+        rc = rev_attrib_finish(a);
+    r->st = *rev_attrib_stats(a);
+    const char *msg = rev_attrib_error(a, &r->err);
+    if (msg) {
+        snprintf(r->msg, sizeof r->msg, "%s", msg);
+    } else {
+        size_t n;
+        rev_pair **pairs = rev_attrib_pairs(a, &n);
+        rev_report_write(pairs, n, !o->exclude_zero, collect, &r->report);
+    }
+    rev_attrib_free(a);
+}
+
+static void run_str(const char *input, const opts *o, result *r)
+{
+    run_core(input, strlen(input), o, r);
+}
+
+#define HDR "hit_time_gmt\tip\tuser_agent\tevent_list\tproduct_list\treferrer\n"
+#define RHDR "Search Engine Domain\tSearch Keyword\tRevenue\n"
+
+/* One hit in the HDR layout. */
+static void hit(buf *b, long t, const char *ip, const char *events, const char *products,
+                const char *referrer)
+{
+    buf_addf(b, "%ld\t%s\tUA\t%s\t%s\t%s\n", t, ip, events, products, referrer);
+}
+
+static void hit_ua(buf *b, long t, const char *ip, const char *ua, const char *events,
+                   const char *products, const char *referrer)
+{
+    buf_addf(b, "%ld\t%s\t%s\t%s\t%s\t%s\n", t, ip, ua, events, products, referrer);
+}
+
+#define GOOGLE_IPOD "http://www.google.com/search?q=Ipod"
+#define BING_ZUNE "http://www.bing.com/search?q=Zune"
+#define SHOP "http://www.esshopzilla.com/cart/"
+
+/* ---- url ---------------------------------------------------------------- */
+
+static void check_host(const char *url, const char *want_host, const char *want_query,
+                       const char *name)
+{
+    rev_url u;
+    char host[256];
+    if (rev_url_split(url, strlen(url), &u) != 0) {
+        ok(want_host == NULL, "url %s: not http(s)", name);
+        return;
+    }
+    long n = rev_url_host(u.authority, u.authority_len, host, sizeof host);
+    if (n < 0) {
+        ok(want_host == NULL, "url %s: no usable host", name);
+        return;
+    }
+    is_mem(host, (size_t)n, want_host ? want_host : "(none)",
+           strlen(want_host ? want_host : "(none)"), "url %s: host", name);
+    if (want_query)
+        is_mem(u.query ? u.query : "(none)", u.query ? u.query_len : 6, want_query,
+               strlen(want_query), "url %s: query", name);
+    else
+        ok(u.query == NULL, "url %s: no query", name);
+}
+
+static void test_url(void)
+{
+    check_host("http://www.google.co.uk/search?q=x", "www.google.co.uk", "q=x", "plain");
+    check_host("HTTPS://User:pw@WWW.Google.COM.:8080/s?q=1#frag", "www.google.com", "q=1",
+               "scheme case, user@, port, trailing dot, fragment");
+    check_host("HtTp://a@b@bing.com/?q=1", "bing.com", "q=1", "last @ ends userinfo");
+    check_host("http://google.com?q=1", "google.com", "q=1", "query right after host");
+    check_host("http://google.com/#x?q=1", "google.com", NULL, "? inside the fragment");
+    check_host("http://google.com/a?b?c#d", "google.com", "b?c", "first ? starts the query");
+    check_host("http://google.com", "google.com", NULL, "no path");
+    check_host("ftp://www.google.com/?q=x", NULL, NULL, "ftp scheme");
+    check_host("www.google.com/search?q=x", NULL, NULL, "no scheme");
+    check_host("http:/google.com/?q=x", NULL, NULL, "single slash");
+    check_host("httpx://google.com/?q=x", NULL, NULL, "httpx scheme");
+    check_host("http:///?q=x", NULL, NULL, "empty host");
+    check_host("http://[::1]:80/?q=x", NULL, NULL, "IP literal");
+    check_host("http://goo gle.com/?q=x", NULL, NULL, "space in host");
+    check_host("http://user@:80/?q=x", NULL, NULL, "only user and port");
+}
+
+/* ---- engines ------------------------------------------------------------ */
+
+static const char *engine_of(const rev_engines *t, const char *host)
+{
+    const rev_engine *e = rev_engines_match(t, host, strlen(host));
+    return e ? e->name : "-";
+}
+
+static void test_engines(void)
+{
+    rev_engines t = REV_ENGINES_INIT;
+    char err[256];
+    is_int(rev_engines_set_default(&t, err, sizeof err), 0, "default engines");
+    is_int((int64_t)t.n, 8, "8 default engines");
+    static const struct {
+        const char *host, *engine;
+    } cases[] = {
+        {"google.com", "google"},         {"www.google.com", "google"},
+        {"www.google.co.uk", "google"},   {"google.co.uk", "google"},
+        {"google.com.br", "google"},      {"www.google.com.tr", "google"},
+        {"google.de", "google"},          {"google.co", "google"},
+        {"news.google.fr", "google"},     {"google.com.evil.example", "-"},
+        {"notgoogle.com", "-"},           {"google.example", "-"},
+        {"google.c0m", "-"},              {"google", "-"},
+        {"google.co.uk.evil.com", "-"},   {"google.com.br.com", "-"},
+        {"google.co.u", "-"},             {"google.co.ukk", "-"},
+        {"google.net.uk", "-"},           {"google.com.bra", "-"},
+        {"bing.com", "bing"},             {"www.bing.com", "bing"},
+        {"bing.com.evil.example", "-"},   {"notbing.com", "-"},
+        {"bing.co.uk", "-"},              {"yahoo.com", "yahoo"},
+        {"search.yahoo.com", "yahoo"},    {"uk.search.yahoo.com", "yahoo"},
+        {"yahoo.co.jp", "-"},             {"duckduckgo.com", "duckduckgo"},
+        {"msn.com", "msn"},               {"search.msn.com", "msn"},
+        {"ask.com", "ask"},               {"baidu.com", "baidu"},
+        {"yandex.ru", "yandex"},          {"www.yandex.com.tr", "yandex"},
+        {"yandex.example", "-"},          {"esshopzilla.com", "-"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        is_str(engine_of(&t, cases[i].host), cases[i].engine, "engine of %s", cases[i].host);
+    rev_engines_free(&t);
+
+    /* custom tables: first matching engine wins; patterns are checked */
+    is_int(rev_engines_add(&t, "shop", "k", err, sizeof err), 0, "custom engine");
+    is_int(rev_engines_add_host(&t, "Shop.Example.<tld>", err, sizeof err), 0, "tld pattern");
+    is_int(rev_engines_add_host(&t, "esshopzilla.com", err, sizeof err), 0, "second pattern");
+    is_int(rev_engines_add(&t, "other", "q", err, sizeof err), 0, "second engine");
+    is_int(rev_engines_add_host(&t, "example.co.uk", err, sizeof err), 0, "plain pattern");
+    is_str(engine_of(&t, "www.shop.example.co.uk"), "shop", "custom tld pattern, first wins");
+    is_str(engine_of(&t, "a.example.co.uk"), "other", "custom plain pattern");
+    is_str(engine_of(&t, "www.esshopzilla.com"), "shop", "custom second pattern");
+    is_str(engine_of(&t, "shop.example.com.evil"), "-", "custom no match");
+    static const char *const bad[] = {"", ".com", "a..b", "goo gle.com", "google.<tld>.com",
+                                      "<tld>", ".<tld>", "a.", "*.google.com", "a/b"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        is_int(rev_engines_add_host(&t, bad[i], err, sizeof err), -1, "bad pattern '%s'", bad[i]);
+    ok(strstr(err, "bad host pattern") != NULL, "pattern error message: %s", err);
+    is_int(rev_engines_add(&t, "shop", "q", err, sizeof err), -1, "duplicate engine name");
+    is_int(rev_engines_add(&t, "x", "", err, sizeof err), -1, "empty param");
+    is_int(rev_engines_add(&t, "x", "a=b", err, sizeof err), -1, "param with =");
+    is_int(rev_engines_add(&t, "", "q", err, sizeof err), -1, "empty name");
+    rev_engines_free(&t);
+}
+
+static void check_shorten(const char *host, const char *want)
+{
+    size_t off = rev_domain_shorten(host, strlen(host));
+    is_str(host + off, want, "shorten %s", host);
+}
+
+static void test_shorten(void)
+{
+    check_shorten("www.google.com", "google.com");
+    check_shorten("search.yahoo.com", "yahoo.com");
+    check_shorten("www.google.co.uk", "google.co.uk");
+    check_shorten("uk.search.yahoo.com", "uk.search.yahoo.com");
+    check_shorten("www.search.yahoo.com", "yahoo.com");
+    check_shorten("search.www.bing.com", "bing.com");
+    check_shorten("www.com", "www.com");
+    check_shorten("search.com", "search.com");
+    check_shorten("www.search.com", "search.com");
+    check_shorten("google.com", "google.com");
+    check_shorten("wwww.google.com", "wwww.google.com");
+    check_shorten("news.google.fr", "news.google.fr");
+}
+
+/* ---- keywords ----------------------------------------------------------- */
+
+static void check_decode(const char *in, const char *want)
+{
+    char out[256];
+    size_t n = rev_percent_decode(in, strlen(in), out);
+    is_mem(out, n, want, strlen(want), "decode '%s'", in);
+}
+
+static void check_kw(const char *query, const char *param, const char *want, const char *name)
+{
+    char out[512];
+    size_t n = rev_query_keyword(query, strlen(query), param, strlen(param), out);
+    is_mem(out, n, want, strlen(want), "keyword: %s", name);
+}
+
+static void test_keyword(void)
+{
+    check_decode("%%41", "%A");
+    check_decode("a+b", "a b");
+    check_decode("%4a%4A", "JJ");
+    check_decode("%4", "%4");
+    check_decode("%zz1", "%zz1");
+    check_decode("%", "%");
+    check_decode("100%", "100%");
+    check_decode("%2B", "+");
+    {
+        char out[8];
+        size_t n = rev_percent_decode("%00x", 4, out);
+        is_mem(out, n, "\0x", 2, "decode %%00 gives a NUL byte");
+    }
+
+    check_kw("q=Ipod", "q", "ipod", "lower-cased");
+    check_kw("Q=zune&q=Ipod", "q", "ipod", "Q= is not q");
+    check_kw("Q=zune", "q", "", "only Q=");
+    check_kw("amp;q=ipod", "q", "", "amp;q= is not q");
+    check_kw("amp;q=ipod&q=zune", "q", "zune", "amp;q= skipped");
+    check_kw("q=&q=ipod", "q", "ipod", "first non-empty occurrence");
+    check_kw("q=+%20%09&q=ipod", "q", "ipod", "blank value skipped");
+    check_kw("q", "q", "", "name without =");
+    check_kw("qq=1&q=2", "q", "2", "longer name");
+    check_kw("xq=1&q=2", "q", "2", "name suffix");
+    check_kw("q=IPOD%20", "q", "ipod", "IPOD%20");
+    check_kw("q=a=b", "q", "a=b", "split at first =");
+    check_kw("x=1&q=%%41", "q", "%a", "%%41 then lower-cased");
+    check_kw("q=cd+player", "q", "cd player", "+ is a space");
+    check_kw("q=++cd+++player++", "q", "cd player", "spaces collapsed and trimmed");
+    check_kw("q=a%00%01%1F%7Fb", "q", "a b", "control bytes and DEL are one space");
+    check_kw("q=a%09%0A%0D%0B%0Cb", "q", "a b", "whitespace runs");
+    check_kw("q=%7F", "q", "", "only DEL");
+    check_kw("q=caf%C3%A9", "q", "caf\xc3\xa9", "UTF-8 kept");
+    check_kw("q=%C3%89T%C3%89", "q", "\xc3\x89t\xc3\x89", "only ASCII letters lowered");
+    check_kw("q=%E9%FF%80", "q", "\xe9\xff\x80", "invalid UTF-8 kept");
+    check_kw("q=caf\xc3\xa9", "q", "caf\xc3\xa9", "raw bytes kept");
+    check_kw("q=%22ipod%22", "q", "\"ipod\"", "quotes are characters");
+    check_kw("p=cd+player&toggle=1", "p", "cd player", "yahoo p");
+    check_kw("", "q", "", "empty query");
+    check_kw("&&q=x&&", "q", "x", "empty pieces");
+    check_kw("q=x;q=y", "q", "x;q=y", "split on & only");
+}
+
+/* ---- money -------------------------------------------------------------- */
+
+static void check_amount(const char *s, int want_status, int64_t want_cents)
+{
+    int64_t c = -1;
+    rev_amount_status st = rev_amount_cents(s, strlen(s), &c);
+    is_int(st, want_status, "amount '%s' status", s);
+    is_int(c, want_cents, "amount '%s' cents", s);
+}
+
+static void test_money(void)
+{
+    static const struct {
+        const char *events;
+        int purchase;
+    } ev[] = {
+        {"1", 1},      {"1=5", 1},    {" 1 ", 1},     {"2,1", 1},   {"1:abc", 1},
+        {"2, 1 ,3", 1}, {"1 =5", 1},  {"200=5,1", 1}, {"11", 0},    {"12", 0},
+        {"100", 0},    {"10", 0},     {"event1", 0},  {"", 0},      {"11,12", 0},
+        {"200=1", 0},  {"2", 0},      {"01", 0},      {"1 1", 0},   {",", 0},
+        {"1x", 0},     {"x1", 0},     {"21", 0},
+    };
+    for (size_t i = 0; i < sizeof ev / sizeof ev[0]; i++)
+        is_int(rev_is_purchase(ev[i].events, strlen(ev[i].events)), ev[i].purchase,
+               "purchase event in '%s'", ev[i].events);
+
+    check_amount("5", REV_AMOUNT_OK, 500);
+    check_amount("5.", REV_AMOUNT_OK, 500);
+    check_amount(".5", REV_AMOUNT_OK, 50);
+    check_amount("249.99", REV_AMOUNT_OK, 24999);
+    check_amount(" 7 ", REV_AMOUNT_OK, 700);
+    check_amount("0.005", REV_AMOUNT_OK, 1);
+    check_amount("0.004", REV_AMOUNT_OK, 0);
+    check_amount("0.0049999", REV_AMOUNT_OK, 0);
+    check_amount("1.995", REV_AMOUNT_OK, 200);
+    check_amount("2.675", REV_AMOUNT_OK, 268); /* 2.675 is below half in binary */
+    check_amount("0010.10", REV_AMOUNT_OK, 1010);
+    check_amount("999999999999999.99", REV_AMOUNT_OK, 99999999999999999);
+    check_amount("000000000000000000001", REV_AMOUNT_OK, 100);
+    check_amount("1000000000000000", REV_AMOUNT_BAD, 0);
+    check_amount("", REV_AMOUNT_EMPTY, 0);
+    check_amount("   ", REV_AMOUNT_EMPTY, 0);
+    static const char *const bad[] = {"-5", "+5", "1e3", "0x10", "1.2.3", "12abc", "inf",
+                                      ".", "5 5", "nan", "1,5", "$5", "5-", "\t5"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        check_amount(bad[i], REV_AMOUNT_BAD, 0);
+
+    uint64_t warn = 0;
+    const char *pl = "Electronics;Zune - 328GB;1;;";
+    is_int(rev_product_revenue(pl, strlen(pl), &warn, NULL, NULL), 0, "empty 4th field");
+    pl = "A;B;1;0.10;,A;C;1;0.20;";
+    is_int(rev_product_revenue(pl, strlen(pl), &warn, NULL, NULL), 30, "0.10 + 0.20 = 0.30");
+    pl = "A;B;1";
+    is_int(rev_product_revenue(pl, strlen(pl), &warn, NULL, NULL), 0, "missing 4th field");
+    pl = "";
+    is_int(rev_product_revenue(pl, 0, &warn, NULL, NULL), 0, "empty product list");
+    is_int((int64_t)warn, 0, "no warnings so far");
+    pl = "A;B;1;5;x;y,C;D;2;abc;,E;F;1;0.005";
+    is_int(rev_product_revenue(pl, strlen(pl), &warn, NULL, NULL), 501,
+           "bad amount counts 0, others summed");
+    is_int((int64_t)warn, 1, "one warning");
+    pl = "A;B;1;0.005,A;B;1;0.005";
+    is_int(rev_product_revenue(pl, strlen(pl), &warn, NULL, NULL), 2,
+           "each amount rounded on its own");
+
+    int64_t acc = INT64_MAX - 1;
+    is_int(rev_cents_add(&acc, 1), 0, "add to the limit");
+    is_int(rev_cents_add(&acc, 1), -1, "overflow detected");
+    is_int(acc, INT64_MAX, "saturated");
+
+    static const struct {
+        int64_t cents;
+        const char *text;
+    } fmt[] = {{0, "0.00"},         {5, "0.05"},          {50, "0.50"},     {48000, "480.00"},
+               {30, "0.30"},        {123456789, "1234567.89"}, {-5, "-0.05"}, {100, "1.00"}};
+    for (size_t i = 0; i < sizeof fmt / sizeof fmt[0]; i++) {
+        char b[32];
+        size_t n = rev_format_cents(fmt[i].cents, b);
+        is_mem(b, n, fmt[i].text, strlen(fmt[i].text), "format %lld", (long long)fmt[i].cents);
+    }
+}
+
+/* ---- input format ------------------------------------------------------- */
+
+static void test_sample(void)
+{
+    buf in = {0}, want = {0};
+    ok(slurp("tests/data/hit_data.tsv", &in) == 0, "read the sample");
+    ok(slurp("tests/data/revenue/expected_sample.tab", &want) == 0, "read the expected report");
+    static const size_t chunks[] = {0, 1, 2, 3, 7, 64, 1000};
+    for (size_t i = 0; i < sizeof chunks / sizeof chunks[0]; i++) {
+        opts o = {.chunk = chunks[i]};
+        result r;
+        run_core(in.p, in.len, &o, &r);
+        is_mem(buf_str(&r.report), r.report.len, buf_str(&want), want.len,
+               "sample report, fed in chunks of %zu", chunks[i]);
+        buf_free(&r.report);
+    }
+    opts o = {0};
+    result r;
+    run_core(in.p, in.len, &o, &r);
+    is_str(buf_str(&r.report),
+           RHDR "google.com\tipod\t480.00\nbing.com\tzune\t250.00\nyahoo.com\tcd player\t0.00\n",
+           "sample report: the spec's bytes");
+    is_int((int64_t)r.st.lines_read, 22, "sample: lines read");
+    is_int((int64_t)r.st.data_lines, 21, "sample: data lines");
+    is_int((int64_t)r.st.malformed_lines, 0, "sample: malformed");
+    is_int((int64_t)r.st.empty_lines, 0, "sample: empty");
+    is_int((int64_t)r.st.search_hits, 4, "sample: search hits");
+    is_int((int64_t)r.st.purchases, 3, "sample: purchases");
+    is_int(r.st.revenue_attributed_cents, 73000, "sample: attributed");
+    is_int(r.st.revenue_unattributed_cents, 0, "sample: unattributed");
+    is_int((int64_t)r.st.keywords, 3, "sample: keywords");
+    is_int((int64_t)r.st.warnings, 0, "sample: warnings");
+    buf_free(&r.report);
+
+    /* visitor ip_ua gives the same on the sample (one agent per ip) */
+    o.ip_ua = 1;
+    run_core(in.p, in.len, &o, &r);
+    is_mem(buf_str(&r.report), r.report.len, buf_str(&want), want.len, "sample with ip_ua");
+    buf_free(&r.report);
+
+    /* attribution first: the same too (one search per visit but 44.12.96.2's) */
+    o.ip_ua = 0;
+    o.first = 1;
+    run_core(in.p, in.len, &o, &r);
+    is_mem(buf_str(&r.report), r.report.len, buf_str(&want), want.len, "sample with first");
+    buf_free(&r.report);
+    buf_free(&in);
+    buf_free(&want);
+}
+
+static void test_header_and_columns(void)
+{
+    result r;
+    opts o = {0};
+    buf b = {0};
+
+    /* columns by name, any order, extra columns ignored */
+    buf_addf(&b, "referrer\textra\tproduct_list\tip\tuser_agent\tevent_list\tmore\thit_time_gmt\n");
+    buf_addf(&b, "%s\tx\t\t1.1.1.1\tUA\t\ty\t100\n", GOOGLE_IPOD);
+    buf_addf(&b, "%s\tx\tA;B;1;12.5;\t1.1.1.1\tUA\t1\ty\t200\n", SHOP);
+    run_str(b.p, &o, &r);
+    is_str(buf_str(&r.report), RHDR "google.com\tipod\t12.50\n", "columns in any order");
+    is_int((int64_t)r.st.data_lines, 2, "any order: data lines");
+    buf_free(&r.report);
+    buf_free(&b);
+
+    /* duplicate column name: the first one counts */
+    buf_addf(&b, "hit_time_gmt\tip\tevent_list\tproduct_list\treferrer\treferrer\n");
+    buf_addf(&b, "100\t1.1.1.1\t1\tA;B;1;3;\t%s\t%s\n", GOOGLE_IPOD, BING_ZUNE);
+    run_str(b.p, &o, &r);
+    is_str(buf_str(&r.report), RHDR "google.com\tipod\t3.00\n", "duplicate column: first wins");
+    buf_free(&r.report);
+    buf_free(&b);
+
+    /* headerless without columns: error */
+    buf_addf(&b, "100\t1.1.1.1\tUA\t1\tA;B;1;3;\t%s\n", GOOGLE_IPOD);
+    run_str(b.p, &o, &r);
+    is_int(r.err, REV_ERR_INPUT, "headerless without columns: input error");
+    ok(strstr(r.msg, "'columns'") && strstr(r.msg, "hit_time_gmt"),
+       "headerless: message names the option and the header field: %s", r.msg);
+
+    /* headerless with columns: the first line is data */
+    static const char *const cols[] = {"hit_time_gmt", "ip", "user_agent", "event_list",
+                                       "product_list", "referrer"};
+    o.columns = cols;
+    o.ncolumns = 6;
+    run_str(b.p, &o, &r);
+    is_int(r.err, REV_ERR_NONE, "headerless with columns: ok");
+    is_str(buf_str(&r.report), RHDR "google.com\tipod\t3.00\n", "headerless with columns");
+    is_int((int64_t)r.st.data_lines, 1, "headerless: first line is data");
+    buf_free(&r.report);
+    buf_free(&b);
+
+    /* a header in the file wins over the option */
+    static const char *const other[] = {"referrer", "product_list", "event_list",
+                                        "user_agent", "ip", "hit_time_gmt"};
+    o.columns = other;
+    buf_addf(&b, HDR);
+    hit(&b, 100, "1.1.1.1", "1", "A;B;1;3;", GOOGLE_IPOD);
+    run_str(b.p, &o, &r);
+    is_str(buf_str(&r.report), RHDR "google.com\tipod\t3.00\n", "the file's header wins");
+    is_int((int64_t)r.st.data_lines, 1, "header not counted as data");
+    buf_free(&r.report);
+    buf_free(&b);
+    o.columns = NULL;
+    o.ncolumns = 0;
+
+    /* the header is found by the field, not the first column */
+    buf_addf(&b, "ip\thit_time_gmt\tevent_list\tproduct_list\treferrer\n");
+    buf_addf(&b, "1.1.1.1\t100\t1\tA;B;1;3;\t%s\n", GOOGLE_IPOD);
+    run_str(b.p, &o, &r);
+    is_str(buf_str(&r.report), RHDR "google.com\tipod\t3.00\n", "header by hit_time_gmt");
+    buf_free(&r.report);
+    buf_free(&b);
+
+    /* "hit_time_gmt_x" is not the header field */
+    buf_addf(&b, "hit_time_gmt_x\tip\tevent_list\tproduct_list\treferrer\n");
+    run_str(b.p, &o, &r);
+    is_int(r.err, REV_ERR_INPUT, "a field must equal hit_time_gmt exactly");
+    buf_free(&b);
+
+    /* a header missing a needed column names it */
+    static const char *const needed[] = {"hit_time_gmt", "ip", "event_list", "product_list",
+                                         "referrer"};
+    for (size_t skip = 1; skip < 5; skip++) {
+        for (size_t i = 0; i < 5; i++)
+            if (i != skip)
+                buf_addf(&b, "%s%s", b.len ? "\t" : "", needed[i]);
+        buf_addf(&b, "\n");
+        run_str(b.p, &o, &r);
+        char want[64];
+        snprintf(want, sizeof want, "'%s'", needed[skip]);
+        ok(r.err == REV_ERR_INPUT && strstr(r.msg, want) != NULL,
+           "header without %s: error naming it (%s)", needed[skip], r.msg);
+        buf_free(&b);
+    }
+    /* user_agent is needed only for visitor ip_ua */
+    buf_addf(&b, "hit_time_gmt\tip\tevent_list\tproduct_list\treferrer\n");
+    o.ip_ua = 1;
+    run_str(b.p, &o, &r);
+    ok(r.err == REV_ERR_INPUT && strstr(r.msg, "'user_agent'"), "ip_ua needs user_agent: %s",
+       r.msg);
+    o.ip_ua = 0;
+    buf_free(&b);
+
+    /* columns option lacking a column: a configuration error */
+    static const char *const few[] = {"hit_time_gmt", "ip"};
+    o.columns = few;
+    o.ncolumns = 2;
+    run_str("100\t1.1.1.1\n", &o, &r);
+    ok(r.err == REV_ERR_CONFIG && strstr(r.msg, "'event_list'"), "columns lacking: %s", r.msg);
+    is_str(rev_columns_missing(few, 2, 0), "event_list", "rev_columns_missing");
+    is_str(rev_columns_missing(cols, 6, 1), NULL, "rev_columns_missing: complete");
+    is_str(rev_columns_missing(cols + 3, 3, 0), "hit_time_gmt", "rev_columns_missing: first");
+    o.columns = NULL;
+    o.ncolumns = 0;
+
+    /* 0 bytes, or only empty lines: header-only report */
+    run_str("", &o, &r);
+    is_str(buf_str(&r.report), RHDR, "0-byte input: header-only report");
+    is_int((int64_t)r.st.lines_read, 0, "0-byte input: no lines");
+    buf_free(&r.report);
+    run_str("\n\r\n\n", &o, &r);
+    is_str(buf_str(&r.report), RHDR, "only empty lines: header-only report");
+    is_int((int64_t)r.st.empty_lines, 3, "only empty lines: counted as empty");
+    is_int((int64_t)r.st.data_lines, 0, "only empty lines: no data");
+    buf_free(&r.report);
+    run_str(HDR, &o, &r);
+    is_str(buf_str(&r.report), RHDR, "only a header: header-only report");
+    buf_free(&r.report);
+
+    /* leading empty lines and a UTF-8 BOM before the header */
+    buf_addf(&b, "\xEF\xBB\xBF\r\n\n" HDR);
+    hit(&b, 100, "1.1.1.1", "1", "A;B;1;3;", GOOGLE_IPOD);
+    for (size_t chunk = 0; chunk < 3; chunk++) {
+        o.chunk = chunk;
+        run_str(b.p, &o, &r);
+        is_str(buf_str(&r.report), RHDR "google.com\tipod\t3.00\n",
+               "BOM and empty lines before the header (chunk %zu)", chunk);
+        is_int((int64_t)r.st.empty_lines, 2, "BOM: empty lines (chunk %zu)", chunk);
+        buf_free(&r.report);
+    }
+    o.chunk = 0;
+    buf_free(&b);
+}
+
+static void test_lines(void)
+{
+    result r;
+    opts o = {0};
+    buf b = {0};
+
+    /* malformed lines: counted, skipped, no effect on attribution */
+    buf_addf(&b, HDR);
+    hit(&b, 100, "1.1.1.1", "", "", GOOGLE_IPOD);                       /* ok */
+    buf_addf(&b, "150\t2.2.2.2\tUA\t\t\n");                                /* 5 fields */
+    buf_addf(&b, "150\t2.2.2.2\tUA\t\t\t%s\textra\n", BING_ZUNE);          /* 7 fields */
+    buf_addf(&b, "12a\t2.2.2.2\tUA\t\t\t%s\n", BING_ZUNE);                 /* bad time */
+    buf_addf(&b, "-5\t2.2.2.2\tUA\t\t\t%s\n", BING_ZUNE);                  /* negative */
+    buf_addf(&b, "\t2.2.2.2\tUA\t\t\t%s\n", BING_ZUNE);                    /* empty time */
+    buf_addf(&b, " 5\t2.2.2.2\tUA\t\t\t%s\n", BING_ZUNE);                  /* space */
+    buf_addf(&b, "1.5\t2.2.2.2\tUA\t\t\t%s\n", BING_ZUNE);                 /* fraction */
+    buf_addf(&b, "1234567890123456789\t2.2.2.2\tUA\t\t\t%s\n", BING_ZUNE); /* too large */
+    buf_addf(&b, "150\t\tUA\t\t\t%s\n", BING_ZUNE);                        /* empty ip */
+    buf_addf(&b, "150\t1.1.1.1\t\"Mozilla\tx\"\t1\tA;B;1;9;\t%s\n", BING_ZUNE); /* quoted tab */
+    hit(&b, 200, "1.1.1.1", "1", "A;B;1;5;", SHOP);                        /* ok */
+    run_str(b.p, &o, &r);
+    is_str(buf_str(&r.report), RHDR "google.com\tipod\t5.00\n", "malformed lines skipped");
+    is_int((int64_t)r.st.malformed_lines, 10, "malformed lines counted");
+    is_int((int64_t)r.st.data_lines, 12, "malformed lines are data lines");
+    is_int((int64_t)r.warned_malformed, 10, "each malformed line reported");
+    is_int((int64_t)r.st.search_hits, 1, "no search from malformed lines");
+    buf_free(&r.report);
+    buf_free(&b);
+
+    /* leading zeros and 0 are fine times */
+    buf_addf(&b, HDR);
+    hit(&b, 0, "1.1.1.1", "", "", GOOGLE_IPOD);
+    buf_addf(&b, "0000000100\t1.1.1.1\tUA\t1\tA;B;1;1;\t%s\n", SHOP);
+    run_str(b.p, &o, &r);
+    is_str(buf_str(&r.report), RHDR "google.com\tipod\t1.00\n", "time 0 and leading zeros");
+    is_int((int64_t)r.st.malformed_lines, 0, "time 0: not malformed");
+    buf_free(&r.report);
+    buf_free(&b);
+
+    /* ratio boundary (the glue applies it; here the predicate) */
+    is_int(rev_bad_ratio_exceeded(1, 100, 0.01), 0, "1/100 at 0.01 passes");
+    is_int(rev_bad_ratio_exceeded(2, 100, 0.01), 1, "2/100 at 0.01 fails");
+    is_int(rev_bad_ratio_exceeded(1, 3, 1.0 / 3), 0, "1/3 at 1/3 passes");
+    is_int(rev_bad_ratio_exceeded(0, 0, 0), 0, "no data never fails");
+    is_int(rev_bad_ratio_exceeded(1, 1, 0), 1, "1/1 at 0 fails");
+    is_int(rev_bad_ratio_exceeded(0, 5, 0), 0, "0/5 at 0 passes");
+    is_int(rev_bad_ratio_exceeded(5, 5, 1), 0, "5/5 at 1 passes");
+    is_int(rev_bad_ratio_exceeded(10, 1000, 0.01), 0, "10/1000 at 0.01 passes");
+    is_int(rev_bad_ratio_exceeded(11, 1000, 0.01), 1, "11/1000 at 0.01 fails");
+
+    /* line endings: LF, CRLF, no final newline, lone CR lines */
+    const char *lf = HDR "100\t1.1.1.1\tUA\t\t\t" GOOGLE_IPOD "\n"
+                         "200\t1.1.1.1\tUA\t1\tA;B;1;2;\t" SHOP "\n";
+    const char *crlf = "hit_time_gmt\tip\tuser_agent\tevent_list\tproduct_list\treferrer\r\n"
+                       "100\t1.1.1.1\tUA\t\t\t" GOOGLE_IPOD "\r\n"
+                       "\r\n"
+                       "200\t1.1.1.1\tUA\t1\tA;B;1;2;\t" SHOP "\r\n";
+    const char *noeol = HDR "100\t1.1.1.1\tUA\t\t\t" GOOGLE_IPOD "\n"
+                            "200\t1.1.1.1\tUA\t1\tA;B;1;2;\t" SHOP;
+    const char *noeol_cr = HDR "100\t1.1.1.1\tUA\t\t\t" GOOGLE_IPOD "\n"
+                               "200\t1.1.1.1\tUA\t1\tA;B;1;2;\t" SHOP "\r";
+    const char *want = RHDR "google.com\tipod\t2.00\n";
+    const char *inputs[] = {lf, crlf, noeol, noeol_cr};
+    const char *names[] = {"LF", "CRLF + CR-only line", "no final newline", "final CR only"};
+    for (size_t i = 0; i < 4; i++) {
+        for (size_t chunk = 0; chunk < 4; chunk++) {
+            o.chunk = chunk;
+            run_str(inputs[i], &o, &r);
+            is_str(buf_str(&r.report), want, "%s (chunk %zu)", names[i], chunk);
+            buf_free(&r.report);
+        }
+    }
+    o.chunk = 0;
+    run_str(crlf, &o, &r);
+    is_int((int64_t)r.st.lines_read, 4, "CRLF: lines read");
+    is_int((int64_t)r.st.empty_lines, 1, "CRLF: the CR-only line is empty");
+    is_int((int64_t)r.st.data_lines, 2, "CRLF: data lines");
+    buf_free(&r.report);
+    run_str(HDR "\n\n\r\n" "\r\n", &o, &r);
+    is_int((int64_t)r.st.empty_lines, 4, "empty lines counted as empty");
+    is_int((int64_t)r.st.data_lines, 0, "empty lines are not data");
+    is_int((int64_t)r.st.malformed_lines, 0, "empty lines are not malformed");
+    buf_free(&r.report);
+
+    /* a CR inside a line is data, not a line end: the referrer keeps it */
+    run_str(HDR "100\t1.1.1.1\tUA\t\t\thttp://bing.com/?q=a\rb\n", &o, &r);
+    is_str(buf_str(&r.report), RHDR "bing.com\ta b\t0.00\n", "inner CR is a control byte");
+    buf_free(&r.report);
+
+    /* quotes are ordinary characters */
+    buf_addf(&b, HDR);
+    hit_ua(&b, 100, "1.1.1.1", "\"Mozilla/5.0 (X; \"quoted\")\"", "", "",
+           "http://www.bing.com/search?q=\"zune\"");
+    hit_ua(&b, 200, "1.1.1.1", "\"Mozilla/5.0 (X; \"quoted\")\"", "1", "\"A\";B;1;4;", SHOP);
+    o.ip_ua = 1;
+    run_str(b.p, &o, &r);
+    is_str(buf_str(&r.report), RHDR "bing.com\t\"zune\"\t4.00\n", "quotes are plain");
+    is_int((int64_t)r.st.malformed_lines, 0, "quotes: nothing malformed");
+    o.ip_ua = 0;
+    buf_free(&r.report);
+    buf_free(&b);
+
+    /* a line longer than REV_MAX_LINE is malformed, and memory stays put */
+    buf_addf(&b, HDR);
+    hit(&b, 100, "1.1.1.1", "", "", GOOGLE_IPOD);
+    buf_addf(&b, "150\t1.1.1.1\tUA\t\t\thttp://x/?");
+    while (b.len < REV_MAX_LINE + REV_CHUNK + 100)
+        buf_add(&b, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 64);
+    buf_addf(&b, "\n");
+    hit(&b, 200, "1.1.1.1", "1", "A;B;1;7;", SHOP);
+    run_core(b.p, b.len, &o, &r);
+    is_str(buf_str(&r.report), RHDR "google.com\tipod\t7.00\n", "overlong line skipped");
+    is_int((int64_t)r.st.malformed_lines, 1, "overlong line is malformed");
+    is_int((int64_t)r.st.data_lines, 3, "overlong line is one data line");
+    is_int((int64_t)r.st.lines_read, 4, "overlong line is one line");
+    buf_free(&r.report);
+    buf_free(&b);
+}
+
+/* ---- attribution -------------------------------------------------------- */
+
+static void test_hits(void)
+{
+    result r;
+    opts o = {0};
+    buf b = {0};
+
+    /* referrers that are and are not search hits */
+    static const struct {
+        const char *ref, *row;
+    } refs[] = {
+        {"http://www.google.co.uk/search?q=Ipod", "google.co.uk\tipod"},
+        {"https://www.google.com.br/search?q=Ipod", "google.com.br\tipod"},
+        {"http://yandex.ru/yandsearch?text=Ipod", "yandex.ru\tipod"},
+        {"http://uk.search.yahoo.com/search?p=Ipod", "uk.search.yahoo.com\tipod"},
+        {"http://search.yahoo.com/search?p=Ipod", "yahoo.com\tipod"},
+        {"http://www.baidu.com/s?wd=Ipod", "baidu.com\tipod"},
+        {"HTTP://WWW.BING.COM/search?q=Ipod", "bing.com\tipod"},
+        {"http://user@www.bing.com:8080/search?q=Ipod", "bing.com\tipod"},
+        {"http://www.bing.com./search?q=Ipod", "bing.com\tipod"},
+        {"http://www.google.com/search?q=ipod#q=zune", "google.com\tipod"},
+        {"http://www.google.com.evil.example/search?q=Ipod", NULL},
+        {"http://notgoogle.com/search?q=Ipod", NULL},
+        {"http://bing.com.evil.example/search?q=Ipod", NULL},
+        {"ftp://www.google.com/search?q=Ipod", NULL},
+        {"www.google.com/search?q=Ipod", NULL},
+        {"http://www.google.com/#q=Ipod", NULL},
+        {"http://www.google.com/search?x=1#&q=Ipod", NULL},
+        {"http://www.google.com/search?q=", NULL},
+        {"http://www.google.com/search?Q=Ipod", NULL},
+        {"http://search.yahoo.com/search?q=Ipod", NULL},
+        {"http://www.esshopzilla.com/search/?k=Ipod", NULL},
+        {"", NULL},
+    };
+    for (size_t i = 0; i < sizeof refs / sizeof refs[0]; i++) {
+        buf_addf(&b, HDR);
+        hit(&b, 100, "1.1.1.1", "", "", refs[i].ref);
+        run_str(b.p, &o, &r);
+        buf want = {0};
+        buf_addf(&want, RHDR);
+        if (refs[i].row)
+            buf_addf(&want, "%s\t0.00\n", refs[i].row);
+        is_str(buf_str(&r.report), buf_str(&want), "referrer '%s'", refs[i].ref);
+        is_int((int64_t)r.st.search_hits, refs[i].row != NULL, "search hit count for '%s'",
+               refs[i].ref);
+        buf_free(&want);
+        buf_free(&r.report);
+        buf_free(&b);
+    }
+
+    /* purchase detection and revenue */
+    static const struct {
+        const char *events;
+        int purchase;
+    } ev[] = {{"1", 1}, {"1=5", 1}, {" 1 ", 1}, {"11", 0}, {"12", 0},
+              {"100", 0}, {"10", 0}, {"event1", 0}};
+    for (size_t i = 0; i < sizeof ev / sizeof ev[0]; i++) {
+        buf_addf(&b, HDR);
+        hit(&b, 100, "1.1.1.1", "", "", GOOGLE_IPOD);
+        hit(&b, 200, "1.1.1.1", ev[i].events, "A;B;1;10;", SHOP);
+        run_str(b.p, &o, &r);
+        is_str(buf_str(&r.report),
+               ev[i].purchase ? RHDR "google.com\tipod\t10.00\n" : RHDR "google.com\tipod\t0.00\n",
+               "event_list '%s'", ev[i].events);
+        is_int((int64_t)r.st.purchases, ev[i].purchase, "purchases for '%s'", ev[i].events);
+        buf_free(&r.report);
+        buf_free(&b);
+    }
+
+    /* amounts through the whole path, and warnings */
+    buf_addf(&b, HDR);
+    hit(&b, 100, "1.1.1.1", "", "", GOOGLE_IPOD);
+    hit(&b, 110, "1.1.1.1", "1", "A;B;1;5;,A;C;1;5.;,A;D;1;.5;,A;E;1;249.99;", SHOP);
+    hit(&b, 120, "1.1.1.1", "1", "A;B;1;-5;,A;B;1;1e3;,A;B;1;0x10;,A;B;1;1.2.3;", SHOP);
+    hit(&b, 130, "1.1.1.1", "1", "A;B;1;12abc;,A;B;1;inf;,A;B;1;+5;,A;B;1;0.005;", SHOP);
+    hit(&b, 140, "1.1.1.1", "1", "A;B;1;0.10;,A;C;1;0.20;,A;D;1;;,A;E", SHOP);
+    hit(&b, 150, "1.1.1.1", "2", "A;B;1;1000;", SHOP); /* not a purchase: ignored */
+    hit(&b, 160, "1.1.1.1", "", "A;B;1;abc;", SHOP);   /* ignored, no warning */
+    run_str(b.p, &o, &r);
+    is_str(buf_str(&r.report), RHDR "google.com\tipod\t260.80\n",
+           "5 + 5. + .5 + 249.99 + 0.005 + 0.10 + 0.20 = 260.80");
+    is_int((int64_t)r.st.warnings, 7, "seven bad amounts");
+    is_int((int64_t)r.warned_amount, 7, "each bad amount reported");
+    is_int((int64_t)r.st.purchases, 4, "four purchases");
+    is_int(r.st.revenue_attributed_cents, 26080, "attributed cents");
+    buf_free(&r.report);
+    buf_free(&b);
+
+    /* unattributed revenue */
+    buf_addf(&b, HDR);
+    hit(&b, 100, "1.1.1.1", "1", "A;B;1;3.50;", SHOP);
+    hit(&b, 110, "2.2.2.2", "", "", GOOGLE_IPOD);
+    hit(&b, 120, "3.3.3.3", "1", "A;B;1;1.25;", SHOP);
+    run_str(b.p, &o, &r);
+    is_str(buf_str(&r.report), RHDR "google.com\tipod\t0.00\n", "unattributed not in report");
+    is_int(r.st.revenue_unattributed_cents, 475, "unattributed counted");
+    is_int(r.st.revenue_attributed_cents, 0, "nothing attributed");
+    buf_free(&r.report);
+    o.exclude_zero = 1;
+    run_str(b.p, &o, &r);
+    is_str(buf_str(&r.report), RHDR, "include_zero false drops zero rows");
+    o.exclude_zero = 0;
+    buf_free(&r.report);
+    buf_free(&b);
+
+    /* last vs first; a purchase hit that is a search hit itself */
+    buf_addf(&b, HDR);
+    hit(&b, 100, "1.1.1.1", "", "", GOOGLE_IPOD);
+    hit(&b, 200, "1.1.1.1", "", "", BING_ZUNE);
+    hit(&b, 300, "1.1.1.1", "1", "A;B;1;10;", SHOP);
+    hit(&b, 400, "1.1.1.1", "1", "A;B;1;1;", "http://duckduckgo.com/?q=tv");
+    run_str(b.p, &o, &r);
+    is_str(buf_str(&r.report),
+           RHDR "bing.com\tzune\t10.00\nduckduckgo.com\ttv\t1.00\ngoogle.com\tipod\t0.00\n",
+           "attribution last; purchase hit's own search applied first");
+    buf_free(&r.report);
+    o.first = 1;
+    run_str(b.p, &o, &r);
+    is_str(buf_str(&r.report),
+           RHDR "google.com\tipod\t11.00\nbing.com\tzune\t0.00\nduckduckgo.com\ttv\t0.00\n",
+           "attribution first");
+    o.first = 0;
+    buf_free(&r.report);
+    buf_free(&b);
+
+    /* first: a new visit takes a new first search */
+    buf_addf(&b, HDR);
+    hit(&b, 100, "1.1.1.1", "", "", GOOGLE_IPOD);
+    hit(&b, 2000, "1.1.1.1", "", "", BING_ZUNE);
+    hit(&b, 2100, "1.1.1.1", "1", "A;B;1;10;", SHOP);
+    o.first = 1;
+    run_str(b.p, &o, &r);
+    is_str(buf_str(&r.report), RHDR "bing.com\tzune\t10.00\ngoogle.com\tipod\t0.00\n",
+           "first: new visit, new first search");
+    o.first = 0;
+    buf_free(&r.report);
+    buf_free(&b);
+
+    /* several purchases in a visit all go to the current search */
+    buf_addf(&b, HDR);
+    hit(&b, 100, "1.1.1.1", "", "", GOOGLE_IPOD);
+    hit(&b, 200, "1.1.1.1", "1", "A;B;1;1;", SHOP);
+    hit(&b, 300, "1.1.1.1", "1", "A;B;1;2;", SHOP);
+    run_str(b.p, &o, &r);
+    is_str(buf_str(&r.report), RHDR "google.com\tipod\t3.00\n", "repeat purchases");
+    buf_free(&r.report);
+    buf_free(&b);
+}
+
+static void visit_case(long search_t, long buy_t, int attributed, const char *name)
+{
+    result r;
+    opts o = {0};
+    buf b = {0};
+    buf_addf(&b, HDR);
+    hit(&b, search_t, "1.1.1.1", "", "", GOOGLE_IPOD);
+    hit(&b, buy_t, "1.1.1.1", "1", "A;B;1;10;", SHOP);
+    run_str(b.p, &o, &r);
+    is_str(buf_str(&r.report),
+           attributed ? RHDR "google.com\tipod\t10.00\n" : RHDR "google.com\tipod\t0.00\n", "%s",
+           name);
+    buf_free(&r.report);
+    buf_free(&b);
+}
+
+static void test_visits(void)
+{
+    result r;
+    opts o = {0};
+    buf b = {0};
+
+    visit_case(1000, 2800, 1, "gap of exactly 1800 continues the visit");
+    visit_case(1000, 2801, 0, "gap of 1801 starts a new visit");
+
+    /* hits in between keep the visit alive */
+    buf_addf(&b, HDR);
+    hit(&b, 0, "1.1.1.1", "", "", GOOGLE_IPOD);
+    hit(&b, 1800, "1.1.1.1", "", "", SHOP);
+    hit(&b, 3600, "1.1.1.1", "", "", SHOP);
+    hit(&b, 5400, "1.1.1.1", "1", "A;B;1;10;", SHOP);
+    run_str(b.p, &o, &r);
+    is_str(buf_str(&r.report), RHDR "google.com\tipod\t10.00\n", "chained hits keep the visit");
+    buf_free(&r.report);
+    buf_free(&b);
+
+    /* visit_timeout option */
+    buf_addf(&b, HDR);
+    hit(&b, 0, "1.1.1.1", "", "", GOOGLE_IPOD);
+    hit(&b, 61, "1.1.1.1", "1", "A;B;1;10;", SHOP);
+    o.timeout = 60;
+    run_str(b.p, &o, &r);
+    is_str(buf_str(&r.report), RHDR "google.com\tipod\t0.00\n", "visit_timeout 60: 61 s ends");
+    buf_free(&r.report);
+    o.timeout = 61;
+    run_str(b.p, &o, &r);
+    is_str(buf_str(&r.report), RHDR "google.com\tipod\t10.00\n", "visit_timeout 61: continues");
+    o.timeout = 0;
+    buf_free(&r.report);
+    buf_free(&b);
+
+    /* now is the largest time so far: times stepping back */
+    buf_addf(&b, HDR);
+    hit(&b, 100, "1.1.1.1", "", "", GOOGLE_IPOD);
+    hit(&b, 5000, "2.2.2.2", "", "", SHOP);
+    hit(&b, 200, "1.1.1.1", "1", "A;B;1;10;", SHOP);
+    run_str(b.p, &o, &r);
+    is_str(buf_str(&r.report), RHDR "google.com\tipod\t0.00\n",
+           "step back: now - last(v) = 4900 > 1800 ends the visit");
+    is_int(r.st.revenue_unattributed_cents, 1000, "step back: unattributed");
+    buf_free(&r.report);
+    buf_free(&b);
+
+    buf_addf(&b, HDR);
+    hit(&b, 5000, "1.1.1.1", "", "", GOOGLE_IPOD);
+    hit(&b, 4000, "1.1.1.1", "1", "A;B;1;10;", SHOP);
+    hit(&b, 6700, "1.1.1.1", "1", "A;B;1;1;", SHOP);
+    run_str(b.p, &o, &r);
+    is_str(buf_str(&r.report), RHDR "google.com\tipod\t11.00\n",
+           "step back within the visit; last(v) stays the largest (6700 - 5000 <= 1800)");
+    buf_free(&r.report);
+    buf_free(&b);
+
+    buf_addf(&b, HDR);
+    hit(&b, 5000, "1.1.1.1", "", "", GOOGLE_IPOD);
+    hit(&b, 100, "1.1.1.1", "", "", SHOP);
+    hit(&b, 6801, "1.1.1.1", "1", "A;B;1;10;", SHOP);
+    run_str(b.p, &o, &r);
+    is_str(buf_str(&r.report), RHDR "google.com\tipod\t0.00\n",
+           "an older hit does not lower last(v): 6801 - 5000 > 1800");
+    buf_free(&r.report);
+    buf_free(&b);
+
+    /* last(v) counts hits without a search too: 2750 - 1000 <= 1800 */
+    buf_addf(&b, HDR);
+    hit(&b, 1000, "1.1.1.1", "", "", SHOP);
+    hit(&b, 900, "1.1.1.1", "", "", GOOGLE_IPOD);
+    hit(&b, 2750, "1.1.1.1", "1", "A;B;1;10;", SHOP);
+    run_str(b.p, &o, &r);
+    is_str(buf_str(&r.report), RHDR "google.com\tipod\t10.00\n",
+           "a hit without search keeps last(v) for a later, older search");
+    buf_free(&r.report);
+    buf_free(&b);
+
+    /* a hit far in the past: its own search still pays, then it is idle */
+    buf_addf(&b, HDR);
+    hit(&b, 10000, "2.2.2.2", "", "", SHOP);
+    hit(&b, 100, "1.1.1.1", "1", "A;B;1;10;", GOOGLE_IPOD);
+    hit(&b, 150, "1.1.1.1", "1", "A;B;1;1;", SHOP);
+    run_str(b.p, &o, &r);
+    is_str(buf_str(&r.report), RHDR "google.com\tipod\t10.00\n", "old hit's own search pays");
+    is_int(r.st.revenue_unattributed_cents, 100, "old hit's visitor is idle afterwards");
+    is_int((int64_t)r.st.visitors_live, 1, "idle visitors are not kept");
+    buf_free(&r.report);
+    buf_free(&b);
+
+    /* other visitors' hits move now: the same result whether evicted or not */
+    buf_addf(&b, HDR);
+    hit(&b, 0, "1.1.1.1", "", "", GOOGLE_IPOD);
+    hit(&b, 1900, "2.2.2.2", "", "", SHOP);
+    hit(&b, 1900, "1.1.1.1", "1", "A;B;1;10;", SHOP);
+    run_str(b.p, &o, &r);
+    is_str(buf_str(&r.report), RHDR "google.com\tipod\t0.00\n", "idle visitor forgotten");
+    is_int((int64_t)r.st.visitors_evicted, 1, "one visitor evicted");
+    buf_free(&r.report);
+    buf_free(&b);
+
+    /* visitor: ip vs ip_ua */
+    buf_addf(&b, HDR);
+    hit_ua(&b, 100, "1.1.1.1", "Firefox", "", "", GOOGLE_IPOD);
+    hit_ua(&b, 200, "1.1.1.1", "Safari", "1", "A;B;1;10;", SHOP);
+    hit_ua(&b, 300, "1.1.1.1", "Firefox", "1", "A;B;1;1;", SHOP);
+    run_str(b.p, &o, &r);
+    is_str(buf_str(&r.report), RHDR "google.com\tipod\t11.00\n", "visitor ip");
+    buf_free(&r.report);
+    o.ip_ua = 1;
+    run_str(b.p, &o, &r);
+    is_str(buf_str(&r.report), RHDR "google.com\tipod\t1.00\n", "visitor ip_ua");
+    is_int(r.st.revenue_unattributed_cents, 1000, "ip_ua: other agent unattributed");
+    o.ip_ua = 0;
+    buf_free(&r.report);
+    buf_free(&b);
+
+    /* ip_ua key is ip + tab + agent: ("1.1", "1.1x") differs from ("1.11", ...) */
+    buf_addf(&b, HDR);
+    hit_ua(&b, 100, "1.1", "1A", "", "", GOOGLE_IPOD);
+    hit_ua(&b, 200, "1.11", "A", "1", "A;B;1;10;", SHOP);
+    o.ip_ua = 1;
+    run_str(b.p, &o, &r);
+    is_int(r.st.revenue_unattributed_cents, 1000, "ip_ua keys do not run together");
+    o.ip_ua = 0;
+    buf_free(&r.report);
+    buf_free(&b);
+}
+
+static void test_sorting(void)
+{
+    result r;
+    opts o = {0};
+    buf b = {0};
+    buf_addf(&b, HDR);
+    /* equal revenue 5.00 for several pairs, plus distinct ones */
+    static const char *const refs[] = {
+        "http://www.google.com/?q=ab",   "http://www.google.com/?q=a+b", "http://www.google.com/?q=a",
+        "http://www.bing.com/?q=zz",     "http://www.google.com/?q=%C3%A9",
+        "http://www.google.com/?q=B",    "http://google.de/?q=a",         "http://ask.com/?q=a",
+    };
+    for (size_t i = 0; i < sizeof refs / sizeof refs[0]; i++) {
+        char ip[32];
+        snprintf(ip, sizeof ip, "10.0.0.%zu", i);
+        hit(&b, 100, ip, "", "", refs[i]);
+        hit(&b, 101, ip, "1", "A;B;1;5;", SHOP);
+    }
+    hit(&b, 102, "10.0.1.1", "", "", "http://www.bing.com/?q=big");
+    hit(&b, 103, "10.0.1.1", "1", "A;B;1;1234567.891;", SHOP);
+    hit(&b, 104, "10.0.1.2", "", "", "http://www.bing.com/?q=small");
+    hit(&b, 105, "10.0.1.3", "", "", "http://www.ask.com/?q=small");
+    run_str(b.p, &o, &r);
+    is_str(buf_str(&r.report),
+           RHDR "bing.com\tbig\t1234567.89\n"
+                "ask.com\ta\t5.00\n"
+                "bing.com\tzz\t5.00\n"
+                "google.com\ta\t5.00\n"
+                "google.com\ta b\t5.00\n"
+                "google.com\tab\t5.00\n"
+                "google.com\tb\t5.00\n"
+                "google.com\t\xc3\xa9\t5.00\n"
+                "google.de\ta\t5.00\n"
+                "ask.com\tsmall\t0.00\n"
+                "bing.com\tsmall\t0.00\n",
+           "sorted by revenue desc, domain asc, keyword asc (bytewise)");
+    buf_free(&r.report);
+    buf_free(&b);
+
+    /* the keyword variants of the spec are one keyword */
+    buf_addf(&b, HDR);
+    hit(&b, 100, "1.1.1.1", "", "", "http://www.google.com/?q=Ipod");
+    hit(&b, 101, "1.1.1.2", "", "", "http://www.google.com/?q=ipod");
+    hit(&b, 102, "1.1.1.3", "", "", "http://google.com/?q=IPOD%20");
+    run_str(b.p, &o, &r);
+    is_str(buf_str(&r.report), RHDR "google.com\tipod\t0.00\n", "Ipod, ipod, IPOD%%20: one row");
+    is_int((int64_t)r.st.keywords, 1, "one distinct pair");
+    buf_free(&r.report);
+    buf_free(&b);
+}
+
+static void test_eviction_bounds_memory(void)
+{
+    result r;
+    opts o = {0};
+    buf b = {0};
+    buf_addf(&b, HDR);
+    /* 200k visitors, each searching once, one new visitor every second:
+     * only those of the last 1800 s may stay in memory */
+    for (long i = 0; i < 200000; i++) {
+        char ip[32];
+        snprintf(ip, sizeof ip, "10.%ld.%ld.%ld", i >> 16, (i >> 8) & 255, i & 255);
+        hit(&b, 1000000 + i, ip, "", "", GOOGLE_IPOD);
+    }
+    hit(&b, 1000000 + 200000, "10.3.13.63", "1", "A;B;1;1;", SHOP); /* visitor 199999 */
+    hit(&b, 1000000 + 200001, "10.0.0.0", "1", "A;B;1;2;", SHOP);   /* visitor 0: gone */
+    run_core(b.p, b.len, &o, &r);
+    /* the time buckets are 1800 / 512 + 1 = 4 s wide: up to 3 s more kept */
+    ok(r.st.visitors_peak >= 1801 && r.st.visitors_peak <= 1805,
+       "live visitors stay within one timeout: peak %llu", (unsigned long long)r.st.visitors_peak);
+    ok(r.st.visitors_live <= 1805, "live visitors at the end: %llu",
+       (unsigned long long)r.st.visitors_live);
+    is_int((int64_t)(r.st.visitors_evicted + r.st.visitors_live), 200001,
+           "every visitor (200000 searchers, visitor 0 anew) was evicted or is live");
+    ok(r.st.visitors_evicted >= 198000, "evicted %llu", (unsigned long long)r.st.visitors_evicted);
+    is_int(r.st.revenue_attributed_cents, 100, "recent visitor still attributed");
+    is_int(r.st.revenue_unattributed_cents, 200, "old visitor's visit ended");
+    buf_free(&r.report);
+
+    /* same with a long timeout: nothing may be evicted */
+    o.timeout = 1000000;
+    run_core(b.p, b.len, &o, &r);
+    is_int((int64_t)r.st.visitors_evicted, 0, "long timeout: no eviction");
+    is_int((int64_t)r.st.visitors_live, 200000, "long timeout: all live");
+    is_int(r.st.revenue_attributed_cents, 300, "long timeout: both attributed");
+    buf_free(&r.report);
+    buf_free(&b);
+}
+
+/* ---- the glue, through a fake host -------------------------------------- */
+
+struct sluice_value {
+    sluice_value_type type;
+    const char *key; /* as a map member */
+    const char *s;
+    int64_t i;
+    double d;
+    struct sluice_value *kids[16];
+    size_t nkids;
+};
+
+static sluice_value *vnew(sluice_value_type t)
+{
+    sluice_value *v = calloc(1, sizeof *v);
+    v->type = t;
+    return v;
+}
+static sluice_value *vstr(const char *s)
+{
+    sluice_value *v = vnew(SLUICE_VALUE_STRING);
+    v->s = s;
+    return v;
+}
+static sluice_value *vint(int64_t i)
+{
+    sluice_value *v = vnew(SLUICE_VALUE_INT);
+    v->i = i;
+    v->d = (double)i;
+    return v;
+}
+static sluice_value *vnum(double d)
+{
+    sluice_value *v = vnew(SLUICE_VALUE_NUMBER);
+    v->d = d;
+    v->i = (int64_t)d;
+    return v;
+}
+static sluice_value *vbool(int b)
+{
+    sluice_value *v = vnew(SLUICE_VALUE_BOOL);
+    v->i = b;
+    return v;
+}
+static sluice_value *vlist(sluice_value *first, ...)
+{
+    sluice_value *v = vnew(SLUICE_VALUE_LIST);
+    va_list ap;
+    va_start(ap, first);
+    for (sluice_value *k = first; k; k = va_arg(ap, sluice_value *))
+        v->kids[v->nkids++] = k;
+    va_end(ap);
+    return v;
+}
+/* vmap("key", value, "key", value, ..., NULL) */
+static sluice_value *vmap(const char *key, ...)
+{
+    sluice_value *v = vnew(SLUICE_VALUE_MAP);
+    va_list ap;
+    va_start(ap, key);
+    for (const char *k = key; k; k = va_arg(ap, const char *)) {
+        sluice_value *m = va_arg(ap, sluice_value *);
+        m->key = k;
+        v->kids[v->nkids++] = m;
+    }
+    va_end(ap);
+    return v;
+}
+static void vfree(sluice_value *v)
+{
+    if (!v)
+        return;
+    for (size_t i = 0; i < v->nkids; i++)
+        vfree(v->kids[i]);
+    free(v);
+}
+
+static sluice_value_type h_type(const sluice_value *v)
+{
+    return v ? v->type : SLUICE_VALUE_NULL;
+}
+static const sluice_value *h_get(const sluice_value *m, const char *key)
+{
+    for (size_t i = 0; m && m->type == SLUICE_VALUE_MAP && i < m->nkids; i++)
+        if (strcmp(m->kids[i]->key, key) == 0)
+            return m->kids[i];
+    return NULL;
+}
+static size_t h_len(const sluice_value *v)
+{
+    return v && (v->type == SLUICE_VALUE_LIST || v->type == SLUICE_VALUE_MAP) ? v->nkids : 0;
+}
+static const sluice_value *h_at(const sluice_value *l, size_t i)
+{
+    return l && l->type == SLUICE_VALUE_LIST && i < l->nkids ? l->kids[i] : NULL;
+}
+static const char *h_key_at(const sluice_value *m, size_t i)
+{
+    return m && m->type == SLUICE_VALUE_MAP && i < m->nkids ? m->kids[i]->key : NULL;
+}
+static const char *h_string(const sluice_value *v, const char *dflt)
+{
+    return v && v->type == SLUICE_VALUE_STRING ? v->s : dflt;
+}
+static int64_t h_int(const sluice_value *v, int64_t dflt)
+{
+    return v && (v->type == SLUICE_VALUE_INT || v->type == SLUICE_VALUE_NUMBER) ? v->i : dflt;
+}
+static double h_number(const sluice_value *v, double dflt)
+{
+    return v && (v->type == SLUICE_VALUE_INT || v->type == SLUICE_VALUE_NUMBER) ? v->d : dflt;
+}
+static int h_bool(const sluice_value *v, int dflt)
+{
+    return v && v->type == SLUICE_VALUE_BOOL ? (int)v->i : dflt;
+}
+
+struct sluice_job {
+    const char *input;
+    size_t len, off, max_read;
+    int fail_read;
+    const char *date, *run_date;
+    char name[128];
+    int name_set_before_write, writes;
+    buf out;
+    char err[1024];
+    sluice_error_kind err_kind;
+    int errors;
+    struct {
+        char name[64];
+        int64_t value;
+    } counters[32];
+    size_t ncounters;
+    buf log;
+};
+
+static ssize_t h_read(sluice_job *j, void *p, size_t cap)
+{
+    if (j->fail_read) {
+        snprintf(j->err, sizeof j->err, "storage failed");
+        j->errors++;
+        return -1;
+    }
+    size_t n = j->len - j->off;
+    if (n > cap)
+        n = cap;
+    if (j->max_read && n > j->max_read)
+        n = j->max_read;
+    memcpy(p, j->input + j->off, n);
+    j->off += n;
+    return (ssize_t)n;
+}
+static const char *h_input_name(sluice_job *j)
+{
+    (void)j;
+    return "hits.tsv";
+}
+static int64_t h_input_size(sluice_job *j)
+{
+    return (int64_t)j->len;
+}
+static const char *h_meta(sluice_job *j, const char *key)
+{
+    if (strcmp(key, "date") == 0)
+        return j->date;
+    if (strcmp(key, "run_date") == 0)
+        return j->run_date;
+    return NULL;
+}
+static int h_set_name(sluice_job *j, const char *name)
+{
+    if (strchr(name, '/') || !*name)
+        return -1;
+    snprintf(j->name, sizeof j->name, "%s", name);
+    j->name_set_before_write = j->writes == 0;
+    return 0;
+}
+static int h_write(sluice_job *j, const void *p, size_t n)
+{
+    j->writes++;
+    buf_add(&j->out, p, n);
+    return 0;
+}
+static void h_log(sluice_job *j, sluice_log_level lvl, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void h_log(sluice_job *j, sluice_log_level lvl, const char *fmt, ...)
+{
+    char tmp[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    buf_addf(&j->log, "%d %s\n", (int)lvl, tmp);
+}
+static void h_counter(sluice_job *j, const char *name, int64_t d)
+{
+    for (size_t i = 0; i < j->ncounters; i++) {
+        if (strcmp(j->counters[i].name, name) == 0) {
+            j->counters[i].value += d;
+            return;
+        }
+    }
+    snprintf(j->counters[j->ncounters].name, sizeof j->counters[0].name, "%s", name);
+    j->counters[j->ncounters++].value = d;
+}
+static void h_error(sluice_job *j, sluice_error_kind kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void h_error(sluice_job *j, sluice_error_kind kind, const char *fmt, ...)
+{
+    if (j->errors++)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(j->err, sizeof j->err, fmt, ap);
+    va_end(ap);
+    j->err_kind = kind;
+}
+
+static const sluice_host fake_host = {
+    .abi_version = SLUICE_PLUGIN_ABI_VERSION,
+    .struct_size = sizeof(sluice_host),
+    .value_type = h_type,
+    .value_get = h_get,
+    .value_len = h_len,
+    .value_at = h_at,
+    .value_key_at = h_key_at,
+    .value_string = h_string,
+    .value_int = h_int,
+    .value_number = h_number,
+    .value_bool = h_bool,
+    .read = h_read,
+    .input_name = h_input_name,
+    .input_size = h_input_size,
+    .meta = h_meta,
+    .set_output_name = h_set_name,
+    .write = h_write,
+    .log = h_log,
+    .counter_add = h_counter,
+    .error = h_error,
+};
+
+static int64_t counter(const sluice_job *j, const char *name)
+{
+    for (size_t i = 0; i < j->ncounters; i++)
+        if (strcmp(j->counters[i].name, name) == 0)
+            return j->counters[i].value;
+    return -999;
+}
+
+/* init with `options` (freed), run on input; returns run()'s result or
+ * 99 when init failed (message in *init_err). */
+static int glue(sluice_value *options, const char *input, size_t len, sluice_job *job,
+                char *init_err, size_t errlen)
+{
+    const sluice_plugin *p = &sluice_plugin_descriptor;
+    void *state = NULL;
+    init_err[0] = '\0';
+    int rc = p->init(&fake_host, options, &state, init_err, errlen);
+    vfree(options);
+    if (rc != 0)
+        return 99;
+    job->input = input;
+    job->len = len;
+    rc = p->run(state, job);
+    p->destroy(state);
+    return rc;
+}
+
+static void expect_init_error(sluice_value *options, const char *needle, const char *name)
+{
+    sluice_job job = {0};
+    char err[512];
+    int rc = glue(options, "", 0, &job, err, sizeof err);
+    ok(rc == 99 && strstr(err, needle) != NULL, "init refuses %s: %s", name, err);
+    buf_free(&job.out);
+    buf_free(&job.log);
+}
+
+static void test_glue_options(void)
+{
+    const sluice_plugin *p = &sluice_plugin_descriptor;
+    is_int(p->abi_version, SLUICE_PLUGIN_ABI_VERSION, "descriptor ABI");
+    is_str(p->name, "revenue", "descriptor name");
+    static const char *const opts_named[] = {"\"attribution\"", "\"visit_timeout\"",
+                                             "\"include_zero\"", "\"visitor\"",
+                                             "\"columns\"",     "\"max_bad_ratio\"",
+                                             "\"engines\"",     "\"additionalProperties\":false"};
+    for (size_t i = 0; i < sizeof opts_named / sizeof opts_named[0]; i++)
+        ok(strstr(p->options_schema, opts_named[i]) != NULL, "schema has %s", opts_named[i]);
+
+    expect_init_error(vmap("colour", vstr("red"), NULL), "unknown option 'colour'",
+                      "an unknown option");
+    expect_init_error(vmap("attribution", vint(5), NULL), "'attribution'", "attribution: 5");
+    expect_init_error(vmap("attribution", vstr("middle"), NULL), "\"last\" or \"first\"",
+                      "attribution: middle");
+    expect_init_error(vmap("visit_timeout", vstr("1800"), NULL), "positive integer",
+                      "visit_timeout as a string");
+    expect_init_error(vmap("visit_timeout", vint(0), NULL), "positive integer", "visit_timeout 0");
+    expect_init_error(vmap("visit_timeout", vnum(1.5), NULL), "positive integer",
+                      "visit_timeout 1.5");
+    expect_init_error(vmap("include_zero", vstr("yes"), NULL), "boolean", "include_zero: yes");
+    expect_init_error(vmap("visitor", vstr("mac"), NULL), "\"ip\" or \"ip_ua\"", "visitor: mac");
+    expect_init_error(vmap("max_bad_ratio", vnum(1.5), NULL), "from 0 to 1", "max_bad_ratio 1.5");
+    expect_init_error(vmap("max_bad_ratio", vnum(-0.1), NULL), "from 0 to 1",
+                      "max_bad_ratio -0.1");
+    expect_init_error(vmap("max_bad_ratio", vstr("0.1"), NULL), "from 0 to 1",
+                      "max_bad_ratio as a string");
+    expect_init_error(vmap("columns", vint(5), NULL), "list of column names", "columns: 5");
+    expect_init_error(vmap("columns", vlist(NULL), NULL), "empty list", "columns: []");
+    expect_init_error(vmap("columns", vlist(vstr("ip"), vint(5), NULL), NULL), "item 2",
+                      "columns with a number");
+    expect_init_error(vmap("columns", vlist(vstr("hit_time_gmt"), vstr("ip"), NULL), NULL),
+                      "no column 'event_list'", "columns lacking a needed one");
+    expect_init_error(vmap("columns", vstr("/nonexistent/column_headers.tsv"), NULL),
+                      "/nonexistent/column_headers.tsv", "a missing columns file");
+    expect_init_error(vmap("columns", vstr(""), NULL), "empty path", "columns: \"\"");
+    expect_init_error(vmap("engines", vstr("google"), NULL), "non-empty list", "engines: string");
+    expect_init_error(vmap("engines", vlist(NULL), NULL), "non-empty list", "engines: []");
+    expect_init_error(vmap("engines", vlist(vmap("name", vstr("x"), "hosts",
+                                                 vlist(vstr("x.com"), NULL), NULL),
+                                            NULL),
+                           NULL),
+                      "'param'", "engine without param");
+    expect_init_error(vmap("engines", vlist(vmap("name", vstr("x"), "param", vstr("q"), "hosts",
+                                                 vlist(vstr("x..com"), NULL), NULL),
+                                            NULL),
+                           NULL),
+                      "bad host pattern", "engine with a bad pattern");
+    expect_init_error(vmap("engines", vlist(vmap("name", vstr("x"), "param", vstr("q"), "hosts",
+                                                 vlist(vstr("x.com"), NULL), "extra", vint(1),
+                                                 NULL),
+                                            NULL),
+                           NULL),
+                      "unknown key 'extra'", "engine with an unknown key");
+    expect_init_error(vmap("engines", vlist(vmap("name", vstr("x"), "param", vstr("q"), "hosts",
+                                                 vlist(NULL), NULL),
+                                            NULL),
+                           NULL),
+                      "non-empty list of host patterns", "engine with no hosts");
+    expect_init_error(vlist(NULL), "mapping", "options as a list");
+
+    /* a host with another ABI is refused */
+    sluice_host old = fake_host;
+    old.struct_size = offsetof(sluice_host, error);
+    void *state = NULL;
+    char err[256];
+    is_int(p->init(&old, NULL, &state, err, sizeof err), -1, "short host table refused");
+}
+
+static void test_glue_run(void)
+{
+    buf in = {0}, want = {0}, noheader = {0};
+    slurp("tests/data/hit_data.tsv", &in);
+    slurp("tests/data/revenue/expected_sample.tab", &want);
+    slurp("tests/data/revenue/hit_data_noheader.tsv", &noheader);
+    char err[512];
+
+    /* the sample, defaults, odd read sizes */
+    static const size_t reads[] = {0, 1, 5, 4096};
+    for (size_t i = 0; i < sizeof reads / sizeof reads[0]; i++) {
+        sluice_job job = {.date = "2009-09-27", .run_date = "2024-01-02", .max_read = reads[i]};
+        int rc = glue(NULL, in.p, in.len, &job, err, sizeof err);
+        is_int(rc, SLUICE_OK, "sample run ok (reads of %zu)", reads[i]);
+        is_mem(buf_str(&job.out), job.out.len, buf_str(&want), want.len,
+               "sample report through the glue (reads of %zu)", reads[i]);
+        if (i == 0) {
+            is_str(job.name, "2009-09-27_SearchKeywordPerformance.tab", "output name from date");
+            ok(job.name_set_before_write, "name proposed before the first write");
+            is_int(counter(&job, "lines_read"), 22, "counter lines_read");
+            is_int(counter(&job, "data_lines"), 21, "counter data_lines");
+            is_int(counter(&job, "malformed_lines"), 0, "counter malformed_lines");
+            is_int(counter(&job, "empty_lines"), 0, "counter empty_lines");
+            is_int(counter(&job, "search_hits"), 4, "counter search_hits");
+            is_int(counter(&job, "purchases"), 3, "counter purchases");
+            is_int(counter(&job, "revenue_attributed_cents"), 73000, "counter attributed");
+            is_int(counter(&job, "revenue_unattributed_cents"), 0, "counter unattributed");
+            is_int(counter(&job, "warnings"), 0, "counter warnings");
+            is_int(counter(&job, "visitors_evicted"), 0, "counter visitors_evicted");
+            is_int(counter(&job, "keywords"), 3, "counter keywords");
+            ok(strstr(buf_str(&job.log), "revenue attributed 730.00") != NULL,
+               "summary logged: %s", buf_str(&job.log));
+        }
+        buf_free(&job.out);
+        buf_free(&job.log);
+    }
+
+    /* no event date: the run date */
+    sluice_job job = {.run_date = "2024-01-02"};
+    glue(NULL, in.p, in.len, &job, err, sizeof err);
+    is_str(job.name, "2024-01-02_SearchKeywordPerformance.tab", "output name from run_date");
+    buf_free(&job.out);
+    buf_free(&job.log);
+
+    /* options: include_zero false, first, ip_ua, timeout */
+    memset(&job, 0, sizeof job);
+    job.date = "2009-09-27";
+    int rc = glue(vmap("include_zero", vbool(0), "attribution", vstr("first"), "visitor",
+                       vstr("ip_ua"), "visit_timeout", vint(3600), "max_bad_ratio", vint(0),
+                       NULL),
+                  in.p, in.len, &job, err, sizeof err);
+    is_int(rc, SLUICE_OK, "all options: ok (%s)", err);
+    is_str(buf_str(&job.out), RHDR "google.com\tipod\t480.00\nbing.com\tzune\t250.00\n",
+           "include_zero false through the options");
+    buf_free(&job.out);
+    buf_free(&job.log);
+
+    /* columns as a list and as a file, on headerless input */
+    memset(&job, 0, sizeof job);
+    job.date = "2009-09-27";
+    rc = glue(vmap("columns",
+                   vlist(vstr("hit_time_gmt"), vstr("date_time"), vstr("user_agent"), vstr("ip"),
+                         vstr("event_list"), vstr("geo_city"), vstr("geo_region"),
+                         vstr("geo_country"), vstr("pagename"), vstr("page_url"),
+                         vstr("product_list"), vstr("referrer"), NULL),
+                   NULL),
+              noheader.p, noheader.len, &job, err, sizeof err);
+    is_int(rc, SLUICE_OK, "columns list: ok (%s)", err);
+    is_mem(buf_str(&job.out), job.out.len, buf_str(&want), want.len, "columns list: report");
+    buf_free(&job.out);
+    buf_free(&job.log);
+
+    char *colfile = data_path("tests/data/revenue/column_headers.tsv");
+    memset(&job, 0, sizeof job);
+    job.date = "2009-09-27";
+    rc = glue(vmap("columns", vstr(colfile), NULL), noheader.p, noheader.len, &job, err,
+              sizeof err);
+    is_int(rc, SLUICE_OK, "columns file: ok (%s)", err);
+    is_mem(buf_str(&job.out), job.out.len, buf_str(&want), want.len, "columns file: report");
+    is_int(counter(&job, "data_lines"), 21, "columns file: 21 data lines");
+    buf_free(&job.out);
+    buf_free(&job.log);
+
+    /* the file's header wins over a columns file */
+    memset(&job, 0, sizeof job);
+    job.date = "2009-09-27";
+    rc = glue(vmap("columns", vstr(colfile), NULL), in.p, in.len, &job, err, sizeof err);
+    is_mem(buf_str(&job.out), job.out.len, buf_str(&want), want.len, "header wins over file");
+    is_int(counter(&job, "data_lines"), 21, "header wins: the header is not data");
+    buf_free(&job.out);
+    buf_free(&job.log);
+    free(colfile);
+
+    /* headerless without columns */
+    memset(&job, 0, sizeof job);
+    rc = glue(NULL, noheader.p, noheader.len, &job, err, sizeof err);
+    is_int(rc, SLUICE_ERROR, "headerless: run fails");
+    is_int(job.err_kind, SLUICE_ERR_INPUT, "headerless: input error");
+    ok(strstr(job.err, "'columns'") != NULL, "headerless: message: %s", job.err);
+    is_int(job.writes, 0, "headerless: nothing written");
+    buf_free(&job.out);
+    buf_free(&job.log);
+
+    /* 0-byte input */
+    memset(&job, 0, sizeof job);
+    job.date = "2009-09-27";
+    rc = glue(NULL, "", 0, &job, err, sizeof err);
+    is_int(rc, SLUICE_OK, "0 bytes: ok");
+    is_str(buf_str(&job.out), RHDR, "0 bytes: header-only report");
+    buf_free(&job.out);
+    buf_free(&job.log);
+
+    /* max_bad_ratio: 1 malformed of 100 passes at 0.01, 2 of 100 fail */
+    for (int bad = 1; bad <= 2; bad++) {
+        buf b = {0};
+        buf_addf(&b, HDR);
+        for (int i = 0; i < 100; i++) {
+            if (i < bad)
+                buf_addf(&b, "x\t1.1.1.1\tUA\t\t\t\n");
+            else
+                hit(&b, 100 + i, "1.1.1.1", "", "", i == 50 ? GOOGLE_IPOD : SHOP);
+        }
+        memset(&job, 0, sizeof job);
+        job.date = "2009-09-27";
+        rc = glue(NULL, b.p, b.len, &job, err, sizeof err);
+        is_int(counter(&job, "malformed_lines"), bad, "%d malformed: counter", bad);
+        is_int(counter(&job, "data_lines"), 100, "%d malformed: 100 data lines", bad);
+        if (bad == 1) {
+            is_int(rc, SLUICE_OK, "1/100 malformed at 0.01: ok");
+            is_str(buf_str(&job.out), RHDR "google.com\tipod\t0.00\n", "1/100: report");
+            ok(strstr(buf_str(&job.log), "line 2: malformed line skipped") != NULL,
+               "malformed line logged with its number");
+        } else {
+            is_int(rc, SLUICE_ERROR, "2/100 malformed at 0.01: fails");
+            is_int(job.err_kind, SLUICE_ERR_INPUT, "2/100: input error");
+            ok(strstr(job.err, "max_bad_ratio") != NULL, "2/100: message: %s", job.err);
+            is_int(job.writes, 0, "2/100: nothing written");
+        }
+        buf_free(&job.out);
+        buf_free(&job.log);
+        /* and at max_bad_ratio 0.02 both pass */
+        memset(&job, 0, sizeof job);
+        rc = glue(vmap("max_bad_ratio", vnum(0.02), NULL), b.p, b.len, &job, err, sizeof err);
+        is_int(rc, SLUICE_OK, "%d/100 malformed at 0.02: ok", bad);
+        buf_free(&job.out);
+        buf_free(&job.log);
+        buf_free(&b);
+    }
+
+    /* custom engines replace the defaults */
+    memset(&job, 0, sizeof job);
+    rc = glue(vmap("engines",
+                   vlist(vmap("name", vstr("shop"), "hosts", vlist(vstr("esshopzilla.com"), NULL),
+                              "param", vstr("k"), NULL),
+                         NULL),
+                   NULL),
+              in.p, in.len, &job, err, sizeof err);
+    is_int(rc, SLUICE_OK, "custom engines: ok (%s)", err);
+    is_str(buf_str(&job.out), RHDR "esshopzilla.com\tipod\t290.00\n",
+           "custom engines: internal search as engine, defaults gone");
+    buf_free(&job.out);
+    buf_free(&job.log);
+
+    /* a storage error */
+    memset(&job, 0, sizeof job);
+    job.fail_read = 1;
+    rc = glue(NULL, in.p, in.len, &job, err, sizeof err);
+    is_int(rc, SLUICE_ERROR, "read error fails the job");
+    is_int(job.writes, 0, "read error: nothing written");
+    buf_free(&job.out);
+    buf_free(&job.log);
+
+    buf_free(&in);
+    buf_free(&want);
+    buf_free(&noheader);
+}
+
+int main(void)
+{
+    test_url();
+    test_engines();
+    test_shorten();
+    test_keyword();
+    test_money();
+    test_sample();
+    test_header_and_columns();
+    test_lines();
+    test_hits();
+    test_visits();
+    test_sorting();
+    test_eviction_bounds_memory();
+    test_glue_options();
+    test_glue_run();
+    return done_testing();
+}
