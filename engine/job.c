@@ -414,6 +414,11 @@ int job_execute(const job_spec *spec, job_result *res)
     }
     if (res->state != JOB_SKIPPED)
         res->state = job.error.kind == SL_ERR_NONE ? JOB_SUCCEEDED : JOB_FAILED;
+    if (res->state == JOB_FAILED) {
+        /* the writer is aborted below: nothing was published */
+        free(res->output);
+        res->output = NULL;
+    }
     res->error = job.error;
     res->ended_ms = now_ms();
     job_release(&job);

@@ -466,10 +466,8 @@ static void add_revenue(rev_attrib *a, int64_t *acc, int64_t cents)
     }
 }
 
-static void attribute_purchase(rev_attrib *a, const rev_visitor *v, slice products)
+static void attribute_purchase(rev_attrib *a, const rev_visitor *v, int64_t cents)
 {
-    a->st.purchases++;
-    int64_t cents = rev_product_revenue(products.p, products.n, &a->st.warnings, on_bad_amount, a);
     if (v->search) {
         add_revenue(a, &v->search->cents, cents);
         add_revenue(a, &a->st.revenue_attributed_cents, cents);
@@ -478,37 +476,61 @@ static void attribute_purchase(rev_attrib *a, const rev_visitor *v, slice produc
     }
 }
 
+/* The visitor of a hit, created when unknown, its visit ended when idle. */
+static rev_visitor *visitor_touch(rev_attrib *a, uint64_t h, const visitor_key *key, int64_t t)
+{
+    size_t slot = rev_table_find(&a->visitors, h, visitor_eq, key);
+    rev_visitor *v = a->visitors.slots[slot].item;
+    if (!v)
+        return visitor_new(a, slot, h, key, t);
+    if (a->now - v->last > a->cfg.visit_timeout)
+        v->search = NULL; /* a new visit begins with this hit */
+    if (t > v->last) {
+        if (bucket_of(a, t) == bucket_of(a, v->last)) {
+            v->last = t;
+        } else {
+            ring_unlink(a, v);
+            v->last = t;
+            ring_link(a, v);
+        }
+    }
+    return v;
+}
+
 static void apply_hit(rev_attrib *a, int64_t t, const slice *f)
 {
     if (t > a->now)
         a->now = t;
     evict_idle(a);
 
+    /* The visitor lookup is the one cache miss of nearly every line: start
+     * loading its slot, then do the work that does not need it. */
     visitor_key key = {f[ROLE_IP], a->cfg.visitor_ip_ua ? &f[ROLE_UA] : NULL};
     uint64_t h = visitor_hash(a, &key);
-    size_t slot = rev_table_find(&a->visitors, h, visitor_eq, &key);
-    rev_visitor *v = a->visitors.slots[slot].item;
-    if (v) {
-        if (a->now - v->last > a->cfg.visit_timeout)
-            v->search = NULL; /* a new visit begins with this hit */
-        if (t > v->last) {
-            ring_unlink(a, v);
-            v->last = t;
-            ring_link(a, v);
-        }
-    } else if (!(v = visitor_new(a, slot, h, &key, t))) {
-        return;
-    }
+    __builtin_prefetch(&a->visitors.slots[(size_t)h & a->visitors.mask]);
 
     rev_pair *pair = search_pair(a, f[ROLE_REFERRER]);
+    /* revenue of hits without the purchase event is ignored */
+    int purchase = rev_is_purchase(f[ROLE_EVENTS].p, f[ROLE_EVENTS].n);
+    int64_t cents = 0;
+    if (purchase)
+        cents = rev_product_revenue(f[ROLE_PRODUCTS].p, f[ROLE_PRODUCTS].n, &a->st.warnings,
+                                    on_bad_amount, a);
+    if (a->err_kind)
+        return;
+
+    rev_visitor *v = visitor_touch(a, h, &key, t);
+    if (!v)
+        return;
     if (pair) {
         a->st.search_hits++;
         if (!v->search || !a->cfg.attribution_first)
             v->search = pair;
     }
-    /* revenue of hits without the purchase event is ignored */
-    if (rev_is_purchase(f[ROLE_EVENTS].p, f[ROLE_EVENTS].n))
-        attribute_purchase(a, v, f[ROLE_PRODUCTS]);
+    if (purchase) {
+        a->st.purchases++;
+        attribute_purchase(a, v, cents);
+    }
     if (a->now - v->last > a->cfg.visit_timeout)
         visitor_drop(a, v); /* idle already (its times lie far back) */
 }
