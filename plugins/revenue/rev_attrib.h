@@ -11,9 +11,10 @@
  *     pairs = rev_attrib_pairs(a, &npairs);            // for rev_report
  *     rev_attrib_free(a);
  *
- * Memory is bounded by the longest line (REV_MAX_LINE), the visitors with a
- * current search seen within one visit_timeout of `now`, and the distinct
- * (domain, keyword) pairs. Not thread-safe; one per job. */
+ * Memory is bounded by the longest line (REV_MAX_LINE), the visitors seen
+ * within one visit_timeout of `now` (plus one time bucket of
+ * visit_timeout / 512 + 1 seconds), and the distinct (domain, keyword)
+ * pairs. Not thread-safe; one per job. */
 #ifndef REV_ATTRIB_H
 #define REV_ATTRIB_H
 
