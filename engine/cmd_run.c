@@ -36,23 +36,10 @@ static void run_usage(FILE *fp)
 
 static int read_all(const char *path, strbuf *out, char *err, size_t errlen)
 {
-    FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    if (!fp) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return -1;
-    }
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, fp)) > 0)
-        sb_add(out, buf, n);
-    int bad = ferror(fp);
-    if (fp != stdin)
-        fclose(fp);
-    if (bad) {
-        snprintf(err, errlen, "%s: read error", path);
-        return -1;
-    }
-    return 0;
+    int rc = strcmp(path, "-") == 0 ? sb_read_stream(out, stdin) : sb_read_file(out, path);
+    if (rc != 0)
+        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(rc));
+    return rc ? -1 : 0;
 }
 
 int cmd_run(int argc, char **argv, const cli_globals *g)

@@ -930,23 +930,12 @@ static void add_load_error(diag_list *diags, const char *file, const char *err)
 
 static char *read_file(const char *path, size_t *len, int *errnum)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        *errnum = errno;
-        return NULL;
-    }
     strbuf sb = STRBUF_INIT;
-    char buf[8192];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, fp)) > 0)
-        sb_add(&sb, buf, n);
-    if (ferror(fp)) {
-        *errnum = errno ? errno : EIO;
-        fclose(fp);
+    *errnum = sb_read_file(&sb, path);
+    if (*errnum) {
         sb_free(&sb);
         return NULL;
     }
-    fclose(fp);
     *len = sb.len;
     return sb_steal(&sb);
 }

@@ -1,6 +1,7 @@
 #include "autoconfig.h"
 #include "strbuf.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,4 +136,23 @@ void sb_free(strbuf *sb)
     free(sb->buf);
     sb->buf = NULL;
     sb->len = sb->cap = 0;
+}
+
+int sb_read_stream(strbuf *sb, FILE *fp)
+{
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, fp)) > 0)
+        sb_add(sb, buf, n);
+    return ferror(fp) ? (errno ? errno : EIO) : 0;
+}
+
+int sb_read_file(strbuf *sb, const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return errno;
+    int rc = sb_read_stream(sb, fp);
+    fclose(fp);
+    return rc;
 }

@@ -25,6 +25,12 @@ void sb_reset(strbuf *sb);
 char *sb_steal(strbuf *sb);
 void sb_free(strbuf *sb);
 
+/* Appends everything from an open stream / a file. Return 0, or an errno
+ * value (what is appended so far stays). */
+#include <stdio.h>
+int sb_read_stream(strbuf *sb, FILE *fp);
+int sb_read_file(strbuf *sb, const char *path);
+
 /* Allocation that aborts on exhaustion: the engine does not limp on. */
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);

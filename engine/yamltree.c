@@ -538,23 +538,11 @@ ydoc *ydoc_load_string(const char *name, const char *text, size_t len, char *err
 
 ydoc *ydoc_load_file(const char *path, char *err, size_t errlen)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        if (err && errlen)
-            snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
     strbuf sb = STRBUF_INIT;
-    char buf[8192];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, fp)) > 0)
-        sb_add(&sb, buf, n);
-    int failed = ferror(fp);
-    int saved = errno;
-    fclose(fp);
-    if (failed) {
+    int rc = sb_read_file(&sb, path);
+    if (rc != 0) {
         if (err && errlen)
-            snprintf(err, errlen, "%s: %s", path, strerror(saved));
+            snprintf(err, errlen, "%s: %s", path, strerror(rc));
         sb_free(&sb);
         return NULL;
     }
