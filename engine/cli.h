@@ -1,6 +1,8 @@
 /* cli.h — what the subcommands share: global options, configuration
  * loading, usage errors. Exit codes: 0 ok, 1 a job failed, 2 usage or
- * configuration error. */
+ * configuration error, 3 every job succeeded or was skipped but a
+ * notification or run record could not be delivered
+ * (RUNNER_EXIT_NOT_REPORTED in runner.h). */
 #ifndef SLUICE_CLI_H
 #define SLUICE_CLI_H
 
@@ -33,5 +35,11 @@ int cmd_process(int argc, char **argv, const cli_globals *g);
 int cmd_route(int argc, char **argv, const cli_globals *g);
 int cmd_validate(int argc, char **argv, const cli_globals *g);
 int cmd_plugins(int argc, char **argv, const cli_globals *g);
+int cmd_runs(int argc, char **argv, const cli_globals *g);
+int cmd_notify_test(int argc, char **argv, const cli_globals *g);
+int cmd_lambda(int argc, char **argv, const cli_globals *g);
+int cmd_watch(int argc, char **argv, const cli_globals *g);
+int cmd_serve(int argc, char **argv, const cli_globals *g);
+int cmd_poll(int argc, char **argv, const cli_globals *g);
 
 #endif

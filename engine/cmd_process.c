@@ -34,10 +34,14 @@ static void process_usage(FILE *fp)
             "                        process every object or file below it\n"
             "  -j, --jobs N          run up to N jobs at once (default 1)\n"
             "      --no-progress     never draw progress (drawn on a terminal otherwise)\n"
+            "      --force           process objects again even when their etag already has\n"
+            "                        a SUCCEEDED run record under the same rule (duplicates\n"
+            "                        are otherwise SKIPPED; --output runs never are)\n"
             "  -h, --help            this help\n"
             "\n"
             "Prints each output location on stdout. Exit status: 0 all jobs succeeded or\n"
-            "were skipped, 1 a job failed, 2 usage or configuration error.\n");
+            "were skipped, 1 a job failed, 2 usage or configuration error, 3 the jobs\n"
+            "succeeded but a notification or run record could not be delivered.\n");
 }
 
 typedef struct input_list {
@@ -156,7 +160,7 @@ static int output_fits(const char *output, size_t n_inputs)
 
 typedef struct process_opts {
     const char *rule, *output;
-    int recursive, jobs, progress;
+    int recursive, jobs, progress, force;
 } process_opts;
 
 static int parse_process_opts(int argc, char **argv, process_opts *o)
@@ -167,6 +171,7 @@ static int parse_process_opts(int argc, char **argv, process_opts *o)
         {"recursive", no_argument, NULL, 'R'},
         {"jobs", required_argument, NULL, 'j'},
         {"no-progress", no_argument, NULL, 'P'},
+        {"force", no_argument, NULL, 'F'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -184,6 +189,7 @@ static int parse_process_opts(int argc, char **argv, process_opts *o)
                 return cli_usage_error("process", "--jobs must be between 1 and 256");
             break;
         case 'P': o->progress = 0; break;
+        case 'F': o->force = 1; break;
         case 'h': process_usage(stdout); return EXIT_OK;
         default: return cli_usage_error("process", "unknown option");
         }
@@ -240,6 +246,7 @@ int cmd_process(int argc, char **argv, const cli_globals *g)
             .rule_name = o.rule,
             .output_override = o.output,
             .show_progress = o.progress && o.jobs == 1,
+            .force = o.force,
         };
     runner_totals totals = {0};
     runner_run(cfg, specs, inputs.count, o.jobs, &totals);

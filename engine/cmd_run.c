@@ -27,11 +27,15 @@ static void run_usage(FILE *fp)
             "\n"
             "Options:\n"
             "  -j, --jobs N    run up to N jobs at once (default 1)\n"
+            "      --force     process objects again even when their etag already has a\n"
+            "                  SUCCEEDED run record under the same rule (duplicates are\n"
+            "                  otherwise SKIPPED)\n"
             "      --no-progress  never draw progress\n"
             "  -h, --help      this help\n"
             "\n"
             "Prints each output location on stdout. Exit status: 0 all jobs succeeded or\n"
-            "were skipped, 1 a job failed, 2 usage, configuration or event error.\n");
+            "were skipped, 1 a job failed, 2 usage, configuration or event error, 3 the\n"
+            "jobs succeeded but a notification or run record could not be delivered.\n");
 }
 
 static int read_all(const char *path, strbuf *out, char *err, size_t errlen)
@@ -47,10 +51,11 @@ int cmd_run(int argc, char **argv, const cli_globals *g)
     static const struct option opts[] = {
         {"jobs", required_argument, NULL, 'j'},
         {"no-progress", no_argument, NULL, 'P'},
+        {"force", no_argument, NULL, 'F'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int jobs = 1, progress = 1, c;
+    int jobs = 1, progress = 1, force = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "j:h", opts, NULL)) != -1) {
         switch (c) {
@@ -60,6 +65,7 @@ int cmd_run(int argc, char **argv, const cli_globals *g)
                 return cli_usage_error("run", "--jobs must be between 1 and 256");
             break;
         case 'P': progress = 0; break;
+        case 'F': force = 1; break;
         case 'h': run_usage(stdout); return EXIT_OK;
         default: return cli_usage_error("run", "unknown option");
         }
@@ -116,6 +122,7 @@ int cmd_run(int argc, char **argv, const cli_globals *g)
             .input = {.kind = LOC_OBJECT, .bucket = ev->bucket, .key = ev->key},
             .event = ev,
             .show_progress = progress && jobs == 1,
+            .force = force,
         };
         n++;
     }

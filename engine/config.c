@@ -35,7 +35,7 @@ static const char *const builtin_placeholders[] = {
 };
 
 static const char *const top_keys[] = {
-    "storage", "plugins", "notify", "on_failure", "on_success", "rules", NULL,
+    "storage", "plugins", "notify", "on_failure", "on_success", "runs", "rules", NULL,
 };
 static const char *const storage_local_keys[] = {"type", "root", NULL};
 static const char *const storage_s3_keys[] = {
@@ -51,10 +51,18 @@ static const char *const match_keys[] = {"bucket", "prefix", "suffix", "regex", 
 static const char *const target_types[] = {"log", "sns", "eventbridge", "webhook", NULL};
 static const char *const log_keys[] = {"type", NULL};
 static const char *const sns_keys[] = {"type", "topic_arn", "region", "endpoint",
-                                       "subject_prefix", NULL};
+                                       "subject_prefix", "profile", "timeout",
+                                       "max_attempts", NULL};
 static const char *const eventbridge_keys[] = {"type", "event_bus", "region", "endpoint",
-                                               "source", "detail_type", NULL};
-static const char *const webhook_keys[] = {"type", "url", "secret_env", "timeout", "headers", NULL};
+                                               "source", "detail_type", "profile", "timeout",
+                                               "max_attempts", NULL};
+static const char *const webhook_keys[] = {"type", "url", "secret_env", "timeout", "headers",
+                                           "max_attempts", NULL};
+/* runs: where run records go (engine/runrecord.h) */
+static const char *const runs_keys[] = {"enabled", "dir", "location", NULL};
+#define RE_RUNS_PLACEHOLDERS "([^{}]|\\{(date|run_id|rule)\\})*"
+#define RE_RUNS_LOCATION \
+    "^s3://[^/{}]+/" RE_RUNS_PLACEHOLDERS "\\{run_id\\}" RE_RUNS_PLACEHOLDERS "$"
 
 /* What loading needs besides the config being built. */
 typedef struct loader {
@@ -535,6 +543,15 @@ static void check_timeout(loader *L, const ynode *map, const char *path)
     json_decref(j);
 }
 
+/* sns and eventbridge: the AWS profile, the per-request timeout and the
+ * number of delivery attempts. */
+static void check_delivery_keys(loader *L, const ynode *map, const char *path)
+{
+    get_string(L, map, "profile", path, 0);
+    check_timeout(L, map, path);
+    check_int(L, map, "max_attempts", path, 1, 10);
+}
+
 static void check_target_params(loader *L, const ynode *map, const char *type, const char *path)
 {
     char *where = xasprintf("in notify target \"%s\" (type %s)", path + strlen("notify."), type);
@@ -547,6 +564,7 @@ static void check_target_params(loader *L, const ynode *map, const char *type, c
         get_pattern(L, map, "region", path, 0, RE_REGION, "a valid AWS region name");
         get_pattern(L, map, "endpoint", path, 0, RE_URL, "an http:// or https:// URL");
         get_string(L, map, "subject_prefix", path, 0);
+        check_delivery_keys(L, map, path);
     } else if (!strcmp(type, "eventbridge")) {
         check_keys(L, map, eventbridge_keys, where);
         get_string(L, map, "event_bus", path, 0);
@@ -554,12 +572,14 @@ static void check_target_params(loader *L, const ynode *map, const char *type, c
         get_pattern(L, map, "endpoint", path, 0, RE_URL, "an http:// or https:// URL");
         get_string(L, map, "source", path, 0);
         get_string(L, map, "detail_type", path, 0);
+        check_delivery_keys(L, map, path);
     } else if (!strcmp(type, "webhook")) {
         check_keys(L, map, webhook_keys, where);
         get_pattern(L, map, "url", path, 1, RE_URL, "an http:// or https:// URL");
         get_pattern(L, map, "secret_env", path, 0, RE_ENV, "an environment variable name");
         check_timeout(L, map, path);
         check_headers(L, map, path);
+        check_int(L, map, "max_attempts", path, 1, 10);
     }
     free(where);
 }
@@ -660,6 +680,30 @@ static char **load_target_list(loader *L, const ynode *n, const char *path, size
     }
     free(names);
     return v;
+}
+
+/* ---- run records ------------------------------------------------------- */
+
+/* runs: {enabled, dir | location}. Read again by runrecord.c from the
+ * document; here it is only checked. */
+static void load_runs(loader *L, const ynode *node)
+{
+    if (!node)
+        return;
+    const ynode *map = as_map(L, node, "runs");
+    if (!map)
+        return;
+    check_keys(L, map, runs_keys, "in runs");
+    check_bool(L, map, "enabled", "runs");
+    const ynode *dir = get_string(L, map, "dir", "runs", 0);
+    const ynode *loc = get_string(L, map, "location", "runs", 0);
+    if (dir && loc)
+        error_at(L, loc, "runs: give either \"dir\" or \"location\", not both");
+    else if (loc && !regex_matches(RE_RUNS_LOCATION, loc->value))
+        error_at(L, loc,
+                 "runs.location: \"%s\" is not an s3://BUCKET/KEY template that contains "
+                 "{run_id} (placeholders: {date} {run_id} {rule})",
+                 loc->value);
 }
 
 /* ---- rules ------------------------------------------------------------- */
@@ -961,6 +1005,7 @@ static void load_document(loader *L)
                                           &L->cfg->n_on_failure);
     L->cfg->on_success = load_target_list(L, ynode_get(root, "on_success"), "on_success",
                                           &L->cfg->n_on_success);
+    load_runs(L, ynode_get(root, "runs"));
     load_rules(L, root);
 }
 

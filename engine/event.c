@@ -367,16 +367,25 @@ static int parse_s3_record(parse_ctx *ctx, json_t *r, size_t index)
     return 0;
 }
 
-static int parse_records(parse_ctx *ctx, json_t *doc)
+static int parse_lambda_record(parse_ctx *ctx, json_t *r, size_t index, int allowed,
+                               const char *inside);
+
+static int parse_records(parse_ctx *ctx, json_t *doc, int allowed, const char *inside)
 {
     json_t *records = json_object_get(doc, "Records");
     if (!json_is_array(records)) {
         fail(ctx, "Records: expected an array, got %s", json_kind(records));
         return -1;
     }
-    for (size_t i = 0; i < json_array_size(records); i++)
-        if (parse_s3_record(ctx, json_array_get(records, i), i) < 0)
+    for (size_t i = 0; i < json_array_size(records); i++) {
+        int rc = parse_lambda_record(ctx, json_array_get(records, i), i, allowed, inside);
+        if (rc == 0)
+            rc = parse_s3_record(ctx, json_array_get(records, i), i);
+        else if (rc > 0)
+            rc = 0;
+        if (rc < 0)
             return -1;
+    }
     return 0;
 }
 
@@ -555,6 +564,58 @@ static int parse_sqs_result(parse_ctx *ctx, json_t *doc)
     return 0;
 }
 
+/* --- Lambda trigger records ---------------------------------------------- */
+
+/* Lambda hands SQS and SNS deliveries to a function as Records too:
+ *   {"Records":[{"eventSource":"aws:sqs","body":"<json>",...}]}
+ *   {"Records":[{"EventSource":"aws:sns","Sns":{<SNS envelope>}}]}
+ * An SQS record has no eventVersion (an S3 record must have one, so a
+ * record with both is an S3 record from the wrong source). Such a record
+ * is one wrapper layer (SQS or SNS), unwrapped under the same nesting rule
+ * as the plain shapes, so the depth stays bounded. Returns 0 when `r` is
+ * not such a record (the caller parses it as an S3 record), 1 when it was
+ * unwrapped, -1 after reporting a problem. */
+static int parse_lambda_record(parse_ctx *ctx, json_t *r, size_t index, int allowed,
+                               const char *inside)
+{
+    const char *sqs = json_string_value(json_object_get(r, "eventSource"));
+    const char *sns = json_string_value(json_object_get(r, "EventSource"));
+    int layer = sqs && strcmp(sqs, "aws:sqs") == 0 && !json_object_get(r, "eventVersion")
+                    ? LAYER_SQS
+                : sns && strcmp(sns, "aws:sns") == 0 ? LAYER_SNS
+                                                     : 0;
+    char base[48], *where;
+    const char *body;
+    json_t *envelope;
+    int rc;
+
+    if (!layer)
+        return 0;
+    snprintf(base, sizeof base, "Records[%zu]", index);
+    if (!(layer & allowed)) {
+        fail(ctx, "%s: nested too deeply: %s inside %s (accepted nesting: SQS > SNS > event)",
+             base, layer == LAYER_SNS ? "an SNS envelope" : "an SQS message", inside);
+        return -1;
+    }
+    if (layer == LAYER_SQS) {
+        if (get_string(ctx, r, base, "body", 1, &body) < 0)
+            return -1;
+        where = join_path(base, "body");
+        rc = parse_nested(ctx, body, strlen(body), where, LAYER_SNS | LAYER_EVENT,
+                          "an SQS message");
+        free(where);
+        return rc < 0 ? -1 : 1;
+    }
+    if (!(envelope = need_object(ctx, r, base, "Sns")))
+        return -1;
+    size_t mark = ctx->where.len;
+    sb_addf(&ctx->where, "%s.Sns: ", base);
+    rc = parse_sns(ctx, envelope);
+    ctx->where.len = mark;
+    ctx->where.buf[mark] = '\0';
+    return rc < 0 ? -1 : 1;
+}
+
 /* --- dispatch ------------------------------------------------------------ */
 
 typedef enum shape {
@@ -612,7 +673,7 @@ static int parse_object(parse_ctx *ctx, json_t *doc, int allowed, const char *in
         return -1;
     }
     switch (s) {
-    case SHAPE_S3_RECORDS: return parse_records(ctx, doc);
+    case SHAPE_S3_RECORDS: return parse_records(ctx, doc, allowed, inside);
     case SHAPE_S3_SERVICE: return parse_s3_service_event(ctx, doc);
     case SHAPE_EVENTBRIDGE: return parse_eventbridge(ctx, doc);
     case SHAPE_SNS: return parse_sns(ctx, doc);

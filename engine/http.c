@@ -107,10 +107,18 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
 {
     transfer *t = ud;
     size_t n = size * nmemb;
+    if (n > 5 && memcmp(data, "HTTP/", 5) == 0) {
+        /* A new response (after 100-continue or a redirect) starts afresh.
+         * Its status is known before the body: on_body callbacks can tell
+         * an error document from the data they stream. */
+        const char *sp = memchr(data, ' ', n);
+        t->resp->status = sp ? strtol(sp + 1, NULL, 10) : 0;
+        http_headers_free(&t->resp->headers);
+        return n;
+    }
     const char *colon = memchr(data, ':', n);
     if (!colon)
         return n;
-    /* a new response (after 100-continue or a redirect) starts afresh */
     size_t name_len = (size_t)(colon - data);
     const char *v = colon + 1;
     const char *end = data + n;
@@ -126,6 +134,14 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
     free(name);
     free(value);
     return n;
+}
+
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    transfer *t = ud;
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    return t->req->should_abort(t->req->abort_ud) ? 1 : 0;
 }
 
 static struct curl_slist *build_headers(const http_request *req)
@@ -170,6 +186,9 @@ int http_perform(http_client *c, const http_request *req, http_response *resp)
 
     curl_easy_reset(curl); /* keeps the connection cache */
     curl_easy_setopt(curl, CURLOPT_URL, req->url);
+    /* send the path as built: S3 keys may hold "/./" or "/../", and a
+     * rewritten path would name another object and break the signature */
+    curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_write);
@@ -192,6 +211,11 @@ int http_perform(http_client *c, const http_request *req, http_response *resp)
         curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
     }
+    if (req->should_abort) {
+        curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &t);
+    }
     struct curl_slist *headers = build_headers(req);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     set_method(curl, req, &t);
@@ -205,6 +229,7 @@ int http_perform(http_client *c, const http_request *req, http_response *resp)
         return 0; /* the caller stopped reading a response it has */
     resp->transport_error = (int)rc;
     resp->timed_out = rc == CURLE_OPERATION_TIMEDOUT;
+    resp->aborted = rc == CURLE_ABORTED_BY_CALLBACK;
     snprintf(resp->error, sizeof resp->error, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
     return -1;
 }

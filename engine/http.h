@@ -49,6 +49,8 @@ typedef struct http_request {
     long timeout_ms;              /* whole request; 0: none */
     long connect_timeout_ms;      /* 0: 10 s */
     long low_speed_time_s;        /* abort when below 1 byte/s this long; 0: off */
+    int (*should_abort)(void *ud); /* polled during the transfer; non-zero stops it */
+    void *abort_ud;
 } http_request;
 
 typedef struct http_response {
@@ -57,6 +59,7 @@ typedef struct http_response {
     http_headers headers;         /* response headers, "name: value", names lower-cased */
     int transport_error;          /* non-zero: connection/timeout failure */
     int timed_out;
+    int aborted;                  /* stopped by should_abort */
     char error[256];              /* libcurl's message for transport errors */
 } http_response;
 

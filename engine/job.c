@@ -11,6 +11,7 @@
 #include "plugin_host.h"
 #include "progress.h"
 #include "router.h"
+#include "runrecord.h"
 #include "strbuf.h"
 
 /* Everything the host hands a plugin for one job. The host owns all of it
@@ -266,6 +267,8 @@ static void result_init(const job_spec *spec, job_result *res)
     runid_make((time_t)(res->started_ms / 1000), res->run_id);
     res->input = location_format(&spec->input);
     res->counters = json_object();
+    res->attempt = spec->attempt > 1 ? spec->attempt : 1;
+    res->retry_of = spec->retry_of ? xstrdup(spec->retry_of) : NULL;
     if (spec->event) {
         const event_record *ev = spec->event;
         res->etag = ev->etag ? xstrdup(ev->etag) : NULL;
@@ -335,6 +338,48 @@ static int open_input(sluice_job *job)
                                          &job->reader, &job->info, &job->error);
 }
 
+/* The storage's etag, when it reports one, names the bytes actually read
+ * (the object may have changed since the event was sent). */
+static void adopt_storage_etag(sluice_job *job)
+{
+    const char *e = job->info.etag;
+    if (!e || !*e)
+        return;
+    size_t len = strlen(e);
+    if (len >= 2 && e[0] == '"' && e[len - 1] == '"') {
+        e++;
+        len -= 2;
+    }
+    free(job->res->etag);
+    job->res->etag = xstrndup(e, len);
+}
+
+/* A redelivered event, or the same object processed again: when this
+ * rule already SUCCEEDED on these exact bytes, the job is SKIPPED. Runs
+ * with --force or --output (ad hoc, elsewhere) are never duplicates. */
+static int skip_duplicate(sluice_job *job)
+{
+    const job_spec *spec = job->spec;
+    job_result *res = job->res;
+    if (spec->force || spec->output_override || !spec->runs || !res->etag || !res->rule)
+        return 0;
+    char prev[RUNID_MAX];
+    sl_error err = {0};
+    int found = runstore_find_done(spec->runs, res->rule, template_source(job->rule->output),
+                                   res->input, res->etag, prev, &err);
+    if (found < 0)
+        log_msg(&job->log, LOG_WARN, "duplicate check not possible, processing anyway: %s",
+                err.msg);
+    if (found != 1)
+        return 0;
+    res->state = JOB_SKIPPED;
+    res->duplicate_of = xstrdup(prev);
+    res->skip_reason = xasprintf("duplicate: rule \"%s\" already processed this object (etag "
+                                 "%s) in run %s; --force processes it again",
+                                 res->rule, res->etag, prev);
+    return 1;
+}
+
 /* Runs the plugin and publishes its output only when everything worked. */
 static void run_plugin(sluice_job *job)
 {
@@ -371,6 +416,12 @@ static void log_summary(const sluice_job *job)
         json_object_set_new(f, "output", json_string(res->output));
     if (res->state == JOB_FAILED)
         json_object_set_new(f, "error_kind", json_string(sl_error_kind_name(res->error.kind)));
+    if (res->attempt > 1)
+        json_object_set_new(f, "attempt", json_integer(res->attempt));
+    if (res->retry_of)
+        json_object_set_new(f, "retry_of", json_string(res->retry_of));
+    if (res->duplicate_of)
+        json_object_set_new(f, "duplicate_of", json_string(res->duplicate_of));
     json_object_update(f, res->counters);
     if (res->state == JOB_FAILED)
         log_fields(&job->log, LOG_ERROR, f, "job failed: %s", res->error.msg);
@@ -409,8 +460,11 @@ int job_execute(const job_spec *spec, job_result *res)
         res->plugin = xstrdup(job.rule->plugin->desc->name);
         res->plugin_version = xstrdup(job.rule->plugin->desc->version);
         job.log.rule = res->rule;
-        if (open_input(&job) == 0)
-            run_plugin(&job);
+        if (open_input(&job) == 0) {
+            adopt_storage_etag(&job);
+            if (!skip_duplicate(&job))
+                run_plugin(&job);
+        }
     }
     if (res->state != JOB_SKIPPED)
         res->state = job.error.kind == SL_ERR_NONE ? JOB_SUCCEEDED : JOB_FAILED;
@@ -437,6 +491,8 @@ void job_result_free(job_result *res)
     free(res->event_time);
     free(res->output);
     free(res->skip_reason);
+    free(res->duplicate_of);
+    free(res->retry_of);
     json_decref(res->counters);
     memset(res, 0, sizeof *res);
 }

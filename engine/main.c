@@ -2,6 +2,7 @@
 #include "autoconfig.h"
 
 #include <curl/curl.h>
+#include <libxml/parser.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,12 @@ static const command commands[] = {
     {"route", cmd_route, "show which rule an object would take, and why"},
     {"validate", cmd_validate, "check the configuration and report every problem"},
     {"plugins", cmd_plugins, "list the plugins found, with versions and options"},
+    {"runs", cmd_runs, "list, show and retry recorded runs"},
+    {"notify-test", cmd_notify_test, "send a sample failure event to a notification target"},
+    {"lambda", cmd_lambda, "serve as an AWS Lambda custom runtime (Runtime API loop)"},
+    {"poll", cmd_poll, "process S3 events from an SQS queue (long polling workers)"},
+    {"serve", cmd_serve, "accept events over HTTP (S3-compatible webhooks, SNS, EventBridge)"},
+    {"watch", cmd_watch, "upload files completed in a directory, then mark them done"},
 };
 
 static void usage(FILE *fp)
@@ -44,7 +51,8 @@ static void usage(FILE *fp)
             "  -h, --help            this help; 'sluice COMMAND --help' for a command\n"
             "  -V, --version         print the version\n"
             "\n"
-            "Exit status: 0 ok, 1 a job failed, 2 usage or configuration error.\n");
+            "Exit status: 0 ok, 1 a job failed, 2 usage or configuration error,\n"
+            "3 the jobs succeeded but a notification or run record was not delivered.\n");
 }
 
 /* Takes the global options out of argv wherever they stand (before "--"),
@@ -122,12 +130,15 @@ int main(int argc, char **argv)
         if (strcmp(name, commands[i].name) != 0)
             continue;
         log_configure(fmt, lvl);
+        /* library-wide setup happens once, before any worker thread */
+        xmlInitParser();
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
             fprintf(stderr, "sluice: cannot initialise libcurl\n");
             return EXIT_USAGE;
         }
         int rc = commands[i].fn(argc - 1, argv + 1, &g);
         curl_global_cleanup();
+        xmlCleanupParser();
         return rc;
     }
     fprintf(stderr, "sluice: unknown command \"%s\"\nTry 'sluice --help'.\n", name);

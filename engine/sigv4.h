@@ -66,4 +66,22 @@ void sigv4_sha256_hex(const void *data, size_t len, char out[65]);
 /* The empty-body hash. */
 #define SIGV4_EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
+/* --- appended by the sigv4 helper --- */
+
+/* Like sigv4_sign, but req->path is the path exactly as it appears in the
+ * request line (already percent-encoded; or raw, as in AWS's test suite):
+ * S3 rules sign it verbatim, other services normalise it and encode it
+ * once more. */
+int sigv4_sign_wire_path(const sigv4_request *req, const aws_credentials *cred,
+                         sigv4_result *res);
+
+/* The canonical query string: names and values encoded, sorted by name then
+ * value, "name=" for empty values; "" for none. It is also a valid URL
+ * query, so sending it as is keeps the sent and the signed query equal.
+ * Caller frees. */
+char *sigv4_canonical_query(const sigv4_param *query, size_t n);
+
+/* The credential scope "20261125/us-east-1/s3/aws4_request". Caller frees. */
+char *sigv4_scope(time_t now, const char *region, const char *service);
+
 #endif

@@ -16,7 +16,8 @@ put_object inbound-eb "hit data/2009 09/caf€ a+b.tsv" "$TMP/x"
 put_object inbound-sns "hit data/2009 09/caf€ a+b.tsv" "$TMP/x"
 
 check() { # check FIXTURE EXPECTED_OUTPUT_LOCATION
-    out=$("$SLUICE" -q -c "$TMP/sluice.yaml" run "$1"); ok $? "$(basename "$1") exits 0"
+    # --force: the same objects arrive in several shapes; skip no duplicates here
+    out=$("$SLUICE" -q -c "$TMP/sluice.yaml" run --force "$1"); ok $? "$(basename "$1") exits 0"
     is "$out" "$2" "$(basename "$1") processes the decoded key"
 }
 check "$EV/s3-put.json" "s3://out/client-inbound/hit data/2009 09/a+b café.tsv"

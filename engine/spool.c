@@ -1,0 +1,377 @@
+/* spool.c — durable queue of accepted events (see spool.h).
+ *
+ * Durability follows the usual recipe: write to a temporary name, fsync
+ * the file, rename it into place, fsync the directory. A crash at any
+ * point leaves either nothing under DIR/ID.json (and the sender got no
+ * 2xx) or the complete entry. */
+#include "autoconfig.h"
+#include "spool.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "strbuf.h"
+
+typedef struct entry {
+    struct entry *next;
+    char id[SPOOL_ID_MAX];
+} entry;
+
+struct spool {
+    char *dir;
+    char *tmp;
+    int dirfd, tmpfd, lockfd;
+
+    pthread_mutex_t lock; /* guards everything below */
+    pthread_cond_t wake;
+    entry *head, *tail;
+    size_t waiting, running;
+    unsigned seq;
+    int stopping;
+
+    spool_handler handler;
+    void *ud;
+    pthread_t *threads;
+    int n_threads;
+};
+
+/* --- directories ----------------------------------------------------------- */
+
+static int mkdir_p(const char *path, sl_error *err)
+{
+    char *p = xstrdup(path);
+    int rc = 0;
+    for (char *s = p + 1;; s++) {
+        if (*s != '/' && *s != '\0')
+            continue;
+        char c = *s;
+        *s = '\0';
+        if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+            sl_error_set(err, SL_ERR_CONFIG, "spool: cannot create %s: %s", p, strerror(errno));
+            rc = -1;
+            break;
+        }
+        *s = c;
+        if (c == '\0')
+            break;
+    }
+    free(p);
+    return rc;
+}
+
+static int open_dir(const char *path, sl_error *err)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        sl_error_set(err, SL_ERR_CONFIG, "spool: cannot open %s: %s", path, strerror(errno));
+    return fd;
+}
+
+static int is_entry_name(const char *name)
+{
+    size_t len = strlen(name);
+    return name[0] != '.' && len > 5 && len < SPOOL_ID_MAX + 5 &&
+           strcmp(name + len - 5, ".json") == 0;
+}
+
+/* Anything in tmp/ was never acknowledged: drop it. */
+static void clear_tmp(spool *sp)
+{
+    DIR *d = fdopendir(dup(sp->tmpfd));
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL)
+        if (de->d_name[0] != '.' && unlinkat(sp->tmpfd, de->d_name, 0) != 0)
+            log_msg(NULL, LOG_WARN, "spool: cannot remove %s/%s: %s", sp->tmp, de->d_name,
+                    strerror(errno));
+    closedir(d);
+}
+
+/* --- the in-memory queue (lock held) ----------------------------------------- */
+
+static void push_locked(spool *sp, const char *id)
+{
+    entry *e = xcalloc(1, sizeof *e);
+    snprintf(e->id, sizeof e->id, "%s", id);
+    if (sp->tail)
+        sp->tail->next = e;
+    else
+        sp->head = e;
+    sp->tail = e;
+    sp->waiting++;
+}
+
+static entry *pop_locked(spool *sp)
+{
+    entry *e = sp->head;
+    if (!e)
+        return NULL;
+    sp->head = e->next;
+    if (!sp->head)
+        sp->tail = NULL;
+    sp->waiting--;
+    return e;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Queues the entries a previous process left, oldest first. */
+static int scan_leftovers(spool *sp, sl_error *err)
+{
+    DIR *d = fdopendir(dup(sp->dirfd));
+    if (!d) {
+        sl_error_set(err, SL_ERR_CONFIG, "spool: cannot list %s: %s", sp->dir, strerror(errno));
+        return -1;
+    }
+    char **names = NULL;
+    size_t n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (!is_entry_name(de->d_name))
+            continue;
+        names = xrealloc(names, (n + 1) * sizeof *names);
+        names[n++] = xstrndup(de->d_name, strlen(de->d_name) - 5);
+    }
+    closedir(d);
+    if (n)
+        qsort(names, n, sizeof *names, cmp_names);
+    for (size_t i = 0; i < n; i++) {
+        push_locked(sp, names[i]);
+        free(names[i]);
+    }
+    free(names);
+    if (n)
+        log_msg(NULL, LOG_INFO, "spool: %zu event(s) left by a previous run queued again", n);
+    return 0;
+}
+
+/* --- open / close -------------------------------------------------------- */
+
+static int take_lock(spool *sp, sl_error *err)
+{
+    char *path = xasprintf("%s/.lock", sp->dir);
+    sp->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    free(path);
+    if (sp->lockfd < 0) {
+        sl_error_set(err, SL_ERR_CONFIG, "spool: cannot create %s/.lock: %s", sp->dir,
+                     strerror(errno));
+        return -1;
+    }
+    if (flock(sp->lockfd, LOCK_EX | LOCK_NB) != 0) {
+        sl_error_set(err, SL_ERR_CONFIG,
+                     "spool: %s is in use by another process (each sluice serve needs its own "
+                     "--spool directory)",
+                     sp->dir);
+        return -1;
+    }
+    return 0;
+}
+
+spool *spool_open(const char *dir, sl_error *err)
+{
+    spool *sp = xcalloc(1, sizeof *sp);
+    sp->dir = xstrdup(dir);
+    sp->tmp = xasprintf("%s/tmp", dir);
+    sp->dirfd = sp->tmpfd = sp->lockfd = -1;
+    pthread_mutex_init(&sp->lock, NULL);
+    pthread_cond_init(&sp->wake, NULL);
+
+    if (mkdir_p(sp->tmp, err) != 0 || (sp->dirfd = open_dir(sp->dir, err)) < 0 ||
+        (sp->tmpfd = open_dir(sp->tmp, err)) < 0 || take_lock(sp, err) != 0) {
+        spool_close(sp);
+        return NULL;
+    }
+    clear_tmp(sp);
+    if (scan_leftovers(sp, err) != 0) {
+        spool_close(sp);
+        return NULL;
+    }
+    return sp;
+}
+
+void spool_close(spool *sp)
+{
+    if (!sp)
+        return;
+    spool_stop(sp);
+    entry *e;
+    while ((e = pop_locked(sp)) != NULL)
+        free(e);
+    if (sp->dirfd >= 0)
+        close(sp->dirfd);
+    if (sp->tmpfd >= 0)
+        close(sp->tmpfd);
+    if (sp->lockfd >= 0)
+        close(sp->lockfd); /* releases the flock */
+    pthread_cond_destroy(&sp->wake);
+    pthread_mutex_destroy(&sp->lock);
+    free(sp->threads);
+    free(sp->tmp);
+    free(sp->dir);
+    free(sp);
+}
+
+const char *spool_dir(const spool *sp)
+{
+    return sp->dir;
+}
+
+/* --- put ----------------------------------------------------------------- */
+
+static void make_id(spool *sp, char id[SPOOL_ID_MAX])
+{
+    struct timespec ts;
+    unsigned rnd = 0;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) != (ssize_t)sizeof rnd)
+        rnd = (unsigned)getpid();
+    pthread_mutex_lock(&sp->lock);
+    unsigned seq = sp->seq++;
+    pthread_mutex_unlock(&sp->lock);
+    long long ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    snprintf(id, SPOOL_ID_MAX, "%013lld-%06u-%08x", ms, seq % 1000000u, rnd);
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -1;
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+int spool_put(spool *sp, const void *data, size_t len, char id[SPOOL_ID_MAX], sl_error *err)
+{
+    char name[SPOOL_ID_MAX + 8];
+    make_id(sp, id);
+    snprintf(name, sizeof name, "%s.json", id);
+
+    int fd = openat(sp->tmpfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        sl_error_set(err, SL_ERR_INTERNAL, "spool: cannot create %s/%s: %s", sp->tmp, name,
+                     strerror(errno));
+        return -1;
+    }
+    if (write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+        sl_error_set(err, SL_ERR_INTERNAL, "spool: cannot write %s/%s: %s", sp->tmp, name,
+                     strerror(errno));
+        close(fd);
+        unlinkat(sp->tmpfd, name, 0);
+        return -1;
+    }
+    close(fd);
+    if (renameat(sp->tmpfd, name, sp->dirfd, name) != 0 || fsync(sp->dirfd) != 0) {
+        sl_error_set(err, SL_ERR_INTERNAL, "spool: cannot move %s into %s: %s", name, sp->dir,
+                     strerror(errno));
+        unlinkat(sp->tmpfd, name, 0);
+        return -1;
+    }
+    pthread_mutex_lock(&sp->lock);
+    push_locked(sp, id);
+    pthread_cond_signal(&sp->wake);
+    pthread_mutex_unlock(&sp->lock);
+    return 0;
+}
+
+/* --- workers ------------------------------------------------------------- */
+
+static void handle_entry(spool *sp, const char *id)
+{
+    char *path = xasprintf("%s/%s.json", sp->dir, id);
+    strbuf data = STRBUF_INIT;
+    int rc = sb_read_file(&data, path);
+    if (rc != 0) {
+        log_msg(NULL, LOG_WARN, "spool: cannot read %s: %s (skipped)", path, strerror(rc));
+    } else {
+        sp->handler(sp->ud, id, sb_str(&data), data.len);
+        if (unlink(path) != 0)
+            log_msg(NULL, LOG_ERROR, "spool: cannot remove %s: %s (it will run again)", path,
+                    strerror(errno));
+    }
+    sb_free(&data);
+    free(path);
+}
+
+static void *worker(void *arg)
+{
+    spool *sp = arg;
+    pthread_mutex_lock(&sp->lock);
+    for (;;) {
+        while (!sp->stopping && !sp->head)
+            pthread_cond_wait(&sp->wake, &sp->lock);
+        if (sp->stopping)
+            break;
+        entry *e = pop_locked(sp);
+        sp->running++;
+        pthread_mutex_unlock(&sp->lock);
+        handle_entry(sp, e->id);
+        free(e);
+        pthread_mutex_lock(&sp->lock);
+        sp->running--;
+    }
+    pthread_mutex_unlock(&sp->lock);
+    return NULL;
+}
+
+int spool_start(spool *sp, int workers, spool_handler fn, void *ud)
+{
+    if (sp->threads || workers < 1)
+        return 0;
+    sp->handler = fn;
+    sp->ud = ud;
+    sp->threads = xcalloc((size_t)workers, sizeof *sp->threads);
+    for (int i = 0; i < workers; i++) {
+        if (pthread_create(&sp->threads[i], NULL, worker, sp) != 0)
+            break;
+        sp->n_threads++;
+    }
+    return sp->n_threads;
+}
+
+size_t spool_pending(spool *sp)
+{
+    pthread_mutex_lock(&sp->lock);
+    size_t n = sp->waiting + sp->running;
+    pthread_mutex_unlock(&sp->lock);
+    return n;
+}
+
+size_t spool_running(spool *sp)
+{
+    pthread_mutex_lock(&sp->lock);
+    size_t n = sp->running;
+    pthread_mutex_unlock(&sp->lock);
+    return n;
+}
+
+void spool_stop(spool *sp)
+{
+    pthread_mutex_lock(&sp->lock);
+    sp->stopping = 1;
+    pthread_cond_broadcast(&sp->wake);
+    pthread_mutex_unlock(&sp->lock);
+    for (int i = 0; i < sp->n_threads; i++)
+        pthread_join(sp->threads[i], NULL);
+    sp->n_threads = 0;
+}

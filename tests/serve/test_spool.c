@@ -1,0 +1,160 @@
+/* test_spool.c — the durable spool: entries on disk with their exact
+ * bytes before spool_put() returns, arrival order, one process per spool,
+ * leftovers queued again on open, temporaries dropped, deletion after the
+ * handler, and a stop that finishes the running entry and keeps the rest. */
+#include "autoconfig.h"
+
+#include <dirent.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "spool.h"
+#include "strbuf.h"
+#include "tap.h"
+
+typedef struct seen {
+    pthread_mutex_t lock;
+    char data[8][64];
+    int n;
+    int delay_ms;
+} seen;
+
+static void record(void *ud, const char *id, const char *data, size_t len)
+{
+    seen *s = ud;
+    (void)id;
+    if (s->delay_ms) {
+        struct timespec ts = {0, (long)s->delay_ms * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    pthread_mutex_lock(&s->lock);
+    if (s->n < 8)
+        snprintf(s->data[s->n++], sizeof s->data[0], "%.*s", (int)len, data);
+    pthread_mutex_unlock(&s->lock);
+}
+
+static size_t count_files(const char *dir, const char *suffix)
+{
+    DIR *d = opendir(dir);
+    size_t n = 0;
+    struct dirent *de;
+    if (!d)
+        return 0;
+    while ((de = readdir(d)) != NULL) {
+        size_t l = strlen(de->d_name), sl = strlen(suffix);
+        if (de->d_name[0] != '.' && l >= sl && strcmp(de->d_name + l - sl, suffix) == 0)
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
+static int wait_until(spool *sp, size_t pending, int max_ms)
+{
+    for (int i = 0; i < max_ms / 10; i++) {
+        if (spool_pending(sp) == pending)
+            return 1;
+        struct timespec ts = {0, 10 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return spool_pending(sp) == pending;
+}
+
+static void read_entry(const char *dir, const char *id, strbuf *out)
+{
+    char *path = xasprintf("%s/%s.json", dir, id);
+    sb_reset(out);
+    sb_read_file(out, path);
+    free(path);
+}
+
+int main(void)
+{
+    char tmpl[] = "/tmp/sluice-spool-test.XXXXXX";
+    char *base = mkdtemp(tmpl);
+    char *dir = xasprintf("%s/a/spool", base); /* parents are created too */
+    sl_error err = {0};
+    seen s = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    strbuf buf = STRBUF_INIT;
+    char id1[SPOOL_ID_MAX], id2[SPOOL_ID_MAX], id3[SPOOL_ID_MAX];
+
+    spool *sp = spool_open(dir, &err);
+    ok(sp != NULL, "open creates the spool directory: %s", err.msg);
+    is_int(spool_pending(sp), 0, "a new spool is empty");
+    is_int(spool_put(sp, "{\"n\":1}", 7, id1, &err), 0, "put 1");
+    is_int(spool_put(sp, "{\"n\":2}", 7, id2, &err), 0, "put 2");
+    is_int(spool_put(sp, "{\"n\":3}", 7, id3, &err), 0, "put 3");
+    ok(strcmp(id1, id2) < 0 && strcmp(id2, id3) < 0, "ids sort in arrival order: %s %s %s", id1,
+       id2, id3);
+    read_entry(dir, id2, &buf);
+    is_str(sb_str(&buf), "{\"n\":2}", "the entry holds the exact bytes once put returned");
+    is_int((int64_t)count_files(dir, ".json"), 3, "three entries on disk");
+    char *tmpdir = xasprintf("%s/tmp", dir);
+    is_int((int64_t)count_files(tmpdir, ".json"), 0, "nothing left in tmp/");
+    is_int(spool_pending(sp), 3, "three pending (no workers)");
+
+    sl_error e2 = {0};
+    ok(spool_open(dir, &e2) == NULL, "a second process cannot open the same spool");
+    ok(strstr(e2.msg, "in use") != NULL, "and is told why: %s", e2.msg);
+    spool_close(sp); /* as after a crash: the entries stay */
+
+    /* A temporary from an interrupted put is dropped on open. */
+    char *stale = xasprintf("%s/0000000000000-000000-00000000.json", tmpdir);
+    FILE *fp = fopen(stale, "w");
+    fputs("{\"half", fp);
+    fclose(fp);
+    sp = spool_open(dir, &err);
+    ok(sp != NULL, "reopen");
+    is_int(spool_pending(sp), 3, "leftovers queued again on open");
+    is_int((int64_t)count_files(tmpdir, ".json"), 0, "a stale temporary is removed on open");
+    is_int(spool_start(sp, 1, record, &s), 1, "one worker starts");
+    ok(wait_until(sp, 0, 5000), "the worker empties the spool");
+    is_int(s.n, 3, "the handler ran three times");
+    is_str(s.data[0], "{\"n\":1}", "oldest first (1)");
+    is_str(s.data[1], "{\"n\":2}", "then 2");
+    is_str(s.data[2], "{\"n\":3}", "then 3");
+    is_int((int64_t)count_files(dir, ".json"), 0, "handled entries are deleted");
+    is_int(spool_put(sp, "{\"n\":4}", 7, id1, &err), 0, "put while running");
+    ok(wait_until(sp, 0, 5000), "a new entry is handled right away");
+    is_str(s.data[3], "{\"n\":4}", "the new entry's bytes");
+    spool_close(sp);
+
+    /* Stop while busy: the running entry finishes, the others stay. */
+    s.n = 0;
+    s.delay_ms = 300;
+    sp = spool_open(dir, &err);
+    spool_start(sp, 1, record, &s);
+    spool_put(sp, "{\"n\":5}", 7, id1, &err);
+    spool_put(sp, "{\"n\":6}", 7, id2, &err);
+    spool_put(sp, "{\"n\":7}", 7, id3, &err);
+    for (int i = 0; i < 200 && spool_running(sp) == 0; i++) {
+        struct timespec ts = {0, 5 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    spool_stop(sp);
+    is_int(s.n, 1, "stop waited for the running entry only");
+    is_str(s.data[0], "{\"n\":5}", "the running entry was finished");
+    is_int((int64_t)count_files(dir, ".json"), 2, "the two not started stay on disk");
+    spool_close(sp);
+    sp = spool_open(dir, &err);
+    is_int(spool_pending(sp), 2, "and are queued at the next start");
+    spool_close(sp);
+
+    sl_error e3 = {0};
+    ok(spool_open("/proc/no-such-spool", &e3) == NULL, "an uncreatable directory is an error");
+
+    sb_free(&buf);
+    free(stale);
+    free(tmpdir);
+    free(dir);
+    char *cmd = xasprintf("rm -rf '%s'", base);
+    if (system(cmd) != 0)
+        diag_note("cleanup failed");
+    free(cmd);
+    return done_testing();
+}
