@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "jsonutil.h"
 #include "diag.h"
 #include "event.h"
 #include "job.h"
@@ -185,51 +186,6 @@ static void release_engine(lambda_ctx *lc)
 
 /* --- running one invocation's jobs --------------------------------------- */
 
-typedef struct job_batch {
-    runner *runner;
-    const job_spec *specs;
-    job_result *results;
-    size_t n, next;
-    pthread_mutex_t lock;
-} job_batch;
-
-static void *job_worker(void *arg)
-{
-    job_batch *b = arg;
-    for (;;) {
-        pthread_mutex_lock(&b->lock);
-        size_t i = b->next < b->n ? b->next++ : b->n;
-        pthread_mutex_unlock(&b->lock);
-        if (i >= b->n)
-            return NULL;
-        runner_job(b->runner, &b->specs[i], &b->results[i], NULL);
-    }
-}
-
-/* Runs specs[0..n) on up to `workers` threads; results[i] is specs[i]'s.
- * (runner_run would do the threads, but it keeps the results to itself.) */
-static void run_jobs(runner *r, const job_spec *specs, job_result *results, size_t n,
-                     int workers)
-{
-    job_batch b = {.runner = r, .specs = specs, .results = results, .n = n};
-    pthread_mutex_init(&b.lock, NULL);
-    size_t nthreads = workers < 1 ? 1 : (size_t)workers;
-    if (nthreads > n)
-        nthreads = n;
-    pthread_t *tids = nthreads > 1 ? xcalloc(nthreads, sizeof *tids) : NULL;
-    size_t started = 0;
-    for (size_t i = 0; i < nthreads && tids; i++) {
-        if (pthread_create(&tids[i], NULL, job_worker, &b) != 0)
-            break;
-        started++;
-    }
-    job_worker(&b); /* this thread works too; alone when no thread started */
-    for (size_t i = 0; i < started; i++)
-        pthread_join(tids[i], NULL);
-    free(tids);
-    pthread_mutex_destroy(&b.lock);
-}
-
 typedef struct outcome {
     size_t succeeded, failed, skipped;
     json_t *outputs;   /* array of locations, in the event's order */
@@ -242,7 +198,7 @@ static void tally(outcome *o, const job_result *res)
     case JOB_SUCCEEDED:
         o->succeeded++;
         if (res->output)
-            json_array_append_new(o->outputs, lambda_json_text(res->output));
+            json_array_append_new(o->outputs, json_text(res->output));
         break;
     case JOB_SKIPPED: o->skipped++; break;
     case JOB_FAILED:
@@ -277,7 +233,7 @@ static void run_event(lambda_ctx *lc, const event_batch *batch, outcome *o)
         };
     }
     job_result *results = xcalloc(n ? n : 1, sizeof *results);
-    run_jobs(lc->runner, specs, results, n, lc->workers);
+    runner_batch(lc->runner, specs, n, lc->workers, results, NULL);
     for (size_t i = 0; i < n; i++) {
         tally(o, &results[i]);
         job_result_free(&results[i]);

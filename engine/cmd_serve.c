@@ -32,6 +32,7 @@
 #include "spool.h"
 #include "storage.h"
 #include "strbuf.h"
+#include "urlcodec.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:8080"
 #define DEFAULT_MAX_BODY (1024 * 1024)
@@ -358,17 +359,6 @@ static int check_bearer(const server *s, const http_server_request *req, http_se
     return 0;
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int check_hmac(const server *s, const http_server_request *req, http_server_reply *rep)
 {
     const char *h = http_server_header(req, SIGNATURE_HEADER);
@@ -380,7 +370,7 @@ static int check_hmac(const server *s, const http_server_request *req, http_serv
     }
     int ok = strncmp(h, "sha256=", 7) == 0 && strlen(h + 7) == 64;
     for (size_t i = 0; ok && i < 32; i++) {
-        int hi = hex_value(h[7 + 2 * i]), lo = hex_value(h[8 + 2 * i]);
+        int hi = hex_digit_value(h[7 + 2 * i]), lo = hex_digit_value(h[8 + 2 * i]);
         ok = hi >= 0 && lo >= 0;
         if (ok)
             got[i] = (unsigned char)(hi << 4 | lo);

@@ -1,5 +1,6 @@
 #include "autoconfig.h"
 #include "lambda_runtime.h"
+#include "jsonutil.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -169,29 +170,11 @@ int lambda_runtime_respond(lambda_runtime *rt, const char *request_id, const cha
     return rc;
 }
 
-json_t *lambda_json_text(const char *s)
-{
-    json_t *j = json_string(s);
-    if (j)
-        return j;
-    strbuf clean = STRBUF_INIT;
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c < 0x80)
-            sb_addc(&clean, (char)c);
-        else
-            sb_addf(&clean, "\\x%02x", c);
-    }
-    j = json_string(sb_str(&clean));
-    sb_free(&clean);
-    return j;
-}
-
 char *lambda_error_body(const char *error_type, const char *message, int with_stack)
 {
     json_t *doc = json_object();
-    json_object_set_new(doc, "errorMessage", lambda_json_text(message ? message : ""));
-    json_object_set_new(doc, "errorType", lambda_json_text(error_type));
+    json_object_set_new(doc, "errorMessage", json_text(message ? message : ""));
+    json_object_set_new(doc, "errorType", json_text(error_type));
     if (with_stack)
         json_object_set_new(doc, "stackTrace", json_array());
     char *text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);

@@ -55,9 +55,6 @@ int lambda_runtime_fail(lambda_runtime *rt, const char *request_id, const char *
 int lambda_runtime_init_error(lambda_runtime *rt, const char *error_type, const char *message,
                               sl_error *err);
 
-/* A JSON string of `s`; bytes that are not valid UTF-8 (keys and paths
- * can hold any) are written as \xNN rather than losing the text. */
-json_t *lambda_json_text(const char *s);
 
 /* The error document, compact JSON in that key order (caller frees). With
  * `with_stack`, an empty "stackTrace" array is added. */

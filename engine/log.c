@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "jsonutil.h"
 #include "strbuf.h"
 
 /* Process-wide logger settings: written once by main() before any job or
@@ -141,26 +142,6 @@ static void log_text(const log_ctx *ctx, log_level level, json_t *fields, const 
     sb_free(&sb);
 }
 
-/* jansson refuses invalid UTF-8, and messages can quote raw object keys:
- * such bytes are written as \xNN instead of losing the line. */
-static json_t *jstr(const char *s)
-{
-    json_t *j = json_string(s);
-    if (j)
-        return j;
-    strbuf clean = STRBUF_INIT;
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c < 0x80)
-            sb_addc(&clean, (char)c);
-        else
-            sb_addf(&clean, "\\x%02x", c);
-    }
-    j = json_string(sb_str(&clean));
-    sb_free(&clean);
-    return j;
-}
-
 static void log_json(const log_ctx *ctx, log_level level, json_t *fields, const char *msg)
 {
     char ts[40];
@@ -168,13 +149,13 @@ static void log_json(const log_ctx *ctx, log_level level, json_t *fields, const 
     json_t *o = json_object();
     json_object_set_new(o, "time", json_string(ts));
     json_object_set_new(o, "level", json_string(level_names[level]));
-    json_object_set_new(o, "msg", jstr(msg));
+    json_object_set_new(o, "msg", json_text(msg));
     if (ctx && ctx->run_id)
-        json_object_set_new(o, "run_id", jstr(ctx->run_id));
+        json_object_set_new(o, "run_id", json_text(ctx->run_id));
     if (ctx && ctx->rule)
-        json_object_set_new(o, "rule", jstr(ctx->rule));
+        json_object_set_new(o, "rule", json_text(ctx->rule));
     if (ctx && ctx->input)
-        json_object_set_new(o, "input", jstr(ctx->input));
+        json_object_set_new(o, "input", json_text(ctx->input));
     if (fields)
         json_object_update(o, fields);
     char *s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);

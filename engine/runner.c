@@ -93,9 +93,10 @@ int runner_job(runner *r, const job_spec *spec, job_result *res, runner_totals *
 typedef struct batch {
     runner *runner;
     const job_spec *specs;
+    job_result *results;   /* NULL: print outputs and free each result */
     size_t n, next;
     runner_totals *totals;
-    pthread_mutex_t lock; /* guards next and stdout */
+    pthread_mutex_t lock;  /* guards next and stdout */
 } batch;
 
 static void *worker(void *arg)
@@ -107,6 +108,10 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&b->lock);
         if (i >= b->n)
             return NULL;
+        if (b->results) {
+            runner_job(b->runner, &b->specs[i], &b->results[i], b->totals);
+            continue;
+        }
         job_result res;
         runner_job(b->runner, &b->specs[i], &res, b->totals);
         if (res.state == JOB_SUCCEEDED && res.output) {
@@ -133,39 +138,42 @@ static void report_unreported(const runner_totals *before, const runner_totals *
                 rf == 1 ? "" : "s");
 }
 
+void runner_batch(runner *r, const job_spec *specs, size_t n, int workers,
+                  job_result *results, runner_totals *totals)
+{
+    runner_totals scratch = {0};
+    if (!totals)
+        totals = &scratch;
+    runner_totals before = *totals;
+    batch b = {.runner = r, .specs = specs, .results = results, .n = n, .totals = totals};
+    pthread_mutex_init(&b.lock, NULL);
+    size_t nthreads = workers < 1 ? 1 : (size_t)workers;
+    if (nthreads > n)
+        nthreads = n;
+    /* this thread works too, so one fewer is started */
+    pthread_t *tids = nthreads > 1 ? xcalloc(nthreads - 1, sizeof *tids) : NULL;
+    size_t started = 0;
+    for (size_t i = 0; i + 1 < nthreads; i++) {
+        if (pthread_create(&tids[i], NULL, worker, &b) != 0)
+            break;
+        started++;
+    }
+    worker(&b);
+    for (size_t i = 0; i < started; i++)
+        pthread_join(tids[i], NULL);
+    free(tids);
+    pthread_mutex_destroy(&b.lock);
+    report_unreported(&before, totals);
+}
+
 void runner_run(const config *cfg, const job_spec *specs, size_t n, int workers,
                 runner_totals *totals)
 {
     if (n == 0)
         return;
-    runner_totals before = *totals;
-    batch b = {.specs = specs, .n = n, .totals = totals};
-    b.runner = runner_new(cfg, specs[0].storage);
-    pthread_mutex_init(&b.lock, NULL);
-    if (workers < 1)
-        workers = 1;
-    if ((size_t)workers > n)
-        workers = (int)n;
-
-    if (workers == 1) {
-        worker(&b);
-    } else {
-        pthread_t *tids = xcalloc((size_t)workers, sizeof *tids);
-        int started = 0;
-        for (int i = 0; i < workers; i++)
-            if (pthread_create(&tids[i], NULL, worker, &b) == 0)
-                started++;
-            else
-                break;
-        if (started == 0)
-            worker(&b); /* no threads to be had: do the work here */
-        for (int i = 0; i < started; i++)
-            pthread_join(tids[i], NULL);
-        free(tids);
-    }
-    report_unreported(&before, totals);
-    runner_free(b.runner);
-    pthread_mutex_destroy(&b.lock);
+    runner *r = runner_new(cfg, specs[0].storage);
+    runner_batch(r, specs, n, workers, NULL, totals);
+    runner_free(r);
 }
 
 int runner_exit_code(const runner_totals *totals)

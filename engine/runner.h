@@ -33,8 +33,14 @@ void runner_free(runner *r);
  * what job_execute returned. */
 int runner_job(runner *r, const job_spec *spec, job_result *res, runner_totals *totals);
 
+/* Executes specs[0..n) through `r` on up to `workers` threads (this one
+ * included). With `results`, results[i] is specs[i]'s (the caller frees
+ * each); without, each output location is printed on stdout. Adds to
+ * *totals (may be NULL) and logs a summary of anything not reported. */
+void runner_batch(runner *r, const job_spec *specs, size_t n, int workers,
+                  job_result *results, runner_totals *totals);
 /* Executes specs[0..n) with `workers` threads (1 = in this thread) through
- * one runner. Adds to *totals and, when something could not be reported,
+ * a runner of its own. Adds to *totals and, when something could not be reported,
  * logs a summary saying so. */
 void runner_run(const config *cfg, const job_spec *specs, size_t n, int workers,
                 runner_totals *totals);

@@ -3,7 +3,7 @@
 
 #include "strbuf.h"
 
-static int hex_value(unsigned char c)
+int hex_digit_value(int c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -28,8 +28,8 @@ char *url_form_decode(const char *in, size_t len, size_t *outlen)
             continue;
         }
         if (c == '%' && len - i >= 3) {
-            int hi = hex_value((unsigned char)in[i + 1]);
-            int lo = hex_value((unsigned char)in[i + 2]);
+            int hi = hex_digit_value((unsigned char)in[i + 1]);
+            int lo = hex_digit_value((unsigned char)in[i + 2]);
             if (hi >= 0 && lo >= 0) {
                 out[n++] = (char)(hi << 4 | lo);
                 i += 2;

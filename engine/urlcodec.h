@@ -4,6 +4,9 @@
 
 #include <stddef.h>
 
+/* Value of a hex digit (either case), or -1. */
+int hex_digit_value(int c);
+
 /* Decode an HTML-form-encoded value: first '+' is a space, then %XX is the
  * byte XX (hex, either case). A '%' not followed by two hex digits is kept
  * as is. Returns a new NUL-terminated string and its length in *outlen
