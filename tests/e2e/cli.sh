@@ -7,7 +7,7 @@ out=$("$SLUICE" --version); ok $? "--version exits 0"
 like "$out" '^sluice [0-9]+\.[0-9]+\.[0-9]+ \(plugin ABI 1\)$' "--version prints version and ABI"
 
 out=$("$SLUICE" --help); ok $? "--help exits 0"
-for cmd in run process route validate plugins; do
+for cmd in run process route validate plugins runs notify-test poll serve lambda watch; do
     like "$out" "  $cmd " "--help lists $cmd"
     h=$("$SLUICE" $cmd --help); ok $? "$cmd --help exits 0"
     like "$h" "^Usage: sluice $cmd" "$cmd --help prints its usage"
