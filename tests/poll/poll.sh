@@ -91,6 +91,9 @@ is "$done_jobs" "50" "50 jobs ran in all"
 is "$(cat "$TMP/log3a" "$TMP/log3b" | grep 'job done' | sed 's/.*input=//; s/ .*//' | sort -u | wc -l | tr -d ' ')" "50" "each file exactly once"
 ok "$([ "$(grep -c 'job done' "$TMP/log3a")" -gt 0 ] && [ "$(grep -c 'job done' "$TMP/log3b")" -gt 0 ]; echo $?)" "both pollers took work"
 is "$(tree out/many | wc -l | tr -d ' ')" "50" "50 outputs"
+"$SLUICE" -c "$TMP/sluice.yaml" runs list --state succeeded --json 2>/dev/null |
+    "$PYTHON3" -c 'import json,sys; r=[json.loads(l)["detail"]["input"]["location"] for l in sys.stdin]; m=[x for x in r if "/many/" in x]; print(len(m), len(set(m)))' > "$TMP/records"
+is "$(cat "$TMP/records")" "50 50" "a run record for each file, no duplicates"
 is "$(depth "$Q3")" "0 0" "queue empty"
 
 # 4. heartbeat: a 5 s job with a 2 s visibility timeout is not taken twice
