@@ -22,7 +22,7 @@ start_watch() {
     _ready=$(( $(grep_count 'watching ' "$TMP/$_name.log") + 1 ))
     "$SLUICE" -c "$TMP/sluice.yaml" watch "$@" >> "$TMP/$_name.out" 2>> "$TMP/$_name.log" &
     WATCH_PID=$!; track $WATCH_PID
-    wait_until 10 _watching "$TMP/$_name.log" "$_ready" || echo "# watch $_name did not start"
+    wait_until 30 _watching "$TMP/$_name.log" "$_ready" || echo "# watch $_name did not start"
 }
 _watching() { [ "$(grep_count 'watching ' "$1")" -ge "$2" ]; }
 uploads() { # uploads LOGFILE REL: how many times REL was uploaded
@@ -42,9 +42,9 @@ sleep 0.6
 start_watch a "$IN" --to s3://bkt/pre --settle 0.3 --workers 2 --run
 A=$WATCH_PID
 
-wait_until 5 test -f "$(obj bkt/pre/pre.txt)"; ok $? "a file present at start is uploaded"
+wait_until 20 test -f "$(obj bkt/pre/pre.txt)"; ok $? "a file present at start is uploaded"
 is "$(cat "$(obj bkt/pre/pre.txt)")" "before start" "its bytes"
-wait_until 5 test -f "$IN/.sent/pre.txt"; ok $? "then moved to .sent/"
+wait_until 20 test -f "$IN/.sent/pre.txt"; ok $? "then moved to .sent/"
 ok "$([ ! -e "$IN/pre.txt" ]; echo $?)" "and gone from DIR"
 ok "$([ ! -e "$(obj bkt/pre/held.txt)" ]; echo $?)" "a file open for writing at start is not uploaded"
 
@@ -66,26 +66,26 @@ mv "$TMP/staging/batch" "$IN/batch"
 printf 'hidden\n' > "$IN/.part.tmp"
 printf '1\n2\n3\n' > "$IN/run/r.txt"
 
-wait_until 5 test -f "$(obj bkt/pre/moved.csv)"; ok $? "a file moved in is uploaded"
-wait_until 5 test -f "$(obj bkt/pre/new/deeper/n.txt)"; ok $? "a file in a new nested directory is uploaded"
-wait_until 5 test -f "$(obj bkt/pre/batch/2.txt)"; ok $? "a directory moved in: its files are uploaded"
+wait_until 20 test -f "$(obj bkt/pre/moved.csv)"; ok $? "a file moved in is uploaded"
+wait_until 20 test -f "$(obj bkt/pre/new/deeper/n.txt)"; ok $? "a file in a new nested directory is uploaded"
+wait_until 20 test -f "$(obj bkt/pre/batch/2.txt)"; ok $? "a directory moved in: its files are uploaded"
 is "$(cat "$(obj bkt/pre/batch/1.txt)")" "one" "batch/1.txt bytes"
-wait_until 5 test -f "$TMP/root/out/pre/run/r.txt"; ok $? "--run: the routing rules ran on the uploaded object"
+wait_until 20 test -f "$TMP/root/out/pre/run/r.txt"; ok $? "--run: the routing rules ran on the uploaded object"
 cmp -s "$TMP/root/out/pre/run/r.txt" "$IN/.sent/run/r.txt"; ok $? "--run: the job's output"
 ok "$([ ! -e "$(obj bkt/pre/.part.tmp)" ] && [ -e "$IN/.part.tmp" ]; echo $?)" "a hidden name is left alone"
 mv "$IN/.part.tmp" "$IN/renamed.txt"
-wait_until 5 test -f "$(obj bkt/pre/renamed.txt)"; ok $? "renamed to a visible name: uploaded"
+wait_until 20 test -f "$(obj bkt/pre/renamed.txt)"; ok $? "renamed to a visible name: uploaded"
 
 wait "$SLOW_PID"; untrack "$SLOW_PID"
-wait_until 5 test -f "$(obj bkt/pre/slow.bin)"; ok $? "the slow file arrives once closed"
+wait_until 20 test -f "$(obj bkt/pre/slow.bin)"; ok $? "the slow file arrives once closed"
 cmp -s "$(obj bkt/pre/slow.bin)" "$TMP/slow.src"; ok $? "whole: all four chunks, exact bytes"
 is "$(uploads "$TMP/a.log" slow.bin)" 1 "uploaded exactly once"
 touch "$TMP/release"; wait "$HELD_PID"; untrack "$HELD_PID"
-wait_until 5 test -f "$(obj bkt/pre/held.txt)"; ok $? "the file held open at start arrives after its close"
+wait_until 20 test -f "$(obj bkt/pre/held.txt)"; ok $? "the file held open at start arrives after its close"
 is "$(cat "$(obj bkt/pre/held.txt)")" "part1,part2" "whole"
 is "$(uploads "$TMP/a.log" held.txt)" 1 "uploaded exactly once"
 
-wait_until 5 test -f "$IN/.sent/renamed.txt"
+wait_until 20 test -f "$IN/.sent/renamed.txt"
 is "$(tree bkt)" "pre/batch/1.txt
 pre/batch/2.txt
 pre/held.txt
@@ -113,7 +113,7 @@ IN="$TMP/in-b"
 mkdir -p "$IN"
 start_watch b "$IN" --to s3://bkt2/p/ --settle 0.3
 for i in 1 2 3 4 5; do printf 'small %s\n' $i > "$IN/s$i.txt"; done
-wait_until 5 test -f "$(obj bkt2/p/s5.txt)"; ok $? "small files uploaded"
+wait_until 20 test -f "$(obj bkt2/p/s5.txt)"; ok $? "small files uploaded"
 
 head -c 4194304 /dev/urandom > "$TMP/big.src"
 ( for i in 0 1 2 3 4 5 6 7; do dd if="$TMP/big.src" bs=524288 skip=$i count=1 2>/dev/null; sleep 0.25; done ) > "$IN/big.bin" &
@@ -130,9 +130,9 @@ printf 'new version\n' > "$IN/differs.txt"; printf 'old version!\n' > "$(obj bkt
 sleep 0.4
 start_watch b "$IN" --to s3://bkt2/p/ --settle 0.3
 wait "$BIG_PID"; untrack "$BIG_PID"
-wait_until 10 test -f "$IN/.sent/big.bin"; ok $? "after the restart the large file arrives"
+wait_until 30 test -f "$IN/.sent/big.bin"; ok $? "after the restart the large file arrives"
 cmp -s "$(obj bkt2/p/big.bin)" "$TMP/big.src"; ok $? "whole: exact bytes"
-wait_until 5 test -f "$IN/.sent/differs.txt"
+wait_until 20 test -f "$IN/.sent/differs.txt"
 is "$(tree bkt2)" "p/big.bin
 p/crash.txt
 p/differs.txt
@@ -158,8 +158,8 @@ IN="$TMP/in-c"
 mkdir -p "$IN/sub"
 start_watch c "$IN" --to s3://bkt3 --on-done delete --settle 0
 printf 'delete me\n' > "$IN/sub/d.txt"
-wait_until 5 test -f "$(obj bkt3/sub/d.txt)"; ok $? "uploaded (no prefix: the relative path is the key)"
-wait_until 5 test ! -e "$IN/sub/d.txt"; ok $? "then deleted"
+wait_until 20 test -f "$(obj bkt3/sub/d.txt)"; ok $? "uploaded (no prefix: the relative path is the key)"
+wait_until 20 test ! -e "$IN/sub/d.txt"; ok $? "then deleted"
 ok "$([ ! -e "$IN/.sent" ]; echo $?)" "no .sent tree"
 is "$(cat "$(obj bkt3/sub/d.txt)")" "delete me" "bytes"
 stop_pid "$WATCH_PID" TERM 10; is "$STATUS" 0 "exit 0"
