@@ -40,7 +40,8 @@ static const char *const top_keys[] = {
 static const char *const storage_local_keys[] = {"type", "root", NULL};
 static const char *const storage_s3_keys[] = {
     "type", "region", "endpoint", "path_style", "profile", "ca_bundle",
-    "insecure_skip_verify", "part_size", "max_attempts", NULL,
+    "insecure_skip_verify", "part_size", "max_attempts", "parts_in_flight", "read_timeout",
+    "connect_timeout", "retry_max_seconds", NULL,
 };
 static const char *const plugins_keys[] = {"path", NULL};
 static const char *const rule_keys[] = {
@@ -452,6 +453,10 @@ static void load_storage(loader *L, const ynode *node)
         check_bool(L, map, "insecure_skip_verify", "storage");
         check_int(L, map, "part_size", "storage", S3_MIN_PART_SIZE, S3_MAX_PART_SIZE);
         check_int(L, map, "max_attempts", "storage", 1, 100);
+        check_int(L, map, "parts_in_flight", "storage", 1, 64);
+        check_int(L, map, "read_timeout", "storage", 1, 3600);
+        check_int(L, map, "connect_timeout", "storage", 1, 300);
+        check_int(L, map, "retry_max_seconds", "storage", 1, 86400);
     } else {
         const char *const types[] = {"local", "s3", NULL};
         strbuf sb = STRBUF_INIT;

@@ -121,7 +121,7 @@ static void test_multipart_xml(void)
     is_str(s3_xml_upload_id("<Error/>", 8), NULL, "an error has no UploadId");
 
     char *etags[] = {"\"a1\"", "\"b&2\""};
-    char *body = s3_xml_complete_body(etags, 2);
+    char *body = s3_xml_complete_body(etags, NULL, 2);
     is_str(body,
            "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
            "<Part><PartNumber>1</PartNumber><ETag>&quot;a1&quot;</ETag></Part>"
@@ -129,6 +129,24 @@ static void test_multipart_xml(void)
            "</CompleteMultipartUpload>",
            "CompleteMultipartUpload body, ETags escaped");
     free(body);
+    char *sums[] = {"ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=", "x<y"};
+    body = s3_xml_complete_body(etags, sums, 2);
+    is_str(body,
+           "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+           "<Part><PartNumber>1</PartNumber><ETag>&quot;a1&quot;</ETag>"
+           "<ChecksumSHA256>ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=</ChecksumSHA256></Part>"
+           "<Part><PartNumber>2</PartNumber><ETag>&quot;b&amp;2&quot;</ETag>"
+           "<ChecksumSHA256>x&lt;y</ChecksumSHA256></Part>"
+           "</CompleteMultipartUpload>",
+           "with the parts' SHA-256 checksums");
+    free(body);
+    char hex[65], b64[45];
+    s3_sha256("abc", 3, hex, b64);
+    is_str(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+           "SHA-256 in hex (payload hash)");
+    is_str(b64, "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=", "and in base64 (checksum)");
+    s3_sha256("", 0, hex, b64);
+    is_str(hex, SIGV4_EMPTY_SHA256, "the empty body");
     char *u = s3_etag_unquote("\"abc\"");
     is_str(u, "abc", "ETag unquoted");
     free(u);
