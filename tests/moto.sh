@@ -1,5 +1,6 @@
 # tests/moto.sh — start a private moto_server for a test (sourced after
-# tests/lib.sh). Binds 127.0.0.1 on a free port, waits with a plain TCP
+# tests/lib.sh), through tests/moto_server.py (stock moto with two emulator
+# bugs fixed: see that file). Binds 127.0.0.1 on a free port, waits with a plain TCP
 # connect (with signature checking on, every HTTP request counts), and is
 # stopped by PID when the test exits.
 #   moto_start [ENV=VALUE ...]   sets MOTO_PORT, MOTO_URL, MOTO_PID
@@ -14,7 +15,7 @@ free_port() {
 moto_start() {
     MOTO_PORT=$(free_port)
     MOTO_URL="http://127.0.0.1:$MOTO_PORT"
-    env "$@" moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$TMP/moto.log" 2>&1 &
+    env "$@" "$PYTHON3" "$top_srcdir/tests/moto_server.py" -H 127.0.0.1 -p "$MOTO_PORT" >"$TMP/moto.log" 2>&1 &
     MOTO_PID=$!
     trap 'kill "$MOTO_PID" 2>/dev/null; wait "$MOTO_PID" 2>/dev/null; rm -rf "$TMP"' EXIT
     "$PYTHON3" - "$MOTO_PORT" <<'PY' || { echo "Bail out! moto_server did not start"; cat "$TMP/moto.log"; exit 1; }

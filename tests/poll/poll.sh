@@ -76,7 +76,7 @@ for b in range(5):
     entries = []
     for i in range(b * 10, b * 10 + 10):
         body = {"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "eventTime": "2026-11-20T09:15:42.118Z",
-                             "eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "in"}, "object": {"key": "many/f%d.txt" % i, "size": 6}}}]}
+                             "eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "in"}, "object": {"key": "many/f%d.txt" % i, "size": 6, "eTag": "etag-%d" % i}}}]}
         entries.append({"Id": str(i), "MessageBody": json.dumps(body)})
     sqs.send_message_batch(QueueUrl=sys.argv[2], Entries=entries)
 PY

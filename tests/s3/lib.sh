@@ -5,7 +5,7 @@
 # Sourced after tests/lib.sh. Skips the whole file (loudly) only when
 # moto_server is not installed; awscli and python3 are then required.
 #
-# moto is started through tests/s3/moto_server.py, stock moto_server with
+# moto is started through tests/moto_server.py, stock moto_server with
 # one fix: signatures are checked against the request path as sent (moto
 # 5.x checks a decoded copy, which rejects correctly signed keys with '+',
 # '%' or non-ASCII characters, from awscli as much as from sluice).
@@ -67,7 +67,7 @@ PY
 start_moto() {
     MOTO_PORT=$(free_port)
     INITIAL_NO_AUTH_ACTION_COUNT=${MOTO_NO_AUTH:-3} \
-        python3 "$S3DIR/moto_server.py" -H 127.0.0.1 -p "$MOTO_PORT" "$@" \
+        python3 "$top_srcdir/tests/moto_server.py" -H 127.0.0.1 -p "$MOTO_PORT" "$@" \
         >"$TMP/moto.log" 2>&1 &
     MOTO_PID=$!
     _pids="$_pids $MOTO_PID"
