@@ -63,6 +63,7 @@ export AWS_CONFIG_FILE="$work/aws-config" AWS_SHARED_CREDENTIALS_FILE="$work/aws
 : >"$AWS_CONFIG_FILE"
 : >"$AWS_SHARED_CREDENTIALS_FILE"
 awsm() { aws --endpoint-url "$url" "$@"; }
+printf '[default]\ns3 =\n    multipart_threshold = 16GB\n' >"$work/aws-config-single"
 awsm s3 mb s3://bench >/dev/null
 
 cat >"$work/sluice.yaml" <<YAML
@@ -97,6 +98,10 @@ measure() {
         tail -n 5 "$work/cmd.err" >&2
         exit 1
     fi
+    case $id in sluice_*)
+        # a job that was skipped (e.g. as a duplicate) prints no output
+        [ -s "$work/cmd.out" ] || { echo "s3_bench: $id ran no job" >&2; exit 1; } ;;
+    esac
     t1=$(date +%s.%N)
     awk -v a="$t0" -v b="$t1" -v f="$work/$id.best" 'BEGIN {
         t = b - a; best = ""
@@ -114,11 +119,20 @@ round=1
 while [ $round -le "$runs" ]; do
     echo "round $round of $runs" >&2
     measure aws_up awsm s3 cp "$data" s3://bench/aws-up.tsv
-    measure sluice_up "$SLUICE" -q -c "$work/sluice.yaml" process --rule copy "$data"
-    measure aws_down awsm s3 cp s3://bench/hits.tsv "$work/aws-down.tsv"
+    # --force: every round is a new run, not a duplicate of the last one
+    measure sluice_up "$SLUICE" -q -c "$work/sluice.yaml" process --force --rule copy "$data"
+    if [ $round -eq 1 ]; then
+        # awscli's default: parallel ranged GETs, each of which moto serves by
+        # re-reading the object; slow on moto, so measured once
+        measure aws_down awsm s3 cp s3://bench/hits.tsv "$work/aws-down.tsv"
+        rm -f "$work/aws-down.tsv"
+    fi
+    # awscli's best case here: one streamed GET (threshold above the size)
+    measure aws_down1 env AWS_CONFIG_FILE="$work/aws-config-single" \
+        aws --endpoint-url "$url" s3 cp s3://bench/hits.tsv "$work/aws-down.tsv"
     rm -f "$work/aws-down.tsv"
-    measure sluice_count "$SLUICE" -q -c "$work/sluice.yaml" process --rule count s3://bench/hits.tsv
-    measure sluice_revenue "$SLUICE" -q -c "$work/sluice.yaml" process --rule revenue \
+    measure sluice_count "$SLUICE" -q -c "$work/sluice.yaml" process --force --rule count s3://bench/hits.tsv
+    measure sluice_revenue "$SLUICE" -q -c "$work/sluice.yaml" process --force --rule revenue \
         s3://bench/hits.tsv
     round=$((round + 1))
 done
@@ -130,9 +144,11 @@ got=$(awsm s3api head-object --bucket bench --key sluice-up.tsv --query ContentL
 echo "S3 throughput: $bytes-byte object, one moto_server on $url, best of $runs rounds"
 report aws_up "upload    aws s3 cp"
 report sluice_up "upload    sluice (linecount copy, multipart)"
-report aws_down "download  aws s3 cp (to a file)"
+report aws_down "download  aws s3 cp (default, ranged GETs)"
+report aws_down1 "download  aws s3 cp (one GET stream)"
 report sluice_count "download  sluice -> linecount (count mode)"
 report sluice_revenue "download  sluice -> revenue plugin"
-echo "sluice / awscli: upload $(awk -v a="$(mbs sluice_up)" -v b="$(mbs aws_up)" 'BEGIN { printf "%.2f", a / b }')x," \
-    "download $(awk -v a="$(mbs sluice_count)" -v b="$(mbs aws_down)" 'BEGIN { printf "%.2f", a / b }')x," \
-    "download into revenue $(awk -v a="$(mbs sluice_revenue)" -v b="$(mbs aws_down)" 'BEGIN { printf "%.2f", a / b }')x"
+best_aws_down=$(awk -v a="$(mbs aws_down)" -v b="$(mbs aws_down1)" 'BEGIN { print (a > b ? a : b) }')
+echo "sluice / awscli (awscli's better download): upload $(awk -v a="$(mbs sluice_up)" -v b="$(mbs aws_up)" 'BEGIN { printf "%.2f", a / b }')x," \
+    "download $(awk -v a="$(mbs sluice_count)" -v b="$best_aws_down" 'BEGIN { printf "%.2f", a / b }')x," \
+    "download into revenue $(awk -v a="$(mbs sluice_revenue)" -v b="$best_aws_down" 'BEGIN { printf "%.2f", a / b }')x"
