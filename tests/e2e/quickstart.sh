@@ -5,7 +5,8 @@
 
 cp -r "$top_srcdir/examples" "$TMP/examples"
 chmod -R u+w "$TMP/examples"
-rm -rf "$TMP/examples/storage/client-outbound"
+# a fresh start: no outputs and no run records from an earlier quick start
+rm -rf "$TMP/examples/storage/client-outbound" "$TMP/examples/runs"
 out=$("$SLUICE" -c "$TMP/examples/sluice.yaml" run "$TMP/examples/events/hit-data-created.json" 2>"$TMP/log")
 ok $? "sluice run on the example event exits 0"
 is "$out" "s3://client-outbound/2026-11-20/2026-11-20_SearchKeywordPerformance.tab" "prints the output location"
