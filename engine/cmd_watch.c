@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "fsutil.h"
 #include "location.h"
 #include "log.h"
 #include "runid.h"
@@ -326,21 +327,7 @@ typedef enum outcome {
 
 static int mkdirs(const char *path)
 {
-    char *p = xstrdup(path);
-    int rc = 0;
-    for (char *s = p + 1; rc == 0; s++) {
-        if (*s != '/' && *s != '\0')
-            continue;
-        char c = *s;
-        *s = '\0';
-        if (mkdir(p, 0777) != 0 && errno != EEXIST)
-            rc = -1;
-        *s = c;
-        if (c == '\0')
-            break;
-    }
-    free(p);
-    return rc;
+    return make_directories(path, 0777, NULL, 0) == 0 ? 0 : -1;
 }
 
 static int same_file(const struct stat *a, const struct stat *b)

@@ -1,5 +1,6 @@
 #include "autoconfig.h"
 #include "runrecord.h"
+#include "fsutil.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -224,27 +225,13 @@ const char *runstore_where(const runstore *rs)
 
 static int make_dirs(const char *dir, sl_error *err)
 {
-    char *buf = xstrdup(dir);
-    int rc = 0;
-    for (char *p = buf + 1;; p++) {
-        char c = *p;
-        if (c != '/' && c != '\0')
-            continue;
-        *p = '\0';
-        struct stat sb;
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST &&
-            !(stat(buf, &sb) == 0 && S_ISDIR(sb.st_mode))) {
-            sl_error_set(err, SL_ERR_STORAGE, "run records: cannot create directory %s: %s",
-                         buf, strerror(errno));
-            rc = -1;
-            break;
-        }
-        *p = c;
-        if (c == '\0')
-            break;
-    }
-    free(buf);
-    return rc;
+    char failed[4096];
+    int e = make_directories(dir, 0777, failed, sizeof failed);
+    if (e == 0)
+        return 0;
+    sl_error_set(err, SL_ERR_STORAGE, "run records: cannot create directory %s: %s", failed,
+                 strerror(e));
+    return -1;
 }
 
 static int put_object(runstore *rs, const char *key, const char *text, sl_error *err)

@@ -6,6 +6,7 @@
  * 2xx) or the complete entry. */
 #include "autoconfig.h"
 #include "spool.h"
+#include "fsutil.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -50,24 +51,12 @@ struct spool {
 
 static int mkdir_p(const char *path, sl_error *err)
 {
-    char *p = xstrdup(path);
-    int rc = 0;
-    for (char *s = p + 1;; s++) {
-        if (*s != '/' && *s != '\0')
-            continue;
-        char c = *s;
-        *s = '\0';
-        if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-            sl_error_set(err, SL_ERR_CONFIG, "spool: cannot create %s: %s", p, strerror(errno));
-            rc = -1;
-            break;
-        }
-        *s = c;
-        if (c == '\0')
-            break;
-    }
-    free(p);
-    return rc;
+    char failed[4096];
+    int e = make_directories(path, 0700, failed, sizeof failed);
+    if (e == 0)
+        return 0;
+    sl_error_set(err, SL_ERR_CONFIG, "spool: cannot create %s: %s", failed, strerror(e));
+    return -1;
 }
 
 static int open_dir(const char *path, sl_error *err)

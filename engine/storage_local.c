@@ -1,5 +1,6 @@
 #include "autoconfig.h"
 #include "storage.h"
+#include "fsutil.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -718,29 +719,13 @@ int file_open_read(const char *path, storage_reader **out, object_info *info, sl
  * the user's business and followed). */
 static int make_parents(const char *dir, sl_error *err, const char *path)
 {
-    char *buf = xstrdup(dir);
-    int rc = 0;
-
-    for (char *p = buf + 1; rc == 0; p++) {
-        char c = *p;
-        if (c != '/' && c != '\0')
-            continue;
-        *p = '\0';
-        struct stat sb;
-        /* EEXIST is the usual answer, but a read-only or unwritable parent
-         * may answer EROFS/EACCES for a directory that is already there. */
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST &&
-            !(stat(buf, &sb) == 0 && S_ISDIR(sb.st_mode))) {
-            sl_error_set(err, SL_ERR_STORAGE, "%s: cannot create directory %s: %s", path, buf,
-                         strerror(errno));
-            rc = -1;
-        }
-        *p = c;
-        if (c == '\0')
-            break;
-    }
-    free(buf);
-    return rc;
+    char failed[4096];
+    int e = make_directories(dir, 0777, failed, sizeof failed);
+    if (e == 0)
+        return 0;
+    sl_error_set(err, SL_ERR_STORAGE, "%s: cannot create directory %s: %s", path, failed,
+                 strerror(e));
+    return -1;
 }
 
 int file_open_write(const char *path, storage_writer **out, sl_error *err)

@@ -1,0 +1,14 @@
+/* fsutil.h — file-system helpers shared by the engine. */
+#ifndef SLUICE_FSUTIL_H
+#define SLUICE_FSUTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* mkdir -p: creates `dir` and its missing parents with `mode`. A component
+ * that already exists as a directory is fine even when mkdir answers
+ * EROFS/EACCES for it. Returns 0, or an errno value with the component
+ * that failed copied into failed (failedlen bytes; may be NULL). */
+int make_directories(const char *dir, mode_t mode, char *failed, size_t failedlen);
+
+#endif
