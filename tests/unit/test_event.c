@@ -13,35 +13,9 @@
 #include "event.h"
 #include "strbuf.h"
 #include "tap.h"
+#include "testdata.h"
 
 /* --- fixtures ------------------------------------------------------------ */
-
-static char *data_dir(void)
-{
-    const char *top = getenv("top_srcdir");
-    if (top && *top)
-        return xasprintf("%s/tests/data", top);
-    const char *file = __FILE__;
-    const char *slash = strrchr(file, '/');
-    if (!slash)
-        return xstrdup("../data");
-    return xasprintf("%.*s/../data", (int)(slash - file), file);
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    strbuf sb = STRBUF_INIT;
-    char buf[4096];
-    size_t n;
-    if (!f)
-        return NULL;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        sb_add(&sb, buf, n);
-    fclose(f);
-    *len = sb.len;
-    return sb_steal(&sb);
-}
 
 typedef struct want_rec {
     event_kind kind;
@@ -253,7 +227,7 @@ static void test_fixtures(const char *events_dir, char **files, size_t n_files)
         const fixture_case *fc = find_fixture(files[j]);
         char *path = xasprintf("%s/%s", events_dir, files[j]);
         size_t len = 0;
-        char *json = slurp(path, &len);
+        char *json = test_slurp(path, &len);
         ok(json != NULL, "read %s", path);
         if (!fc) {
             /* Someone else's new fixture: the mutation test still covers it. */
@@ -972,7 +946,7 @@ static void test_mutations(const char *events_dir, char **files, size_t n_files)
     for (size_t j = 0; j < n_files; j++) {
         char *path = xasprintf("%s/%s", events_dir, files[j]);
         size_t len = 0;
-        char *json = slurp(path, &len);
+        char *json = test_slurp(path, &len);
         free(path);
         if (!json)
             continue;
@@ -1003,7 +977,7 @@ static void test_mutations(const char *events_dir, char **files, size_t n_files)
 
 int main(void)
 {
-    char *data = data_dir();
+    char *data = test_data_path(__FILE__, "");
     char *events_dir = xasprintf("%s/events", data);
     char **files = NULL;
     size_t n_files = list_fixture_files(events_dir, &files);

@@ -21,6 +21,7 @@
 #include "sigv4.h"
 #include "strbuf.h"
 #include "tap.h"
+#include "testdata.h"
 
 #define SUITE_AKID "AKIDEXAMPLE"
 #define SUITE_SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
@@ -30,36 +31,13 @@
 
 static char *suite_dir(void)
 {
-    const char *top = getenv("top_srcdir");
-    if (top && *top)
-        return xasprintf("%s/tests/data/sigv4-test-suite", top);
-    const char *file = __FILE__;
-    const char *slash = strrchr(file, '/');
-    if (!slash)
-        return xstrdup("../data/sigv4-test-suite");
-    return xasprintf("%.*s/../data/sigv4-test-suite", (int)(slash - file), file);
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    strbuf sb = STRBUF_INIT;
-    char buf[4096];
-    size_t n;
-    if (!f)
-        return NULL;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        sb_add(&sb, buf, n);
-    fclose(f);
-    if (len)
-        *len = sb.len;
-    return sb_steal(&sb);
+    return test_data_path(__FILE__, "sigv4-test-suite");
 }
 
 static char *slurp_case(const char *dir, const char *name, const char *ext)
 {
     char *path = xasprintf("%s/%s%s", dir, name, ext);
-    char *s = slurp(path, NULL);
+    char *s = test_slurp(path, NULL);
     free(path);
     return s;
 }
@@ -239,7 +217,7 @@ static time_t suite_time(void)
 static char *suite_token(const char *dir)
 {
     char *path = xasprintf("%s/post-sts-token/readme.txt", dir);
-    char *text = slurp(path, NULL);
+    char *text = test_slurp(path, NULL);
     free(path);
     if (!text)
         return NULL;
@@ -288,7 +266,7 @@ static void run_case(const char *dir, const char *name, const char *token)
 {
     size_t req_len = 0;
     char *req_path = xasprintf("%s/%s.req", dir, name);
-    char *req_text = slurp(req_path, &req_len);
+    char *req_text = test_slurp(req_path, &req_len);
     free(req_path);
     char *creq_file = slurp_case(dir, name, ".creq");
     char *sts = slurp_case(dir, name, ".sts");
