@@ -63,3 +63,23 @@ s3_event() { # s3_event BUCKET ENCODED_KEY [EVENT_NAME] [TIME] -> S3 notificatio
 }
 # Files left in the storage tree, relative, sorted (temporaries included).
 tree() { (cd "$TMP/root/$1" 2>/dev/null && find . -type f | sed 's|^\./||' | LC_ALL=C sort); }
+
+# A free TCP port on 127.0.0.1 (for servers a test starts).
+free_port() {
+    "${PYTHON3:-python3}" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+# wait_port PORT [SECONDS]: retry a plain TCP connect until it works. Never
+# an HTTP request: a moto checking signatures counts every request.
+wait_port() {
+    "${PYTHON3:-python3}" - "$1" "${2:-20}" <<'PY'
+import socket, sys, time
+end = time.time() + float(sys.argv[2])
+while time.time() < end:
+    try:
+        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.5).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.05)
+sys.exit(1)
+PY
+}

@@ -8,27 +8,13 @@
 command -v moto_server >/dev/null 2>&1 || skip_all "moto_server not installed (pip install 'moto[server]')"
 command -v aws >/dev/null 2>&1 || skip_all "awscli not installed"
 
-free_port() {
-    "$PYTHON3" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 moto_start() {
     MOTO_PORT=$(free_port)
     MOTO_URL="http://127.0.0.1:$MOTO_PORT"
     env "$@" "$PYTHON3" "$top_srcdir/tests/moto_server.py" -H 127.0.0.1 -p "$MOTO_PORT" >"$TMP/moto.log" 2>&1 &
     MOTO_PID=$!
     trap 'kill "$MOTO_PID" 2>/dev/null; wait "$MOTO_PID" 2>/dev/null; rm -rf "$TMP"' EXIT
-    "$PYTHON3" - "$MOTO_PORT" <<'PY' || { echo "Bail out! moto_server did not start"; cat "$TMP/moto.log"; exit 1; }
-import socket, sys, time
-deadline = time.time() + 20
-while time.time() < deadline:
-    try:
-        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2).close()
-        sys.exit(0)
-    except OSError:
-        time.sleep(0.1)
-sys.exit(1)
-PY
+    wait_port "$MOTO_PORT" 20 || { echo "Bail out! moto_server did not start"; cat "$TMP/moto.log"; exit 1; }
     export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1
     export AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
     unset AWS_PROFILE AWS_SESSION_TOKEN

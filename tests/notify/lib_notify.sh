@@ -24,25 +24,6 @@ record_of() { ls "$TMP"/runs/[0-9]*/"$1.json" 2>/dev/null | head -1; }
 # records_count: how many run records there are below $TMP/runs.
 records_count() { ls "$TMP"/runs/[0-9]*/*.json 2>/dev/null | wc -l | tr -d ' '; }
 
-free_port() {
-    "$PYTHON3" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-
-# wait_port PORT [SECONDS]: a plain TCP connect until it works (no request,
-# so servers that count requests see none).
-wait_port() {
-    "$PYTHON3" - "$1" "${2:-15}" <<'PY'
-import socket, sys, time
-end = time.time() + float(sys.argv[2])
-while time.time() < end:
-    try:
-        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2).close()
-        sys.exit(0)
-    except OSError:
-        time.sleep(0.05)
-sys.exit(1)
-PY
-}
 
 # check_events FILE...: every job-state event in the files (JSON documents,
 # or JSON-lines logs whose lines carry an "event") is valid for the schema;

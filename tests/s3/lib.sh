@@ -42,25 +42,6 @@ _cleanup() {
 trap _cleanup EXIT
 trap 'exit 1' INT TERM
 
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# wait_port PORT [SECONDS]: a plain TCP connect, never an HTTP request
-# (with signature checking on, moto counts every request).
-wait_port() {
-    python3 - "$1" "${2:-20}" <<'PY'
-import socket, sys, time
-port, deadline = int(sys.argv[1]), time.time() + float(sys.argv[2])
-while time.time() < deadline:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-        sys.exit(0)
-    except OSError:
-        time.sleep(0.05)
-sys.exit(1)
-PY
-}
 
 # start_moto [extra moto_server options]: sets MOTO_PORT, MOTO_URL
 # (https when MOTO_SCHEME=https, for a server started with -c/-k).

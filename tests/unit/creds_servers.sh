@@ -25,23 +25,6 @@ stop_pid() { # stop_pid PID
 }
 trap 'stop_pid "$FAKE_PID"; stop_pid "$MOTO_PID"; rm -rf "$TMP"' EXIT
 
-free_port() {
-    "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-wait_tcp() { # wait_tcp PORT SECONDS — a plain TCP connect, no HTTP request
-    "$PY" - "$1" "$2" <<'PY'
-import socket, sys, time
-port, deadline = int(sys.argv[1]), time.time() + float(sys.argv[2])
-while time.time() < deadline:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-        sys.exit(0)
-    except OSError:
-        time.sleep(0.1)
-sys.exit(1)
-PY
-}
-
 # A clean slate: no AWS_* from the caller, an empty HOME, no shared files.
 clean_env() {
     for v in $(env | sed -n 's/^\(AWS_[A-Za-z0-9_]*\)=.*/\1/p'); do unset "$v"; done
@@ -211,7 +194,7 @@ else
     PORT=$(free_port)
     moto_server -H 127.0.0.1 -p "$PORT" > "$TMP/moto.log" 2>&1 &
     MOTO_PID=$!
-    wait_tcp "$PORT" 30; ok $? "moto_server listening on $PORT"
+    wait_port "$PORT" 30; ok $? "moto_server listening on $PORT"
     printf 'webIDENTITYtoken-eyJhbGciOi.payload.sig\n' > "$TMP/web-token"
     AWS_WEB_IDENTITY_TOKEN_FILE=$TMP/web-token; export AWS_WEB_IDENTITY_TOKEN_FILE
     AWS_ROLE_ARN=arn:aws:iam::123456789012:role/test; export AWS_ROLE_ARN
@@ -245,7 +228,7 @@ else
         PORT=$(free_port)
         INITIAL_NO_AUTH_ACTION_COUNT=3 moto_server -H 127.0.0.1 -p "$PORT" > "$TMP/moto.log" 2>&1 &
         MOTO_PID=$!
-        wait_tcp "$PORT" 30; ok $? "moto_server (signature checks) listening on $PORT"
+        wait_port "$PORT" 30; ok $? "moto_server (signature checks) listening on $PORT"
         awsm() { AWS_ACCESS_KEY_ID=bootstrap AWS_SECRET_ACCESS_KEY=bootstrap \
             AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
             aws --endpoint-url "http://127.0.0.1:$PORT" --region us-east-1 "$@"; }
