@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "strbuf.h"
+#include "util/alloc.h"
+#include "util/strbuf.h"
 
 /* tests/data/<rel>: from $top_srcdir (set by make check), else relative to
  * this test's source file. Caller frees. */

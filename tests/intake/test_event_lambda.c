@@ -8,8 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "event.h"
-#include "strbuf.h"
+#include "core/event.h"
+#include "util/alloc.h"
+#include "util/strbuf.h"
 #include "tap.h"
 
 #define CAFE_KEY "hit data/2009 09/a+b caf\xc3\xa9.tsv"

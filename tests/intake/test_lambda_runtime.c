@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lambda_runtime.h"
+#include "intake/lambda_runtime.h"
 #include "tap.h"
 
 static void refused_address(const char *api, const char *want, const char *name)

@@ -13,9 +13,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "strbuf.h"
+#include "util/alloc.h"
+#include "util/strbuf.h"
 #include "tap.h"
-#include "watch.h"
+#include "intake/watch_tree.h"
 
 /* Reports collected as sorted "ORIGIN rel" lines. */
 typedef struct reports {
@@ -23,7 +24,7 @@ typedef struct reports {
     size_t n;
 } reports;
 
-static void collect(void *ud, const char *rel, watch_origin origin)
+static void collect(void *ud, const char *rel, watch_tree_origin origin)
 {
     reports *r = ud;
     static const char *const names[] = {"closed", "moved", "found"};
@@ -110,7 +111,7 @@ static void test_scan_and_events(const char *base)
 
     reports r = {0};
     sl_error err = {0};
-    watch_opts opts = {.include_hidden = 0, .exclude_dir = sent};
+    watch_tree_opts opts = {.include_hidden = 0, .exclude_dir = sent};
     watch_tree *wt = watch_tree_new(root, &opts, &err);
     ok(wt != NULL, "watch_tree_new");
     is_int(watch_tree_rescan(wt, collect, &r, &err), 2, "scan: two files");
@@ -209,22 +210,22 @@ static void test_open_for_writing(const char *base)
 {
     char *path = xasprintf("%s/open.txt", base);
     write_file(base, "open.txt", "x");
-    is_int(watch_open_for_writing(path), 0, "closed: not open for writing");
+    is_int(watch_tree_open_for_writing(path), 0, "closed: not open for writing");
     int fd = open(path, O_WRONLY | O_APPEND);
-    is_int(watch_open_for_writing(path), 1, "open O_WRONLY: open for writing");
+    is_int(watch_tree_open_for_writing(path), 1, "open O_WRONLY: open for writing");
     close(fd);
     fd = open(path, O_RDWR);
-    is_int(watch_open_for_writing(path), 1, "open O_RDWR: open for writing");
+    is_int(watch_tree_open_for_writing(path), 1, "open O_RDWR: open for writing");
     close(fd);
     fd = open(path, O_RDONLY);
-    is_int(watch_open_for_writing(path), 0, "open read-only: not for writing");
+    is_int(watch_tree_open_for_writing(path), 0, "open read-only: not for writing");
     close(fd);
 
     /* the same file under another name (a hard link) is the same inode */
     char *alias = xasprintf("%s/alias.txt", base);
     ok(link(path, alias) == 0, "hard link");
     fd = open(alias, O_WRONLY);
-    is_int(watch_open_for_writing(path), 1, "written through another name");
+    is_int(watch_tree_open_for_writing(path), 1, "written through another name");
     close(fd);
 
     /* a child process holding it: `up` says it is open, `down` lets go */
@@ -241,7 +242,7 @@ static void test_open_for_writing(const char *base)
     }
     char c;
     ok(read(up[0], &c, 1) == 1, "child has it open");
-    is_int(watch_open_for_writing(path), 1, "another process writing: open for writing");
+    is_int(watch_tree_open_for_writing(path), 1, "another process writing: open for writing");
     ok(write(down[1], "x", 1) == 1, "release the child");
     int status = -1;
     waitpid(pid, &status, 0);
@@ -250,10 +251,10 @@ static void test_open_for_writing(const char *base)
     close(up[1]);
     close(down[0]);
     close(down[1]);
-    is_int(watch_open_for_writing(path), 0, "child gone: not open");
+    is_int(watch_tree_open_for_writing(path), 0, "child gone: not open");
 
     char *missing = xasprintf("%s/missing", base);
-    is_int(watch_open_for_writing(missing), 0, "a missing file is not open");
+    is_int(watch_tree_open_for_writing(missing), 0, "a missing file is not open");
     free(missing);
     unlink(alias);
     free(alias);

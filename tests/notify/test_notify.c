@@ -10,11 +10,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "notify.h"
-#include "notify_backend.h"
-#include "runrecord.h"
-#include "strbuf.h"
+#include "config/config.h"
+#include "notify/notify.h"
+#include "notify/notify_backend.h"
+#include "core/runstore.h"
+#include "util/alloc.h"
+#include "util/strbuf.h"
 #include "tap.h"
 
 static char tmpdir[256];

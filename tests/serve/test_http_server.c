@@ -8,9 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http.h"
-#include "http_server.h"
-#include "strbuf.h"
+#include "net/http.h"
+#include "net/http_server.h"
+#include "util/alloc.h"
+#include "util/strbuf.h"
 #include "tap.h"
 
 typedef struct observed {

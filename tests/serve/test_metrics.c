@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "metrics.h"
-#include "strbuf.h"
+#include "intake/metrics.h"
+#include "util/strbuf.h"
 #include "tap.h"
 
 static const char expected[] =

@@ -10,8 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sns_verify.h"
-#include "strbuf.h"
+#include "aws/sns_verify.h"
+#include "util/alloc.h"
+#include "util/strbuf.h"
 #include "tap.h"
 
 static char *fixture_path(const char *name)

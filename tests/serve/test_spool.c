@@ -13,8 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "spool.h"
-#include "strbuf.h"
+#include "intake/spool.h"
+#include "util/alloc.h"
+#include "util/strbuf.h"
 #include "tap.h"
 
 typedef struct seen {

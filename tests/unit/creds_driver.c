@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "aws_credentials.h"
+#include "aws/aws_credentials.h"
 
 static long long now_ms(void)
 {

@@ -15,8 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sigv4.h"
-#include "strbuf.h"
+#include "aws/sigv4.h"
+#include "util/alloc.h"
+#include "util/strbuf.h"
 
 static const char *str_field(json_t *o, const char *key)
 {

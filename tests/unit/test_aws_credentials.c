@@ -14,8 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "aws_credentials.h"
-#include "strbuf.h"
+#include "aws/aws_credentials.h"
+#include "util/alloc.h"
+#include "util/strbuf.h"
 #include "tap.h"
 
 extern char **environ;

@@ -11,9 +11,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "plugin_host.h"
-#include "strbuf.h"
+#include "config/config.h"
+#include "core/job_services.h"
+#include "plugin/plugin_binding.h"
+#include "plugin/plugin_host.h"
+#include "util/alloc.h"
+#include "util/strbuf.h"
 #include "tap.h"
 
 static char tmpdir[256];
@@ -202,12 +205,12 @@ static void test_full(void)
            "\"hosts\":[\"google.com\"]}]}",
            "options as JSON");
     free(opts);
-    ok(r->options_node && r->options_node->line == 34, "options node kept");
+    ok(r->options_pos.line == 34, "options position kept");
+    ok(r->plugin_pos.line > 0 && r->index == 0, "plugin position and index kept");
     is_str(template_source(r->output), "s3://client-outbound/{day}/{part}-{name}", "output");
     is_int((int64_t)r->n_on_failure, 1, "rule on_failure");
     is_str(r->on_failure[0], "ops-bus", "rule on_failure name");
     ok(r->on_success != NULL && r->n_on_success == 0, "explicit empty on_success");
-    ok(r->plugin == NULL && r->plugin_state == NULL, "not bound yet");
 
     r = &cfg->rules[1];
     is_str(r->name, "other.files_2", "second rule name");
@@ -217,7 +220,7 @@ static void test_full(void)
     opts = json_dumps(r->options, JSON_COMPACT);
     is_str(opts, "{}", "absent options are {}");
     free(opts);
-    ok(r->options_node == NULL, "no options node");
+    ok(r->options_pos.line == 0, "no options position");
     ok(config_find_rule(cfg, "nope") == NULL, "unknown rule not found");
     config_free(cfg);
 }
@@ -586,15 +589,14 @@ static char *bind_text(const char *top_builddir, const char *rules, int *bound)
     if (cfg) {
         sl_error err = {0};
         plugin_host *host = plugin_host_new((const char *const *)cfg->plugin_paths,
-                                            cfg->n_plugin_paths, &err);
+                                            cfg->n_plugin_paths, job_services_table(), &err);
         if (host) {
-            size_t n = config_bind_plugins(cfg, host, &dl);
-            if (n != dl.errors)
-                diag_add(&dl, DIAG_ERROR, path, 0, 0, "bind returned %zu", n);
+            plugin_bindings *b = plugin_bindings_new(host, cfg, &dl);
             for (size_t i = 0; i < cfg->n_rules; i++)
-                *bound += cfg->rules[i].plugin != NULL;
-            config_free(cfg);
+                *bound += plugin_bindings_get(b, &cfg->rules[i]) != NULL;
+            plugin_bindings_free(b);
             plugin_host_free(host);
+            config_free(cfg);
         } else {
             diag_add(&dl, DIAG_ERROR, path, 0, 0, "host: %s", err.msg);
             config_free(cfg);

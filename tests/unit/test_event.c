@@ -10,8 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "event.h"
-#include "strbuf.h"
+#include "core/event.h"
+#include "util/alloc.h"
+#include "util/strbuf.h"
 #include "tap.h"
 #include "testdata.h"
 

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonschema.h"
-#include "strbuf.h"
+#include "config/jsonschema.h"
+#include "util/strbuf.h"
 #include "tap.h"
 
 static json_t *J(const char *text)
@@ -22,14 +22,14 @@ static json_t *J(const char *text)
 static char *validate(const char *schema, const char *value)
 {
     json_t *s = J(schema), *v = J(value);
-    schema_errors errs = {0};
+    jsonschema_errors errs = {0};
     size_t n = jsonschema_validate(s, v, &errs);
     strbuf sb = STRBUF_INIT;
     for (size_t i = 0; i < errs.count; i++)
         sb_addf(&sb, "%s%s: %s", i ? "; " : "", errs.items[i].pointer, errs.items[i].message);
     if (n != errs.count)
         sb_adds(&sb, " [count mismatch]");
-    schema_errors_free(&errs);
+    jsonschema_errors_free(&errs);
     json_decref(s);
     json_decref(v);
     return sb_steal(&sb);
@@ -189,12 +189,12 @@ static void test_validate(void)
     V("{\"properties\":{\"a~b/c\":{\"type\":\"integer\"}}}", "{\"a~b/c\":\"x\"}",
       "/a~0b~1c: expected integer, got string", "pointer escaping");
 
-    schema_errors errs = {0};
+    jsonschema_errors errs = {0};
     json_t *s = J("{\"type\":\"integer\"}"), *v = J("\"x\"");
     is_int((int64_t)jsonschema_validate(s, v, &errs), 1, "returns the number of errors added");
     is_int((int64_t)jsonschema_validate(s, v, &errs), 1, "appends on a second call");
     is_int((int64_t)errs.count, 2, "both kept");
-    schema_errors_free(&errs);
+    jsonschema_errors_free(&errs);
     is_int((int64_t)errs.count, 0, "freed");
     json_decref(s);
     json_decref(v);

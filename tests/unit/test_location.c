@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "location.h"
+#include "config/location.h"
 #include "tap.h"
 
 static void object(const char *text, const char *bucket, const char *key, const char *formatted)

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "strbuf.h"
+#include "util/log.h"
+#include "util/strbuf.h"
 #include "tap.h"
 
 /* Runs fn with stderr redirected to a temporary file; returns what it wrote. */

@@ -5,8 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plugin_host.h"
-#include "strbuf.h"
+#include "core/job_services.h"
+#include "plugin/plugin_host.h"
+#include "util/alloc.h"
+#include "util/strbuf.h"
 #include "tap.h"
 
 static char *test_plugin_dir(void)
@@ -67,7 +69,7 @@ static void test_init(plugin_host *h)
         return;
     json_t *opts = json_pack("{s:b}", "reject", 1);
     void *state = (void *)1;
-    ok(plugin_instance_init(f, opts, &state, &err) == -1, "init refusal is reported");
+    ok(plugin_host_init_instance(h, f, opts, &state, &err) == -1, "init refusal is reported");
     ok(contains(err.msg, "plugin failing rejected its options: rejected on purpose"),
        "init message passed through: %s", err.msg);
     ok(state == NULL, "no state after a refusal");
@@ -75,8 +77,8 @@ static void test_init(plugin_host *h)
 
     sl_error err2 = {0};
     opts = json_object();
-    ok(plugin_instance_init(f, opts, &state, &err2) == 0 && state != NULL, "init accepts");
-    plugin_instance_destroy(f, state);
+    ok(plugin_host_init_instance(h, f, opts, &state, &err2) == 0 && state != NULL, "init accepts");
+    plugin_host_destroy_instance(f, state);
     json_decref(opts);
 }
 
@@ -105,7 +107,7 @@ static void test_each(plugin_host *h)
 
 static void test_accessors(void)
 {
-    const sluice_host *api = plugin_host_api();
+    const sluice_host *api = job_services_table();
     is_int(api->abi_version, SLUICE_PLUGIN_ABI_VERSION, "host table ABI");
     is_int((int64_t)api->struct_size, (int64_t)sizeof(sluice_host), "host table size");
     json_t *o = json_loads("{\"s\":\"x\",\"i\":5,\"n\":0.25,\"b\":true,\"l\":[1,\"two\"],"
@@ -137,7 +139,7 @@ int main(void)
     char *dir = test_plugin_dir();
     const char *paths[] = {dir};
     sl_error err = {0};
-    plugin_host *h = plugin_host_new(paths, 1, &err);
+    plugin_host *h = plugin_host_new(paths, 1, job_services_table(), &err);
     ok(h != NULL, "host created (%s)", err.msg);
     if (h) {
         ok(contains(plugin_host_search_path(h), dir), "config path comes first in search path");

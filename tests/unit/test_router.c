@@ -1,6 +1,6 @@
 /* test_router.c — first match wins, every condition and its explanation,
  * event patterns, named captures, the regex match limit, and the
- * shadowing warnings of config_check_shadowing(). */
+ * shadowing warnings of route_check_shadowing(). */
 #include "autoconfig.h"
 
 #include <stdio.h>
@@ -9,9 +9,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "router.h"
-#include "strbuf.h"
+#include "config/config.h"
+#include "core/router.h"
+#include "util/alloc.h"
+#include "util/strbuf.h"
 #include "tap.h"
 
 static char path[64];
@@ -262,7 +263,7 @@ static char *shadowing(const char *rules)
     if (!cfg)
         return xstrdup("[load failed]");
     diag_list dl = {0};
-    config_check_shadowing(cfg, &dl);
+    route_check_shadowing(cfg, &dl);
     strbuf sb = STRBUF_INIT;
     for (size_t i = 0; i < dl.count; i++)
         sb_addf(&sb, "%s%d:%d: %s%s", i ? "\n" : "", dl.items[i].line, dl.items[i].column,

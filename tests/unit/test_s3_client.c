@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "s3_client.h"
+#include "storage/s3_client.h"
 #include "tap.h"
 
 static void test_error_xml(void)

@@ -18,8 +18,9 @@
 #include <strings.h>
 #include <time.h>
 
-#include "sigv4.h"
-#include "strbuf.h"
+#include "aws/sigv4.h"
+#include "util/alloc.h"
+#include "util/strbuf.h"
 #include "tap.h"
 #include "testdata.h"
 

@@ -13,8 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "storage.h"
-#include "strbuf.h"
+#include "storage/storage.h"
+#include "util/alloc.h"
+#include "util/strbuf.h"
 #include "tap.h"
 
 static char root[4096];

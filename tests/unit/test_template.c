@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "tap.h"
-#include "template.h"
+#include "config/template.h"
 
 static const template_vars base_vars = {
     .bucket = "client-inbound",

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "tap.h"
-#include "urlcodec.h"
+#include "util/urlcodec.h"
 
 static void check(const char *in, const char *want, size_t want_len, const char *name)
 {

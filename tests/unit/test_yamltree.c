@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "tap.h"
-#include "yamltree.h"
+#include "config/yamltree.h"
 
 static ydoc *load(const char *text, char *err, size_t errlen)
 {

@@ -1,0 +1,155 @@
+#include "autoconfig.h"
+#include "aws/sqs.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/alloc.h"
+#include "util/strbuf.h"
+
+#define SQS_TIMEOUT_MS 10000L
+
+/* "https://sqs.eu-west-1.amazonaws.com/..." -> "eu-west-1" */
+static char *region_from_host(const char *endpoint)
+{
+    const char *h = strstr(endpoint, "://");
+    h = h ? h + 3 : endpoint;
+    if (strncmp(h, "sqs.", 4) == 0) {
+        const char *dot = strchr(h + 4, '.');
+        if (dot && strstr(dot, ".amazonaws.com"))
+            return xstrndup(h + 4, (size_t)(dot - (h + 4)));
+    }
+    const char *q = strstr(h, ".queue.amazonaws.com");
+    if (q && q > h)
+        return xstrndup(h, (size_t)(q - h));
+    return NULL;
+}
+
+int sqs_queue_init(sqs_queue *q, const char *queue_url, const char *region, sl_error *err)
+{
+    memset(q, 0, sizeof *q);
+    const char *p = strstr(queue_url, "://");
+    if (!p || (strncmp(queue_url, "http://", 7) != 0 && strncmp(queue_url, "https://", 8) != 0)) {
+        sl_error_set(err, SL_ERR_CONFIG, "--queue %s: expected an https:// queue URL", queue_url);
+        return -1;
+    }
+    size_t host_len = strcspn(p + 3, "/?#");
+    if (host_len == 0 || p[3 + host_len] != '/') {
+        sl_error_set(err, SL_ERR_CONFIG,
+                     "--queue %s: expected a queue URL like https://sqs.REGION.amazonaws.com/ACCOUNT/NAME",
+                     queue_url);
+        return -1;
+    }
+    q->url = xstrdup(queue_url);
+    q->endpoint = xstrndup(queue_url, (size_t)(p + 3 - queue_url) + host_len);
+    if (region && *region)
+        q->region = xstrdup(region);
+    if (!q->region)
+        q->region = aws_resolve_region(NULL);
+    if (!q->region)
+        q->region = region_from_host(q->endpoint);
+    if (!q->region)
+        q->region = xstrdup("us-east-1");
+    q->ep = (aws_endpoint){
+        .url = q->endpoint, .region = q->region, .service = "sqs", .json_version = "1.0"};
+    return 0;
+}
+
+void sqs_queue_free(sqs_queue *q)
+{
+    free(q->url);
+    free(q->endpoint);
+    free(q->region);
+    memset(q, 0, sizeof *q);
+}
+
+static char *string_member(json_t *o, const char *key)
+{
+    const char *v = json_string_value(json_object_get(o, key));
+    return v ? xstrdup(v) : NULL;
+}
+
+static int parse_messages(json_t *body, sqs_message **msgs, size_t *n)
+{
+    json_t *list = json_object_get(body, "Messages"); /* absent when empty */
+    size_t count = json_is_array(list) ? json_array_size(list) : 0;
+    *msgs = count ? xcalloc(count, sizeof **msgs) : NULL;
+    *n = 0;
+    for (size_t i = 0; i < count; i++) {
+        json_t *m = json_array_get(list, i);
+        sqs_message *out = &(*msgs)[*n];
+        out->id = string_member(m, "MessageId");
+        out->receipt = string_member(m, "ReceiptHandle");
+        out->body = string_member(m, "Body");
+        const char *rc = json_string_value(
+            json_object_get(json_object_get(m, "Attributes"), "ApproximateReceiveCount"));
+        out->receive_count = rc ? atoi(rc) : 0;
+        if (!out->receipt || !out->body) {
+            free(out->id);
+            free(out->receipt);
+            free(out->body);
+            continue; /* not a message we can act on; SQS will redeliver or redrive it */
+        }
+        (*n)++;
+    }
+    return 0;
+}
+
+int sqs_receive(http_client *c, aws_credential_provider *cr, const sqs_queue *q, int max,
+                int wait_s, int visibility_s, int (*should_abort)(void *), void *ud,
+                sqs_message **msgs, size_t *n, int *retryable, sl_error *err)
+{
+    *msgs = NULL;
+    *n = 0;
+    *retryable = 0;
+    json_t *req = json_pack("{s:s, s:i, s:i, s:[s]}", "QueueUrl", q->url, "MaxNumberOfMessages",
+                            max, "WaitTimeSeconds", wait_s, "MessageSystemAttributeNames",
+                            "ApproximateReceiveCount");
+    if (visibility_s > 0)
+        json_object_set_new(req, "VisibilityTimeout", json_integer(visibility_s));
+    aws_json_result res;
+    int rc = aws_json_call(c, cr, &q->ep, "AmazonSQS.ReceiveMessage", req,
+                           (wait_s + 10) * 1000L, should_abort, ud, &res, err);
+    json_decref(req);
+    if (rc == 0)
+        parse_messages(res.body, msgs, n);
+    else
+        *retryable = res.retryable || res.status == 0;
+    aws_json_result_free(&res);
+    return rc;
+}
+
+int sqs_delete(http_client *c, aws_credential_provider *cr, const sqs_queue *q,
+               const char *receipt, sl_error *err)
+{
+    json_t *req = json_pack("{s:s, s:s}", "QueueUrl", q->url, "ReceiptHandle", receipt);
+    aws_json_result res;
+    int rc = aws_json_call(c, cr, &q->ep, "AmazonSQS.DeleteMessage", req, SQS_TIMEOUT_MS, NULL,
+                           NULL, &res, err);
+    json_decref(req);
+    aws_json_result_free(&res);
+    return rc;
+}
+
+int sqs_change_visibility(http_client *c, aws_credential_provider *cr, const sqs_queue *q,
+                          const char *receipt, int seconds, sl_error *err)
+{
+    json_t *req = json_pack("{s:s, s:s, s:i}", "QueueUrl", q->url, "ReceiptHandle", receipt,
+                            "VisibilityTimeout", seconds);
+    aws_json_result res;
+    int rc = aws_json_call(c, cr, &q->ep, "AmazonSQS.ChangeMessageVisibility", req,
+                           SQS_TIMEOUT_MS, NULL, NULL, &res, err);
+    json_decref(req);
+    aws_json_result_free(&res);
+    return rc;
+}
+
+void sqs_messages_free(sqs_message *msgs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(msgs[i].id);
+        free(msgs[i].receipt);
+        free(msgs[i].body);
+    }
+    free(msgs);
+}

@@ -1,0 +1,167 @@
+/* cmd_serve.c — `sluice serve`: the options and usage of the HTTP intake
+ * (intake/serve.h). */
+#include "autoconfig.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "intake/serve.h"
+#include "util/alloc.h"
+#include "util/signals.h"
+#include "util/workers.h"
+
+#define DEFAULT_LISTEN SERVE_DEFAULT_LISTEN
+#define SIGNATURE_HEADER SERVE_AUTH_SIGNATURE_HEADER
+
+/* --- usage and options ------------------------------------------------------ */
+
+static void serve_usage(FILE *fp)
+{
+    fprintf(fp,
+            "Usage: sluice serve [OPTIONS]\n"
+            "\n"
+            "Accepts events over HTTP and runs a job for every object they name:\n"
+            "  POST / or /events  S3 event notifications (also MinIO and Ceph RGW webhooks),\n"
+            "                     SNS HTTP(S) deliveries (signatures verified; subscriptions\n"
+            "                     confirmed), EventBridge events (API destinations)\n"
+            "  GET /healthz       200 \"ok\"\n"
+            "  GET /metrics       Prometheus text format\n"
+            "\n"
+            "A 202 answer means the event is written to the spool on disk (fsync'ed) and\n"
+            "will run even after a crash or restart; with --sync a 200 means its jobs ran.\n"
+            "\n"
+            "Options:\n"
+            "      --listen ADDR        HOST:PORT or [IPV6]:PORT (default " DEFAULT_LISTEN ")\n"
+            "  -w, --workers N          job workers and HTTP threads (default: the cores)\n"
+            "      --spool DIR          spool directory (default: spool/ beside the local\n"
+            "                           storage root, else $STATE_DIRECTORY/spool)\n"
+            "      --max-body BYTES     largest request body, k/M suffixes (default 1M)\n"
+            "      --sync               run the jobs before answering (200, or 500 on failure)\n"
+            "      --paused             accept and spool events but run none (maintenance)\n"
+            "      --auth-token-env VAR require \"Authorization: Bearer $VAR\" (non-SNS senders)\n"
+            "      --hmac-secret-env VAR require \"" SIGNATURE_HEADER ": sha256=<hex HMAC of the\n"
+            "                           body keyed by $VAR>\" (non-SNS senders)\n"
+            "      --sns-topic-arn ARN  accept SNS messages from this topic only (repeatable)\n"
+            "  -h, --help               this help\n"
+            "\n"
+            "Test-only options (they weaken SNS verification; never use them in production):\n"
+            "      --sns-test-ca FILE   trust this CA for SNS signing certificates instead of\n"
+            "                           the system store\n"
+            "      --sns-test-cert-url-map PREFIX=URL\n"
+            "                           fetch SNS certificate URLs starting with PREFIX from\n"
+            "                           URL instead (after the URL rule was checked)\n"
+            "\n"
+            "Stops on SIGTERM or SIGINT: no new requests, running jobs finish, events not yet\n"
+            "started stay in the spool for the next start. Exit status 0 after a clean stop,\n"
+            "2 on a usage or configuration error.\n");
+}
+
+/* A secret is read from the environment (never from argv, which `ps`
+ * shows); the pointer stays valid: nothing changes the environment. */
+static int secret_from_env(const char *opt, const char *var, const char **out)
+{
+    const char *v = getenv(var);
+    if (!v || !*v)
+        return cli_usage_error("serve", "%s %s: the environment variable %s is not set or empty",
+                               opt, var, var);
+    *out = v;
+    return 0;
+}
+
+static void opts_free(serve_options *o)
+{
+    free(o->topics);
+    free(o->url_map);
+}
+
+enum {
+    OPT_LISTEN = 256, OPT_SPOOL, OPT_MAX_BODY, OPT_SYNC, OPT_PAUSED, OPT_AUTH_ENV, OPT_HMAC_ENV,
+    OPT_TOPIC, OPT_TEST_CA, OPT_TEST_MAP
+};
+
+/* Returns -1 to go on, or an exit status. */
+static int parse_options(int argc, char **argv, serve_options *o)
+{
+    static const struct option opts[] = {
+        {"listen", required_argument, NULL, OPT_LISTEN},
+        {"workers", required_argument, NULL, 'w'},
+        {"spool", required_argument, NULL, OPT_SPOOL},
+        {"max-body", required_argument, NULL, OPT_MAX_BODY},
+        {"sync", no_argument, NULL, OPT_SYNC},
+        {"paused", no_argument, NULL, OPT_PAUSED},
+        {"auth-token-env", required_argument, NULL, OPT_AUTH_ENV},
+        {"hmac-secret-env", required_argument, NULL, OPT_HMAC_ENV},
+        {"sns-topic-arn", required_argument, NULL, OPT_TOPIC},
+        {"sns-test-ca", required_argument, NULL, OPT_TEST_CA},
+        {"sns-test-cert-url-map", required_argument, NULL, OPT_TEST_MAP},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "w:h", opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_LISTEN: o->listen = optarg; break;
+        case 'w':
+            if (cli_parse_workers("serve", "--workers", optarg, &o->workers) != 0)
+                return SL_EXIT_USAGE;
+            break;
+        case OPT_SPOOL: o->spool_dir = optarg; break;
+        case OPT_MAX_BODY:
+            if (cli_parse_bytes("serve", "--max-body", optarg, 1, (size_t)1 << 30, &o->max_body))
+                return SL_EXIT_USAGE;
+            break;
+        case OPT_SYNC: o->sync = 1; break;
+        case OPT_PAUSED: o->paused = 1; break;
+        case OPT_AUTH_ENV:
+            if (secret_from_env("--auth-token-env", optarg, &o->auth.bearer_token) != 0)
+                return SL_EXIT_USAGE;
+            break;
+        case OPT_HMAC_ENV:
+            if (secret_from_env("--hmac-secret-env", optarg, &o->auth.hmac_secret) != 0)
+                return SL_EXIT_USAGE;
+            break;
+        case OPT_TOPIC:
+            o->topics = xrealloc(o->topics, (o->n_topics + 1) * sizeof *o->topics);
+            o->topics[o->n_topics++] = optarg;
+            break;
+        case OPT_TEST_CA: o->sns_test_ca = optarg; break;
+        case OPT_TEST_MAP:
+            o->url_map = xrealloc(o->url_map, (o->n_url_map + 1) * sizeof *o->url_map);
+            o->url_map[o->n_url_map++] = optarg;
+            break;
+        case 'h': serve_usage(stdout); return SL_EXIT_OK;
+        default: return cli_usage_error("serve", "unknown option");
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error("serve", "unexpected argument \"%s\"", argv[optind]);
+    if (o->sync && o->paused)
+        return cli_usage_error("serve", "--sync and --paused exclude each other");
+    return -1;
+}
+
+int cmd_serve(int argc, char **argv, const cli_globals *g)
+{
+    serve_options o = {.listen = SERVE_DEFAULT_LISTEN, .workers = workers_default_count(),
+                       .max_body = SERVE_DEFAULT_MAX_BODY};
+    int rc = parse_options(argc, argv, &o);
+    if (rc >= 0) {
+        opts_free(&o);
+        return rc;
+    }
+    /* before any thread exists, so that every thread inherits the mask */
+    if (signals_start(NULL, NULL) != 0) {
+        fprintf(stderr, "sluice serve: cannot set up signal handling\n");
+        opts_free(&o);
+        return SL_EXIT_USAGE;
+    }
+    intake *in = cli_open(g, "serve", INTAKE_JOBS);
+    rc = in ? serve_run(in, &o) : SL_EXIT_USAGE;
+    intake_close(in);
+    opts_free(&o);
+    return rc;
+}

@@ -1,0 +1,500 @@
+#include "autoconfig.h"
+#include "core/job.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/progress.h"
+#include "core/router.h"
+#include "core/runstore.h"
+#include "plugin/plugin_binding.h"
+#include "util/alloc.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "util/strbuf.h"
+
+/* Everything the host hands a plugin for one job. The host owns all of it
+ * and releases it in job_execute() whatever the plugin did. */
+struct sluice_job {
+    const job_spec *spec;
+    job_result *res;
+    const rule *rule;
+    const plugin_instance *plugin; /* the rule's, once chosen */
+    route_match match;
+    log_ctx log;
+
+    storage_reader *reader;
+    object_info info;
+
+    char *output_name;       /* proposed by the plugin */
+    storage_writer *writer;  /* opened at the first write */
+    int output_refused;      /* resolving the output failed: stop writing */
+
+    char date[11], run_date[11];
+    char *bucket, *key;      /* of the input; key is the path for files */
+    progress progress;
+    sl_error error;          /* first error of the job */
+};
+
+const char *job_state_name(job_state s)
+{
+    switch (s) {
+    case JOB_SUCCEEDED: return "SUCCEEDED";
+    case JOB_FAILED: return "FAILED";
+    case JOB_SKIPPED: return "SKIPPED";
+    }
+    return "FAILED";
+}
+
+/* --- the services plugins call (job_services.c puts them in the table) --- */
+
+ssize_t job_read(sluice_job *job, void *buf, size_t cap)
+{
+    if (!job->reader || job->error.kind != SL_ERR_NONE)
+        return -1;
+    ssize_t n = storage_read(job->reader, buf, cap, &job->error);
+    if (n > 0) {
+        job->res->bytes_in += n;
+        progress_update(&job->progress, n);
+    }
+    return n;
+}
+
+const char *job_input_name(sluice_job *job)
+{
+    return job->res->input;
+}
+
+int64_t job_input_size(sluice_job *job)
+{
+    return job->info.size;
+}
+
+const char *job_meta(sluice_job *job, const char *key)
+{
+    const job_result *r = job->res;
+    if (strcmp(key, "bucket") == 0)
+        return job->bucket;
+    if (strcmp(key, "key") == 0)
+        return job->key;
+    if (strcmp(key, "etag") == 0)
+        return r->etag;
+    if (strcmp(key, "version_id") == 0)
+        return r->version_id;
+    if (strcmp(key, "event_time") == 0)
+        return r->event_time;
+    if (strcmp(key, "date") == 0)
+        return job->date;
+    if (strcmp(key, "run_date") == 0)
+        return job->run_date;
+    if (strcmp(key, "run_id") == 0)
+        return r->run_id;
+    if (strcmp(key, "rule") == 0)
+        return r->rule;
+    return NULL;
+}
+
+static int valid_output_name(const char *name)
+{
+    return *name && !strchr(name, '/') && strcmp(name, ".") != 0 && strcmp(name, "..") != 0 &&
+           strlen(name) <= 255;
+}
+
+int job_set_output_name(sluice_job *job, const char *name)
+{
+    if (job->writer) {
+        log_msg(&job->log, LOG_WARN,
+                "plugin proposed output name \"%s\" after writing: ignored", name);
+        return -1;
+    }
+    if (!name || !valid_output_name(name)) {
+        log_msg(&job->log, LOG_WARN, "plugin proposed an invalid output name \"%s\": ignored",
+                name ? name : "(null)");
+        return -1;
+    }
+    free(job->output_name);
+    job->output_name = xstrdup(name);
+    return 0;
+}
+
+static const char *basename_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+static int is_directory(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The output location: the rule's template (or --output) expanded with the
+ * job's values. --output naming a directory gets {name} appended. */
+static char *resolve_output(sluice_job *job, sl_error *err)
+{
+    const job_spec *spec = job->spec;
+    const rule *r = job->rule;
+    const char *name = job->output_name ? job->output_name : basename_of(job->key);
+    template_vars vars = {
+        .bucket = job->bucket,
+        .key = job->key,
+        .date = job->date,
+        .run_date = job->run_date,
+        .run_id = job->res->run_id,
+        .name = name,
+        .capture_names = (const char *const *)r->capture_names,
+        .capture_values = (const char *const *)job->match.capture_values,
+        .n_captures = job->match.capture_values ? r->n_captures : 0,
+    };
+    if (!spec->output_override)
+        return template_expand(r->output, &vars);
+
+    strbuf src = STRBUF_INIT;
+    sb_adds(&src, spec->output_override);
+    size_t len = strlen(spec->output_override);
+    if (len && (spec->output_override[len - 1] == '/' || is_directory(spec->output_override))) {
+        if (spec->output_override[len - 1] != '/')
+            sb_addc(&src, '/');
+        sb_adds(&src, "{name}");
+    }
+    char msg[256];
+    size_t off = 0;
+    template *t = template_compile(sb_str(&src), (const char *const *)r->capture_names,
+                                   r->n_captures, msg, sizeof msg, &off);
+    sb_free(&src);
+    if (!t) {
+        sl_error_set(err, SL_ERR_CONFIG, "--output %s: %s", spec->output_override, msg);
+        return NULL;
+    }
+    char *out = template_expand(t, &vars);
+    template_free(t);
+    return out;
+}
+
+/* Relative output paths in a configuration file are relative to it. */
+static char *anchor_path(const job_spec *spec, const char *path)
+{
+    if (path[0] == '/' || spec->output_override || !spec->cfg->dir)
+        return xstrdup(path);
+    return xasprintf("%s/%s", spec->cfg->dir, path);
+}
+
+static int open_output(sluice_job *job)
+{
+    sl_error *err = &job->error;
+    char *where = resolve_output(job, err);
+    if (!where)
+        return -1;
+    location loc = {0};
+    int rc = location_parse(where, &loc, err);
+    free(where);
+    if (rc != 0)
+        goto out;
+    if (loc.kind == LOC_OBJECT) {
+        if (!loc.key || !*loc.key || loc.key[strlen(loc.key) - 1] == '/') {
+            sl_error_set(err, SL_ERR_CONFIG, "output s3://%s/%s names no object (empty key)",
+                         loc.bucket, loc.key ? loc.key : "");
+            rc = -1;
+            goto out;
+        }
+        rc = job->spec->storage->ops->open_write(job->spec->storage, loc.bucket, loc.key,
+                                                 &job->writer, err);
+        if (rc == 0)
+            job->res->output = location_format(&loc);
+    } else {
+        char *path = anchor_path(job->spec, loc.path);
+        rc = file_open_write(path, &job->writer, err);
+        if (rc == 0)
+            job->res->output = path;
+        else
+            free(path);
+    }
+out:
+    location_free(&loc);
+    return rc;
+}
+
+int job_write(sluice_job *job, const void *buf, size_t len)
+{
+    if (job->error.kind != SL_ERR_NONE || job->output_refused)
+        return -1;
+    if (!job->writer && open_output(job) != 0) {
+        job->output_refused = 1;
+        return -1;
+    }
+    if (len == 0)
+        return 0;
+    if (storage_write(job->writer, buf, len, &job->error) != 0)
+        return -1;
+    job->res->bytes_out += (int64_t)len;
+    return 0;
+}
+
+void job_vlog(sluice_job *job, sluice_log_level level, const char *fmt, va_list ap)
+{
+    log_level l = level <= SLUICE_LOG_DEBUG  ? LOG_DEBUG
+                  : level == SLUICE_LOG_INFO ? LOG_INFO
+                  : level == SLUICE_LOG_WARN ? LOG_WARN
+                                             : LOG_ERROR;
+    log_vmsg(&job->log, l, fmt, ap);
+}
+
+void job_counter_add(sluice_job *job, const char *name, int64_t delta)
+{
+    if (!name || !*name)
+        return;
+    json_t *counters = job->res->counters;
+    json_t *cur = json_object_get(counters, name);
+    json_int_t v = cur ? json_integer_value(cur) : 0;
+    json_object_set_new(counters, name, json_integer(v + delta));
+}
+
+void job_verror(sluice_job *job, sluice_error_kind kind, const char *fmt, va_list ap)
+{
+    sl_error_kind k = kind == SLUICE_ERR_INPUT    ? SL_ERR_INPUT
+                      : kind == SLUICE_ERR_CONFIG ? SL_ERR_CONFIG
+                                                  : SL_ERR_PLUGIN;
+    sl_error_vset(&job->error, k, fmt, ap);
+}
+
+/* --- the job ----------------------------------------------------------- */
+
+static void result_init(const job_spec *spec, job_result *res)
+{
+    memset(res, 0, sizeof *res);
+    res->started_ms = clock_now_ms();
+    runid_make((time_t)(res->started_ms / 1000), res->run_id);
+    res->input = location_format(&spec->input);
+    res->counters = json_object();
+    res->attempt = spec->attempt > 1 ? spec->attempt : 1;
+    res->retry_of = spec->retry_of ? xstrdup(spec->retry_of) : NULL;
+    if (spec->event) {
+        const event_record *ev = spec->event;
+        res->etag = ev->etag ? xstrdup(ev->etag) : NULL;
+        res->version_id = ev->version_id ? xstrdup(ev->version_id) : NULL;
+        res->event_time = ev->event_time_iso ? xstrdup(ev->event_time_iso) : NULL;
+    }
+}
+
+static void job_init(sluice_job *job, const job_spec *spec, job_result *res)
+{
+    memset(job, 0, sizeof *job);
+    job->spec = spec;
+    job->res = res;
+    job->info.size = -1;
+    time_t run_t = (time_t)(res->started_ms / 1000);
+    clock_format_date(run_t, job->run_date);
+    if (spec->event && spec->event->event_time > 0)
+        clock_format_date(spec->event->event_time, job->date);
+    else
+        memcpy(job->date, job->run_date, sizeof job->date);
+    if (spec->input.kind == LOC_OBJECT) {
+        job->bucket = xstrdup(spec->input.bucket);
+        job->key = xstrdup(spec->input.key ? spec->input.key : "");
+    } else {
+        job->key = xstrdup(spec->input.path);
+    }
+    job->log.run_id = res->run_id;
+    job->log.input = res->input;
+}
+
+/* Picks the rule: forced by name, or the first whose match holds.
+ * Returns 0 with job->rule set, 0 with it NULL (skip), or -1. */
+static int choose_rule(sluice_job *job)
+{
+    const job_spec *spec = job->spec;
+    if (spec->rule_name) {
+        job->rule = config_find_rule(spec->cfg, spec->rule_name);
+        if (!job->rule) {
+            sl_error_set(&job->error, SL_ERR_CONFIG, "no rule named \"%s\" in %s",
+                         spec->rule_name, spec->cfg->path);
+            return -1;
+        }
+        /* a forced rule still gets its regex captures when the key fits */
+        char why[256];
+        if (route_rule_matches(job->rule, job->bucket ? job->bucket : "", job->key, NULL,
+                               &job->match, why, sizeof why) != 1)
+            route_match_free(&job->match);
+        return 0;
+    }
+    char msg[512] = "";
+    const char *event_name = spec->event ? spec->event->event_name : NULL;
+    if (route_object(spec->cfg, job->bucket ? job->bucket : "", job->key, event_name,
+                     &job->match, NULL, msg, sizeof msg) != 0) {
+        sl_error_set(&job->error, SL_ERR_CONFIG, "%s", msg);
+        return -1;
+    }
+    job->rule = job->match.rule;
+    return 0;
+}
+
+static int open_input(sluice_job *job)
+{
+    const job_spec *spec = job->spec;
+    if (spec->input.kind == LOC_FILE)
+        return file_open_read(spec->input.path, &job->reader, &job->info, &job->error);
+    return spec->storage->ops->open_read(spec->storage, spec->input.bucket, spec->input.key,
+                                         &job->reader, &job->info, &job->error);
+}
+
+/* The storage's etag, when it reports one, names the bytes actually read
+ * (the object may have changed since the event was sent). */
+static void adopt_storage_etag(sluice_job *job)
+{
+    const char *e = job->info.etag;
+    if (!e || !*e)
+        return;
+    size_t len = strlen(e);
+    if (len >= 2 && e[0] == '"' && e[len - 1] == '"') {
+        e++;
+        len -= 2;
+    }
+    free(job->res->etag);
+    job->res->etag = xstrndup(e, len);
+}
+
+/* A redelivered event, or the same object processed again: when this
+ * rule already SUCCEEDED on these exact bytes, the job is SKIPPED. Runs
+ * with --force or --output (ad hoc, elsewhere) are never duplicates. */
+static int skip_duplicate(sluice_job *job)
+{
+    const job_spec *spec = job->spec;
+    job_result *res = job->res;
+    if (spec->force || spec->output_override || !spec->runs || !res->etag || !res->rule)
+        return 0;
+    char prev[RUNID_MAX];
+    sl_error err = {0};
+    int found = runstore_find_done(spec->runs, res->rule, template_source(job->rule->output),
+                                   res->input, res->etag, prev, &err);
+    if (found < 0)
+        log_msg(&job->log, LOG_WARN, "duplicate check not possible, processing anyway: %s",
+                err.msg);
+    if (found != 1)
+        return 0;
+    res->state = JOB_SKIPPED;
+    res->duplicate_of = xstrdup(prev);
+    res->skip_reason = xasprintf("duplicate: rule \"%s\" already processed this object (etag "
+                                 "%s) in run %s; --force processes it again",
+                                 res->rule, res->etag, prev);
+    return 1;
+}
+
+/* Runs the plugin and publishes its output only when everything worked. */
+static void run_plugin(sluice_job *job)
+{
+    const sluice_plugin *d = job->plugin->plugin->desc;
+    progress_start(&job->progress, job->spec->show_progress, job->res->input, job->info.size);
+    int rc = d->run(job->plugin->state, job);
+    progress_finish(&job->progress);
+
+    if (rc != SLUICE_OK && job->error.kind == SL_ERR_NONE)
+        sl_error_set(&job->error, SL_ERR_PLUGIN, "plugin %s failed without giving a reason",
+                     d->name);
+    if (job->error.kind == SL_ERR_NONE && !job->writer)
+        job_write(job, "", 0); /* a successful empty output still exists */
+    if (job->error.kind == SL_ERR_NONE) {
+        storage_writer *w = job->writer;
+        job->writer = NULL;
+        if (storage_writer_commit(w, &job->error) != 0) {
+            free(job->res->output);
+            job->res->output = NULL;
+        }
+    }
+}
+
+static void log_summary(const sluice_job *job)
+{
+    const job_result *res = job->res;
+    json_t *f = json_object();
+    json_object_set_new(f, "state", json_string(job_state_name(res->state)));
+    json_object_set_new(f, "bytes_in", json_integer(res->bytes_in));
+    json_object_set_new(f, "bytes_out", json_integer(res->bytes_out));
+    json_object_set_new(f, "duration_ms", json_integer(res->ended_ms - res->started_ms));
+    if (res->output)
+        json_object_set_new(f, "output", json_string(res->output));
+    if (res->state == JOB_FAILED)
+        json_object_set_new(f, "error_kind", json_string(sl_error_kind_name(res->error.kind)));
+    if (res->attempt > 1)
+        json_object_set_new(f, "attempt", json_integer(res->attempt));
+    if (res->retry_of)
+        json_object_set_new(f, "retry_of", json_string(res->retry_of));
+    if (res->duplicate_of)
+        json_object_set_new(f, "duplicate_of", json_string(res->duplicate_of));
+    json_object_update(f, res->counters);
+    if (res->state == JOB_FAILED)
+        log_fields(&job->log, LOG_ERROR, f, "job failed: %s", res->error.msg);
+    else if (res->state == JOB_SKIPPED)
+        log_fields(&job->log, LOG_INFO, f, "job skipped: %s", res->skip_reason);
+    else
+        log_fields(&job->log, LOG_INFO, f, "job done");
+    json_decref(f);
+}
+
+static void job_release(sluice_job *job)
+{
+    storage_writer_abort(job->writer);
+    storage_reader_close(job->reader);
+    object_info_free(&job->info);
+    route_match_free(&job->match);
+    free(job->output_name);
+    free(job->bucket);
+    free(job->key);
+}
+
+int job_execute(const job_spec *spec, job_result *res)
+{
+    sluice_job job;
+    result_init(spec, res);
+    job_init(&job, spec, res);
+
+    if (choose_rule(&job) == 0 && !job.rule) {
+        res->state = JOB_SKIPPED;
+        res->skip_reason = xstrdup("no rule matches this object");
+    } else if (job.error.kind == SL_ERR_NONE &&
+               !(job.plugin = plugin_bindings_get(spec->plugins, job.rule))) {
+        sl_error_set(&job.error, SL_ERR_INTERNAL, "rule \"%s\" has no loaded plugin",
+                     job.rule->name);
+    } else if (job.error.kind == SL_ERR_NONE) {
+        res->rule = xstrdup(job.rule->name);
+        res->plugin = xstrdup(job.plugin->plugin->desc->name);
+        res->plugin_version = xstrdup(job.plugin->plugin->desc->version);
+        job.log.rule = res->rule;
+        if (open_input(&job) == 0) {
+            adopt_storage_etag(&job);
+            if (!skip_duplicate(&job))
+                run_plugin(&job);
+        }
+    }
+    if (res->state != JOB_SKIPPED)
+        res->state = job.error.kind == SL_ERR_NONE ? JOB_SUCCEEDED : JOB_FAILED;
+    if (res->state == JOB_FAILED) {
+        /* the writer is aborted below: nothing was published */
+        free(res->output);
+        res->output = NULL;
+    }
+    res->error = job.error;
+    res->ended_ms = clock_now_ms();
+    job_release(&job);
+    log_summary(&job);
+    return res->state == JOB_FAILED ? -1 : 0;
+}
+
+void job_result_free(job_result *res)
+{
+    free(res->rule);
+    free(res->plugin);
+    free(res->plugin_version);
+    free(res->input);
+    free(res->etag);
+    free(res->version_id);
+    free(res->event_time);
+    free(res->output);
+    free(res->skip_reason);
+    free(res->duplicate_of);
+    free(res->retry_of);
+    json_decref(res->counters);
+    memset(res, 0, sizeof *res);
+}

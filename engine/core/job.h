@@ -1,0 +1,90 @@
+/* job.h — one job: one input object through one rule's plugin to one
+ * output, all or nothing. The intake layer builds a job_spec and calls
+ * job_execute(); what happened comes back as a job_result, which
+ * notification and run records consume.
+ *
+ * Threading: any number of jobs may run at once, each on its own thread;
+ * a spec's pointers are borrowed and read-only for the job's lifetime. */
+#ifndef SLUICE_JOB_H
+#define SLUICE_JOB_H
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config/config.h"
+#include "config/location.h"
+#include "core/event.h"
+#include "core/runid.h"
+#include "plugin/plugin_binding.h"
+#include "storage/storage.h"
+#include "util/error.h"
+
+#include "sluice/plugin.h"
+
+struct runstore;
+
+typedef enum job_state { JOB_SUCCEEDED = 0, JOB_FAILED, JOB_SKIPPED } job_state;
+
+typedef struct job_spec {
+    const config *cfg;
+    const plugin_bindings *plugins; /* the rules' plugin instances */
+    storage *storage;              /* the configured backend */
+    location input;                /* object or plain file (borrowed) */
+    const event_record *event;     /* triggering event, NULL for a direct run */
+    const char *rule_name;         /* force this rule (--rule), or NULL to route */
+    const char *output_override;   /* --output: location template, or NULL */
+    int show_progress;             /* draw progress on a terminal */
+    int force;                     /* run even when the object is a duplicate (--force) */
+    int attempt;                   /* 1 (or 0) for a first run; a retry's is one more */
+    const char *retry_of;          /* the run id this job retries, or NULL */
+    struct runstore *runs;         /* run records, for duplicate detection; set by the
+                                      runner (NULL: no detection) */
+} job_spec;
+
+typedef struct job_result {
+    job_state state;
+    char run_id[RUNID_MAX];
+    char *rule;          /* NULL when no rule was chosen */
+    char *plugin;        /* name */
+    char *plugin_version;
+    char *input;         /* "s3://bucket/key" or the path */
+    char *etag;          /* of the object as read, else as the event gave it */
+    char *version_id;
+    char *event_time;    /* ISO, when an event triggered the job */
+    char *output;        /* where the output was written (SUCCEEDED) */
+    char *skip_reason;   /* SKIPPED */
+    char *duplicate_of;  /* SKIPPED as a duplicate: the SUCCEEDED run's id */
+    int attempt;         /* 1, 2, ... */
+    char *retry_of;      /* the run id this job retried, or NULL */
+    sl_error error;      /* FAILED */
+    int64_t bytes_in, bytes_out;
+    long long started_ms, ended_ms; /* epoch milliseconds */
+    json_t *counters;    /* {"name": integer, ...}, never NULL after execute */
+} job_result;
+
+/* Runs the job; always fills `res` (free it with job_result_free).
+ * With spec->runs set and neither force nor output_override, an object
+ * whose etag already has a SUCCEEDED record under the chosen rule is not
+ * processed again: the job is SKIPPED with duplicate_of set.
+ * Returns 0 when the job SUCCEEDED or was SKIPPED, -1 when it FAILED. */
+int job_execute(const job_spec *spec, job_result *res);
+void job_result_free(job_result *res);
+const char *job_state_name(job_state s);
+
+/* The job's side of the services a plugin calls through its sluice_host
+ * table (see sluice/plugin.h for what each promises; job_services.c
+ * assembles the table). Called only from the plugin's run(), on the job's
+ * thread. */
+ssize_t job_read(sluice_job *job, void *buf, size_t cap);
+const char *job_input_name(sluice_job *job);
+int64_t job_input_size(sluice_job *job);
+const char *job_meta(sluice_job *job, const char *key);
+int job_set_output_name(sluice_job *job, const char *name);
+int job_write(sluice_job *job, const void *buf, size_t len);
+void job_vlog(sluice_job *job, sluice_log_level level, const char *fmt, va_list ap);
+void job_counter_add(sluice_job *job, const char *name, int64_t delta);
+void job_verror(sluice_job *job, sluice_error_kind kind, const char *fmt, va_list ap);
+
+#endif

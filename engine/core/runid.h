@@ -1,0 +1,13 @@
+/* runid.h — unique, sortable job identifiers: "20261125T143715Z-9f2c4a1b". */
+#ifndef SLUICE_RUNID_H
+#define SLUICE_RUNID_H
+
+#include <stddef.h>
+#include <time.h>
+
+#define RUNID_MAX 32
+
+/* Writes a run id for a job started at `t` into buf (RUNID_MAX bytes). */
+void runid_make(time_t t, char buf[RUNID_MAX]);
+
+#endif

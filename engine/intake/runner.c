@@ -1,0 +1,205 @@
+/* runner.c — a job and what follows it, one at a time or in batches
+ * (runner.h). */
+#include "autoconfig.h"
+#include "intake/runner.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "core/runstore.h"
+#include "notify/notify.h"
+#include "util/alloc.h"
+#include "util/exitcode.h"
+#include "util/log.h"
+#include "util/strbuf.h"
+#include "util/workers.h"
+
+struct runner {
+    const config *cfg;
+    notifier *notifier;
+    metrics *metrics;     /* borrowed, may be NULL */
+    runstore *runs;       /* NULL: records off, or broken */
+    int runs_broken;      /* records are on but cannot be written */
+    pthread_mutex_t lock; /* guards the totals callers hand in */
+};
+
+runner *runner_new(const config *cfg, storage *st, metrics *m)
+{
+    runner *r = xcalloc(1, sizeof *r);
+    r->cfg = cfg;
+    r->metrics = m;
+    r->notifier = notifier_new(cfg);
+    pthread_mutex_init(&r->lock, NULL);
+    int disabled = 0;
+    sl_error err = {0};
+    r->runs = runstore_open(cfg, st, &disabled, &err);
+    if (!r->runs && !disabled) {
+        r->runs_broken = 1;
+        log_msg(NULL, LOG_ERROR, "run records cannot be written: %s", err.msg);
+    }
+    return r;
+}
+
+void runner_free(runner *r)
+{
+    if (!r)
+        return;
+    runstore_close(r->runs);
+    notifier_free(r->notifier);
+    pthread_mutex_destroy(&r->lock);
+    free(r);
+}
+
+/* Returns 1 when the record could not be written (the event is logged). */
+static int write_record(runner *r, const job_spec *spec, const job_result *res, json_t *event)
+{
+    if (!r->runs)
+        return r->runs_broken;
+    sl_error err = {0};
+    /* only a run that wrote its rule's output makes later ones duplicates */
+    const rule *ru = res->rule ? config_find_rule(r->cfg, res->rule) : NULL;
+    const char *done_output = res->state == JOB_SUCCEEDED && !spec->output_override && ru
+                                  ? template_source(ru->output)
+                                  : NULL;
+    if (runstore_write(r->runs, event, done_output, &err) == 0)
+        return 0;
+    log_ctx ctx = {.run_id = res->run_id, .input = res->input, .rule = res->rule};
+    json_t *f = json_pack("{s:O}", "event", event);
+    log_fields(&ctx, LOG_ERROR, f, "run record not written to %s: %s; the event is attached",
+               runstore_where(r->runs), err.msg);
+    json_decref(f);
+    return 1;
+}
+
+static const char *outcome_name(job_state s)
+{
+    switch (s) {
+    case JOB_SUCCEEDED: return "succeeded";
+    case JOB_FAILED: return "failed";
+    case JOB_SKIPPED: return "skipped";
+    }
+    return "failed";
+}
+
+int runner_job(runner *r, const job_spec *spec, job_result *res, runner_totals *totals)
+{
+    job_spec s = *spec;
+    s.runs = r->runs;
+    if (r->metrics)
+        metrics_job_started(r->metrics);
+    int rc = job_execute(&s, res);
+    json_t *event = notify_job_event(res);
+    int rf = write_record(r, spec, res, event);
+    int nf = notifier_job(r->notifier, res, event);
+    json_decref(event);
+    if (r->metrics) {
+        double seconds =
+            res->ended_ms > res->started_ms ? (res->ended_ms - res->started_ms) / 1000.0 : 0;
+        metrics_job_finished(r->metrics, res->rule, outcome_name(res->state), res->bytes_in,
+                             res->bytes_out, seconds);
+        metrics_report_failures(r->metrics, (unsigned)nf, (unsigned)rf);
+    }
+    if (!totals)
+        return rc;
+    pthread_mutex_lock(&r->lock);
+    totals->notify_failures += (size_t)nf;
+    totals->record_failures += (size_t)rf;
+    switch (res->state) {
+    case JOB_SUCCEEDED: totals->succeeded++; break;
+    case JOB_FAILED: totals->failed++; break;
+    case JOB_SKIPPED: totals->skipped++; break;
+    }
+    pthread_mutex_unlock(&r->lock);
+    return rc;
+}
+
+/* --- batches ------------------------------------------------------------ */
+
+typedef struct batch {
+    runner *runner;
+    const job_spec *specs;
+    job_result *results;   /* NULL: print outputs and free each result */
+    runner_totals *totals;
+    pthread_mutex_t lock;  /* guards stdout */
+} batch;
+
+typedef struct batch_item {
+    batch *b;
+    size_t i;
+} batch_item;
+
+static void run_one(batch *b, size_t i)
+{
+    if (b->results) {
+        runner_job(b->runner, &b->specs[i], &b->results[i], b->totals);
+        return;
+    }
+    job_result res;
+    runner_job(b->runner, &b->specs[i], &res, b->totals);
+    if (res.state == JOB_SUCCEEDED && res.output) {
+        pthread_mutex_lock(&b->lock);
+        printf("%s\n", res.output);
+        fflush(stdout);
+        pthread_mutex_unlock(&b->lock);
+    }
+    job_result_free(&res);
+}
+
+static void run_item(void *arg)
+{
+    batch_item *it = arg;
+    run_one(it->b, it->i);
+}
+
+static void report_unreported(const runner_totals *before, const runner_totals *after)
+{
+    size_t nf = after->notify_failures - before->notify_failures;
+    size_t rf = after->record_failures - before->record_failures;
+    if (nf)
+        log_msg(NULL, LOG_ERROR,
+                "%zu notification%s could not be delivered: the events are in the log", nf,
+                nf == 1 ? "" : "s");
+    if (rf)
+        log_msg(NULL, LOG_ERROR,
+                "%zu run record%s could not be written: the events are in the log", rf,
+                rf == 1 ? "" : "s");
+}
+
+void runner_batch(runner *r, const job_spec *specs, size_t n, int workers,
+                  job_result *results, runner_totals *totals)
+{
+    runner_totals scratch = {0};
+    if (!totals)
+        totals = &scratch;
+    runner_totals before = *totals;
+    batch b = {.runner = r, .specs = specs, .results = results, .totals = totals};
+    pthread_mutex_init(&b.lock, NULL);
+    int nthreads = workers < 1 ? 1 : workers;
+    if ((size_t)nthreads > n)
+        nthreads = (int)n;
+    workers_pool *pool = nthreads > 1 ? workers_new(nthreads) : NULL;
+    if (pool) {
+        batch_item *items = xcalloc(n, sizeof *items);
+        for (size_t i = 0; i < n; i++) {
+            items[i] = (batch_item){&b, i};
+            workers_submit(pool, run_item, NULL, &items[i]);
+        }
+        workers_free(pool); /* runs every item, then joins */
+        free(items);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            run_one(&b, i);
+    }
+    pthread_mutex_destroy(&b.lock);
+    report_unreported(&before, totals);
+}
+
+int runner_exit_code(const runner_totals *totals)
+{
+    if (totals->failed > 0)
+        return SL_EXIT_JOB_FAILED;
+    if (totals->notify_failures > 0 || totals->record_failures > 0)
+        return SL_EXIT_NOT_REPORTED;
+    return SL_EXIT_OK;
+}

@@ -1,0 +1,374 @@
+/* spool.c — durable queue of accepted events (see spool.h).
+ *
+ * Durability follows the usual recipe: write to a temporary name, fsync
+ * the file, rename it into place, fsync the directory. A crash at any
+ * point leaves either nothing under DIR/ID.json (and the sender got no
+ * 2xx) or the complete entry. */
+#include "autoconfig.h"
+#include "intake/spool.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/alloc.h"
+#include "util/fsutil.h"
+#include "util/log.h"
+#include "util/strbuf.h"
+#include "util/workers.h"
+
+/* One queued entry: a task of the pool once started, else on the list. */
+typedef struct entry {
+    struct spool *sp;
+    struct entry *next;
+    char id[SPOOL_ID_MAX];
+} entry;
+
+struct spool {
+    char *dir;
+    char *tmp;
+    int dirfd, tmpfd, lockfd;
+
+    pthread_mutex_t lock; /* guards everything below */
+    entry *head, *tail;   /* waiting for spool_start */
+    size_t waiting, running;
+    unsigned seq;
+
+    spool_handler handler;
+    void *ud;
+    workers_pool *pool;        /* NULL until started, and after a stop */
+    int stopped;
+};
+
+/* --- directories ----------------------------------------------------------- */
+
+static int mkdir_p(const char *path, sl_error *err)
+{
+    char failed[4096];
+    int e = make_directories(path, 0700, failed, sizeof failed);
+    if (e == 0)
+        return 0;
+    sl_error_set(err, SL_ERR_CONFIG, "spool: cannot create %s: %s", failed, strerror(e));
+    return -1;
+}
+
+static int open_dir(const char *path, sl_error *err)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        sl_error_set(err, SL_ERR_CONFIG, "spool: cannot open %s: %s", path, strerror(errno));
+    return fd;
+}
+
+static int is_entry_name(const char *name)
+{
+    size_t len = strlen(name);
+    return name[0] != '.' && len > 5 && len < SPOOL_ID_MAX + 5 &&
+           strcmp(name + len - 5, ".json") == 0;
+}
+
+/* Anything in tmp/ was never acknowledged: drop it. */
+static void clear_tmp(spool *sp)
+{
+    DIR *d = fdopendir(dup(sp->tmpfd));
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL)
+        if (de->d_name[0] != '.' && unlinkat(sp->tmpfd, de->d_name, 0) != 0)
+            log_msg(NULL, LOG_WARN, "spool: cannot remove %s/%s: %s", sp->tmp, de->d_name,
+                    strerror(errno));
+    closedir(d);
+}
+
+/* --- the queue (lock held) ------------------------------------------------- */
+
+static void run_entry(void *arg);
+static void drop_entry(void *arg);
+
+static void push_locked(spool *sp, const char *id)
+{
+    entry *e = xcalloc(1, sizeof *e);
+    e->sp = sp;
+    snprintf(e->id, sizeof e->id, "%s", id);
+    sp->waiting++;
+    if (sp->pool) {
+        workers_submit(sp->pool, run_entry, drop_entry, e);
+        return;
+    }
+    if (sp->tail)
+        sp->tail->next = e;
+    else
+        sp->head = e;
+    sp->tail = e;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Queues the entries a previous process left, oldest first. */
+static int scan_leftovers(spool *sp, sl_error *err)
+{
+    DIR *d = fdopendir(dup(sp->dirfd));
+    if (!d) {
+        sl_error_set(err, SL_ERR_CONFIG, "spool: cannot list %s: %s", sp->dir, strerror(errno));
+        return -1;
+    }
+    char **names = NULL;
+    size_t n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (!is_entry_name(de->d_name))
+            continue;
+        names = xrealloc(names, (n + 1) * sizeof *names);
+        names[n++] = xstrndup(de->d_name, strlen(de->d_name) - 5);
+    }
+    closedir(d);
+    if (n)
+        qsort(names, n, sizeof *names, cmp_names);
+    for (size_t i = 0; i < n; i++) {
+        push_locked(sp, names[i]);
+        free(names[i]);
+    }
+    free(names);
+    if (n)
+        log_msg(NULL, LOG_INFO, "spool: %zu event(s) left by a previous run queued again", n);
+    return 0;
+}
+
+/* --- open / close -------------------------------------------------------- */
+
+static int take_lock(spool *sp, sl_error *err)
+{
+    char *path = xasprintf("%s/.lock", sp->dir);
+    sp->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    free(path);
+    if (sp->lockfd < 0) {
+        sl_error_set(err, SL_ERR_CONFIG, "spool: cannot create %s/.lock: %s", sp->dir,
+                     strerror(errno));
+        return -1;
+    }
+    if (flock(sp->lockfd, LOCK_EX | LOCK_NB) != 0) {
+        sl_error_set(err, SL_ERR_CONFIG,
+                     "spool: %s is in use by another process (each sluice serve needs its own "
+                     "--spool directory)",
+                     sp->dir);
+        return -1;
+    }
+    return 0;
+}
+
+spool *spool_open(const char *dir, sl_error *err)
+{
+    spool *sp = xcalloc(1, sizeof *sp);
+    sp->dir = xstrdup(dir);
+    sp->tmp = xasprintf("%s/tmp", dir);
+    sp->dirfd = sp->tmpfd = sp->lockfd = -1;
+    pthread_mutex_init(&sp->lock, NULL);
+
+    if (mkdir_p(sp->tmp, err) != 0 || (sp->dirfd = open_dir(sp->dir, err)) < 0 ||
+        (sp->tmpfd = open_dir(sp->tmp, err)) < 0 || take_lock(sp, err) != 0) {
+        spool_close(sp);
+        return NULL;
+    }
+    clear_tmp(sp);
+    if (scan_leftovers(sp, err) != 0) {
+        spool_close(sp);
+        return NULL;
+    }
+    return sp;
+}
+
+void spool_close(spool *sp)
+{
+    if (!sp)
+        return;
+    spool_stop(sp);
+    for (entry *e = sp->head, *next; e; e = next) {
+        next = e->next;
+        free(e);
+    }
+    if (sp->dirfd >= 0)
+        close(sp->dirfd);
+    if (sp->tmpfd >= 0)
+        close(sp->tmpfd);
+    if (sp->lockfd >= 0)
+        close(sp->lockfd); /* releases the flock */
+    pthread_mutex_destroy(&sp->lock);
+    free(sp->tmp);
+    free(sp->dir);
+    free(sp);
+}
+
+const char *spool_dir(const spool *sp)
+{
+    return sp->dir;
+}
+
+/* --- put ----------------------------------------------------------------- */
+
+static void make_id(spool *sp, char id[SPOOL_ID_MAX])
+{
+    struct timespec ts;
+    unsigned rnd = 0;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) != (ssize_t)sizeof rnd)
+        rnd = (unsigned)getpid();
+    pthread_mutex_lock(&sp->lock);
+    unsigned seq = sp->seq++;
+    pthread_mutex_unlock(&sp->lock);
+    long long ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    snprintf(id, SPOOL_ID_MAX, "%013lld-%06u-%08x", ms, seq % 1000000u, rnd);
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -1;
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+int spool_put(spool *sp, const void *data, size_t len, char id[SPOOL_ID_MAX], sl_error *err)
+{
+    char name[SPOOL_ID_MAX + 8];
+    make_id(sp, id);
+    snprintf(name, sizeof name, "%s.json", id);
+
+    int fd = openat(sp->tmpfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        sl_error_set(err, SL_ERR_INTERNAL, "spool: cannot create %s/%s: %s", sp->tmp, name,
+                     strerror(errno));
+        return -1;
+    }
+    if (write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+        sl_error_set(err, SL_ERR_INTERNAL, "spool: cannot write %s/%s: %s", sp->tmp, name,
+                     strerror(errno));
+        close(fd);
+        unlinkat(sp->tmpfd, name, 0);
+        return -1;
+    }
+    close(fd);
+    if (renameat(sp->tmpfd, name, sp->dirfd, name) != 0 || fsync(sp->dirfd) != 0) {
+        sl_error_set(err, SL_ERR_INTERNAL, "spool: cannot move %s into %s: %s", name, sp->dir,
+                     strerror(errno));
+        unlinkat(sp->tmpfd, name, 0);
+        return -1;
+    }
+    pthread_mutex_lock(&sp->lock);
+    push_locked(sp, id);
+    pthread_mutex_unlock(&sp->lock);
+    return 0;
+}
+
+/* --- workers ------------------------------------------------------------- */
+
+static void handle_entry(spool *sp, const char *id)
+{
+    char *path = xasprintf("%s/%s.json", sp->dir, id);
+    strbuf data = STRBUF_INIT;
+    int rc = sb_read_file(&data, path);
+    if (rc != 0) {
+        log_msg(NULL, LOG_WARN, "spool: cannot read %s: %s (skipped)", path, strerror(rc));
+    } else {
+        sp->handler(sp->ud, id, sb_str(&data), data.len);
+        if (unlink(path) != 0)
+            log_msg(NULL, LOG_ERROR, "spool: cannot remove %s: %s (it will run again)", path,
+                    strerror(errno));
+    }
+    sb_free(&data);
+    free(path);
+}
+
+/* A task of the pool: one entry, start to end. */
+static void run_entry(void *arg)
+{
+    entry *e = arg;
+    spool *sp = e->sp;
+    pthread_mutex_lock(&sp->lock);
+    sp->waiting--;
+    sp->running++;
+    pthread_mutex_unlock(&sp->lock);
+    handle_entry(sp, e->id);
+    pthread_mutex_lock(&sp->lock);
+    sp->running--;
+    pthread_mutex_unlock(&sp->lock);
+    free(e);
+}
+
+/* Not started before the stop: the entry stays on disk, still pending,
+ * for the next start. */
+static void drop_entry(void *arg)
+{
+    free(arg);
+}
+
+int spool_start(spool *sp, int workers, spool_handler fn, void *ud)
+{
+    pthread_mutex_lock(&sp->lock);
+    if (sp->pool || sp->stopped || workers < 1) {
+        pthread_mutex_unlock(&sp->lock);
+        return 0;
+    }
+    sp->handler = fn;
+    sp->ud = ud;
+    sp->pool = workers_new(workers);
+    int started = sp->pool ? workers_count(sp->pool) : 0;
+    entry *e = sp->pool ? sp->head : NULL;
+    if (sp->pool)
+        sp->head = sp->tail = NULL;
+    while (e) {
+        entry *next = e->next;
+        e->next = NULL;
+        workers_submit(sp->pool, run_entry, drop_entry, e);
+        e = next;
+    }
+    pthread_mutex_unlock(&sp->lock);
+    return started;
+}
+
+size_t spool_pending(spool *sp)
+{
+    pthread_mutex_lock(&sp->lock);
+    size_t n = sp->waiting + sp->running;
+    pthread_mutex_unlock(&sp->lock);
+    return n;
+}
+
+size_t spool_running(spool *sp)
+{
+    pthread_mutex_lock(&sp->lock);
+    size_t n = sp->running;
+    pthread_mutex_unlock(&sp->lock);
+    return n;
+}
+
+void spool_stop(spool *sp)
+{
+    pthread_mutex_lock(&sp->lock);
+    workers_pool *pool = sp->pool;
+    sp->pool = NULL;
+    sp->stopped = 1;
+    pthread_mutex_unlock(&sp->lock);
+    if (pool) {
+        workers_stop(pool); /* what has not started stays on disk */
+        workers_free(pool); /* and what has finishes */
+    }
+}

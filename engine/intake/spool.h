@@ -1,0 +1,55 @@
+/* spool.h — a durable on-disk queue of accepted events, so that `sluice
+ * serve` can answer 202 before the jobs ran without promising anything it
+ * could lose in a crash.
+ *
+ * Layout of the spool directory:
+ *   DIR/.lock         held (flock) by the one process using the spool
+ *   DIR/tmp/ID.json   being written; never acknowledged, removed on open
+ *   DIR/ID.json       accepted: written, fsync'ed, renamed in, directory
+ *                     fsync'ed — only then does spool_put() return 0
+ * IDs sort in arrival order. Once started, each entry is a task of a
+ * worker pool (util/workers.h) that hands it to the handler and deletes it
+ * once the handler returned (its jobs finished, whatever their outcome). Entries left by a previous process (crash,
+ * kill -9, stop with a backlog) are queued again by spool_open(): an
+ * accepted event runs at least once. */
+#ifndef SLUICE_SPOOL_H
+#define SLUICE_SPOOL_H
+
+#include <stddef.h>
+
+#include "util/error.h"
+
+#define SPOOL_ID_MAX 48
+
+typedef struct spool spool;
+
+/* Runs the jobs of one spooled event (data is NUL-terminated). */
+typedef void (*spool_handler)(void *ud, const char *id, const char *data, size_t len);
+
+/* Creates DIR (and DIR/tmp) when missing, takes the lock, clears DIR/tmp
+ * and queues the entries already there. NULL on error (err filled),
+ * notably when another process holds the spool. */
+spool *spool_open(const char *dir, sl_error *err);
+
+/* Writes one entry durably; fills `id`. 0, or -1 with err filled. */
+int spool_put(spool *sp, const void *data, size_t len, char id[SPOOL_ID_MAX], sl_error *err);
+
+/* Starts a pool of `workers` threads running the handler on queued
+ * entries, oldest first. Returns the number of threads started (0: none
+ * could be, or the spool was started or stopped before). */
+int spool_start(spool *sp, int workers, spool_handler fn, void *ud);
+
+/* Entries waiting or being handled. */
+size_t spool_pending(spool *sp);
+/* Entries being handled right now. */
+size_t spool_running(spool *sp);
+
+/* Stops the workers after the entries they are handling; what is still
+ * waiting stays on disk for the next start. Idempotent. */
+void spool_stop(spool *sp);
+/* Stops (when started), releases the lock, frees. */
+void spool_close(spool *sp);
+
+const char *spool_dir(const spool *sp);
+
+#endif

@@ -1,0 +1,439 @@
+#include "autoconfig.h"
+#include "notify/notify.h"
+
+#include <pthread.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "aws/aws_credentials.h"
+#include "aws/retry.h"
+#include "core/runid.h"
+#include "notify/notify_backend.h"
+#include "util/alloc.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "util/strbuf.h"
+
+#define DEFAULT_MAX_ATTEMPTS 4
+#define BACKOFF_BASE_MS 250
+#define BACKOFF_CAP_MS 4000
+#define DELIVERY_BUDGET_MS 60000
+
+/* --- the job-state event ------------------------------------------------ */
+
+static json_t *string_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+static json_t *iso_time(long long ms)
+{
+    char buf[32];
+    clock_format_iso_ms(ms, buf);
+    return json_string(buf);
+}
+
+static json_t *event_error(const job_result *res)
+{
+    if (res->state != JOB_FAILED)
+        return json_null();
+    const char *msg = res->error.msg[0] ? res->error.msg : "unknown error";
+    return json_pack("{s:s, s:s}", "kind", sl_error_kind_name(res->error.kind), "message", msg);
+}
+
+static json_t *event_detail(const job_result *res)
+{
+    char host[256] = "";
+    gethostname(host, sizeof host - 1);
+    json_t *d = json_object();
+    json_object_set_new(d, "rule", string_or_null(res->rule));
+    json_object_set_new(d, "state", json_string(job_state_name(res->state)));
+    json_object_set_new(d, "run_id", json_string(res->run_id));
+    json_object_set_new(d, "input", json_pack("{s:o, s:o, s:o, s:o}",
+                                              "location", string_or_null(res->input),
+                                              "etag", string_or_null(res->etag),
+                                              "version_id", string_or_null(res->version_id),
+                                              "event_time", string_or_null(res->event_time)));
+    json_object_set_new(d, "output", json_pack("{s:o}", "location", string_or_null(res->output)));
+    json_object_set_new(d, "plugin", json_pack("{s:o, s:o}", "name", string_or_null(res->plugin),
+                                               "version", string_or_null(res->plugin_version)));
+    json_object_set_new(d, "error", event_error(res));
+    if (res->state == JOB_SKIPPED)
+        json_object_set_new(d, "skip_reason", string_or_null(res->skip_reason));
+    if (res->duplicate_of)
+        json_object_set_new(d, "duplicate_of", json_string(res->duplicate_of));
+    json_object_set_new(d, "started_at", iso_time(res->started_ms));
+    json_object_set_new(d, "ended_at", iso_time(res->ended_ms));
+    json_object_set_new(d, "duration_ms", json_integer(res->ended_ms - res->started_ms));
+    json_object_set_new(d, "attempt", json_integer(res->attempt > 1 ? res->attempt : 1));
+    json_object_set_new(d, "retry_of", string_or_null(res->retry_of));
+    json_object_set_new(d, "host", json_string(host));
+    json_object_set_new(d, "sluice_version", json_string(PACKAGE_VERSION));
+    json_object_set_new(d, "bytes_in", json_integer(res->bytes_in));
+    json_object_set_new(d, "bytes_out", json_integer(res->bytes_out));
+    json_object_set_new(d, "stats", res->counters ? json_deep_copy(res->counters) : json_object());
+    return d;
+}
+
+json_t *notify_job_event(const job_result *res)
+{
+    json_t *ev = json_object();
+    json_object_set_new(ev, "version", json_string("0"));
+    json_object_set_new(ev, "id", json_string(res->run_id));
+    json_object_set_new(ev, "detail-type", json_string(NOTIFY_DETAIL_TYPE));
+    json_object_set_new(ev, "source", json_string(NOTIFY_SOURCE));
+    json_object_set_new(ev, "time", iso_time(res->ended_ms));
+    json_object_set_new(ev, "detail", event_detail(res));
+    return ev;
+}
+
+void notify_sample_result(job_result *res)
+{
+    memset(res, 0, sizeof *res);
+    res->ended_ms = clock_now_ms();
+    res->started_ms = res->ended_ms - 1234;
+    runid_make((time_t)(res->started_ms / 1000), res->run_id);
+    res->state = JOB_FAILED;
+    res->attempt = 1;
+    res->rule = xstrdup("sluice-notify-test");
+    res->plugin = xstrdup("sample");
+    res->plugin_version = xstrdup(PACKAGE_VERSION);
+    res->input = xstrdup("s3://example-bucket/incoming/notify-test.tsv");
+    res->etag = xstrdup("0123456789abcdef0123456789abcdef");
+    res->bytes_in = 6259;
+    sl_error_set(&res->error, SL_ERR_INPUT,
+                 "this is a test notification sent by `sluice notify-test`: no job failed");
+    res->counters = json_pack("{s:i, s:i}", "lines_read", 41, "malformed_lines", 12);
+}
+
+/* --- shared helpers for the backends ------------------------------------ */
+
+const char *notify_param(const notify_target *t, const char *key)
+{
+    return json_string_value(json_object_get(t->params, key));
+}
+
+long notify_timeout_ms(const notify_target *t, long dflt_ms)
+{
+    const json_t *v = json_object_get(t->params, "timeout");
+    if (!json_is_number(v) || json_number_value(v) <= 0)
+        return dflt_ms;
+    return (long)(json_number_value(v) * 1000.0 + 0.5);
+}
+
+static int max_attempts(const notify_target *t)
+{
+    const json_t *v = json_object_get(t->params, "max_attempts");
+    json_int_t n = json_is_integer(v) ? json_integer_value(v) : DEFAULT_MAX_ATTEMPTS;
+    return n < 1 ? 1 : n > 10 ? 10 : (int)n;
+}
+
+notify_status notify_classify(int transport_error, long status, const char *code)
+{
+    switch (retry_classify(transport_error, status, code)) {
+    case RETRY_BACKOFF: return NOTIFY_RETRY;
+    case RETRY_REFRESH_CREDS: return NOTIFY_REFRESH;
+    case RETRY_NEVER: break;
+    }
+    return NOTIFY_FAILED;
+}
+
+/* --- fitting an event into a size limit ---------------------------------- */
+
+#define TRUNCATION_MARK " [... truncated]"
+#define TEXT_FLOOR 256 /* bytes of a text kept before anything else goes */
+
+static void mark_truncated(json_t *detail, const char *field)
+{
+    json_t *list = json_object_get(detail, "truncated");
+    if (!json_is_array(list)) {
+        list = json_array();
+        json_object_set_new(detail, "truncated", list);
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v) {
+        if (!strcmp(json_string_value(v), field))
+            return;
+    }
+    json_array_append_new(list, json_string(field));
+}
+
+/* obj.key cut to its first `keep` bytes (at a character boundary) and
+ * marked. */
+static void set_cut(json_t *obj, const char *key, const char *orig, size_t keep)
+{
+    while (keep > 0 && ((unsigned char)orig[keep] & 0xC0) == 0x80)
+        keep--;
+    char *shorter = xasprintf("%.*s%s", (int)keep, orig, TRUNCATION_MARK);
+    json_object_set_new(obj, key, json_string(shorter));
+    free(shorter);
+}
+
+/* Shortens obj.key to the longest head (at least `floor` bytes) with which
+ * the event fits; escaping makes the wire size no simple function of the
+ * length, so the cut is found by bisection. Returns 1 when it cut. */
+static int shorten_to_fit(json_t *event, json_t *obj, const char *key, size_t floor,
+                          const char *field, notify_measure_fn measure, void *ud, size_t limit)
+{
+    const char *cur = json_string_value(json_object_get(obj, key));
+    if (!cur || strlen(cur) <= floor + sizeof TRUNCATION_MARK)
+        return 0;
+    char *orig = xstrdup(cur);
+    size_t lo = floor, hi = strlen(orig) - 1;
+    mark_truncated(json_object_get(event, "detail"), field);
+    set_cut(obj, key, orig, lo);
+    if (measure(event, ud) <= limit) {
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo + 1) / 2;
+            set_cut(obj, key, orig, mid);
+            if (measure(event, ud) <= limit)
+                lo = mid;
+            else
+                hi = mid - 1;
+        }
+        set_cut(obj, key, orig, lo);
+    }
+    free(orig);
+    return 1;
+}
+
+int notify_fit_event(json_t *event, notify_measure_fn measure, void *ud, size_t limit)
+{
+    json_t *detail = json_object_get(event, "detail");
+    if (measure(event, ud) <= limit)
+        return 0;
+    if (!json_is_object(detail))
+        return -1;
+    /* the error text first (keeping its start, which says what went wrong) */
+    shorten_to_fit(event, json_object_get(detail, "error"), "message", TEXT_FLOOR,
+                   "error.message", measure, ud, limit);
+    if (measure(event, ud) <= limit)
+        return 0;
+    shorten_to_fit(event, detail, "skip_reason", TEXT_FLOOR, "skip_reason", measure, ud, limit);
+    if (measure(event, ud) <= limit)
+        return 0;
+    json_t *stats = json_object_get(detail, "stats");
+    if (json_is_object(stats) && json_object_size(stats) > 0) {
+        json_object_clear(stats);
+        mark_truncated(detail, "stats");
+    }
+    return measure(event, ud) <= limit ? 0 : -1;
+}
+
+/* --- the notifier ------------------------------------------------------- */
+
+typedef struct provider_slot {
+    char *profile; /* NULL: the default chain */
+    aws_credential_provider *provider;
+} provider_slot;
+
+struct notifier {
+    const config *cfg;
+    pthread_mutex_t lock; /* guards providers */
+    provider_slot *providers;
+    size_t n_providers;
+};
+
+notifier *notifier_new(const config *cfg)
+{
+    notifier *nf = xcalloc(1, sizeof *nf);
+    nf->cfg = cfg;
+    pthread_mutex_init(&nf->lock, NULL);
+    return nf;
+}
+
+void notifier_free(notifier *nf)
+{
+    if (!nf)
+        return;
+    for (size_t i = 0; i < nf->n_providers; i++) {
+        aws_credential_provider_free(nf->providers[i].provider);
+        free(nf->providers[i].profile);
+    }
+    free(nf->providers);
+    pthread_mutex_destroy(&nf->lock);
+    free(nf);
+}
+
+static int same_profile(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+static aws_credential_provider *provider_for(notifier *nf, const char *profile)
+{
+    pthread_mutex_lock(&nf->lock);
+    aws_credential_provider *p = NULL;
+    for (size_t i = 0; i < nf->n_providers && !p; i++)
+        if (same_profile(nf->providers[i].profile, profile))
+            p = nf->providers[i].provider;
+    if (!p) {
+        aws_provider_options opts = {.profile = profile};
+        p = aws_credential_provider_new(&opts);
+        if (p) {
+            nf->providers = xrealloc(nf->providers, (nf->n_providers + 1) * sizeof *nf->providers);
+            nf->providers[nf->n_providers].profile = profile ? xstrdup(profile) : NULL;
+            nf->providers[nf->n_providers++].provider = p;
+        }
+    }
+    pthread_mutex_unlock(&nf->lock);
+    return p;
+}
+
+int notifier_credentials(notifier *nf, const char *profile, aws_credentials *out, sl_error *err)
+{
+    aws_credential_provider *p = provider_for(nf, profile);
+    if (!p) {
+        sl_error_set(err, SL_ERR_INTERNAL, "cannot create an AWS credential provider");
+        return -1;
+    }
+    return aws_credentials_get(p, out, err);
+}
+
+void notifier_invalidate_credentials(notifier *nf, const char *profile)
+{
+    aws_credential_provider *p = provider_for(nf, profile);
+    if (p)
+        aws_credentials_invalidate(p);
+}
+
+/* --- delivery ----------------------------------------------------------- */
+
+static const notify_backend *backend_for(const char *type)
+{
+    static const notify_backend *const backends[] = {
+        &notify_sns_backend, &notify_eventbridge_backend, &notify_webhook_backend,
+    };
+    for (size_t i = 0; i < sizeof backends / sizeof *backends; i++)
+        if (!strcmp(backends[i]->type, type))
+            return backends[i];
+    return NULL;
+}
+
+/* One delivery, retried with exponential backoff and full jitter. */
+static notify_status deliver(notifier *nf, const notify_backend *b, notify_delivery *d,
+                             const log_ctx *ctx, int *attempts)
+{
+    const notify_target *t = d->target;
+    retry_policy policy = {.max_attempts = max_attempts(t), .base_ms = BACKOFF_BASE_MS,
+                           .cap_ms = BACKOFF_CAP_MS, .max_total_ms = DELIVERY_BUDGET_MS};
+    retry_state st;
+    retry_start(&st, &policy);
+    int refreshed = 0;
+    for (;;) {
+        ++*attempts;
+        d->id[0] = d->error[0] = '\0';
+        notify_status s = b->send(d);
+        if (s == NOTIFY_SENT || s == NOTIFY_FAILED)
+            return s;
+        if (s == NOTIFY_REFRESH && !refreshed) {
+            refreshed = 1;
+            notifier_invalidate_credentials(nf, notify_param(t, "profile"));
+            continue;
+        }
+        long wait = retry_next_delay(&st);
+        if (wait < 0)
+            return s;
+        log_msg(ctx, LOG_WARN,
+                "notification to \"%s\" (%s): attempt %d failed: %s; retrying in %ld ms", t->name,
+                t->type, *attempts, d->error, wait);
+        clock_sleep_ms(wait, NULL);
+    }
+}
+
+static void log_undelivered(const notify_target *t, json_t *event, const log_ctx *ctx,
+                            int attempts, const char *why)
+{
+    json_t *f = json_pack("{s:s, s:s, s:i, s:s, s:O}", "target", t->name, "target_type",
+                          t->type, "attempts", attempts, "error", why, "event", event);
+    log_fields(ctx, LOG_ERROR, f,
+               "notification to \"%s\" (%s) could not be delivered after %d attempt%s: %s; "
+               "the event is attached",
+               t->name, t->type, attempts, attempts == 1 ? "" : "s", why);
+    json_decref(f);
+}
+
+int notifier_send(notifier *nf, const notify_target *t, json_t *event, const log_ctx *ctx,
+                  char *id, size_t idlen, char *why, size_t whylen)
+{
+    if (id && idlen)
+        id[0] = '\0';
+    if (why && whylen)
+        why[0] = '\0';
+    if (!strcmp(t->type, "log")) {
+        json_t *f = json_pack("{s:s, s:O}", "target", t->name, "event", event);
+        log_fields(ctx, LOG_INFO, f, "notification");
+        json_decref(f);
+        if (id && idlen)
+            snprintf(id, idlen, "log");
+        return 0;
+    }
+    const notify_backend *b = backend_for(t->type);
+    notify_delivery d = {.nf = nf, .target = t, .event = event};
+    int attempts = 0;
+    notify_status s = NOTIFY_FAILED;
+    if (!b) {
+        snprintf(d.error, sizeof d.error, "unknown target type \"%s\"", t->type);
+    } else if (!(d.http = http_client_new(NULL))) {
+        snprintf(d.error, sizeof d.error, "cannot create an HTTP client");
+    } else {
+        s = deliver(nf, b, &d, ctx, &attempts);
+    }
+    http_client_free(d.http);
+    if (s == NOTIFY_SENT) {
+        log_msg(ctx, LOG_INFO, "notification sent to \"%s\" (%s): %s", t->name, t->type, d.id);
+        if (id && idlen)
+            snprintf(id, idlen, "%s", d.id);
+        return 0;
+    }
+    log_undelivered(t, event, ctx, attempts, d.error);
+    if (why && whylen)
+        snprintf(why, whylen, "%s", d.error);
+    return -1;
+}
+
+/* Target names for this job: the rule's list, else the top-level default. */
+static void targets_for(const config *cfg, const job_result *res, char ***names, size_t *n)
+{
+    const rule *r = res->rule ? config_find_rule(cfg, res->rule) : NULL;
+    if (res->state == JOB_FAILED) {
+        *names = r && r->on_failure ? r->on_failure : cfg->on_failure;
+        *n = r && r->on_failure ? r->n_on_failure : cfg->n_on_failure;
+    } else {
+        *names = r && r->on_success ? r->on_success : cfg->on_success;
+        *n = r && r->on_success ? r->n_on_success : cfg->n_on_success;
+    }
+}
+
+int notifier_job(notifier *nf, const job_result *res, json_t *event)
+{
+    log_ctx ctx = {.run_id = res->run_id, .input = res->input, .rule = res->rule};
+    int failures = 0;
+
+    /* the built-in log target: a failure is always written in full */
+    if (res->state == JOB_FAILED) {
+        json_t *f = json_pack("{s:s, s:O}", "target", "log", "event", event);
+        log_fields(&ctx, LOG_ERROR, f, "job failure notification");
+        json_decref(f);
+    }
+    char **names;
+    size_t n;
+    targets_for(nf->cfg, res, &names, &n);
+    for (size_t i = 0; i < n; i++) {
+        const notify_target *t = config_find_target(nf->cfg, names[i]);
+        if (t && notifier_send(nf, t, event, &ctx, NULL, 0, NULL, 0) != 0)
+            failures++;
+    }
+    return failures;
+}
+
+int notify_job(const config *cfg, const job_result *res)
+{
+    notifier *nf = notifier_new(cfg);
+    json_t *event = notify_job_event(res);
+    int failures = notifier_job(nf, res, event);
+    json_decref(event);
+    notifier_free(nf);
+    return failures;
+}
