@@ -400,6 +400,39 @@ static const ynode *as_map(loader *L, const ynode *n, const char *path)
     return n;
 }
 
+/* ---- typed values of checked keys ------------------------------------- */
+
+/* A checked string key's value (new string), or NULL when absent. */
+static char *str_value(const ynode *map, const char *key)
+{
+    const ynode *n = ynode_get(map, key);
+    return n && n->type == YNODE_SCALAR ? xstrdup(n->value) : NULL;
+}
+
+static long long int_value(const ynode *map, const char *key, long long dflt)
+{
+    json_t *j = ynode_to_json(ynode_get(map, key));
+    long long v = json_is_integer(j) ? (long long)json_integer_value(j) : dflt;
+    json_decref(j);
+    return v;
+}
+
+static double number_value(const ynode *map, const char *key, double dflt)
+{
+    json_t *j = ynode_to_json(ynode_get(map, key));
+    double v = json_is_number(j) ? json_number_value(j) : dflt;
+    json_decref(j);
+    return v;
+}
+
+static int bool_value(const ynode *map, const char *key, int dflt)
+{
+    json_t *j = ynode_to_json(ynode_get(map, key));
+    int v = json_is_boolean(j) ? json_is_true(j) : dflt;
+    json_decref(j);
+    return v;
+}
+
 /* ---- storage ----------------------------------------------------------- */
 
 static void load_storage_default(loader *L)
@@ -407,7 +440,24 @@ static void load_storage_default(loader *L)
     storage_config *st = &L->cfg->storage;
     st->type = xstrdup("local");
     st->root = resolve_path(L->cfg->dir, "data");
-    st->raw = json_pack("{s:s, s:s}", "type", "local", "root", st->root);
+}
+
+/* The s3 keys' values; defaults as docs/configuration.md gives them. */
+static void fill_storage_s3(loader *L, const ynode *map, storage_config *st)
+{
+    st->region = str_value(map, "region");
+    st->endpoint = str_value(map, "endpoint");
+    st->profile = str_value(map, "profile");
+    const ynode *ca = ynode_get(map, "ca_bundle");
+    st->ca_bundle = ca && ca->value ? resolve_path(L->cfg->dir, ca->value) : NULL;
+    st->path_style = bool_value(map, "path_style", -1);
+    st->insecure_skip_verify = bool_value(map, "insecure_skip_verify", 0);
+    st->part_size = int_value(map, "part_size", 8LL * 1024 * 1024);
+    st->max_attempts = (int)int_value(map, "max_attempts", 5);
+    st->parts_in_flight = (int)int_value(map, "parts_in_flight", 4);
+    st->read_timeout = (int)int_value(map, "read_timeout", 60);
+    st->connect_timeout = (int)int_value(map, "connect_timeout", 10);
+    st->retry_max_seconds = (int)int_value(map, "retry_max_seconds", 120);
 }
 
 static void load_storage(loader *L, const ynode *node)
@@ -428,25 +478,17 @@ static void load_storage(loader *L, const ynode *node)
             return;
         type = tn->value;
     }
-    st->raw = ynode_to_json(map);
     if (!strcmp(type, "local")) {
         check_keys(L, map, storage_local_keys, "in storage (type local)");
         const ynode *root = get_string(L, map, "root", "storage", 1);
-        if (root) {
+        if (root)
             st->root = resolve_path(L->cfg->dir, root->value);
-            json_object_set_new(st->raw, "root", json_string(st->root));
-        }
     } else if (!strcmp(type, "s3")) {
         check_keys(L, map, storage_s3_keys, "in storage (type s3)");
         get_pattern(L, map, "region", "storage", 0, RE_REGION, "a valid AWS region name");
         get_pattern(L, map, "endpoint", "storage", 0, RE_URL, "an http:// or https:// URL");
         get_string(L, map, "profile", "storage", 0);
-        const ynode *ca = get_string(L, map, "ca_bundle", "storage", 0);
-        if (ca) {
-            char *abs = resolve_path(L->cfg->dir, ca->value);
-            json_object_set_new(st->raw, "ca_bundle", json_string(abs));
-            free(abs);
-        }
+        get_string(L, map, "ca_bundle", "storage", 0);
         check_bool(L, map, "path_style", "storage");
         check_bool(L, map, "insecure_skip_verify", "storage");
         check_int(L, map, "part_size", "storage", S3_MIN_PART_SIZE, S3_MAX_PART_SIZE);
@@ -455,6 +497,7 @@ static void load_storage(loader *L, const ynode *node)
         check_int(L, map, "read_timeout", "storage", 1, 3600);
         check_int(L, map, "connect_timeout", "storage", 1, 300);
         check_int(L, map, "retry_max_seconds", "storage", 1, 86400);
+        fill_storage_s3(L, map, st);
     } else {
         const char *const types[] = {"local", "s3", NULL};
         strbuf sb = STRBUF_INIT;
@@ -464,7 +507,6 @@ static void load_storage(loader *L, const ynode *node)
         sb_free(&sb);
         return;
     }
-    json_object_set_new(st->raw, "type", json_string(type));
     st->type = xstrdup(type);
 }
 
@@ -587,6 +629,51 @@ static void check_target_params(loader *L, const ynode *map, const char *type, c
     free(where);
 }
 
+/* A checked target's values; defaults as docs/notifications.md gives them. */
+static void fill_target(notify_target *t, const ynode *map)
+{
+    t->region = str_value(map, "region");
+    t->endpoint = str_value(map, "endpoint");
+    t->profile = str_value(map, "profile");
+    t->timeout_ms = (long)(number_value(map, "timeout", 10.0) * 1000.0 + 0.5);
+    t->max_attempts = (int)int_value(map, "max_attempts", 4);
+    t->topic_arn = str_value(map, "topic_arn");
+    t->subject_prefix = str_value(map, "subject_prefix");
+    t->event_bus = str_value(map, "event_bus");
+    t->source = str_value(map, "source");
+    t->detail_type = str_value(map, "detail_type");
+    t->url = str_value(map, "url");
+    t->secret_env = str_value(map, "secret_env");
+    const ynode *h = ynode_get(map, "headers");
+    if (h && h->type == YNODE_MAP && h->count) {
+        t->headers = xcalloc(h->count, sizeof *t->headers);
+        for (size_t i = 0; i < h->count; i++)
+            t->headers[t->n_headers++] = (config_header){xstrdup(h->keys[i]->value),
+                                                         xstrdup(h->items[i]->value)};
+    }
+}
+
+static void free_target(notify_target *t)
+{
+    free(t->name);
+    free(t->type);
+    free(t->region);
+    free(t->endpoint);
+    free(t->profile);
+    free(t->topic_arn);
+    free(t->subject_prefix);
+    free(t->event_bus);
+    free(t->source);
+    free(t->detail_type);
+    free(t->url);
+    free(t->secret_env);
+    for (size_t i = 0; i < t->n_headers; i++) {
+        free(t->headers[i].name);
+        free(t->headers[i].value);
+    }
+    free(t->headers);
+}
+
 static void load_target(loader *L, const ynode *key, const ynode *value)
 {
     char *path = xasprintf("notify.%s", key->value);
@@ -616,11 +703,12 @@ static void load_target(loader *L, const ynode *key, const ynode *value)
         config *cfg = L->cfg;
         cfg->targets = xrealloc(cfg->targets, (cfg->n_targets + 1) * sizeof *cfg->targets);
         notify_target *t = &cfg->targets[cfg->n_targets++];
+        memset(t, 0, sizeof *t);
         t->name = xstrdup(key->value);
         t->type = xstrdup(tn->value);
-        t->params = ynode_to_json(value);
         t->line = key->line;
         t->column = key->column;
+        fill_target(t, value);
     }
 out:
     free(path);
@@ -687,10 +775,10 @@ static char **load_target_list(loader *L, const ynode *n, const char *path, size
 
 /* ---- run records ------------------------------------------------------- */
 
-/* runs: {enabled, dir | location}. Read again by runrecord.c from the
- * document; here it is only checked. */
+/* runs: {enabled, dir | location}. */
 static void load_runs(loader *L, const ynode *node)
 {
+    L->cfg->runs.enabled = 1;
     if (!node)
         return;
     const ynode *map = as_map(L, node, "runs");
@@ -707,6 +795,10 @@ static void load_runs(loader *L, const ynode *node)
                  "runs.location: \"%s\" is not an s3://BUCKET/KEY template that contains "
                  "{run_id} (placeholders: {date} {run_id} {rule})",
                  loc->value);
+    runs_config *r = &L->cfg->runs;
+    r->enabled = bool_value(map, "enabled", 1);
+    r->dir = dir ? resolve_path(L->cfg->dir, dir->value) : NULL;
+    r->location = loc ? xstrdup(loc->value) : NULL;
 }
 
 /* ---- rules ------------------------------------------------------------- */
@@ -1131,18 +1223,20 @@ void config_free(config *cfg)
     for (size_t i = 0; i < cfg->n_rules; i++)
         rule_free(&cfg->rules[i]);
     free(cfg->rules);
-    for (size_t i = 0; i < cfg->n_targets; i++) {
-        free(cfg->targets[i].name);
-        free(cfg->targets[i].type);
-        json_decref(cfg->targets[i].params);
-    }
+    for (size_t i = 0; i < cfg->n_targets; i++)
+        free_target(&cfg->targets[i]);
     free(cfg->targets);
     strv_free(cfg->on_failure, cfg->n_on_failure);
     strv_free(cfg->on_success, cfg->n_on_success);
     strv_free(cfg->plugin_paths, cfg->n_plugin_paths);
     free(cfg->storage.type);
     free(cfg->storage.root);
-    json_decref(cfg->storage.raw);
+    free(cfg->storage.region);
+    free(cfg->storage.endpoint);
+    free(cfg->storage.profile);
+    free(cfg->storage.ca_bundle);
+    free(cfg->runs.dir);
+    free(cfg->runs.location);
     ydoc_free(cfg->doc);
     free(cfg->path);
     free(cfg->dir);

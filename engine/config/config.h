@@ -22,19 +22,64 @@ typedef struct config_pos {
     int line, column;
 } config_pos;
 
+/* Every value below is filled: a key the file leaves out holds its
+ * declared default (config_keys.c); paths are resolved against the
+ * configuration file's directory. */
+
 typedef struct storage_config {
-    char *type;   /* "local" (default) */
-    char *root;   /* local: directory holding one folder per bucket;
-                     relative paths are relative to the config file */
-    json_t *raw;  /* the whole `storage:` mapping, for backends */
+    char *type;                /* "local" or "s3" */
+    char *root;                /* local: directory holding one folder per bucket */
+    /* type s3; NULL strings: found by the AWS chain (environment, profile) */
+    char *region;
+    char *endpoint;
+    char *profile;
+    char *ca_bundle;
+    int path_style;            /* -1: the endpoint's default, else 0 or 1 */
+    int insecure_skip_verify;
+    long long part_size;       /* bytes */
+    int max_attempts;
+    int parts_in_flight;
+    int read_timeout;          /* seconds */
+    int connect_timeout;       /* seconds */
+    int retry_max_seconds;
 } storage_config;
+
+/* One header a webhook target adds to its requests. */
+typedef struct config_header {
+    char *name, *value;
+} config_header;
 
 typedef struct notify_target {
     char *name;
-    char *type;   /* "log", "sns", "eventbridge", "webhook" */
-    json_t *params; /* the target's mapping, validated per type */
+    char *type;                /* "log", "sns", "eventbridge", "webhook" */
     int line, column;
+    /* sns, eventbridge; NULL strings: found by the AWS chain */
+    char *region;
+    char *endpoint;
+    char *profile;
+    /* every remote type */
+    long timeout_ms;           /* per request */
+    int max_attempts;          /* deliveries in all */
+    /* sns */
+    char *topic_arn;
+    char *subject_prefix;      /* NULL: none */
+    /* eventbridge; NULL: the default bus, source and detail-type */
+    char *event_bus;
+    char *source;
+    char *detail_type;
+    /* webhook */
+    char *url;
+    char *secret_env;          /* NULL: unsigned */
+    config_header *headers;
+    size_t n_headers;
 } notify_target;
+
+/* runs: where run records go (core/runstore.h). */
+typedef struct runs_config {
+    int enabled;
+    char *dir;                 /* NULL: runs/ beside the local storage root */
+    char *location;            /* s3://BUCKET/KEY-TEMPLATE, or NULL */
+} runs_config;
 
 typedef struct rule {
     char *name;
@@ -71,6 +116,7 @@ typedef struct config {
     size_t n_plugin_paths;
     notify_target *targets;
     size_t n_targets;
+    runs_config runs;
     char **on_failure;         /* defaults for rules */
     size_t n_on_failure;
     char **on_success;

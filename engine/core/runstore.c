@@ -111,14 +111,12 @@ static char *dir_of(const char *path)
     return xstrndup(path, slash == path ? 1 : (size_t)(slash - path));
 }
 
-/* The records directory: runs.dir (relative to the configuration file),
- * else runs/ beside the local storage root, else beside the file. */
-static char *records_dir(const config *cfg, const ynode *dir)
+/* The records directory: runs.dir (resolved by the configuration), else
+ * runs/ beside the local storage root, else beside the file. */
+static char *records_dir(const config *cfg)
 {
-    if (dir && dir->value && dir->value[0] == '/')
-        return xstrdup(dir->value);
-    if (dir && dir->value)
-        return xasprintf("%s/%s", cfg->dir ? cfg->dir : ".", dir->value);
+    if (cfg->runs.dir)
+        return xstrdup(cfg->runs.dir);
     if (cfg->storage.type && !strcmp(cfg->storage.type, "local") && cfg->storage.root) {
         char *parent = dir_of(cfg->storage.root);
         char *out = xasprintf("%s%sruns", parent, strcmp(parent, "/") ? "/" : "");
@@ -175,23 +173,15 @@ static int open_location_store(runstore *rs, const config *cfg, storage *backend
 
 runstore *runstore_open(const config *cfg, storage *backend, int *disabled, sl_error *err)
 {
-    *disabled = 0;
-    const ynode *runs = cfg->doc ? ynode_get(cfg->doc->root, "runs") : NULL;
-    const ynode *enabled = ynode_get(runs, "enabled");
-    if (enabled) {
-        json_t *v = ynode_to_json(enabled);
-        *disabled = json_is_false(v);
-        json_decref(v);
-        if (*disabled)
-            return NULL;
-    }
+    *disabled = !cfg->runs.enabled;
+    if (*disabled)
+        return NULL;
     runstore *rs = xcalloc(1, sizeof *rs);
-    const ynode *loc = ynode_get(runs, "location");
     int rc;
-    if (loc && loc->value) {
-        rc = open_location_store(rs, cfg, backend, loc->value, err);
+    if (cfg->runs.location) {
+        rc = open_location_store(rs, cfg, backend, cfg->runs.location, err);
     } else {
-        char *dir = records_dir(cfg, ynode_get(runs, "dir"));
+        char *dir = records_dir(cfg);
         rc = open_dir_store(rs, dir, err);
         free(dir);
     }

@@ -1,4 +1,4 @@
-/* runrecord.h — run records: every job's job-state event kept as one JSON
+/* runstore.h — run records: every job's job-state event kept as one JSON
  * document, so `sluice runs` can list, show and retry past runs; and the
  * "done" markers that make a redelivered event for an object already
  * processed a duplicate.
@@ -16,8 +16,8 @@
  * {date} is the run's UTC date, {run_id} the run id, {rule} the rule name.
  *
  * A store is thread-safe as far as its storage backend is. */
-#ifndef SLUICE_RUNRECORD_H
-#define SLUICE_RUNRECORD_H
+#ifndef SLUICE_RUNSTORE_H
+#define SLUICE_RUNSTORE_H
 
 #include <jansson.h>
 

@@ -14,7 +14,6 @@
 #include "util/log.h"
 #include "util/strbuf.h"
 
-#define DEFAULT_MAX_ATTEMPTS 4
 #define BACKOFF_BASE_MS 250
 #define BACKOFF_CAP_MS 4000
 #define DELIVERY_BUDGET_MS 60000
@@ -108,24 +107,9 @@ void notify_sample_result(job_result *res)
 
 /* --- shared helpers for the backends ------------------------------------ */
 
-const char *notify_param(const notify_target *t, const char *key)
-{
-    return json_string_value(json_object_get(t->params, key));
-}
-
-long notify_timeout_ms(const notify_target *t, long dflt_ms)
-{
-    const json_t *v = json_object_get(t->params, "timeout");
-    if (!json_is_number(v) || json_number_value(v) <= 0)
-        return dflt_ms;
-    return (long)(json_number_value(v) * 1000.0 + 0.5);
-}
-
 static int max_attempts(const notify_target *t)
 {
-    const json_t *v = json_object_get(t->params, "max_attempts");
-    json_int_t n = json_is_integer(v) ? json_integer_value(v) : DEFAULT_MAX_ATTEMPTS;
-    return n < 1 ? 1 : n > 10 ? 10 : (int)n;
+    return t->max_attempts < 1 ? 1 : t->max_attempts;
 }
 
 notify_status notify_classify(int transport_error, long status, const char *code)
@@ -329,7 +313,7 @@ static notify_status deliver(notifier *nf, const notify_backend *b, notify_deliv
             return s;
         if (s == NOTIFY_REFRESH && !refreshed) {
             refreshed = 1;
-            notifier_invalidate_credentials(nf, notify_param(t, "profile"));
+            notifier_invalidate_credentials(nf, t->profile);
             continue;
         }
         long wait = retry_next_delay(&st);

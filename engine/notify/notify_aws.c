@@ -12,16 +12,15 @@
 #include "util/alloc.h"
 #include "util/strbuf.h"
 
-#define DEFAULT_TIMEOUT_MS 10000
 
 char *notify_aws_region(const notify_target *t, const char *hint)
 {
-    const char *r = notify_param(t, "region");
+    const char *r = t->region;
     if (r && *r)
         return xstrdup(r);
     if (hint && *hint)
         return xstrdup(hint);
-    char *env = aws_resolve_region(notify_param(t, "profile"));
+    char *env = aws_resolve_region(t->profile);
     if (env && *env)
         return env;
     free(env);
@@ -39,10 +38,10 @@ static char *without_trailing_slash(const char *url)
 char *notify_aws_endpoint(const notify_target *t, const char *service, const char *env_suffix,
                           const char *region)
 {
-    const char *e = notify_param(t, "endpoint");
+    const char *e = t->endpoint;
     if (e && *e)
         return without_trailing_slash(e);
-    char *env = aws_resolve_endpoint(env_suffix, notify_param(t, "profile"));
+    char *env = aws_resolve_endpoint(env_suffix, t->profile);
     if (env && *env) {
         char *out = without_trailing_slash(env);
         free(env);
@@ -125,7 +124,7 @@ int notify_aws_post(notify_delivery *d, const notify_aws_call *call, http_respon
     memset(resp, 0, sizeof *resp);
     aws_credentials cred = {0};
     sl_error err = {0};
-    if (notifier_credentials(d->nf, notify_param(t, "profile"), &cred, &err) != 0) {
+    if (notifier_credentials(d->nf, t->profile, &cred, &err) != 0) {
         snprintf(d->error, sizeof d->error, "no AWS credentials: %s", err.msg);
         *fail = NOTIFY_FAILED;
         return -1;
@@ -152,7 +151,7 @@ int notify_aws_post(notify_delivery *d, const notify_aws_call *call, http_respon
     add_signed_headers(&h, &sig, &cred, call);
     http_request req = {.method = "POST", .url = url, .headers = &h, .body = call->body,
                         .body_len = call->body_len,
-                        .timeout_ms = notify_timeout_ms(t, DEFAULT_TIMEOUT_MS),
+                        .timeout_ms = t->timeout_ms,
                         .connect_timeout_ms = 5000};
     int rc = http_perform(d->http, &req, resp);
     if (rc != 0) {

@@ -43,11 +43,6 @@ extern const notify_backend notify_webhook_backend;
 
 /* --- shared helpers (notify.c) ------------------------------------------ */
 
-/* A target key's value, or NULL. */
-const char *notify_param(const notify_target *t, const char *key);
-/* A numeric target key in milliseconds (seconds in the configuration). */
-long notify_timeout_ms(const notify_target *t, long dflt_ms);
-
 /* The status for a failed HTTP exchange, AWS style (retry.h). */
 notify_status notify_classify(int transport_error, long status, const char *code);
 

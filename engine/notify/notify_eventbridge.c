@@ -26,8 +26,7 @@ typedef struct entry_names {
 
 static entry_names names_of(const notify_target *t)
 {
-    entry_names n = {notify_param(t, "source"), notify_param(t, "detail_type"),
-                     notify_param(t, "event_bus")};
+    entry_names n = {t->source, t->detail_type, t->event_bus};
     if (!n.source)
         n.source = NOTIFY_SOURCE;
     if (!n.detail_type)

@@ -258,8 +258,8 @@ char *notify_sns_request(const notify_target *t, const json_t *event)
         return NULL;
     }
     const json_t *d = detail_of(ev);
-    const char *arn = notify_param(t, "topic_arn");
-    char *subject = notify_sns_subject(ev, notify_param(t, "subject_prefix"));
+    const char *arn = t->topic_arn;
+    char *subject = notify_sns_subject(ev, t->subject_prefix);
     char *message = notify_sns_message(ev);
     char *js = json_dumps(ev, JSON_COMPACT);
     strbuf sb = STRBUF_INIT;
@@ -301,7 +301,7 @@ static char *arn_region(const char *arn)
 
 static notify_status sns_send(notify_delivery *d)
 {
-    const char *arn = notify_param(d->target, "topic_arn");
+    const char *arn = d->target->topic_arn;
     char *body = notify_sns_request(d->target, d->event);
     if (!body) {
         snprintf(d->error, sizeof d->error,

@@ -21,7 +21,6 @@
 #include "notify/notify_backend.h"
 #include "util/strbuf.h"
 
-#define DEFAULT_TIMEOUT_MS 10000
 
 void notify_webhook_signature(const char *secret, const void *body, size_t len, char out[72])
 {
@@ -60,11 +59,10 @@ static void add_headers(http_headers *h, const notify_delivery *d)
         http_headers_add(h, "X-Sluice-Run-Id", run_id);
     if (state)
         http_headers_add(h, "X-Sluice-State", state);
-    const char *name;
-    const json_t *value;
-    json_object_foreach(json_object_get(d->target->params, "headers"), name, value) {
-        if (json_is_string(value) && !reserved_header(name))
-            http_headers_add(h, name, json_string_value(value));
+    for (size_t i = 0; i < d->target->n_headers; i++) {
+        const config_header *ch = &d->target->headers[i];
+        if (!reserved_header(ch->name))
+            http_headers_add(h, ch->name, ch->value);
     }
 }
 
@@ -80,8 +78,8 @@ static notify_status classify_status(long status)
 static notify_status webhook_send(notify_delivery *d)
 {
     const notify_target *t = d->target;
-    const char *url = notify_param(t, "url");
-    const char *secret_env = notify_param(t, "secret_env");
+    const char *url = t->url;
+    const char *secret_env = t->secret_env;
     const char *secret = secret_env ? getenv(secret_env) : NULL;
     if (secret_env && (!secret || !*secret)) {
         snprintf(d->error, sizeof d->error,
@@ -99,7 +97,7 @@ static notify_status webhook_send(notify_delivery *d)
     }
     http_request req = {.method = "POST", .url = url, .headers = &h, .body = body,
                         .body_len = strlen(body),
-                        .timeout_ms = notify_timeout_ms(t, DEFAULT_TIMEOUT_MS),
+                        .timeout_ms = t->timeout_ms,
                         .connect_timeout_ms = 5000};
     http_response resp;
     notify_status s;

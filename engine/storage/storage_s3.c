@@ -44,8 +44,6 @@
 #include "util/strbuf.h"
 
 #define MIB (1024 * 1024)
-#define DEFAULT_PART_SIZE ((int64_t)8 * MIB)
-#define DEFAULT_PARTS_IN_FLIGHT 4
 #define READ_CHUNK_SIZE ((size_t)2 * MIB)
 #define READ_CHUNKS 4
 #define RESUME_PROGRESS ((int64_t)1 * MIB)
@@ -63,78 +61,28 @@ static s3_storage *impl_of(storage *st)
 
 /* --- configuration ------------------------------------------------------ */
 
-static int opt_string(json_t *raw, const char *key, const char **out, sl_error *err)
-{
-    json_t *v = raw ? json_object_get(raw, key) : NULL;
-    if (!v || json_is_null(v))
-        return 0;
-    if (!json_is_string(v)) {
-        sl_error_set(err, SL_ERR_CONFIG, "storage.%s: must be a string", key);
-        return -1;
-    }
-    *out = json_string_value(v);
-    return 0;
-}
-
-static int opt_bool(json_t *raw, const char *key, int *out, sl_error *err)
-{
-    json_t *v = raw ? json_object_get(raw, key) : NULL;
-    if (!v || json_is_null(v))
-        return 0;
-    if (!json_is_boolean(v)) {
-        sl_error_set(err, SL_ERR_CONFIG, "storage.%s: must be true or false", key);
-        return -1;
-    }
-    *out = json_is_true(v);
-    return 0;
-}
-
-static int opt_int(json_t *raw, const char *key, long long min, long long max, long long *out,
-                   sl_error *err)
-{
-    json_t *v = raw ? json_object_get(raw, key) : NULL;
-    if (!v || json_is_null(v))
-        return 0;
-    if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
-        sl_error_set(err, SL_ERR_CONFIG, "storage.%s: must be an integer between %lld and %lld",
-                     key, min, max);
-        return -1;
-    }
-    *out = (long long)json_integer_value(v);
-    return 0;
-}
-
 typedef struct s3_settings {
     s3_options opts;
     long long part_size, parts_in_flight;
 } s3_settings;
 
-static int read_settings(json_t *raw, s3_settings *s, sl_error *err)
+/* The client's options from the checked configuration (config.h). */
+static void read_settings(const storage_config *c, s3_settings *s)
 {
-    long long attempts = RETRY_DEFAULT_ATTEMPTS, total_s = RETRY_DEFAULT_TOTAL_MS / 1000;
-    long long read_timeout = 60, connect_timeout = 10;
     memset(s, 0, sizeof *s);
-    s->opts.path_style = -1;
-    s->part_size = DEFAULT_PART_SIZE;
-    s->parts_in_flight = DEFAULT_PARTS_IN_FLIGHT;
+    s->opts.region = c->region;
+    s->opts.endpoint = c->endpoint;
+    s->opts.profile = c->profile;
+    s->opts.ca_bundle = c->ca_bundle;
+    s->opts.path_style = c->path_style;
+    s->opts.insecure = c->insecure_skip_verify;
     retry_policy_default(&s->opts.retry);
-    if (opt_string(raw, "region", &s->opts.region, err) || opt_string(raw, "endpoint", &s->opts.endpoint, err) ||
-        opt_string(raw, "profile", &s->opts.profile, err) ||
-        opt_string(raw, "ca_bundle", &s->opts.ca_bundle, err) ||
-        opt_bool(raw, "path_style", &s->opts.path_style, err) ||
-        opt_bool(raw, "insecure_skip_verify", &s->opts.insecure, err) ||
-        opt_int(raw, "part_size", S3_MIN_PART_SIZE, S3_MAX_PART_SIZE, &s->part_size, err) ||
-        opt_int(raw, "max_attempts", 1, 100, &attempts, err) ||
-        opt_int(raw, "parts_in_flight", 1, 64, &s->parts_in_flight, err) ||
-        opt_int(raw, "retry_max_seconds", 1, 86400, &total_s, err) ||
-        opt_int(raw, "read_timeout", 1, 3600, &read_timeout, err) ||
-        opt_int(raw, "connect_timeout", 1, 300, &connect_timeout, err))
-        return -1;
-    s->opts.retry.max_attempts = (int)attempts;
-    s->opts.retry.max_total_ms = (long)total_s * 1000;
-    s->opts.read_timeout_s = (long)read_timeout;
-    s->opts.connect_timeout_ms = (long)connect_timeout * 1000;
-    return 0;
+    s->opts.retry.max_attempts = c->max_attempts;
+    s->opts.retry.max_total_ms = (long)c->retry_max_seconds * 1000;
+    s->opts.read_timeout_s = c->read_timeout;
+    s->opts.connect_timeout_ms = (long)c->connect_timeout * 1000;
+    s->part_size = c->part_size;
+    s->parts_in_flight = c->parts_in_flight;
 }
 
 /* --- shared helpers ----------------------------------------------------- */
@@ -1100,8 +1048,7 @@ static const storage_ops s3_ops = {"s3", s3_open_read, s3_open_write, s3_list, s
 storage *storage_s3_new(const storage_config *cfg, sl_error *err)
 {
     s3_settings set;
-    if (read_settings(cfg ? cfg->raw : NULL, &set, err) != 0)
-        return NULL;
+    read_settings(cfg, &set);
     s3_client *client = s3_client_new(&set.opts, err);
     if (!client)
         return NULL;
