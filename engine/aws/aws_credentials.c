@@ -16,8 +16,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -29,9 +27,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "aws/aws_region.h"
+#include "aws/aws_request.h"
+#include "aws/aws_xml.h"
 #include "net/http.h"
+#include "net/url.h"
 #include "util/alloc.h"
 #include "util/strbuf.h"
+#include "util/urlcodec.h"
 
 #define REFRESH_MARGIN_S 300       /* refresh when less than this remains */
 #define FAILED_REFRESH_BACKOFF_S 10 /* keep serving still-valid keys this long */
@@ -217,88 +220,6 @@ static int parse_iso8601(const char *s, long long *out)
     return 0;
 }
 
-/* URL pieces; only what requests and messages need. */
-typedef struct url_parts {
-    char *scheme;   /* lower case */
-    char *host;     /* without brackets */
-    char *hostport; /* the Host header: default ports dropped */
-    char *path;     /* "/" when empty; no query */
-} url_parts;
-
-static void url_parts_free(url_parts *u)
-{
-    free(u->scheme);
-    free(u->host);
-    free(u->hostport);
-    free(u->path);
-    memset(u, 0, sizeof *u);
-}
-
-static int url_split(const char *url, url_parts *u)
-{
-    memset(u, 0, sizeof *u);
-    const char *sep = strstr(url, "://");
-    if (!sep || sep == url)
-        return -1;
-    u->scheme = xstrndup(url, (size_t)(sep - url));
-    for (char *c = u->scheme; *c; c++)
-        *c = (char)tolower((unsigned char)*c);
-    const char *auth = sep + 3;
-    size_t alen = strcspn(auth, "/?#");
-    const char *at = memrchr(auth, '@', alen); /* userinfo never reaches a message */
-    if (at) {
-        alen -= (size_t)(at + 1 - auth);
-        auth = at + 1;
-    }
-    const char *port = NULL;
-    if (alen > 0 && auth[0] == '[') {
-        const char *close = memchr(auth, ']', alen);
-        if (!close) {
-            url_parts_free(u);
-            return -1;
-        }
-        u->host = xstrndup(auth + 1, (size_t)(close - auth - 1));
-        if (close + 1 < auth + alen && close[1] == ':')
-            port = close + 2;
-    } else {
-        const char *colon = memchr(auth, ':', alen);
-        u->host = xstrndup(auth, colon ? (size_t)(colon - auth) : alen);
-        if (colon)
-            port = colon + 1;
-    }
-    size_t plen = port ? (size_t)(auth + alen - port) : 0;
-    int default_port = !port || plen == 0 ||
-                       (plen == 2 && strncmp(port, "80", 2) == 0 && !strcmp(u->scheme, "http")) ||
-                       (plen == 3 && strncmp(port, "443", 3) == 0 && !strcmp(u->scheme, "https"));
-    size_t hlen = port ? (size_t)(port - 1 - auth) : alen;
-    u->hostport = default_port ? xstrndup(auth, hlen) : xstrndup(auth, alen);
-    const char *path = auth + alen;
-    size_t pathlen = *path == '/' ? strcspn(path, "?#") : 0;
-    u->path = pathlen ? xstrndup(path, pathlen) : xstrdup("/");
-    if (!*u->host) {
-        url_parts_free(u);
-        return -1;
-    }
-    return 0;
-}
-
-/* A URL fit for an error message: no userinfo, no query. */
-static char *url_for_message(const char *url)
-{
-    url_parts u;
-    if (url_split(url, &u) != 0)
-        return xstrdup("(unparsable URL)");
-    char *s = xasprintf("%s://%s%s", u.scheme, u.hostport, strcmp(u.path, "/") ? u.path : "");
-    url_parts_free(&u);
-    return s;
-}
-
-static void form_add(strbuf *sb, const char *name, const char *value)
-{
-    char *v = http_uri_encode(value, strlen(value), 0);
-    sb_addf(sb, "%s%s=%s", sb->len ? "&" : "", name, v);
-    wipe_free(v);
-}
 
 /* ------------------------------------------------------------ INI files */
 
@@ -539,50 +460,27 @@ static int fetch(fetch_ctx *ctx, const char *method, const char *url, const http
 
 /* ------------------------------------------------------------------ STS */
 
-static xmlNode *xml_find(xmlNode *n, const char *name)
-{
-    for (; n; n = n->next) {
-        if (n->type != XML_ELEMENT_NODE)
-            continue;
-        if (strcmp((const char *)n->name, name) == 0)
-            return n;
-        xmlNode *hit = xml_find(n->children, name);
-        if (hit)
-            return hit;
-    }
-    return NULL;
-}
-
 /* The trimmed text of parent's child element `name`, or NULL. */
 static char *xml_child_text(xmlNode *parent, const char *name)
 {
-    for (xmlNode *n = parent ? parent->children : NULL; n; n = n->next) {
-        if (n->type != XML_ELEMENT_NODE || strcmp((const char *)n->name, name) != 0)
-            continue;
-        xmlChar *raw = xmlNodeGetContent(n);
-        char *s = raw ? xstrdup(trim((char *)raw)) : NULL;
-        if (raw) {
-            explicit_bzero(raw, strlen((char *)raw));
-            xmlFree(raw);
-        }
-        return s;
-    }
-    return NULL;
+    char *raw = aws_xml_child_text(parent, name);
+    if (!raw)
+        return NULL;
+    char *s = xstrdup(trim(raw));
+    wipe_free(raw);
+    return s;
 }
 
 static xmlDoc *xml_parse(const strbuf *body)
 {
-    if (body->len == 0 || body->len > (size_t)1 << 24)
-        return NULL;
-    return xmlReadMemory(body->buf, (int)body->len, "sts.xml", NULL,
-                         XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    return body->len > (size_t)1 << 24 ? NULL : aws_xml_parse(body->buf, body->len);
 }
 
 /* "HTTP 403 AccessDenied: message" from an STS error body. */
 static char *sts_error_text(const http_response *resp)
 {
     xmlDoc *doc = xml_parse(&resp->body);
-    xmlNode *e = doc ? xml_find(xmlDocGetRootElement(doc), "Error") : NULL;
+    xmlNode *e = doc ? aws_xml_find(xmlDocGetRootElement(doc), "Error") : NULL;
     char *code = xml_child_text(e, "Code"), *msg = xml_child_text(e, "Message");
     char *s = xasprintf("HTTP %ld%s%s%s%.300s", resp->status, code ? " " : "", code ? code : "",
                         msg ? ": " : "", msg ? msg : "");
@@ -597,7 +495,7 @@ static int sts_credentials(const http_response *resp, const char *source, aws_cr
                            const char *what, sl_error *err)
 {
     xmlDoc *doc = xml_parse(&resp->body);
-    xmlNode *c = doc ? xml_find(xmlDocGetRootElement(doc), "Credentials") : NULL;
+    xmlNode *c = doc ? aws_xml_find(xmlDocGetRootElement(doc), "Credentials") : NULL;
     char *akid = xml_child_text(c, "AccessKeyId"), *secret = xml_child_text(c, "SecretAccessKey");
     char *token = xml_child_text(c, "SessionToken"), *exp = xml_child_text(c, "Expiration");
     long long expiration = 0;
@@ -625,25 +523,29 @@ static int sts_credentials(const http_response *resp, const char *source, aws_cr
 
 static char *sts_region(const fetch_ctx *ctx)
 {
-    char *r = aws_resolve_region(ctx->profile);
-    return r ? r : xstrdup("us-east-1");
+    return aws_region_pick(NULL, NULL, ctx->profile);
 }
 
 /* AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile, else the regional
  * endpoint. No trailing '/'. */
 static char *sts_endpoint(const fetch_ctx *ctx, const char *region)
 {
-    char *e = aws_resolve_endpoint("STS", ctx->profile);
-    if (!e)
-        return xasprintf("https://sts.%s.amazonaws.com%s", region,
-                         strncmp(region, "cn-", 3) == 0 ? ".cn" : "");
-    size_t n = strlen(e);
-    while (n > 0 && e[n - 1] == '/')
-        e[--n] = '\0';
-    return e;
+    return aws_region_endpoint(NULL, "STS", "sts", region, ctx->profile);
 }
 
-/* POSTs a query-API form to STS and reads <Credentials>. */
+/* An STS answer: <Credentials> from a 200, the error otherwise. */
+static int sts_answer(const http_response *resp, const char *what, const char *source,
+                      aws_credentials *out, sl_error *err)
+{
+    if (resp->status == 200)
+        return sts_credentials(resp, source, out, what, err);
+    char *e = sts_error_text(resp);
+    sl_error_set(err, SL_ERR_STORAGE, "%s: %s", what, e);
+    free(e);
+    return -1;
+}
+
+/* POSTs an unsigned query-API form to STS and reads <Credentials>. */
 static int sts_post(fetch_ctx *ctx, const char *endpoint, const char *action,
                     http_headers *h, const char *body, const char *source, aws_credentials *out,
                     sl_error *err)
@@ -657,12 +559,8 @@ static int sts_post(fetch_ctx *ctx, const char *endpoint, const char *action,
         if (resp.transport_error)
             sl_error_set(err, resp.timed_out ? SL_ERR_TIMEOUT : SL_ERR_STORAGE, "%s: %s", what,
                          resp.error);
-    } else if (resp.status != 200) {
-        char *e = sts_error_text(&resp);
-        sl_error_set(err, SL_ERR_STORAGE, "%s: %s", what, e);
-        free(e);
     } else {
-        rc = sts_credentials(&resp, source, out, what, err);
+        rc = sts_answer(&resp, what, source, out, err);
     }
     response_wipe_free(&resp);
     free(url);
@@ -685,11 +583,11 @@ static int web_identity(fetch_ctx *ctx, const char *token_file, const char *toke
     if (!token)
         return -1;
     strbuf body = STRBUF_INIT;
-    form_add(&body, "Action", "AssumeRoleWithWebIdentity");
-    form_add(&body, "Version", STS_VERSION);
-    form_add(&body, "RoleArn", role_arn);
-    form_add(&body, "RoleSessionName", session);
-    form_add(&body, "WebIdentityToken", token);
+    aws_request_form_add(&body, "Action", "AssumeRoleWithWebIdentity");
+    aws_request_form_add(&body, "Version", STS_VERSION);
+    aws_request_form_add(&body, "RoleArn", role_arn);
+    aws_request_form_add(&body, "RoleSessionName", session);
+    aws_request_form_add(&body, "WebIdentityToken", token);
     wipe_free(token);
 
     char *region = sts_region(ctx);
@@ -704,34 +602,30 @@ static int web_identity(fetch_ctx *ctx, const char *token_file, const char *toke
     return rc;
 }
 
-/* Signs the form and posts it. */
+/* Signs the form with the source credentials and posts it. */
 static int assume_role_send(fetch_ctx *ctx, const aws_credentials *src, const char *endpoint,
-                            const url_parts *u, const char *region, const strbuf *body,
-                            const char *source, aws_credentials *out, sl_error *err)
+                            const char *region, const strbuf *body, const char *source,
+                            aws_credentials *out, sl_error *err)
 {
-    char hash[65];
-    sigv4_sha256_hex(body->buf, body->len, hash);
-    char *path = xasprintf("%s%s", u->path, u->path[strlen(u->path) - 1] == '/' ? "" : "/");
-    sigv4_header sh[] = {{"host", u->hostport}, {"content-type", FORM_CONTENT_TYPE}};
-    sigv4_request rq = {
-        .method = "POST", .path = path, .headers = sh, .n_headers = 2,
-        .payload_hash = hash, .region = region, .service = "sts", .now = time(NULL),
-    };
-    sigv4_result sig = {0};
-    sigv4_sign(&rq, src, &sig);
-    http_headers h = {0};
-    http_headers_add(&h, "Host", u->hostport);
-    http_headers_add(&h, "Content-Type", FORM_CONTENT_TYPE);
-    http_headers_add(&h, "X-Amz-Date", sig.amz_date);
-    if (src->session_token)
-        http_headers_add(&h, "X-Amz-Security-Token", src->session_token);
-    http_headers_add(&h, "Authorization", sig.authorization);
-    int rc = sts_post(ctx, endpoint, "AssumeRole", &h, body->buf, source, out, err);
-    for (size_t i = 0; i < h.count; i++)
-        explicit_bzero(h.lines[i], strlen(h.lines[i]));
-    http_headers_free(&h);
-    sigv4_result_free(&sig);
-    free(path);
+    char *where = url_for_message(endpoint);
+    char *what = xasprintf("STS AssumeRole at %s", where);
+    char *url = xasprintf("%s/", endpoint);
+    sigv4_header sh[] = {{"content-type", FORM_CONTENT_TYPE}};
+    aws_request req = {.method = "POST", .url = url, .headers = sh, .n_headers = 1,
+                       .service = "sts", .region = region, .body = body->buf,
+                       .body_len = body->len, .timeout_ms = ctx->timeout_ms};
+    http_response resp;
+    http_client *c = ctx_http(ctx, err);
+    int rc = c ? aws_request_send(c, src, &req, &resp, err) : -2;
+    if (rc == -1)
+        sl_error_set(err, resp.timed_out ? SL_ERR_TIMEOUT : SL_ERR_STORAGE, "%s: %s", what,
+                     resp.error);
+    rc = rc == 0 ? sts_answer(&resp, what, source, out, err) : -1;
+    if (c)
+        response_wipe_free(&resp);
+    free(url);
+    free(what);
+    free(where);
     return rc;
 }
 
@@ -741,27 +635,18 @@ static int assume_role(fetch_ctx *ctx, const aws_credentials *src, const char *r
                        const char *source, aws_credentials *out, sl_error *err)
 {
     strbuf body = STRBUF_INIT;
-    form_add(&body, "Action", "AssumeRole");
-    form_add(&body, "Version", STS_VERSION);
-    form_add(&body, "RoleArn", role_arn);
-    form_add(&body, "RoleSessionName", session);
+    aws_request_form_add(&body, "Action", "AssumeRole");
+    aws_request_form_add(&body, "Version", STS_VERSION);
+    aws_request_form_add(&body, "RoleArn", role_arn);
+    aws_request_form_add(&body, "RoleSessionName", session);
     if (external_id)
-        form_add(&body, "ExternalId", external_id);
+        aws_request_form_add(&body, "ExternalId", external_id);
     if (duration)
-        form_add(&body, "DurationSeconds", duration);
+        aws_request_form_add(&body, "DurationSeconds", duration);
 
     char *region = sts_region(ctx);
     char *endpoint = sts_endpoint(ctx, region);
-    url_parts u;
-    int rc = -1;
-    if (url_split(endpoint, &u) != 0) {
-        char *m = url_for_message(endpoint);
-        sl_error_set(err, SL_ERR_CONFIG, "STS endpoint %s is not a URL", m);
-        free(m);
-    } else {
-        rc = assume_role_send(ctx, src, endpoint, &u, region, &body, source, out, err);
-        url_parts_free(&u);
-    }
+    int rc = assume_role_send(ctx, src, endpoint, region, &body, source, out, err);
     sb_wipe_free(&body);
     free(endpoint);
     free(region);
@@ -1125,9 +1010,7 @@ static int container_url(char **url, char **where, sl_error *err)
     }
     const char *full = env("AWS_CONTAINER_CREDENTIALS_FULL_URI");
     url_parts u;
-    if (url_split(full, &u) != 0 || (strcmp(u.scheme, "http") && strcmp(u.scheme, "https"))) {
-        if (u.scheme)
-            url_parts_free(&u);
+    if (url_parse(full, &u) != 0) {
         sl_error_set(err, SL_ERR_CONFIG, "AWS_CONTAINER_CREDENTIALS_FULL_URI is not an http(s) URL");
         return -1;
     }

@@ -6,24 +6,10 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "aws/aws_request.h"
 #include "aws/sigv4.h"
 #include "util/alloc.h"
 #include "util/strbuf.h"
-
-/* "host[:port]" of a URL, into buf. */
-static int url_host(const char *url, char *buf, size_t len)
-{
-    const char *p = strstr(url, "://");
-    if (!p)
-        return -1;
-    p += 3;
-    size_t n = strcspn(p, "/?#");
-    if (n == 0 || n >= len)
-        return -1;
-    memcpy(buf, p, n);
-    buf[n] = '\0';
-    return 0;
-}
 
 /* "com.amazonaws.sqs#QueueDoesNotExist" -> "QueueDoesNotExist" */
 static void error_code_from(json_t *body, char *out, size_t len)
@@ -49,69 +35,27 @@ static int is_retryable(long status, const char *code)
            strcmp(code, "RequestTimeout") == 0 || strcmp(code, "ServiceUnavailable") == 0;
 }
 
-static int sign_headers(const aws_endpoint *ep, const aws_credentials *cred, const char *host,
-                        const char *target, const char *body, http_headers *h)
-{
-    char content_type[48], hash[65];
-    snprintf(content_type, sizeof content_type, "application/x-amz-json-%s", ep->json_version);
-    sigv4_sha256_hex(body, strlen(body), hash);
-    sigv4_header sh[] = {
-        {"host", host},
-        {"content-type", content_type},
-        {"x-amz-target", target},
-    };
-    sigv4_request req = {
-        .method = "POST",
-        .path = "/",
-        .headers = sh,
-        .n_headers = sizeof sh / sizeof *sh,
-        .payload_hash = hash,
-        .region = ep->region,
-        .service = ep->service,
-        .now = time(NULL),
-    };
-    sigv4_result res = {0};
-    if (sigv4_sign(&req, cred, &res) != 0)
-        return -1;
-    http_headers_add(h, "Content-Type", content_type);
-    http_headers_add(h, "X-Amz-Target", target);
-    http_headers_add(h, "X-Amz-Date", res.amz_date);
-    if (cred->session_token)
-        http_headers_add(h, "X-Amz-Security-Token", cred->session_token);
-    http_headers_add(h, "Authorization", res.authorization);
-    sigv4_result_free(&res);
-    return 0;
-}
-
 int aws_json_call(http_client *c, aws_credential_provider *creds, const aws_endpoint *ep,
                   const char *target, json_t *request, long timeout_ms,
                   int (*should_abort)(void *), void *abort_ud, aws_json_result *out,
                   sl_error *err)
 {
-    char host[256];
     memset(out, 0, sizeof *out);
-    if (url_host(ep->url, host, sizeof host) != 0) {
-        sl_error_set(err, SL_ERR_CONFIG, "%s: not an http(s) endpoint URL", ep->url);
-        return -1;
-    }
     aws_credentials cred = {0};
     if (aws_credentials_get(creds, &cred, err) != 0)
         return -1;
+    char content_type[48];
+    snprintf(content_type, sizeof content_type, "application/x-amz-json-%s", ep->json_version);
+    sigv4_header sh[] = {{"content-type", content_type}, {"x-amz-target", target}};
     char *body = json_dumps(request, JSON_COMPACT);
-    http_headers h = {0};
-    int rc = sign_headers(ep, &cred, host, target, body, &h);
-    aws_credentials_clear(&cred);
-    if (rc != 0) {
-        sl_error_set(err, SL_ERR_INTERNAL, "%s: cannot sign the request", target);
-        free(body);
-        http_headers_free(&h);
-        return -1;
-    }
     char *url = xasprintf("%s/", ep->url);
-    http_request req = {
+    aws_request req = {
         .method = "POST",
         .url = url,
-        .headers = &h,
+        .headers = sh,
+        .n_headers = sizeof sh / sizeof *sh,
+        .service = ep->service,
+        .region = ep->region,
         .body = body,
         .body_len = strlen(body),
         .timeout_ms = timeout_ms,
@@ -119,10 +63,14 @@ int aws_json_call(http_client *c, aws_credential_provider *creds, const aws_endp
         .abort_ud = abort_ud,
     };
     http_response resp;
-    rc = http_perform(c, &req, &resp);
+    int rc = aws_request_send(c, &cred, &req, &resp, err);
+    aws_credentials_clear(&cred);
     free(url);
     free(body);
-    http_headers_free(&h);
+    if (rc == -2) {
+        http_response_free(&resp);
+        return -1;
+    }
     if (rc != 0) {
         out->retryable = !resp.aborted;
         sl_error_set(err, resp.timed_out ? SL_ERR_TIMEOUT : SL_ERR_STORAGE, "%s: %s (%s)", target,

@@ -18,6 +18,7 @@
 
 #include "util/alloc.h"
 #include "util/strbuf.h"
+#include "util/urlcodec.h"
 
 #define SIGV4_ALGORITHM "AWS4-HMAC-SHA256"
 
@@ -117,33 +118,6 @@ static void derive_signing_key(const char *secret, const char *date8, const char
 
 /* ---- encoding ---- */
 
-static int is_unreserved(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_' || c == '.' || c == '~';
-}
-
-static void uri_encode(strbuf *sb, const char *s, size_t len, int keep_slash)
-{
-    static const char digits[] = "0123456789ABCDEF";
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (is_unreserved(c) || (keep_slash && c == '/')) {
-            sb_addc(sb, (char)c);
-        } else {
-            char esc[3] = {'%', digits[c >> 4], digits[c & 15]};
-            sb_add(sb, esc, 3);
-        }
-    }
-}
-
-static char *uri_encode_dup(const char *s, int keep_slash)
-{
-    strbuf sb = STRBUF_INIT;
-    uri_encode(&sb, s, strlen(s), keep_slash);
-    return sb_steal(&sb);
-}
-
 /* ---- canonical URI ---- */
 
 /* RFC 3986 remove_dot_segments, plus what AWS services want on top:
@@ -204,7 +178,7 @@ static void add_canonical_uri(strbuf *cr, const char *wire_path, int s3_rules)
         return;
     }
     char *norm = normalize_path(wire_path);
-    uri_encode(cr, norm, strlen(norm), 1);
+    urlcodec_encode(cr, norm, strlen(norm), 1);
     free(norm);
 }
 
@@ -228,8 +202,10 @@ char *sigv4_canonical_query(const sigv4_param *query, size_t n)
         return xstrdup("");
     enc_param *p = xcalloc(n, sizeof *p);
     for (size_t i = 0; i < n; i++) {
-        p[i].name = uri_encode_dup(query[i].name ? query[i].name : "", 0);
-        p[i].value = uri_encode_dup(query[i].value ? query[i].value : "", 0);
+        const char *name = query[i].name ? query[i].name : "";
+        const char *value = query[i].value ? query[i].value : "";
+        p[i].name = urlcodec_encode_dup(name, strlen(name), 0);
+        p[i].value = urlcodec_encode_dup(value, strlen(value), 0);
     }
     /* Equal (name, value) pairs are interchangeable: no stability needed. */
     qsort(p, n, sizeof *p, enc_param_cmp);
@@ -446,7 +422,8 @@ int sigv4_sign(const sigv4_request *req, const aws_credentials *cred, sigv4_resu
 {
     /* The path goes on the wire encoded once ('/' kept); S3 signs exactly
      * that, the others encode it a second time. */
-    char *wire = uri_encode_dup(req->path && *req->path ? req->path : "/", 1);
+    const char *path = req->path && *req->path ? req->path : "/";
+    char *wire = urlcodec_encode_dup(path, strlen(path), 1);
     int rc = sign_with_wire_path(req, cred, wire, res);
     free(wire);
     return rc;

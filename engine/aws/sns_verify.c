@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "net/http.h"
+#include "net/url.h"
 #include "util/alloc.h"
 #include "util/log.h"
 #include "util/strbuf.h"
@@ -82,19 +83,22 @@ int sns_cert_url_allowed(const char *url)
     static const char scheme[] = "https://";
     if (!url || strncasecmp(url, scheme, sizeof scheme - 1) != 0)
         return 0;
-    const char *host = url + sizeof scheme - 1;
-    const char *slash = strchr(host, '/');
-    if (!slash || !sns_host_allowed(host, (size_t)(slash - host)))
-        return 0;
-    /* A path of plain printable characters ending in .pem: no query, no
-     * fragment, nothing that could be read differently by the fetcher. */
-    size_t plen = strlen(slash);
-    if (plen < 5 || strcmp(slash + plen - 4, ".pem") != 0)
-        return 0;
-    for (const char *p = slash; *p; p++)
+    /* Plain printable characters: no query, no fragment, no user, nothing
+     * that could be read differently by the fetcher. */
+    for (const char *p = url; *p; p++)
         if (*p <= ' ' || *p >= 0x7f || *p == '?' || *p == '#' || *p == '\\' || *p == '@')
             return 0;
-    return 1;
+    url_parts u;
+    if (url_parse(url, &u) != 0)
+        return 0;
+    /* the host exactly as written (lower case, no port), then a path
+     * ending in .pem */
+    size_t hl = strlen(u.host), plen = strlen(u.path);
+    const char *written = url + sizeof scheme - 1;
+    int ok = sns_host_allowed(u.host, hl) && strncmp(written, u.host, hl) == 0 &&
+             written[hl] == '/' && plen >= 5 && strcmp(u.path + plen - 4, ".pem") == 0;
+    url_parts_free(&u);
+    return ok;
 }
 
 /* --- the string to sign ------------------------------------------------------ */

@@ -4,16 +4,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws/aws_region.h"
+#include "net/url.h"
 #include "util/alloc.h"
 #include "util/strbuf.h"
 
 #define SQS_TIMEOUT_MS 10000L
 
-/* "https://sqs.eu-west-1.amazonaws.com/..." -> "eu-west-1" */
-static char *region_from_host(const char *endpoint)
+/* "sqs.eu-west-1.amazonaws.com" (or the legacy
+ * "eu-west-1.queue.amazonaws.com") -> "eu-west-1" */
+static char *region_from_host(const char *h)
 {
-    const char *h = strstr(endpoint, "://");
-    h = h ? h + 3 : endpoint;
     if (strncmp(h, "sqs.", 4) == 0) {
         const char *dot = strchr(h + 4, '.');
         if (dot && strstr(dot, ".amazonaws.com"))
@@ -28,28 +29,25 @@ static char *region_from_host(const char *endpoint)
 int sqs_queue_init(sqs_queue *q, const char *queue_url, const char *region, sl_error *err)
 {
     memset(q, 0, sizeof *q);
-    const char *p = strstr(queue_url, "://");
-    if (!p || (strncmp(queue_url, "http://", 7) != 0 && strncmp(queue_url, "https://", 8) != 0)) {
+    url_parts u;
+    if (url_parse(queue_url, &u) != 0) {
         sl_error_set(err, SL_ERR_CONFIG, "--queue %s: expected an https:// queue URL", queue_url);
         return -1;
     }
-    size_t host_len = strcspn(p + 3, "/?#");
-    if (host_len == 0 || p[3 + host_len] != '/') {
+    if (strcmp(u.path, "/") == 0 || u.query || u.userinfo) {
+        url_parts_free(&u);
         sl_error_set(err, SL_ERR_CONFIG,
                      "--queue %s: expected a queue URL like https://sqs.REGION.amazonaws.com/ACCOUNT/NAME",
                      queue_url);
         return -1;
     }
     q->url = xstrdup(queue_url);
-    q->endpoint = xstrndup(queue_url, (size_t)(p + 3 - queue_url) + host_len);
-    if (region && *region)
-        q->region = xstrdup(region);
-    if (!q->region)
-        q->region = aws_resolve_region(NULL);
-    if (!q->region)
-        q->region = region_from_host(q->endpoint);
-    if (!q->region)
-        q->region = xstrdup("us-east-1");
+    q->endpoint = url_origin(&u);
+    /* the queue's own region first: a request signed for another fails */
+    char *host_region = region_from_host(u.host);
+    q->region = aws_region_pick(region, host_region, NULL);
+    free(host_region);
+    url_parts_free(&u);
     q->ep = (aws_endpoint){
         .url = q->endpoint, .region = q->region, .service = "sqs", .json_version = "1.0"};
     return 0;

@@ -295,7 +295,7 @@ static int check_event_source(parse_ctx *ctx, json_t *r, const char *base)
 static int decode_s3_key(parse_ctx *ctx, const char *raw, const char *path, char **out)
 {
     size_t len;
-    char *key = url_form_decode(raw, strlen(raw), &len);
+    char *key = urlcodec_form_decode(raw, strlen(raw), &len);
     if (strlen(key) != len) {
         fail(ctx, "%s: contains a NUL byte after decoding (\"%s\")", path, raw);
         free(key);

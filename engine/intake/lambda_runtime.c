@@ -9,6 +9,7 @@
 #include "net/http.h"
 #include "util/alloc.h"
 #include "util/jsonutil.h"
+#include "util/urlcodec.h"
 
 #define API_VERSION "2018-06-01"
 #define ERROR_TYPE_HEADER "Lambda-Runtime-Function-Error-Type"
@@ -156,7 +157,7 @@ static int post_json(lambda_runtime *rt, const char *url, const char *error_type
  * resource is addressed. */
 static char *invocation_url(const lambda_runtime *rt, const char *request_id, const char *what)
 {
-    char *id = http_uri_encode(request_id, strlen(request_id), 0);
+    char *id = urlcodec_encode_dup(request_id, strlen(request_id), 0);
     char *url = xasprintf("%s/invocation/%s/%s", rt->base, id, what);
     free(id);
     return url;

@@ -51,7 +51,7 @@ static int check_hmac(const serve_auth *a, const http_server_request *req, char 
     }
     int ok = strncmp(h, "sha256=", 7) == 0 && strlen(h + 7) == 64;
     for (size_t i = 0; ok && i < 32; i++) {
-        int hi = hex_digit_value(h[7 + 2 * i]), lo = hex_digit_value(h[8 + 2 * i]);
+        int hi = urlcodec_hex_value(h[7 + 2 * i]), lo = urlcodec_hex_value(h[8 + 2 * i]);
         ok = hi >= 0 && lo >= 0;
         if (ok)
             got[i] = (unsigned char)(hi << 4 | lo);

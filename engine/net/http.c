@@ -252,21 +252,3 @@ void http_response_free(http_response *resp)
     sb_free(&resp->body);
     http_headers_free(&resp->headers);
 }
-
-char *http_uri_encode(const char *s, size_t len, int keep_slash)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    strbuf sb = STRBUF_INIT;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-            ch == '-' || ch == '_' || ch == '.' || ch == '~' ||
-            (keep_slash && ch == '/')) {
-            sb_addc(&sb, (char)ch);
-        } else {
-            char esc[3] = {'%', hex[ch >> 4], hex[ch & 15]};
-            sb_add(&sb, esc, 3);
-        }
-    }
-    return sb_steal(&sb);
-}

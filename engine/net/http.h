@@ -73,8 +73,5 @@ int http_perform(http_client *c, const http_request *req, http_response *resp);
 const char *http_response_header(const http_response *resp, const char *name);
 void http_response_free(http_response *resp);
 
-/* Percent-encodes per RFC 3986 (unreserved A-Za-z0-9-_.~ kept); with
- * keep_slash, '/' is kept too (S3 object paths). Caller frees. */
-char *http_uri_encode(const char *s, size_t len, int keep_slash);
 
 #endif

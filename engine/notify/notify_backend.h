@@ -77,17 +77,6 @@ typedef struct notify_aws_call {
  * report (with d->error set) when none did. */
 int notify_aws_post(notify_delivery *d, const notify_aws_call *call, http_response *resp,
                     notify_status *fail);
-/* The region a target's calls go to: its `region` key, the hint, the
- * environment/profile, else us-east-1. Caller frees. */
-char *notify_aws_region(const notify_target *t, const char *hint);
-/* The endpoint URL: the `endpoint` key, AWS_ENDPOINT_URL_<suffix> or
- * AWS_ENDPOINT_URL, the profile's endpoint_url, else the public one.
- * Caller frees. */
-char *notify_aws_endpoint(const notify_target *t, const char *service, const char *env_suffix,
-                          const char *region);
-/* An XML element's text in an AWS query-API response, or NULL. Caller frees. */
-char *notify_xml_text(const char *xml, const char *element);
-
 /* --- SNS (notify_sns.c), exposed for tests -------------------------------- */
 
 #define SNS_SUBJECT_MAX 99   /* AWS: "less than 100 characters" */

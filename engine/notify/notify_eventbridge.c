@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/event.h"
+#include "aws/aws_xml.h"
 #include "notify/notify_backend.h"
 #include "util/alloc.h"
 #include "util/strbuf.h"
@@ -121,8 +122,8 @@ static notify_status report_error(notify_delivery *d, const entry_names *n,
                                   const http_response *resp, const json_t *doc)
 {
     const char *body = sb_str(&resp->body);
-    char *xcode = doc ? NULL : notify_xml_text(body, "Code");
-    char *xmsg = doc ? NULL : notify_xml_text(body, "Message");
+    char *xcode = doc ? NULL : aws_xml_find_text(body, resp->body.len, "Code");
+    char *xmsg = doc ? NULL : aws_xml_find_text(body, resp->body.len, "Message");
     const char *code = doc ? error_code(doc) : xcode;
     const char *msg = json_string_value(json_object_get(doc, "message"));
     if (!msg)

@@ -17,9 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws/aws_xml.h"
 #include "notify/notify_backend.h"
 #include "util/alloc.h"
 #include "util/strbuf.h"
+#include "util/urlcodec.h"
 
 #define SNS_SIZE_MARGIN 4096 /* names, types and the other attributes */
 
@@ -200,7 +202,7 @@ char *notify_sns_message(const json_t *event)
  * (moto does) then see the very bytes that were signed. */
 static void add_form_value(strbuf *sb, const char *value)
 {
-    char *v = http_uri_encode(value, strlen(value), 0);
+    char *v = urlcodec_encode_dup(value, strlen(value), 0);
     for (const char *p = v; *p; p++) {
         if (p[0] == '%' && p[1] == '2' && p[2] == '0') {
             sb_addc(sb, '+');
@@ -321,12 +323,12 @@ static notify_status sns_send(notify_delivery *d)
     notify_status s = NOTIFY_SENT;
     if (notify_aws_post(d, &call, &resp, &s) == 0) {
         const char *xml = sb_str(&resp.body);
-        char *mid = notify_xml_text(xml, "MessageId");
+        char *mid = aws_xml_find_text(xml, resp.body.len, "MessageId");
         if (resp.status == 200 && mid) {
             snprintf(d->id, sizeof d->id, "MessageId %s", mid);
         } else {
-            char *code = notify_xml_text(xml, "Code");
-            char *msg = notify_xml_text(xml, "Message");
+            char *code = aws_xml_find_text(xml, resp.body.len, "Code");
+            char *msg = aws_xml_find_text(xml, resp.body.len, "Message");
             snprintf(d->error, sizeof d->error, "SNS Publish to %s: HTTP %ld %s: %s", arn,
                      resp.status, code ? code : "(no error code)", msg ? msg : xml);
             s = resp.status == 200 ? NOTIFY_FAILED : notify_classify(0, resp.status, code);

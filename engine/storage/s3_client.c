@@ -3,8 +3,6 @@
 
 #include <ctype.h>
 #include <curl/curl.h> /* CURLcode values only: transports are http.c's */
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <pthread.h>
@@ -15,10 +13,14 @@
 #include <time.h>
 
 #include "aws/aws_credentials.h"
+#include "aws/aws_request.h"
+#include "aws/aws_xml.h"
+#include "net/url.h"
 #include "util/alloc.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/strbuf.h"
+#include "util/urlcodec.h"
 
 /* Error documents are small; a larger body is not one (or not worth it). */
 #define ERROR_BODY_MAX (64 * 1024)
@@ -50,83 +52,25 @@ void s3_endpoint_free(s3_endpoint *ep)
     memset(ep, 0, sizeof *ep);
 }
 
-static int parse_port(const char *s, size_t len, int *port)
-{
-    long v = 0;
-    if (len == 0 || len > 5)
-        return -1;
-    for (size_t i = 0; i < len; i++) {
-        if (!isdigit((unsigned char)s[i]))
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    if (v < 1 || v > 65535)
-        return -1;
-    *port = (int)v;
-    return 0;
-}
-
-/* host[:port] or [v6]:port into ep->host / ep->port. */
-static int parse_authority(s3_endpoint *ep, const char *a, size_t len)
-{
-    const char *host_end = a + len;
-    const char *port_start = NULL;
-    if (len && a[0] == '[') {
-        const char *close = memchr(a, ']', len);
-        if (!close)
-            return -1;
-        host_end = close + 1;
-        if (host_end < a + len) {
-            if (*host_end != ':')
-                return -1;
-            port_start = host_end + 1;
-        }
-    } else {
-        const char *colon = memchr(a, ':', len);
-        if (colon) {
-            host_end = colon;
-            port_start = colon + 1;
-        }
-    }
-    if (host_end == a || memchr(a, '@', len))
-        return -1; /* no host, or credentials in the URL */
-    if (port_start && parse_port(port_start, (size_t)(a + len - port_start), &ep->port) != 0)
-        return -1;
-    ep->host = xstrndup(a, (size_t)(host_end - a));
-    for (char *p = ep->host; *p; p++)
-        *p = (char)tolower((unsigned char)*p);
-    return 0;
-}
-
-static int default_port(const s3_endpoint *ep)
-{
-    return strcmp(ep->scheme, "https") == 0 ? 443 : 80;
-}
-
+/* scheme://host[:port][/base/path]: no user, query or fragment. */
 static int parse_endpoint_url(s3_endpoint *ep, const char *url)
 {
-    const char *rest;
-    if (strncasecmp(url, "https://", 8) == 0) {
-        ep->scheme = xstrdup("https");
-        rest = url + 8;
-    } else if (strncasecmp(url, "http://", 7) == 0) {
-        ep->scheme = xstrdup("http");
-        rest = url + 7;
-    } else {
+    url_parts u;
+    if (url_parse(url, &u) != 0)
+        return -1;
+    if (u.userinfo || u.query || u.fragment) {
+        url_parts_free(&u);
         return -1;
     }
-    size_t auth_len = strcspn(rest, "/?#");
-    if (parse_authority(ep, rest, auth_len) != 0)
-        return -1;
-    const char *path = rest + auth_len;
-    size_t path_len = strcspn(path, "?#");
-    if (path[path_len] != '\0')
-        return -1; /* a query or fragment has no meaning here */
-    while (path_len > 0 && path[path_len - 1] == '/')
+    ep->scheme = xstrdup(u.scheme);
+    /* the Host header's form: IPv6 in brackets */
+    ep->host = strchr(u.host, ':') ? xasprintf("[%s]", u.host) : xstrdup(u.host);
+    ep->port = u.port;
+    size_t path_len = strlen(u.path);
+    while (path_len > 0 && u.path[path_len - 1] == '/')
         path_len--;
-    ep->base_path = xstrndup(path, path_len);
-    if (ep->port == default_port(ep))
-        ep->port = 0;
+    ep->base_path = xstrndup(u.path, path_len);
+    url_parts_free(&u);
     return 0;
 }
 
@@ -200,7 +144,7 @@ void s3_target_build(const s3_endpoint *ep, const char *bucket, const char *key,
     free(host);
     t->path = sb_steal(&path);
     /* encoded once, '/' kept: exactly what S3's SigV4 rules sign */
-    char *enc = http_uri_encode(t->path, strlen(t->path), 1);
+    char *enc = urlcodec_encode_dup(t->path, strlen(t->path), 1);
     t->url = xasprintf("%s://%s%s", ep->scheme, t->host, enc);
     free(enc);
 }
@@ -226,17 +170,8 @@ char *s3_object_name(const char *bucket, const char *key)
 
 /* --- the client ---------------------------------------------------------- */
 
-static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
-
-static void xml_init(void)
-{
-    /* libxml2 is thread-safe once initialised from one thread */
-    xmlInitParser();
-}
-
 s3_client *s3_client_new(const s3_options *o, sl_error *err)
 {
-    pthread_once(&xml_once, xml_init);
     s3_client *c = xcalloc(1, sizeof *c);
     char *region = o->region && *o->region ? xstrdup(o->region) : aws_resolve_region(o->profile);
     c->region = region ? region : xstrdup("us-east-1");
@@ -437,16 +372,6 @@ void s3_sha256(const void *data, size_t len, char hex[65], char b64[45])
     EVP_EncodeBlock((unsigned char *)b64, md, (int)sizeof md); /* 44 chars + NUL */
 }
 
-static const char *payload_hash(const s3_request *req, char buf[65])
-{
-    if (req->payload_sha256)
-        return req->payload_sha256;
-    if (!req->body_len)
-        return SIGV4_EMPTY_SHA256;
-    sigv4_sha256_hex(req->body, req->body_len, buf);
-    return buf;
-}
-
 int s3_send(s3_client *c, http_client *h, const s3_request *req, s3_reply *rep,
             sl_error *err)
 {
@@ -457,45 +382,14 @@ int s3_send(s3_client *c, http_client *h, const s3_request *req, s3_reply *rep,
 
     s3_target tgt;
     s3_target_build(&c->ep, req->bucket, req->key, &tgt);
-    char *qs = s3_query_string(req->query, req->n_query);
-    char *url = *qs ? xasprintf("%s?%s", tgt.url, qs) : xstrdup(tgt.url);
-    free(qs);
-    char hash_buf[65];
-    const char *hash = payload_hash(req, hash_buf);
-
-    size_t n_sh = req->n_headers + 2;
-    sigv4_header *sh = xcalloc(n_sh, sizeof *sh);
-    sh[0] = (sigv4_header){"host", tgt.host};
-    sh[1] = (sigv4_header){"x-amz-content-sha256", hash};
+    /* PUT bodies are opaque bytes; the type is sent and signed */
+    int typed = req->body_len && strcmp(req->method, "PUT") == 0;
+    sigv4_header *hdrs = xcalloc(req->n_headers + 1, sizeof *hdrs);
+    size_t n_hdrs = 0;
+    if (typed)
+        hdrs[n_hdrs++] = (sigv4_header){"content-type", "application/octet-stream"};
     for (size_t i = 0; i < req->n_headers; i++)
-        sh[i + 2] = req->headers[i];
-    sigv4_request sr = {
-        .method = req->method,
-        .path = tgt.path,
-        .query = req->query,
-        .n_query = req->n_query,
-        .headers = sh,
-        .n_headers = n_sh,
-        .payload_hash = hash,
-        .region = c->region,
-        .service = "s3",
-        .now = time(NULL),
-        .s3_path_rules = 1,
-    };
-    sigv4_result sig;
-    sigv4_sign(&sr, &cred, &sig);
-
-    http_headers hh = {0};
-    http_headers_add(&hh, "Host", tgt.host);
-    http_headers_add(&hh, "X-Amz-Date", sig.amz_date);
-    http_headers_add(&hh, "X-Amz-Content-SHA256", hash);
-    if (cred.session_token)
-        http_headers_add(&hh, "X-Amz-Security-Token", cred.session_token);
-    for (size_t i = 0; i < req->n_headers; i++)
-        http_headers_add(&hh, req->headers[i].name, req->headers[i].value);
-    http_headers_add(&hh, "Authorization", sig.authorization);
-    if (req->body_len && strcmp(req->method, "PUT") == 0)
-        http_headers_add(&hh, "Content-Type", "application/octet-stream");
+        hdrs[n_hdrs++] = req->headers[i];
 
     transfer t = {
         .req = req,
@@ -505,14 +399,23 @@ int s3_send(s3_client *c, http_client *h, const s3_request *req, s3_reply *rep,
         .last_activity_ms = clock_mono_ms(),
         .idle_limit_ms = c->read_timeout_s * 1000,
     };
-    http_request hr = {
+    aws_request ar = {
         .method = req->method,
-        .url = url,
-        .headers = &hh,
+        .url = tgt.url,
+        .query = req->query,
+        .n_query = req->n_query,
+        .headers = hdrs,
+        .n_headers = n_hdrs,
+        .service = "s3",
+        .region = c->region,
+        .s3 = 1,
+        .body = req->body,
+        .body_len = req->body_len,
+        /* fed through a callback, so that sending counts as activity */
         .upload = req->body_len ? feed_body : NULL,
         .upload_ud = &t,
         .upload_len = (int64_t)req->body_len,
-        .body = req->body_len ? NULL : req->body,
+        .payload_sha256 = req->payload_sha256,
         .on_body = sink_body,
         .on_body_ud = &t,
         .timeout_ms = req->timeout_ms,
@@ -520,22 +423,18 @@ int s3_send(s3_client *c, http_client *h, const s3_request *req, s3_reply *rep,
         .should_abort = should_stop,
         .abort_ud = &t,
     };
-    int rc = http_perform(h, &hr, &rep->http);
+    int rc = aws_request_send(h, &cred, &ar, &rep->http, err);
     if (rc == 0) {
         parse_reply_error(rep);
-    } else if (t.idle_expired) {
+    } else if (rc == -1 && t.idle_expired) {
         rep->http.timed_out = 1;
         snprintf(rep->http.error, sizeof rep->http.error,
                  "no data received or sent for %ld s (read_timeout)", c->read_timeout_s);
     }
-
-    http_headers_free(&hh);
-    sigv4_result_free(&sig);
-    free(sh);
-    free(url);
+    free(hdrs);
     s3_target_free(&tgt);
     aws_credentials_clear(&cred);
-    return rc == 0 ? 0 : -1;
+    return rc;
 }
 
 /* One line, printable, bounded: S3 messages go into logs and events. */
@@ -677,61 +576,22 @@ size_t s3_part_size_for(int64_t base, int number)
 
 /* --- XML ----------------------------------------------------------------- */
 
-static xmlDocPtr xml_parse(const char *xml, size_t len)
-{
-    if (!xml || len == 0 || len > (size_t)0x7fffffff)
-        return NULL;
-    /* no network, no entity expansion beyond the predefined ones */
-    return xmlReadMemory(xml, (int)len, "s3.xml", NULL,
-                         XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-}
-
-/* Local names only: S3 puts its elements in a default namespace. */
-static int is_element(const xmlNode *n, const char *name)
-{
-    return n && n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
-}
-
-static xmlNode *child(const xmlNode *n, const char *name)
-{
-    for (xmlNode *c = n ? n->children : NULL; c; c = c->next)
-        if (is_element(c, name))
-            return c;
-    return NULL;
-}
-
-/* The element's text (entities decoded by libxml2), as a new string. */
-static char *text_of(const xmlNode *n)
-{
-    if (!n)
-        return NULL;
-    xmlChar *t = xmlNodeGetContent(n);
-    char *s = xstrdup(t ? (const char *)t : "");
-    xmlFree(t);
-    return s;
-}
-
-static char *child_text(const xmlNode *n, const char *name)
-{
-    return text_of(child(n, name));
-}
-
 int s3_xml_error(const char *xml, size_t len, char **code, char **message)
 {
     *code = NULL;
     *message = NULL;
-    xmlDocPtr doc = xml_parse(xml, len);
+    xmlDocPtr doc = aws_xml_parse(xml, len);
     if (!doc)
         return -1;
     xmlNode *root = xmlDocGetRootElement(doc);
-    xmlNode *e = is_element(root, "Error") ? root
-                 : is_element(root, "ErrorResponse") ? child(root, "Error")
+    xmlNode *e = aws_xml_is(root, "Error") ? root
+                 : aws_xml_is(root, "ErrorResponse") ? aws_xml_child(root, "Error")
                                                      : NULL;
-    char *c = e ? child_text(e, "Code") : NULL;
+    char *c = e ? aws_xml_child_text(e, "Code") : NULL;
     int rc = -1;
     if (c && *c) {
         *code = c;
-        *message = child_text(e, "Message");
+        *message = aws_xml_child_text(e, "Message");
         rc = 0;
     } else {
         free(c);
@@ -770,9 +630,9 @@ static void page_add(s3_list_page *page, size_t *cap, char *key, const xmlNode *
     }
     s3_list_entry *e = &page->items[page->count++];
     e->key = key;
-    char *size = child_text(contents, "Size");
-    char *etag = child_text(contents, "ETag");
-    char *mtime = child_text(contents, "LastModified");
+    char *size = aws_xml_child_text(contents, "Size");
+    char *etag = aws_xml_child_text(contents, "ETag");
+    char *mtime = aws_xml_child_text(contents, "LastModified");
     e->info.size = size && *size ? strtoll(size, NULL, 10) : -1;
     e->info.etag = s3_etag_unquote(etag);
     e->info.mtime = s3_parse_iso8601(mtime);
@@ -785,25 +645,25 @@ int s3_xml_list(const char *xml, size_t len, s3_list_page *page, sl_error *err)
 {
     size_t cap = 0;
     memset(page, 0, sizeof *page);
-    xmlDocPtr doc = xml_parse(xml, len);
+    xmlDocPtr doc = aws_xml_parse(xml, len);
     xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
-    if (!is_element(root, "ListBucketResult")) {
+    if (!aws_xml_is(root, "ListBucketResult")) {
         sl_error_set(err, SL_ERR_STORAGE, "ListObjectsV2: the response is not a ListBucketResult");
         if (doc)
             xmlFreeDoc(doc);
         return -1;
     }
     for (xmlNode *n = root->children; n; n = n->next) {
-        if (!is_element(n, "Contents"))
+        if (!aws_xml_is(n, "Contents"))
             continue;
-        char *key = child_text(n, "Key");
+        char *key = aws_xml_child_text(n, "Key");
         if (key)
             page_add(page, &cap, key, n);
     }
-    char *truncated = child_text(root, "IsTruncated");
+    char *truncated = aws_xml_child_text(root, "IsTruncated");
     page->truncated = truncated && strcmp(truncated, "true") == 0;
     free(truncated);
-    page->next_token = child_text(root, "NextContinuationToken");
+    page->next_token = aws_xml_child_text(root, "NextContinuationToken");
     if (page->next_token && !*page->next_token) {
         free(page->next_token);
         page->next_token = NULL;
@@ -825,9 +685,9 @@ void s3_list_page_free(s3_list_page *page)
 
 char *s3_xml_upload_id(const char *xml, size_t len)
 {
-    xmlDocPtr doc = xml_parse(xml, len);
+    xmlDocPtr doc = aws_xml_parse(xml, len);
     xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
-    char *id = is_element(root, "InitiateMultipartUploadResult") ? child_text(root, "UploadId")
+    char *id = aws_xml_is(root, "InitiateMultipartUploadResult") ? aws_xml_child_text(root, "UploadId")
                                                                  : NULL;
     if (doc)
         xmlFreeDoc(doc);

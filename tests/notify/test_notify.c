@@ -12,6 +12,7 @@
 
 #include "config/config.h"
 #include "notify/notify.h"
+#include "aws/aws_xml.h"
 #include "notify/notify_backend.h"
 #include "core/runstore.h"
 #include "util/alloc.h"
@@ -86,18 +87,39 @@ static int printable_ascii(const char *s)
     return 1;
 }
 
+static char *param(const json_t *params, const char *key)
+{
+    const char *v = json_string_value(json_object_get(params, key));
+    return v ? xstrdup(v) : NULL;
+}
+
+/* A target as the configuration would fill it from these keys. */
 static notify_target make_target(const char *type, const char *params_json)
 {
-    notify_target t = {.name = xstrdup("t"), .type = xstrdup(type)};
-    t.params = json_loads(params_json, 0, NULL);
+    notify_target t = {.name = xstrdup("t"), .type = xstrdup(type), .timeout_ms = 10000,
+                       .max_attempts = 4};
+    json_t *p = json_loads(params_json, 0, NULL);
+    t.region = param(p, "region");
+    t.endpoint = param(p, "endpoint");
+    t.profile = param(p, "profile");
+    t.topic_arn = param(p, "topic_arn");
+    t.subject_prefix = param(p, "subject_prefix");
+    t.event_bus = param(p, "event_bus");
+    t.source = param(p, "source");
+    t.detail_type = param(p, "detail_type");
+    t.url = param(p, "url");
+    t.secret_env = param(p, "secret_env");
+    json_decref(p);
     return t;
 }
 
 static void free_target(notify_target *t)
 {
-    free(t->name);
-    free(t->type);
-    json_decref(t->params);
+    char **fields[] = {&t->name, &t->type, &t->region, &t->endpoint, &t->profile, &t->topic_arn,
+                       &t->subject_prefix, &t->event_bus, &t->source, &t->detail_type, &t->url,
+                       &t->secret_env};
+    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
+        free(*fields[i]);
 }
 
 /* --- the event ---------------------------------------------------------- */
@@ -388,12 +410,12 @@ static void test_small_helpers(void)
     notify_webhook_signature("Jefe", data, strlen(data), sig);
     is_str(sig, "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
            "webhook signature is HMAC-SHA256 (RFC 4231 case 2)");
-    char *x = notify_xml_text("<R><Error><Code>Throttling</Code><Message>a &lt;b&gt; &amp; "
-                              "c</Message></Error></R>",
-                              "Message");
+    const char *xml = "<R><Error><Code>Throttling</Code><Message>a &lt;b&gt; &amp; "
+                      "c</Message></Error></R>";
+    char *x = aws_xml_find_text(xml, strlen(xml), "Message");
     is_str(x, "a <b> & c", "XML text unescaped");
     free(x);
-    ok(notify_xml_text("<a/>", "Code") == NULL, "missing element");
+    ok(aws_xml_find_text("<a/>", 4, "Code") == NULL, "missing element");
     is_int(runid_time_ms("20261125T143715Z-9f2c4a1b"), 1795617435000LL, "run id time");
     is_int(runid_time_ms("20261125T143715Z-9f2c4a1"), -1, "short run id refused");
     is_int(runid_time_ms("not-a-run-id-at-all-xxxxx"), -1, "garbage refused");

@@ -10,7 +10,7 @@
 static void check(const char *in, const char *want, size_t want_len, const char *name)
 {
     size_t len = 12345;
-    char *got = url_form_decode(in, strlen(in), &len);
+    char *got = urlcodec_form_decode(in, strlen(in), &len);
     is_mem(got, len, want, want_len, "%s: \"%s\"", name, in);
     ok(got[len] == '\0', "%s: NUL-terminated", name);
     free(got);
@@ -41,17 +41,17 @@ int main(void)
 
     /* An embedded NUL: the length tells, the caller decides. */
     size_t len = 0;
-    char *nul = url_form_decode("a%00b", 5, &len);
+    char *nul = urlcodec_form_decode("a%00b", 5, &len);
     is_mem(nul, len, "a\0b", 3, "%%00 decodes to a NUL byte");
     is_int((int64_t)strlen(nul), 1, "strlen stops at the NUL");
     free(nul);
 
     /* Only `len` bytes are read. */
-    char *part = url_form_decode("ab%41cd", 4, &len);
+    char *part = urlcodec_form_decode("ab%41cd", 4, &len);
     is_mem(part, len, "ab%4", 4, "input length respected (escape cut off)");
     free(part);
 
-    char *noout = url_form_decode("x+y", 3, NULL);
+    char *noout = urlcodec_form_decode("x+y", 3, NULL);
     is_str(noout, "x y", "outlen may be NULL");
     free(noout);
     return done_testing();

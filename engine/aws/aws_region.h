@@ -1,0 +1,23 @@
+/* aws_region.h — which region a call goes to, and at which endpoint:
+ * the one place the SDKs' precedence is written down (explicit setting,
+ * the call's own target, the environment, the shared config file, the
+ * public endpoint). Reads the environment and ~/.aws/config on each call;
+ * thread-safe. */
+#ifndef SLUICE_AWS_REGION_H
+#define SLUICE_AWS_REGION_H
+
+/* `configured` when given; else `hint`, a region the call's own target
+ * names (a topic ARN, a queue's host), which a request must be signed
+ * for; else AWS_REGION, AWS_DEFAULT_REGION, the profile's region; else
+ * us-east-1. New string. */
+char *aws_region_pick(const char *configured, const char *hint, const char *profile);
+
+/* `configured` when given; else AWS_ENDPOINT_URL_<env_suffix>,
+ * AWS_ENDPOINT_URL, the profile's endpoint_url (unless
+ * AWS_IGNORE_CONFIGURED_ENDPOINT_URLS); else the public endpoint
+ * https://<service>.<region>.amazonaws.com(.cn). Without a trailing '/'.
+ * New string. */
+char *aws_region_endpoint(const char *configured, const char *env_suffix, const char *service,
+                          const char *region, const char *profile);
+
+#endif
