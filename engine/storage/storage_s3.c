@@ -41,6 +41,7 @@
 #include "util/alloc.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/workers.h"
 #include "util/strbuf.h"
 
 #define MIB (1024 * 1024)
@@ -141,8 +142,7 @@ typedef struct s3_reader {
     int done;                   /* the producer has finished */
     sl_error error;             /* why it failed, when it did */
     atomic_int cancel;
-    pthread_t thread;
-    int thread_started;
+    workers_pool *fetcher;      /* one task: the download (reader_main) */
 
     /* the producer's own state */
     chunk *cur;                 /* being filled, not yet visible */
@@ -268,7 +268,7 @@ static int reader_attempt(s3_reader *r, s3_client *c, http_client *h, s3_reply *
     return 0;
 }
 
-static void *reader_main(void *arg)
+static void reader_main(void *arg)
 {
     s3_reader *r = arg;
     s3_client *c = r->st->client;
@@ -323,7 +323,6 @@ static void *reader_main(void *arg)
     }
     s3_http_release(c, h);
     reader_finish(r, &err);
-    return NULL;
 }
 
 static ssize_t s3_reader_read(storage_reader *sr, void *buf, size_t cap, sl_error *err)
@@ -375,12 +374,12 @@ static void s3_reader_free(s3_reader *r)
 static void s3_reader_close(storage_reader *sr)
 {
     s3_reader *r = (s3_reader *)sr;
-    if (r->thread_started) {
+    if (r->fetcher) {
         pthread_mutex_lock(&r->lock);
         atomic_store(&r->cancel, 1);
         pthread_cond_broadcast(&r->cond);
         pthread_mutex_unlock(&r->lock);
-        pthread_join(r->thread, NULL);
+        workers_free(r->fetcher); /* waits for the download to stop */
     }
     s3_reader_free(r);
 }
@@ -464,13 +463,15 @@ static int s3_open_read(storage *st, const char *bucket, const char *key, storag
     pthread_cond_init(&r->cond, NULL);
     for (int i = 0; i < READ_CHUNKS; i++)
         r->chunks[i].data = xmalloc(READ_CHUNK_SIZE);
-    if (pthread_create(&r->thread, NULL, reader_main, r) != 0) {
+    /* the download runs ahead of the plugin on a thread of its own */
+    r->fetcher = workers_new(1);
+    if (!r->fetcher) {
         sl_error_set(err, SL_ERR_INTERNAL, "%s: cannot start the download thread", name);
         object_info_free(&meta);
         s3_reader_free(r);
         return -1;
     }
-    r->thread_started = 1;
+    workers_submit(r->fetcher, reader_main, NULL, r);
     if (info)
         *info = meta;
     else
@@ -497,16 +498,13 @@ typedef struct s3_writer {
     char *upload_id;        /* once the output needs a multipart upload */
 
     pthread_mutex_t lock;
-    pthread_cond_t cond;    /* queue changed, part done, failure */
-    pthread_t *workers;
-    int n_workers;
-    part *queue_head, *queue_tail;
+    pthread_cond_t cond;    /* part done, failure */
+    workers_pool *uploads;  /* parts_in_flight threads, once multipart */
     int outstanding;        /* parts queued or being uploaded */
     part *free_parts;
     char **etags;           /* etags[number - 1] */
     char **checksums;       /* their base64 SHA-256, sent with the part */
     size_t etags_cap;
-    int shutdown;           /* no more parts will come */
     int failed;
     sl_error error;         /* the first failure */
     atomic_int cancel;      /* stop uploading: the writer is aborted or failed */
@@ -585,67 +583,59 @@ static int upload_part(s3_writer *w, http_client *h, const part *p, sl_error *er
     return rc;
 }
 
-static void *writer_worker(void *arg)
-{
-    s3_writer *w = arg;
-    s3_client *c = w->st->client;
-    sl_error err = {0};
-    http_client *h = acquire_or_fail(c, w->name, &err);
-    if (!h)
-        record_failure(w, &err);
-
-    for (;;) {
-        pthread_mutex_lock(&w->lock);
-        while (!w->queue_head && !w->shutdown && !atomic_load(&w->cancel))
-            pthread_cond_wait(&w->cond, &w->lock);
-        part *p = atomic_load(&w->cancel) ? NULL : w->queue_head;
-        if (p) {
-            w->queue_head = p->next;
-            if (!w->queue_head)
-                w->queue_tail = NULL;
-        }
-        pthread_mutex_unlock(&w->lock);
-        if (!p)
-            break;
-
-        if (upload_part(w, h, p, &err) != 0)
-            record_failure(w, &err);
-        pthread_mutex_lock(&w->lock);
-        p->len = 0;
-        p->next = w->free_parts;
-        w->free_parts = p;
-        w->outstanding--;
-        pthread_cond_broadcast(&w->cond);
-        pthread_mutex_unlock(&w->lock);
-    }
-    s3_http_release(c, h);
-    return NULL;
-}
-
-/* Parts queued but never uploaded (after a cancel) go back to the free
- * list so they are freed with the writer. */
-static void drain_queue(s3_writer *w)
-{
-    while (w->queue_head) {
-        part *p = w->queue_head;
-        w->queue_head = p->next;
-        p->next = w->free_parts;
-        w->free_parts = p;
-        w->outstanding--;
-    }
-    w->queue_tail = NULL;
-}
-
-static void stop_workers(s3_writer *w)
+/* A part is done with (uploaded, failed or dropped): its buffer goes back
+ * to the free list and a slot opens. */
+static void part_done(s3_writer *w, part *p)
 {
     pthread_mutex_lock(&w->lock);
-    w->shutdown = 1;
+    p->len = 0;
+    p->next = w->free_parts;
+    w->free_parts = p;
+    w->outstanding--;
     pthread_cond_broadcast(&w->cond);
     pthread_mutex_unlock(&w->lock);
-    for (int i = 0; i < w->n_workers; i++)
-        pthread_join(w->workers[i], NULL);
-    w->n_workers = 0;
-    drain_queue(w);
+}
+
+typedef struct part_task {
+    s3_writer *w;
+    part *p;
+} part_task;
+
+/* A task of the writer's pool: one part. */
+static void upload_task(void *arg)
+{
+    part_task *t = arg;
+    s3_writer *w = t->w;
+    if (!atomic_load(&w->cancel)) {
+        sl_error err = {0};
+        http_client *h = acquire_or_fail(w->st->client, w->name, &err);
+        if (!h || upload_part(w, h, t->p, &err) != 0)
+            record_failure(w, &err);
+        s3_http_release(w->st->client, h);
+    }
+    part_done(w, t->p);
+    free(t);
+}
+
+/* Not started before an abort: never uploaded. */
+static void drop_task(void *arg)
+{
+    part_task *t = arg;
+    part_done(t->w, t->p);
+    free(t);
+}
+
+/* Waits for the parts in flight: all of them (commit), or only the ones
+ * already uploading (abort: the cancel flag is set, queued ones are
+ * dropped). */
+static void stop_workers(s3_writer *w)
+{
+    if (!w->uploads)
+        return;
+    if (atomic_load(&w->cancel))
+        workers_stop(w->uploads);
+    workers_free(w->uploads);
+    w->uploads = NULL;
 }
 
 static int start_upload(s3_writer *w, sl_error *err)
@@ -674,22 +664,17 @@ static int start_upload(s3_writer *w, sl_error *err)
         return -1;
     log_msg(NULL, LOG_DEBUG, "%s: multipart upload started", w->name);
 
-    int n = w->st->parts_in_flight;
-    w->workers = xcalloc((size_t)n, sizeof *w->workers);
-    for (int i = 0; i < n; i++) {
-        if (pthread_create(&w->workers[i], NULL, writer_worker, w) != 0)
-            break;
-        w->n_workers++;
-    }
-    if (w->n_workers == 0) {
+    w->uploads = workers_new(w->st->parts_in_flight);
+    if (!w->uploads) {
         sl_error_set(err, SL_ERR_INTERNAL, "%s: cannot start upload threads", w->name);
         return -1;
     }
     return 0;
 }
 
-/* Hands w->cur to the workers, waiting while parts_in_flight parts are
- * already queued or uploading. */
+/* Hands w->cur to the pool, waiting while parts_in_flight parts are
+ * already queued or uploading (so memory stays at parts_in_flight + 1
+ * parts). */
 static int queue_part(s3_writer *w, sl_error *err)
 {
     if (!w->upload_id && start_upload(w, err) != 0) {
@@ -703,24 +688,19 @@ static int queue_part(s3_writer *w, sl_error *err)
         return -1;
     }
     pthread_mutex_lock(&w->lock);
-    while (w->outstanding >= w->n_workers && !w->failed)
+    while (w->outstanding >= workers_count(w->uploads) && !w->failed)
         pthread_cond_wait(&w->cond, &w->lock);
     if (w->failed) {
         sl_error_set(err, w->error.kind, "%s", w->error.msg);
         pthread_mutex_unlock(&w->lock);
         return -1;
     }
-    part *p = w->cur;
+    part_task *t = xmalloc(sizeof *t);
+    *t = (part_task){w, w->cur};
     w->cur = NULL;
-    p->next = NULL;
-    if (w->queue_tail)
-        w->queue_tail->next = p;
-    else
-        w->queue_head = p;
-    w->queue_tail = p;
     w->outstanding++;
-    pthread_cond_broadcast(&w->cond);
     pthread_mutex_unlock(&w->lock);
+    workers_submit(w->uploads, upload_task, drop_task, t);
     return 0;
 }
 
@@ -798,7 +778,6 @@ static void s3_writer_free(s3_writer *w)
     }
     free(w->etags);
     free(w->checksums);
-    free(w->workers);
     pthread_cond_destroy(&w->cond);
     pthread_mutex_destroy(&w->lock);
     free(w->upload_id);
