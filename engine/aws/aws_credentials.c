@@ -220,7 +220,6 @@ static int parse_iso8601(const char *s, long long *out)
     return 0;
 }
 
-
 /* ------------------------------------------------------------ INI files */
 
 typedef struct ini_entry {

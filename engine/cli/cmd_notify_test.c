@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "intake/runner.h"
+#include "notify/notifier.h"
 #include "notify/notify.h"
 #include "util/diag.h"
 

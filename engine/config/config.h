@@ -2,7 +2,7 @@
  * search path, notification targets and the ordered routing rules.
  * Loading validates everything that can be checked without plugins; the
  * plugin checks (exists, options against its schema, its init) are the
- * plugin layer's (plugin/plugin_binding.h).
+ * plugin layer's (plugin/plugin_bindings.h).
  *
  * A loaded config is plain, immutable data: any number of threads may read
  * it. It owns everything it points to; config_free() releases it. */

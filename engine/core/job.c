@@ -9,7 +9,7 @@
 #include "core/progress.h"
 #include "core/router.h"
 #include "core/runstore.h"
-#include "plugin/plugin_binding.h"
+#include "plugin/plugin_bindings.h"
 #include "util/alloc.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -206,7 +206,7 @@ static int open_output(sluice_job *job)
             job->res->output = location_format(&loc);
     } else {
         char *path = anchor_path(job->spec, loc.path);
-        rc = file_open_write(path, &job->writer, err);
+        rc = storage_local_write_file(path, &job->writer, err);
         if (rc == 0)
             job->res->output = path;
         else
@@ -335,7 +335,7 @@ static int open_input(sluice_job *job)
 {
     const job_spec *spec = job->spec;
     if (spec->input.kind == LOC_FILE)
-        return file_open_read(spec->input.path, &job->reader, &job->info, &job->error);
+        return storage_local_read_file(spec->input.path, &job->reader, &job->info, &job->error);
     return spec->storage->ops->open_read(spec->storage, spec->input.bucket, spec->input.key,
                                          &job->reader, &job->info, &job->error);
 }
@@ -437,7 +437,7 @@ static void job_release(sluice_job *job)
 {
     storage_writer_abort(job->writer);
     storage_reader_close(job->reader);
-    object_info_free(&job->info);
+    storage_object_info_free(&job->info);
     route_match_free(&job->match);
     free(job->output_name);
     free(job->bucket);

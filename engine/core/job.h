@@ -17,7 +17,7 @@
 #include "config/location.h"
 #include "core/event.h"
 #include "core/runid.h"
-#include "plugin/plugin_binding.h"
+#include "plugin/plugin_bindings.h"
 #include "storage/storage.h"
 #include "util/error.h"
 

@@ -9,7 +9,7 @@
 
 #define REDRAW_INTERVAL 0.25
 
-void format_bytes(double n, char *buf, unsigned len)
+void progress_format_bytes(double n, char *buf, unsigned len)
 {
     static const char *const units[] = {"B", "KB", "MB", "GB", "TB"};
     int u = 0;
@@ -37,8 +37,8 @@ static void progress_draw(progress *p, double now)
 {
     char done[32], rate[32];
     double elapsed = now - p->started;
-    format_bytes((double)p->done, done, sizeof done);
-    format_bytes(elapsed > 0 ? (double)p->done / elapsed : 0, rate, sizeof rate);
+    progress_format_bytes((double)p->done, done, sizeof done);
+    progress_format_bytes(elapsed > 0 ? (double)p->done / elapsed : 0, rate, sizeof rate);
     if (p->total > 0)
         fprintf(stderr, "\r\033[K%s: %s (%.0f%%) %s/s", p->label, done,
                 100.0 * (double)p->done / (double)p->total, rate);

@@ -19,6 +19,6 @@ void progress_update(progress *p, int64_t delta);
 /* Clears the line. */
 void progress_finish(progress *p);
 /* "1.2 GB", "532.0 MB", "12 B" into buf. */
-void format_bytes(double n, char *buf, unsigned len);
+void progress_format_bytes(double n, char *buf, unsigned len);
 
 #endif

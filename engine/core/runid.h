@@ -9,5 +9,8 @@
 
 /* Writes a run id for a job started at `t` into buf (RUNID_MAX bytes). */
 void runid_make(time_t t, char buf[RUNID_MAX]);
+/* Epoch milliseconds of a run id's start time ("20261125T143715Z-..."),
+ * or -1 when `run_id` is not one. */
+long long runid_time_ms(const char *run_id);
 
 #endif

@@ -1,7 +1,6 @@
 #include "autoconfig.h"
 #include "core/runstore.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,39 +27,6 @@ struct runstore {
     char *where;
     int uses_rule;
 };
-
-/* --- run ids ------------------------------------------------------------ */
-
-static int digits(const char *s, int n)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++)
-        v = v * 10 + (s[i] - '0');
-    return v;
-}
-
-long long runid_time_ms(const char *id)
-{
-    if (!id || strlen(id) != 25 || id[8] != 'T' || id[15] != 'Z' || id[16] != '-')
-        return -1;
-    for (int i = 0; i < 25; i++) {
-        if (i == 8 || i == 15 || i == 16)
-            continue;
-        if (i < 16 ? !isdigit((unsigned char)id[i]) : !isxdigit((unsigned char)id[i]))
-            return -1;
-    }
-    struct tm tm = {0};
-    tm.tm_year = digits(id, 4) - 1900;
-    tm.tm_mon = digits(id + 4, 2) - 1;
-    tm.tm_mday = digits(id + 6, 2);
-    tm.tm_hour = digits(id + 9, 2);
-    tm.tm_min = digits(id + 11, 2);
-    tm.tm_sec = digits(id + 13, 2);
-    if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
-        tm.tm_min > 59 || tm.tm_sec > 60)
-        return -1;
-    return (long long)timegm(&tm) * 1000;
-}
 
 /* --- templates ---------------------------------------------------------- */
 
@@ -217,7 +183,7 @@ const char *runstore_where(const runstore *rs)
 static int make_dirs(const char *dir, sl_error *err)
 {
     char failed[4096];
-    int e = make_directories(dir, 0777, failed, sizeof failed);
+    int e = fsutil_mkdirs(dir, 0777, failed, sizeof failed);
     if (e == 0)
         return 0;
     sl_error_set(err, SL_ERR_STORAGE, "run records: cannot create directory %s: %s", failed,
@@ -244,10 +210,10 @@ static int read_object(runstore *rs, const char *key, strbuf *out, sl_error *err
     storage_reader *r = NULL;
     object_info info = {.size = -1};
     if (rs->st->ops->open_read(rs->st, rs->bucket, key, &r, &info, err) != 0) {
-        object_info_free(&info);
+        storage_object_info_free(&info);
         return -1;
     }
-    object_info_free(&info);
+    storage_object_info_free(&info);
     char buf[65536];
     ssize_t n;
     while ((n = storage_read(r, buf, sizeof buf, err)) > 0) {

@@ -61,8 +61,5 @@ typedef void (*runstore_bad_fn)(void *ud, const char *key, const char *why);
 int runstore_list(runstore *rs, long long since_ms, runstore_fn fn, runstore_bad_fn bad,
                   void *ud, sl_error *err);
 
-/* Epoch milliseconds of a run id's start time ("20261125T143715Z-..."),
- * or -1 when `run_id` is not one. */
-long long runid_time_ms(const char *run_id);
 
 #endif

@@ -22,7 +22,7 @@
 #include "core/job.h"
 #include "intake/metrics.h"
 #include "intake/runner.h"
-#include "plugin/plugin_binding.h"
+#include "plugin/plugin_bindings.h"
 #include "plugin/plugin_host.h"
 #include "storage/storage.h"
 #include "util/diag.h"

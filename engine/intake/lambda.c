@@ -151,7 +151,7 @@ static int serve_invocations(lambda_ctx *lc, stop_state *stop)
         }
         set_busy(stop, 1);
         int rc = handle_invocation(lc, &inv);
-        lambda_invocation_free(&inv);
+        lambda_runtime_invocation_free(&inv);
         if (rc == LAMBDA_POST_FATAL)
             return SL_EXIT_JOB_FAILED;
     }

@@ -68,7 +68,7 @@ void lambda_runtime_free(lambda_runtime *rt)
     free(rt);
 }
 
-void lambda_invocation_free(lambda_invocation *inv)
+void lambda_runtime_invocation_free(lambda_invocation *inv)
 {
     if (!inv)
         return;
@@ -113,7 +113,7 @@ int lambda_runtime_next(lambda_runtime *rt, lambda_invocation *inv, sl_error *er
         rc = 0;
     }
     if (rc != 0)
-        lambda_invocation_free(inv);
+        lambda_runtime_invocation_free(inv);
     http_response_free(&resp);
     free(url);
     return rc;
@@ -172,7 +172,7 @@ int lambda_runtime_respond(lambda_runtime *rt, const char *request_id, const cha
     return rc;
 }
 
-char *lambda_error_body(const char *error_type, const char *message, int with_stack)
+char *lambda_runtime_error_body(const char *error_type, const char *message, int with_stack)
 {
     json_t *doc = json_object();
     json_object_set_new(doc, "errorMessage", jsonutil_text(message ? message : ""));
@@ -190,7 +190,7 @@ int lambda_runtime_fail(lambda_runtime *rt, const char *request_id, const char *
                         const char *message, sl_error *err)
 {
     char *url = invocation_url(rt, request_id, "error");
-    char *body = lambda_error_body(error_type, message, 1);
+    char *body = lambda_runtime_error_body(error_type, message, 1);
     int rc = post_json(rt, url, error_type, body, strlen(body), err);
     free(body);
     free(url);
@@ -201,7 +201,7 @@ int lambda_runtime_init_error(lambda_runtime *rt, const char *error_type, const 
                               sl_error *err)
 {
     char *url = xasprintf("%s/init/error", rt->base);
-    char *body = lambda_error_body(error_type, message, 0);
+    char *body = lambda_runtime_error_body(error_type, message, 0);
     int rc = post_json(rt, url, error_type, body, strlen(body), err);
     free(body);
     free(url);

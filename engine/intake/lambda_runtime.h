@@ -43,7 +43,7 @@ void lambda_runtime_free(lambda_runtime *rt);
 /* Waits (without a timeout) for the next invocation. 0 and *inv filled, or
  * -1 with err set: the Runtime API is unusable and the runtime must exit. */
 int lambda_runtime_next(lambda_runtime *rt, lambda_invocation *inv, sl_error *err);
-void lambda_invocation_free(lambda_invocation *inv);
+void lambda_runtime_invocation_free(lambda_invocation *inv);
 
 /* POSTs the invocation's result (Content-Type: application/json). */
 int lambda_runtime_respond(lambda_runtime *rt, const char *request_id, const char *body,
@@ -57,6 +57,6 @@ int lambda_runtime_init_error(lambda_runtime *rt, const char *error_type, const 
 
 /* The error document, compact JSON in that key order (caller frees). With
  * `with_stack`, an empty "stackTrace" array is added. */
-char *lambda_error_body(const char *error_type, const char *message, int with_stack);
+char *lambda_runtime_error_body(const char *error_type, const char *message, int with_stack);
 
 #endif

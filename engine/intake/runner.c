@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "core/runstore.h"
+#include "notify/notifier.h"
 #include "notify/notify.h"
 #include "util/alloc.h"
 #include "util/exitcode.h"

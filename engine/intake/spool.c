@@ -54,7 +54,7 @@ struct spool {
 static int mkdir_p(const char *path, sl_error *err)
 {
     char failed[4096];
-    int e = make_directories(path, 0700, failed, sizeof failed);
+    int e = fsutil_mkdirs(path, 0700, failed, sizeof failed);
     if (e == 0)
         return 0;
     sl_error_set(err, SL_ERR_CONFIG, "spool: cannot create %s: %s", failed, strerror(e));

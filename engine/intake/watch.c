@@ -192,7 +192,7 @@ typedef enum outcome {
 
 static int mkdirs(const char *path)
 {
-    return make_directories(path, 0777, NULL, 0) == 0 ? 0 : -1;
+    return fsutil_mkdirs(path, 0777, NULL, 0) == 0 ? 0 : -1;
 }
 
 static int same_file(const struct stat *a, const struct stat *b)
@@ -267,7 +267,7 @@ static int object_matches(gateway *g, const char *key, int fd, const struct stat
     free(a);
     free(b);
     storage_reader_close(r);
-    object_info_free(&info);
+    storage_object_info_free(&info);
     return same;
 }
 

@@ -73,5 +73,4 @@ int http_perform(http_client *c, const http_request *req, http_response *resp);
 const char *http_response_header(const http_response *resp, const char *name);
 void http_response_free(http_response *resp);
 
-
 #endif

@@ -14,7 +14,6 @@
 #include "util/alloc.h"
 #include "util/strbuf.h"
 
-
 int notify_aws_post(notify_delivery *d, const notify_aws_call *call, http_response *resp,
                     notify_status *fail)
 {

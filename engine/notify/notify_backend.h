@@ -13,6 +13,7 @@
 #include "aws/sigv4.h"
 #include "config/config.h"
 #include "net/http.h"
+#include "notify/notifier.h"
 #include "notify/notify.h"
 #include "util/error.h"
 

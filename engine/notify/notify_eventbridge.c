@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/event.h"
 #include "aws/aws_xml.h"
+#include "core/event.h"
 #include "notify/notify_backend.h"
 #include "util/alloc.h"
 #include "util/strbuf.h"

@@ -21,7 +21,6 @@
 #include "notify/notify_backend.h"
 #include "util/strbuf.h"
 
-
 void notify_webhook_signature(const char *secret, const void *body, size_t len, char out[72])
 {
     static const char hex[] = "0123456789abcdef";

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "plugin/plugin_binding.h"
+#include "plugin/plugin_bindings.h"
 #include "plugin/plugin_values.h"
 #include "util/alloc.h"
 #include "util/strbuf.h"

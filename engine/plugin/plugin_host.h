@@ -57,11 +57,11 @@ int plugin_host_init_instance(plugin_host *h, const loaded_plugin *p, json_t *op
 void plugin_host_destroy_instance(const loaded_plugin *p, void *state);
 /* The services table handed in at creation. */
 const sluice_host *plugin_host_services(const plugin_host *h);
-/* Frees the bindings still made through this host (plugin_binding.h),
+/* Frees the bindings still made through this host (plugin_bindings.h),
  * then closes every library. */
 void plugin_host_free(plugin_host *h);
 
-/* For plugin_binding.c: the host keeps the bindings made through it, so
+/* For plugin_bindings.c: the host keeps the bindings made through it, so
  * that none outlives the code of its instances. */
 struct plugin_bindings;
 void plugin_host_adopt(plugin_host *h, struct plugin_bindings *b);

@@ -676,7 +676,7 @@ void s3_list_page_free(s3_list_page *page)
 {
     for (size_t i = 0; i < page->count; i++) {
         free(page->items[i].key);
-        object_info_free(&page->items[i].info);
+        storage_object_info_free(&page->items[i].info);
     }
     free(page->items);
     free(page->next_token);

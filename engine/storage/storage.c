@@ -9,7 +9,7 @@ void storage_destroy(storage *st)
         st->ops->destroy(st);
 }
 
-void object_info_free(object_info *info)
+void storage_object_info_free(object_info *info)
 {
     if (!info)
         return;

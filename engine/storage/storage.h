@@ -98,12 +98,12 @@ storage *storage_local_new(const char *root, sl_error *err);
 int storage_local_check_key(const char *bucket, const char *key, sl_error *err);
 
 /* --- plain files (process /path, --output /path) ---------------------- */
-int file_open_read(const char *path, storage_reader **out, object_info *info, sl_error *err);
+int storage_local_read_file(const char *path, storage_reader **out, object_info *info, sl_error *err);
 /* Atomic: a temporary file beside `path`, renamed on commit. Creates
  * missing parent directories. */
-int file_open_write(const char *path, storage_writer **out, sl_error *err);
+int storage_local_write_file(const char *path, storage_writer **out, sl_error *err);
 
-void object_info_free(object_info *info);
+void storage_object_info_free(object_info *info);
 
 /* --- choosing a backend (storage_open.c) ------------------------------ */
 struct storage_config;

@@ -688,7 +688,7 @@ storage *storage_local_new(const char *root, sl_error *err)
 
 /* --- plain files -------------------------------------------------------- */
 
-int file_open_read(const char *path, storage_reader **out, object_info *info, sl_error *err)
+int storage_local_read_file(const char *path, storage_reader **out, object_info *info, sl_error *err)
 {
     struct stat sb;
 
@@ -721,7 +721,7 @@ int file_open_read(const char *path, storage_reader **out, object_info *info, sl
 static int make_parents(const char *dir, sl_error *err, const char *path)
 {
     char failed[4096];
-    int e = make_directories(dir, 0777, failed, sizeof failed);
+    int e = fsutil_mkdirs(dir, 0777, failed, sizeof failed);
     if (e == 0)
         return 0;
     sl_error_set(err, SL_ERR_STORAGE, "%s: cannot create directory %s: %s", path, failed,
@@ -729,7 +729,7 @@ static int make_parents(const char *dir, sl_error *err, const char *path)
     return -1;
 }
 
-int file_open_write(const char *path, storage_writer **out, sl_error *err)
+int storage_local_write_file(const char *path, storage_writer **out, sl_error *err)
 {
     *out = NULL;
     if (!path || !*path) {

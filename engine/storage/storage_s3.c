@@ -41,8 +41,8 @@
 #include "util/alloc.h"
 #include "util/clock.h"
 #include "util/log.h"
-#include "util/workers.h"
 #include "util/strbuf.h"
+#include "util/workers.h"
 
 #define MIB (1024 * 1024)
 #define READ_CHUNK_SIZE ((size_t)2 * MIB)
@@ -467,7 +467,7 @@ static int s3_open_read(storage *st, const char *bucket, const char *key, storag
     r->fetcher = workers_new(1);
     if (!r->fetcher) {
         sl_error_set(err, SL_ERR_INTERNAL, "%s: cannot start the download thread", name);
-        object_info_free(&meta);
+        storage_object_info_free(&meta);
         s3_reader_free(r);
         return -1;
     }
@@ -475,7 +475,7 @@ static int s3_open_read(storage *st, const char *bucket, const char *key, storag
     if (info)
         *info = meta;
     else
-        object_info_free(&meta);
+        storage_object_info_free(&meta);
     *out = &r->base;
     return 0;
 }
@@ -858,7 +858,7 @@ static int upload_landed(s3_writer *w, int parts)
         size_t el = strlen(info.etag), sl = strlen(suffix);
         landed = el > sl && strcmp(info.etag + el - sl, suffix) == 0;
     }
-    object_info_free(&info);
+    storage_object_info_free(&info);
     free(etag_raw);
     return landed;
 }

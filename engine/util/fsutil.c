@@ -9,7 +9,7 @@
 #include "util/alloc.h"
 #include "util/strbuf.h"
 
-int make_directories(const char *dir, mode_t mode, char *failed, size_t failedlen)
+int fsutil_mkdirs(const char *dir, mode_t mode, char *failed, size_t failedlen)
 {
     char *buf = xstrdup(dir);
     int rc = 0;

@@ -9,6 +9,6 @@
  * that already exists as a directory is fine even when mkdir answers
  * EROFS/EACCES for it. Returns 0, or an errno value with the component
  * that failed copied into failed (failedlen bytes; may be NULL). */
-int make_directories(const char *dir, mode_t mode, char *failed, size_t failedlen);
+int fsutil_mkdirs(const char *dir, mode_t mode, char *failed, size_t failedlen);
 
 #endif

@@ -55,21 +55,21 @@ static void test_addresses(void)
 
 static void test_error_bodies(void)
 {
-    char *s = lambda_error_body("Sluice.JobFailed", "1 of 2 jobs failed: \"x\"", 1);
+    char *s = lambda_runtime_error_body("Sluice.JobFailed", "1 of 2 jobs failed: \"x\"", 1);
     is_str(s, "{\"errorMessage\":\"1 of 2 jobs failed: \\\"x\\\"\",\"errorType\":"
               "\"Sluice.JobFailed\",\"stackTrace\":[]}",
            "invocation error: exact bytes, key order, empty stackTrace");
     free(s);
-    s = lambda_error_body("Sluice.ConfigError", "sluice.yaml:3:1: bad", 0);
+    s = lambda_runtime_error_body("Sluice.ConfigError", "sluice.yaml:3:1: bad", 0);
     is_str(s, "{\"errorMessage\":\"sluice.yaml:3:1: bad\",\"errorType\":\"Sluice.ConfigError\"}",
            "init error: no stackTrace");
     free(s);
-    s = lambda_error_body("Sluice.InvalidEvent", "key caf\xe9 \xff", 1);
+    s = lambda_runtime_error_body("Sluice.InvalidEvent", "key caf\xe9 \xff", 1);
     is_str(s, "{\"errorMessage\":\"key caf\\\\xe9 \\\\xff\",\"errorType\":\"Sluice.InvalidEvent\","
               "\"stackTrace\":[]}",
            "bytes that are not UTF-8 written as \\xNN");
     free(s);
-    s = lambda_error_body("T", "caf\xc3\xa9", 0);
+    s = lambda_runtime_error_body("T", "caf\xc3\xa9", 0);
     is_str(s, "{\"errorMessage\":\"caf\xc3\xa9\",\"errorType\":\"T\"}", "valid UTF-8 kept as is");
     free(s);
 }

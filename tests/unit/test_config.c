@@ -13,7 +13,7 @@
 
 #include "config/config.h"
 #include "core/job_services.h"
-#include "plugin/plugin_binding.h"
+#include "plugin/plugin_bindings.h"
 #include "plugin/plugin_host.h"
 #include "util/alloc.h"
 #include "util/strbuf.h"

@@ -183,7 +183,7 @@ static void test_round_trip(storage *st)
     is_int(info.size, 14, "  size");
     ok(info.mtime > 1000000000LL, "  mtime set (%lld)", info.mtime);
     ok(info.etag == NULL, "  no etag for local objects");
-    object_info_free(&info);
+    storage_object_info_free(&info);
     is_int(count_entries("out/a/b", ".sluice-tmp."), 0, "  no temporary file left");
 
     /* a known mtime comes back */
@@ -570,13 +570,13 @@ static void test_files(void)
     object_info info = {0};
     char *p = path_of("plain/new/dirs/out.tsv");
 
-    is_int(file_open_write(p, &w, &err), 0, "file writer creates parent directories");
+    is_int(storage_local_write_file(p, &w, &err), 0, "file writer creates parent directories");
     storage_write(w, "a\tb\n", 4, &err);
     is_int(count_entries("plain/new/dirs", ".sluice-tmp.out.tsv."), 1, "  temporary beside it");
     ok(!exists("plain/new/dirs/out.tsv"), "  invisible before commit");
     is_int(storage_writer_commit(w, &err), 0, "  commit");
     is_int(count_entries("plain/new/dirs", ""), 1, "  only the file remains");
-    is_int(file_open_read(p, &r, &info, &err), 0, "file reader");
+    is_int(storage_local_read_file(p, &r, &info, &err), 0, "file reader");
     char *data = read_all(r, &err);
     storage_reader_close(r);
     is_str(data, "a\tb\n", "  content");
@@ -586,7 +586,7 @@ static void test_files(void)
 
     w = NULL;
     char *p2 = path_of("plain/aborted.tsv");
-    is_int(file_open_write(p2, &w, &err), 0, "second writer");
+    is_int(storage_local_write_file(p2, &w, &err), 0, "second writer");
     storage_write(w, "zzz", 3, &err);
     storage_writer_abort(w);
     is_int(count_entries("plain", ""), 1, "abort leaves neither output nor temporary");
@@ -594,7 +594,7 @@ static void test_files(void)
 
     sl_error e2 = {0};
     char *missing = path_of("plain/missing.tsv");
-    is_int(file_open_read(missing, &r, &info, &e2), -1, "missing file");
+    is_int(storage_local_read_file(missing, &r, &info, &e2), -1, "missing file");
     char *want = xasprintf("%s: no such file", missing);
     is_str(e2.msg, want, "  message");
     is_int(e2.kind, SL_ERR_INPUT, "  an input error");
@@ -603,14 +603,14 @@ static void test_files(void)
 
     sl_error e3 = {0};
     char *dir = path_of("plain");
-    is_int(file_open_read(dir, &r, &info, &e3), -1, "a directory");
+    is_int(storage_local_read_file(dir, &r, &info, &e3), -1, "a directory");
     want = xasprintf("%s: is a directory", dir);
     is_str(e3.msg, want, "  message");
     free(want);
 
     sl_error e4 = {0};
     char *slash = xasprintf("%s/", dir);
-    is_int(file_open_write(slash, &w, &e4), -1, "writing to a path ending in '/'");
+    is_int(storage_local_write_file(slash, &w, &e4), -1, "writing to a path ending in '/'");
     want = xasprintf("%s: not a file name", slash);
     is_str(e4.msg, want, "  message");
     free(want);
@@ -620,7 +620,7 @@ static void test_files(void)
     sl_error e5 = {0};
     put_file("plain/notadir", "x");
     char *under = path_of("plain/notadir/x.tsv");
-    is_int(file_open_write(under, &w, &e5), -1, "a file where a directory is needed");
+    is_int(storage_local_write_file(under, &w, &e5), -1, "a file where a directory is needed");
     is_int(e5.kind, SL_ERR_STORAGE, "  a storage error");
     ok(strstr(e5.msg, strerror(ENOTDIR)) != NULL || strstr(e5.msg, strerror(EEXIST)) != NULL,
        "  message names the cause: %s", e5.msg);
@@ -631,7 +631,7 @@ static void test_files(void)
     if (getcwd(cwd, sizeof cwd) && chdir(root) == 0) {
         sl_error e6 = {0};
         w = NULL;
-        is_int(file_open_write("relative.tsv", &w, &e6), 0, "a bare relative file name");
+        is_int(storage_local_write_file("relative.tsv", &w, &e6), 0, "a bare relative file name");
         is_int(storage_writer_commit(w, &e6), 0, "  committed");
         ok(exists("relative.tsv"), "  written in the current directory");
         if (chdir(cwd) != 0)
@@ -691,7 +691,7 @@ int main(void)
 
     storage_destroy(st);
     storage_destroy(NULL);
-    object_info_free(NULL);
+    storage_object_info_free(NULL);
     remove_tree(root);
     return done_testing();
 }

@@ -1,6 +1,6 @@
-/* plugin_binding.c — rules bound to plugin instances (plugin_binding.h). */
+/* plugin_bindings.c — rules bound to plugin instances (plugin_bindings.h). */
 #include "autoconfig.h"
-#include "plugin/plugin_binding.h"
+#include "plugin/plugin_bindings.h"
 
 #include <stdlib.h>
 #include <string.h>

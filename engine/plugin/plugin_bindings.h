@@ -1,4 +1,4 @@
-/* plugin_binding.h — the rules of one configuration bound to plugin
+/* plugin_bindings.h — the rules of one configuration bound to plugin
  * instances: for each rule, its plugin (loaded through the host) and the
  * state its init() returned for the rule's options.
  *
@@ -14,8 +14,8 @@
  *
  * Threading: made and freed by one thread; lookups are read-only and may
  * run on any number of job threads at once. */
-#ifndef SLUICE_PLUGIN_BINDING_H
-#define SLUICE_PLUGIN_BINDING_H
+#ifndef SLUICE_PLUGIN_BINDINGS_H
+#define SLUICE_PLUGIN_BINDINGS_H
 
 #include <stddef.h>
 
