@@ -166,7 +166,7 @@ static int load_trust(sns_verifier *v, const char *test_ca, sl_error *err)
             sl_error_set(err, SL_ERR_CONFIG, "sns: cannot load the test CA %s", test_ca);
             return -1;
         }
-        log_msg(NULL, LOG_WARN,
+        log_msg(NULL, SL_LOG_WARN,
                 "TEST ONLY: SNS signing certificates are checked against %s, NOT the system "
                 "trust store; never use this in production",
                 test_ca);
@@ -193,7 +193,7 @@ static int load_url_map(sns_verifier *v, char *const *map, size_t n, sl_error *e
         v->map_from[i] = xstrndup(map[i], (size_t)(eq - map[i]));
         v->map_to[i] = xstrdup(eq + 1);
         v->n_map++;
-        log_msg(NULL, LOG_WARN,
+        log_msg(NULL, SL_LOG_WARN,
                 "TEST ONLY: SNS certificate URLs starting with %s are fetched from %s instead",
                 v->map_from[i], v->map_to[i]);
     }

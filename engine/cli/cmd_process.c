@@ -130,7 +130,7 @@ int cmd_process(int argc, char **argv, const cli_globals *g)
         goto out;
     }
     if (inputs.count == 0)
-        log_msg(NULL, LOG_WARN, "nothing to process: no objects found");
+        log_msg(NULL, SL_LOG_WARN, "nothing to process: no objects found");
     specs = xcalloc(inputs.count ? inputs.count : 1, sizeof *specs);
     for (size_t i = 0; i < inputs.count; i++) {
         specs[i] = intake_spec(in);
@@ -143,7 +143,7 @@ int cmd_process(int argc, char **argv, const cli_globals *g)
     runner_totals totals = {0};
     runner_batch(in->runner, specs, inputs.count, o.jobs, NULL, &totals);
     if (inputs.count > 1)
-        log_msg(NULL, LOG_INFO, "%zu jobs: %zu succeeded, %zu failed, %zu skipped",
+        log_msg(NULL, SL_LOG_INFO, "%zu jobs: %zu succeeded, %zu failed, %zu skipped",
                 inputs.count, totals.succeeded, totals.failed, totals.skipped);
     rc = runner_exit_code(&totals);
 out:

@@ -186,7 +186,7 @@ static void report_bad(void *ud, const char *key, const char *why)
 {
     record_list *l = ud;
     l->unreadable++;
-    log_msg(NULL, LOG_WARN, "run record %s skipped: %s", key, why);
+    log_msg(NULL, SL_LOG_WARN, "run record %s skipped: %s", key, why);
 }
 
 /* Oldest first: run ids only have whole seconds, started_at has ms. */
@@ -462,7 +462,7 @@ static int run_retries(const runs_opts *o, intake *in, const record_list *sel)
     if (rc == SL_EXIT_OK) {
         runner_totals totals = {0};
         runner_batch(in->runner, specs, n, o->jobs, NULL, &totals);
-        log_msg(NULL, LOG_INFO, "retried %zu run%s: %zu succeeded, %zu failed, %zu skipped", n,
+        log_msg(NULL, SL_LOG_INFO, "retried %zu run%s: %zu succeeded, %zu failed, %zu skipped", n,
                 n == 1 ? "" : "s", totals.succeeded, totals.failed, totals.skipped);
         rc = runner_exit_code(&totals);
     }
@@ -488,7 +488,7 @@ static int runs_retry(const cli_globals *g, const runs_opts *o, int argc, char *
         rc = SL_EXIT_OK;
     runstore_close(rs);
     if (rc == SL_EXIT_OK && sel.count == 0) {
-        log_msg(NULL, LOG_INFO, "no failed runs to retry");
+        log_msg(NULL, SL_LOG_INFO, "no failed runs to retry");
     } else if (rc == SL_EXIT_OK && o->dry_run) {
         for (size_t i = 0; i < sel.count; i++) {
             printf("would retry ");

@@ -81,7 +81,7 @@ static int take_globals(int *argc, char **argv, cli_globals *g, log_format *fmt,
         } else if (strncmp(a, "--log-level=", 12) == 0) {
             a = "--log-level", val = argv[i] + 12;
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
-            *lvl = LOG_WARN;
+            *lvl = SL_LOG_WARN;
             continue;
         } else {
             argv[out++] = argv[i];
@@ -108,8 +108,8 @@ static int take_globals(int *argc, char **argv, cli_globals *g, log_format *fmt,
 int main(int argc, char **argv)
 {
     cli_globals g = {0};
-    log_format fmt = LOG_FORMAT_TEXT;
-    log_level lvl = LOG_INFO;
+    log_format fmt = SL_LOG_FORMAT_TEXT;
+    log_level lvl = SL_LOG_INFO;
 
     if (take_globals(&argc, argv, &g, &fmt, &lvl) != 0)
         return SL_EXIT_USAGE;

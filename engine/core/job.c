@@ -105,12 +105,12 @@ static int valid_output_name(const char *name)
 int job_set_output_name(sluice_job *job, const char *name)
 {
     if (job->writer) {
-        log_msg(&job->log, LOG_WARN,
+        log_msg(&job->log, SL_LOG_WARN,
                 "plugin proposed output name \"%s\" after writing: ignored", name);
         return -1;
     }
     if (!name || !valid_output_name(name)) {
-        log_msg(&job->log, LOG_WARN, "plugin proposed an invalid output name \"%s\": ignored",
+        log_msg(&job->log, SL_LOG_WARN, "plugin proposed an invalid output name \"%s\": ignored",
                 name ? name : "(null)");
         return -1;
     }
@@ -235,10 +235,10 @@ int job_write(sluice_job *job, const void *buf, size_t len)
 
 void job_vlog(sluice_job *job, sluice_log_level level, const char *fmt, va_list ap)
 {
-    log_level l = level <= SLUICE_LOG_DEBUG  ? LOG_DEBUG
-                  : level == SLUICE_LOG_INFO ? LOG_INFO
-                  : level == SLUICE_LOG_WARN ? LOG_WARN
-                                             : LOG_ERROR;
+    log_level l = level <= SLUICE_LOG_DEBUG  ? SL_LOG_DEBUG
+                  : level == SLUICE_LOG_INFO ? SL_LOG_INFO
+                  : level == SLUICE_LOG_WARN ? SL_LOG_WARN
+                                             : SL_LOG_ERROR;
     log_vmsg(&job->log, l, fmt, ap);
 }
 
@@ -370,7 +370,7 @@ static int skip_duplicate(sluice_job *job)
     int found = runstore_find_done(spec->runs, res->rule, template_source(job->rule->output),
                                    res->input, res->etag, prev, &err);
     if (found < 0)
-        log_msg(&job->log, LOG_WARN, "duplicate check not possible, processing anyway: %s",
+        log_msg(&job->log, SL_LOG_WARN, "duplicate check not possible, processing anyway: %s",
                 err.msg);
     if (found != 1)
         return 0;
@@ -425,11 +425,11 @@ static void log_summary(const sluice_job *job)
         json_object_set_new(f, "duplicate_of", json_string(res->duplicate_of));
     json_object_update(f, res->counters);
     if (res->state == JOB_FAILED)
-        log_fields(&job->log, LOG_ERROR, f, "job failed: %s", res->error.msg);
+        log_fields(&job->log, SL_LOG_ERROR, f, "job failed: %s", res->error.msg);
     else if (res->state == JOB_SKIPPED)
-        log_fields(&job->log, LOG_INFO, f, "job skipped: %s", res->skip_reason);
+        log_fields(&job->log, SL_LOG_INFO, f, "job skipped: %s", res->skip_reason);
     else
-        log_fields(&job->log, LOG_INFO, f, "job done");
+        log_fields(&job->log, SL_LOG_INFO, f, "job done");
     json_decref(f);
 }
 

@@ -107,7 +107,7 @@ void intake_count_records(const event_batch *batch, size_t *jobs, size_t *acknow
             continue;
         }
         ++*acknowledged;
-        log_msg(NULL, LOG_INFO, "event acknowledged and skipped: %s%s%s", ev->skip_reason,
+        log_msg(NULL, SL_LOG_INFO, "event acknowledged and skipped: %s%s%s", ev->skip_reason,
                 ev->bucket ? " bucket=" : "", ev->bucket ? ev->bucket : "");
     }
 }

@@ -41,12 +41,12 @@ static void on_signal(int sig, void *ud)
         return;
     pthread_mutex_lock(&s->lock);
     if (!s->busy) {
-        log_msg(NULL, LOG_INFO, "%s while waiting for an invocation: stopping",
+        log_msg(NULL, SL_LOG_INFO, "%s while waiting for an invocation: stopping",
                 signals_stop_name());
         fflush(stdout);
         _exit(SL_EXIT_OK);
     }
-    log_msg(NULL, LOG_INFO, "%s: stopping after the current invocation", signals_stop_name());
+    log_msg(NULL, SL_LOG_INFO, "%s: stopping after the current invocation", signals_stop_name());
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -99,18 +99,18 @@ static int handle_invocation(lambda_ctx *lc, lambda_invocation *inv)
     int rc;
 
     set_trace_env(inv);
-    log_msg(NULL, LOG_INFO, "invocation %s: %zu bytes, %lld ms left, trace %s", inv->request_id,
+    log_msg(NULL, SL_LOG_INFO, "invocation %s: %zu bytes, %lld ms left, trace %s", inv->request_id,
             inv->event.len, inv->deadline_ms ? inv->deadline_ms - clock_now_ms() : -1LL,
             inv->trace_id ? inv->trace_id : "-");
 
     intake_run how = {.workers = lc->workers, .collect_outputs = 1, .origin = inv->request_id};
     intake_outcome o;
     if (intake_run_event(lc->in, sb_str(&inv->event), inv->event.len, &how, &o, &err) != 0) {
-        log_msg(NULL, LOG_ERROR, "invocation %s: invalid event: %s", inv->request_id, err.msg);
+        log_msg(NULL, SL_LOG_ERROR, "invocation %s: invalid event: %s", inv->request_id, err.msg);
         sl_error perr = {0};
         rc = lambda_runtime_fail(lc->rt, inv->request_id, ERR_INVALID_EVENT, err.msg, &perr);
         if (rc != LAMBDA_POST_OK)
-            log_msg(NULL, LOG_ERROR, "%s", perr.msg);
+            log_msg(NULL, SL_LOG_ERROR, "%s", perr.msg);
         intake_outcome_free(&o);
         return rc;
     }
@@ -128,9 +128,9 @@ static int handle_invocation(lambda_ctx *lc, lambda_invocation *inv)
         free(body);
     }
     if (rc != LAMBDA_POST_OK)
-        log_msg(NULL, LOG_ERROR, "%s", err.msg);
+        log_msg(NULL, SL_LOG_ERROR, "%s", err.msg);
     else
-        log_msg(NULL, LOG_INFO, "invocation %s: %zu succeeded, %zu failed, %zu skipped",
+        log_msg(NULL, SL_LOG_INFO, "invocation %s: %zu succeeded, %zu failed, %zu skipped",
                 inv->request_id, o.succeeded, o.failed, o.skipped);
     intake_outcome_free(&o);
     return rc;
@@ -146,7 +146,7 @@ static int serve_invocations(lambda_ctx *lc, stop_state *stop)
         lambda_invocation inv;
         sl_error err = {0};
         if (lambda_runtime_next(lc->rt, &inv, &err) != 0) {
-            log_msg(NULL, LOG_ERROR, "Runtime API: %s", err.msg);
+            log_msg(NULL, SL_LOG_ERROR, "Runtime API: %s", err.msg);
             return SL_EXIT_JOB_FAILED;
         }
         set_busy(stop, 1);
@@ -182,10 +182,10 @@ static int init_engine(lambda_ctx *lc, const lambda_options *o)
     if (!msg.len)
         sb_addf(&msg, "%s: the configuration could not be loaded", o->config_path);
     const char *etype = init_error_type(rep.failed);
-    log_msg(NULL, LOG_ERROR, "init failed (%s): %s", etype, sb_str(&msg));
+    log_msg(NULL, SL_LOG_ERROR, "init failed (%s): %s", etype, sb_str(&msg));
     sl_error err = {0};
     if (lambda_runtime_init_error(lc->rt, etype, sb_str(&msg), &err) != LAMBDA_POST_OK)
-        log_msg(NULL, LOG_ERROR, "%s", err.msg);
+        log_msg(NULL, SL_LOG_ERROR, "%s", err.msg);
     sb_free(&msg);
     intake_report_free(&rep);
     return -1;
@@ -212,7 +212,7 @@ int lambda_run(const lambda_options *o)
     }
     int rc = SL_EXIT_USAGE;
     if (init_engine(&lc, o) == 0) {
-        log_msg(NULL, LOG_INFO, "lambda runtime ready: %zu rules, %d workers",
+        log_msg(NULL, SL_LOG_INFO, "lambda runtime ready: %zu rules, %d workers",
                 lc.in->cfg->n_rules, lc.workers);
         rc = serve_invocations(&lc, stop);
     }

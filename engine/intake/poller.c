@@ -94,9 +94,9 @@ static void heartbeat_main(void *arg)
             sl_error err = {0};
             if (sqs_change_visibility(c, p->creds, &p->queue, due[i], p->o->visibility_s,
                                       &err) != 0)
-                log_msg(NULL, LOG_WARN, "heartbeat: %s", err.msg);
+                log_msg(NULL, SL_LOG_WARN, "heartbeat: %s", err.msg);
             else
-                log_msg(NULL, LOG_DEBUG, "heartbeat: visibility extended by %d s",
+                log_msg(NULL, SL_LOG_DEBUG, "heartbeat: visibility extended by %d s",
                         p->o->visibility_s);
             free(due[i]);
         }
@@ -116,7 +116,7 @@ static int handle_message(poller *p, const sqs_message *m)
     sl_error err = {0};
     log_ctx ctx = {.input = m->id};
     if (intake_run_event(p->in, m->body, strlen(m->body), &how, &out, &err) != 0) {
-        log_msg(&ctx, LOG_ERROR,
+        log_msg(&ctx, SL_LOG_ERROR,
                 "message %s is not an event we understand, leaving it for the dead-letter "
                 "queue: %s",
                 m->id ? m->id : "?", err.msg);
@@ -138,7 +138,7 @@ static void settle_message(poller *p, http_client *c, const sqs_message *m, int 
     sl_error err = {0};
     log_ctx ctx = {.input = m->id};
     if (!deletable) {
-        log_msg(&ctx, LOG_WARN,
+        log_msg(&ctx, SL_LOG_WARN,
                 "message left on the queue (receive %d): it returns after the visibility "
                 "timeout",
                 m->receive_count);
@@ -148,7 +148,7 @@ static void settle_message(poller *p, http_client *c, const sqs_message *m, int 
         return;
     }
     if (sqs_delete(c, p->creds, &p->queue, m->receipt, &err) != 0) {
-        log_msg(&ctx, LOG_ERROR, "cannot delete the message (it will be redelivered): %s",
+        log_msg(&ctx, SL_LOG_ERROR, "cannot delete the message (it will be redelivered): %s",
                 err.msg);
         return;
     }
@@ -163,7 +163,7 @@ static void release_message(poller *p, http_client *c, const sqs_message *m)
 {
     sl_error err = {0};
     if (sqs_change_visibility(c, p->creds, &p->queue, m->receipt, 0, &err) != 0)
-        log_msg(NULL, LOG_WARN, "cannot release message %s: %s", m->id ? m->id : "?", err.msg);
+        log_msg(NULL, SL_LOG_WARN, "cannot release message %s: %s", m->id ? m->id : "?", err.msg);
     pthread_mutex_lock(&p->lock);
     p->kept++;
     pthread_mutex_unlock(&p->lock);
@@ -196,7 +196,7 @@ static void worker_main(poller *p)
             if (signals_stopping())
                 break;
             long wait = 500 + retry_backoff_ms(&receive_backoff, ++errors, &rs.rng);
-            log_msg(NULL, LOG_ERROR, "receive failed: %s; retrying in %.1f s", err.msg,
+            log_msg(NULL, SL_LOG_ERROR, "receive failed: %s; retrying in %.1f s", err.msg,
                     wait / 1000.0);
             signals_wait(wait);
             continue;
@@ -240,7 +240,7 @@ static int run_workers(poller *p)
     int loops = pool ? workers_count(pool) - 1 : 0;
     if (loops < 1) {
         workers_free(pool);
-        log_msg(NULL, LOG_ERROR, "cannot start worker threads");
+        log_msg(NULL, SL_LOG_ERROR, "cannot start worker threads");
         return SL_EXIT_JOB_FAILED;
     }
     atomic_store(&p->receivers, loops);
@@ -248,7 +248,7 @@ static int run_workers(poller *p)
     for (int i = 0; i < loops; i++)
         workers_submit(pool, receiver_main, NULL, p);
     workers_free(pool);
-    log_msg(NULL, LOG_INFO, "poll stopped: %zu messages received, %zu deleted, %zu left on the queue",
+    log_msg(NULL, SL_LOG_INFO, "poll stopped: %zu messages received, %zu deleted, %zu left on the queue",
             p->received, p->deleted, p->kept);
     return p->failed_jobs ? SL_EXIT_JOB_FAILED : SL_EXIT_OK;
 }
@@ -265,7 +265,7 @@ int poller_run(intake *in, const poller_options *o)
     p.creds = aws_credential_provider_new(&popts);
     atomic_init(&p.workers_done, 0);
     pthread_mutex_init(&p.lock, NULL);
-    log_msg(NULL, LOG_INFO, "polling %s with %d workers (batch %d, wait %d s, visibility %d s)",
+    log_msg(NULL, SL_LOG_INFO, "polling %s with %d workers (batch %d, wait %d s, visibility %d s)",
             o->queue_url, o->workers, o->batch, o->wait_s, o->visibility_s);
     int rc = run_workers(&p);
     pthread_mutex_destroy(&p.lock);

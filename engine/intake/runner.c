@@ -37,7 +37,7 @@ runner *runner_new(const config *cfg, storage *st, metrics *m)
     r->runs = runstore_open(cfg, st, &disabled, &err);
     if (!r->runs && !disabled) {
         r->runs_broken = 1;
-        log_msg(NULL, LOG_ERROR, "run records cannot be written: %s", err.msg);
+        log_msg(NULL, SL_LOG_ERROR, "run records cannot be written: %s", err.msg);
     }
     return r;
 }
@@ -67,7 +67,7 @@ static int write_record(runner *r, const job_spec *spec, const job_result *res, 
         return 0;
     log_ctx ctx = {.run_id = res->run_id, .input = res->input, .rule = res->rule};
     json_t *f = json_pack("{s:O}", "event", event);
-    log_fields(&ctx, LOG_ERROR, f, "run record not written to %s: %s; the event is attached",
+    log_fields(&ctx, SL_LOG_ERROR, f, "run record not written to %s: %s; the event is attached",
                runstore_where(r->runs), err.msg);
     json_decref(f);
     return 1;
@@ -158,11 +158,11 @@ static void report_unreported(const runner_totals *before, const runner_totals *
     size_t nf = after->notify_failures - before->notify_failures;
     size_t rf = after->record_failures - before->record_failures;
     if (nf)
-        log_msg(NULL, LOG_ERROR,
+        log_msg(NULL, SL_LOG_ERROR,
                 "%zu notification%s could not be delivered: the events are in the log", nf,
                 nf == 1 ? "" : "s");
     if (rf)
-        log_msg(NULL, LOG_ERROR,
+        log_msg(NULL, SL_LOG_ERROR,
                 "%zu run record%s could not be written: the events are in the log", rf,
                 rf == 1 ? "" : "s");
 }

@@ -52,7 +52,7 @@ static void reply_error(http_server_reply *rep, const http_server_request *req, 
     va_start(ap, fmt);
     sb_vaddf(&msg, fmt, ap);
     va_end(ap);
-    log_msg(NULL, status >= 500 ? LOG_ERROR : LOG_WARN, "%s %s from %s: %d %s", req->method,
+    log_msg(NULL, status >= 500 ? SL_LOG_ERROR : SL_LOG_WARN, "%s %s from %s: %d %s", req->method,
             req->path, req->peer, status, sb_str(&msg));
     reply_json(rep, status, json_pack("{s:s}", "error", sb_str(&msg)));
     sb_free(&msg);
@@ -68,7 +68,7 @@ static void run_event(server *s, const char *text, size_t len, const char *origi
     sl_error err = {0};
     if (intake_run_event(s->in, text, len, &how, out, &err) != 0)
         /* Checked before it was accepted: only a hand-edited spool gets here. */
-        log_msg(NULL, LOG_ERROR, "%s: not an event any more: %s (dropped)", origin, err.msg);
+        log_msg(NULL, SL_LOG_ERROR, "%s: not an event any more: %s (dropped)", origin, err.msg);
 }
 
 static void run_spooled(void *ud, const char *id, const char *data, size_t len)
@@ -78,7 +78,7 @@ static void run_spooled(void *ud, const char *id, const char *data, size_t len)
     char origin[SPOOL_ID_MAX + 8];
     snprintf(origin, sizeof origin, "spool %s", id);
     run_event(s, data, len, origin, &out, 0);
-    log_msg(NULL, LOG_INFO, "spool %s done: %zu succeeded, %zu failed, %zu skipped", id,
+    log_msg(NULL, SL_LOG_INFO, "spool %s done: %zu succeeded, %zu failed, %zu skipped", id,
             out.succeeded, out.failed, out.skipped);
     intake_outcome_free(&out);
 }
@@ -139,7 +139,7 @@ static void accept_event(server *s, const http_server_request *req, const char *
         reply_error(rep, req, 503, "cannot spool the event: %s", err.msg);
         return;
     }
-    log_msg(NULL, LOG_INFO, "accepted %zu job(s) from %s as spool %s", jobs, req->peer, id);
+    log_msg(NULL, SL_LOG_INFO, "accepted %zu job(s) from %s as spool %s", jobs, req->peer, id);
     reply_json(rep, 202, json_pack("{s:I, s:I, s:s}", "accepted", (json_int_t)jobs, "skipped",
                                    (json_int_t)skipped, "spool_id", id));
 }
@@ -169,7 +169,7 @@ static void confirm_subscription(const http_server_request *req, json_t *msg,
                     !c ? "no HTTP client" : resp.status ? "the confirmation was refused"
                                                         : resp.error);
     } else {
-        log_msg(NULL, LOG_INFO, "SNS subscription to %s confirmed", topic);
+        log_msg(NULL, SL_LOG_INFO, "SNS subscription to %s confirmed", topic);
         reply_json(rep, 200, json_pack("{s:b, s:s}", "confirmed", 1, "topic", topic));
     }
     http_response_free(&resp);
@@ -213,7 +213,7 @@ static void handle_sns(server *s, const http_server_request *req, json_t *msg, c
     if (strcmp(type, "SubscriptionConfirmation") == 0) {
         confirm_subscription(req, msg, rep);
     } else if (strcmp(type, "UnsubscribeConfirmation") == 0) {
-        log_msg(NULL, LOG_WARN, "SNS: the subscription to %s was removed", topic);
+        log_msg(NULL, SL_LOG_WARN, "SNS: the subscription to %s was removed", topic);
         reply_json(rep, 200, json_pack("{s:s}", "acknowledged", type));
     } else {
         accept_event(s, req, text, len, rep);
@@ -278,8 +278,8 @@ static void observe(void *ud, const http_server_request *req, int status)
 {
     server *s = ud;
     metrics_http_request(s->in->metrics, status);
-    if (log_enabled(LOG_DEBUG))
-        log_msg(NULL, LOG_DEBUG, "%s %s from %s: %d", req->method, req->path, req->peer, status);
+    if (log_enabled(SL_LOG_DEBUG))
+        log_msg(NULL, SL_LOG_DEBUG, "%s %s from %s: %d", req->method, req->path, req->peer, status);
 }
 
 static const http_route routes[] = {
@@ -363,18 +363,18 @@ static int serve(server *s)
         spool_stop(s->sp);
         return SL_EXIT_USAGE;
     }
-    log_msg(NULL, LOG_INFO, "listening on %s (port %u), %d worker(s), spool %s%s%s",
+    log_msg(NULL, SL_LOG_INFO, "listening on %s (port %u), %d worker(s), spool %s%s%s",
             s->o->listen, http_server_port(srv), s->o->workers, spool_dir(s->sp),
             s->o->sync ? ", synchronous" : "", s->o->paused ? ", PAUSED: jobs are not run" : "");
 
     signals_wait(-1);
-    log_msg(NULL, LOG_INFO, "%s received: stopping (running jobs finish first)",
+    log_msg(NULL, SL_LOG_INFO, "%s received: stopping (running jobs finish first)",
             signals_stop_name());
     http_server_drain(srv);
     spool_stop(s->sp);
     http_server_stop(srv);
     size_t left = spool_pending(s->sp);
-    log_msg(NULL, LOG_INFO, "stopped; %zu event(s) left in the spool for the next start", left);
+    log_msg(NULL, SL_LOG_INFO, "stopped; %zu event(s) left in the spool for the next start", left);
     return SL_EXIT_OK;
 }
 

@@ -85,7 +85,7 @@ static void clear_tmp(spool *sp)
     struct dirent *de;
     while ((de = readdir(d)) != NULL)
         if (de->d_name[0] != '.' && unlinkat(sp->tmpfd, de->d_name, 0) != 0)
-            log_msg(NULL, LOG_WARN, "spool: cannot remove %s/%s: %s", sp->tmp, de->d_name,
+            log_msg(NULL, SL_LOG_WARN, "spool: cannot remove %s/%s: %s", sp->tmp, de->d_name,
                     strerror(errno));
     closedir(d);
 }
@@ -143,7 +143,7 @@ static int scan_leftovers(spool *sp, sl_error *err)
     }
     free(names);
     if (n)
-        log_msg(NULL, LOG_INFO, "spool: %zu event(s) left by a previous run queued again", n);
+        log_msg(NULL, SL_LOG_INFO, "spool: %zu event(s) left by a previous run queued again", n);
     return 0;
 }
 
@@ -286,11 +286,11 @@ static void handle_entry(spool *sp, const char *id)
     strbuf data = STRBUF_INIT;
     int rc = sb_read_file(&data, path);
     if (rc != 0) {
-        log_msg(NULL, LOG_WARN, "spool: cannot read %s: %s (skipped)", path, strerror(rc));
+        log_msg(NULL, SL_LOG_WARN, "spool: cannot read %s: %s (skipped)", path, strerror(rc));
     } else {
         sp->handler(sp->ud, id, sb_str(&data), data.len);
         if (unlink(path) != 0)
-            log_msg(NULL, LOG_ERROR, "spool: cannot remove %s: %s (it will run again)", path,
+            log_msg(NULL, SL_LOG_ERROR, "spool: cannot remove %s: %s (it will run again)", path,
                     strerror(errno));
     }
     sb_free(&data);

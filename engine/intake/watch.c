@@ -212,13 +212,13 @@ static int mark_done(gateway *g, const char *path, const char *rel, const struct
 {
     struct stat now;
     if (lstat(path, &now) != 0 || !same_file(&now, uploaded)) {
-        log_msg(NULL, LOG_INFO, "%s was replaced after its upload: the new file stays", rel);
+        log_msg(NULL, SL_LOG_INFO, "%s was replaced after its upload: the new file stays", rel);
         return 0;
     }
     if (!g->sent_dir) {
         if (unlink(path) == 0 || errno == ENOENT)
             return 0;
-        log_msg(NULL, LOG_ERROR, "cannot delete %s after its upload: %s", path, strerror(errno));
+        log_msg(NULL, SL_LOG_ERROR, "cannot delete %s after its upload: %s", path, strerror(errno));
         return -1;
     }
     char *dest = xasprintf("%s/%s", g->sent_dir, rel);
@@ -229,7 +229,7 @@ static int mark_done(gateway *g, const char *path, const char *rel, const struct
     if (rc == 0)
         rc = rename(path, dest);
     if (rc != 0)
-        log_msg(NULL, LOG_ERROR, "cannot move %s to %s after its upload: %s", path, dest,
+        log_msg(NULL, SL_LOG_ERROR, "cannot move %s to %s after its upload: %s", path, dest,
                 strerror(errno));
     free(dest);
     return rc;
@@ -281,7 +281,7 @@ static upload_rc stream_upload(gateway *g, int fd, const char *path, const char 
     storage_writer *w = NULL;
     sl_error err = {0};
     if (g->st->ops->open_write(g->st, g->bucket, key, &w, &err) != 0) {
-        log_msg(NULL, LOG_ERROR, "cannot upload %s: %s", path, err.msg);
+        log_msg(NULL, SL_LOG_ERROR, "cannot upload %s: %s", path, err.msg);
         return UP_FAILED;
     }
     char *buf = xmalloc(CHUNK);
@@ -296,14 +296,14 @@ static upload_rc stream_upload(gateway *g, int fd, const char *path, const char 
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            log_msg(NULL, LOG_ERROR, "reading %s: %s", path, strerror(errno));
+            log_msg(NULL, SL_LOG_ERROR, "reading %s: %s", path, strerror(errno));
             rc = UP_FAILED;
             break;
         }
         if (n == 0)
             break;
         if (storage_write(w, buf, (size_t)n, &err) != 0) {
-            log_msg(NULL, LOG_ERROR, "uploading %s: %s", path, err.msg);
+            log_msg(NULL, SL_LOG_ERROR, "uploading %s: %s", path, err.msg);
             rc = UP_FAILED;
             break;
         }
@@ -320,7 +320,7 @@ static upload_rc stream_upload(gateway *g, int fd, const char *path, const char 
         return rc;
     }
     if (storage_writer_commit(w, &err) != 0) {
-        log_msg(NULL, LOG_ERROR, "uploading %s: %s", path, err.msg);
+        log_msg(NULL, SL_LOG_ERROR, "uploading %s: %s", path, err.msg);
         return UP_FAILED;
     }
     return UP_OK;
@@ -357,7 +357,7 @@ static outcome upload_file(gateway *g, const char *path, const char *rel, int ve
     char *key = xasprintf("%s%s", g->prefix, rel);
     outcome out = OUT_DONE;
     if (verify && object_matches(g, key, fd, &before)) {
-        log_msg(NULL, LOG_INFO, "%s is already at s3://%s/%s: marking it done", rel, g->bucket,
+        log_msg(NULL, SL_LOG_INFO, "%s is already at s3://%s/%s: marking it done", rel, g->bucket,
                 key);
         out = mark_done(g, path, rel, &before) == 0 ? OUT_DONE : OUT_RETRY;
         pthread_mutex_lock(&g->lock);
@@ -368,7 +368,7 @@ static outcome upload_file(gateway *g, const char *path, const char *rel, int ve
     } else {
         switch (stream_upload(g, fd, path, key, &before)) {
         case UP_OK:
-            log_msg(NULL, LOG_INFO, "uploaded %s to s3://%s/%s (%lld bytes)", rel, g->bucket,
+            log_msg(NULL, SL_LOG_INFO, "uploaded %s to s3://%s/%s (%lld bytes)", rel, g->bucket,
                     key, (long long)before.st_size);
             pthread_mutex_lock(&g->lock);
             g->uploaded++;
@@ -380,13 +380,13 @@ static outcome upload_file(gateway *g, const char *path, const char *rel, int ve
         case UP_CHANGED:
             /* Its writer's close (or rename) reports it again; the deferral
              * covers a change that reports nothing (utime). */
-            log_msg(NULL, LOG_INFO, "%s changed while it was uploaded: nothing published, "
+            log_msg(NULL, SL_LOG_INFO, "%s changed while it was uploaded: nothing published, "
                     "trying again once it is quiet", rel);
             *due_ms = clock_now_ms() + (g->settle_ms > 1000 ? g->settle_ms : 1000);
             out = OUT_DEFER;
             break;
         case UP_ABANDONED:
-            log_msg(NULL, LOG_INFO, "upload of %s abandoned (stopping): nothing published, "
+            log_msg(NULL, SL_LOG_INFO, "upload of %s abandoned (stopping): nothing published, "
                     "it is uploaded at the next start", rel);
             out = OUT_ABANDONED;
             break;
@@ -422,7 +422,7 @@ static outcome process_file(gateway *g, const char *rel, int settle, int verify,
         out = OUT_DEFER;
     } else if (watch_tree_open_for_writing(path) == 1) {
         /* its writer's close reports it again: the watch is in place */
-        log_msg(NULL, LOG_DEBUG, "%s is open for writing: waiting for its close", rel);
+        log_msg(NULL, SL_LOG_DEBUG, "%s is open for writing: waiting for its close", rel);
     } else {
         out = upload_file(g, path, rel, verify, due_ms);
     }
@@ -445,7 +445,7 @@ static void settle_item(gateway *g, item *it, outcome out, long long due_ms)
         it->attempts++;
         g->failed++;
         due_ms = clock_now_ms() + retry_delay_ms(it->attempts);
-        log_msg(NULL, LOG_WARN, "%s stays in place; retrying in %lld s", it->rel,
+        log_msg(NULL, SL_LOG_WARN, "%s stays in place; retrying in %lld s", it->rel,
                 (due_ms - clock_now_ms() + 999) / 1000);
         it->settle = 0;
         it->verify = 1; /* it may have been published before the failure */
@@ -564,13 +564,13 @@ static int watch_loop(gateway *g, watch_tree *wt)
             {watch_tree_fd(wt), POLLIN, 0}, {signals_fd(), POLLIN, 0}, {g->wake_fd, POLLIN, 0}};
         int n = poll(fds, 3, wait < 0 || wait > 1000 ? 1000 : (int)wait + 1);
         if (n < 0 && errno != EINTR) {
-            log_msg(NULL, LOG_ERROR, "poll: %s", strerror(errno));
+            log_msg(NULL, SL_LOG_ERROR, "poll: %s", strerror(errno));
             return SL_EXIT_JOB_FAILED;
         }
         if (n > 0 && (fds[1].revents & POLLIN))
             signals_fd_drain();
         if (signals_stopping()) {
-            log_msg(NULL, LOG_INFO, "%s: stopping", signals_stop_name());
+            log_msg(NULL, SL_LOG_INFO, "%s: stopping", signals_stop_name());
             return SL_EXIT_OK;
         }
         if (signals_hangups() != hangups) {
@@ -578,16 +578,16 @@ static int watch_loop(gateway *g, watch_tree *wt)
             long found = watch_tree_rescan(wt, gateway_report, g, &err);
             if (found < 0)
                 break;
-            log_msg(NULL, LOG_INFO, "SIGHUP: rescanned %s (%ld files)", g->dir, found);
+            log_msg(NULL, SL_LOG_INFO, "SIGHUP: rescanned %s (%ld files)", g->dir, found);
         }
         uint64_t count;
         if (n > 0 && (fds[2].revents & POLLIN) && read(g->wake_fd, &count, sizeof count) < 0)
-            log_msg(NULL, LOG_DEBUG, "eventfd: %s", strerror(errno));
+            log_msg(NULL, SL_LOG_DEBUG, "eventfd: %s", strerror(errno));
         if (n > 0 && (fds[0].revents & POLLIN) &&
             watch_tree_process(wt, gateway_report, g, &err) != 0)
             break;
     }
-    log_msg(NULL, LOG_ERROR, "watching %s failed: %s", g->dir, err.msg);
+    log_msg(NULL, SL_LOG_ERROR, "watching %s failed: %s", g->dir, err.msg);
     return SL_EXIT_JOB_FAILED;
 }
 
@@ -603,13 +603,13 @@ static int run_gateway(gateway *g, const watch_options *o)
     int rc = SL_EXIT_JOB_FAILED;
     g->pool = workers_new(o->workers);
     if (!g->pool) {
-        log_msg(NULL, LOG_ERROR, "cannot start upload threads");
+        log_msg(NULL, SL_LOG_ERROR, "cannot start upload threads");
     } else {
         long found = watch_tree_rescan(wt, gateway_report, g, &err);
         if (found < 0) {
-            log_msg(NULL, LOG_ERROR, "cannot watch %s: %s", o->dir, err.msg);
+            log_msg(NULL, SL_LOG_ERROR, "cannot watch %s: %s", o->dir, err.msg);
         } else {
-            log_msg(NULL, LOG_INFO,
+            log_msg(NULL, SL_LOG_INFO,
                     "watching %s (%zu directories, %ld files found) -> s3://%s/%s, done: %s",
                     o->dir, watch_tree_dirs(wt), found, g->bucket, g->prefix,
                     g->sent_dir ? g->sent_dir : "delete");
@@ -623,7 +623,7 @@ static int run_gateway(gateway *g, const watch_options *o)
         g->pool = NULL;
     }
     watch_tree_free(wt);
-    log_msg(NULL, LOG_INFO, "stopped: %zu uploaded, %zu already uploaded, %zu failures",
+    log_msg(NULL, SL_LOG_INFO, "stopped: %zu uploaded, %zu already uploaded, %zu failures",
             g->uploaded, g->already, g->failed);
     return rc;
 }

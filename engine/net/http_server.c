@@ -276,7 +276,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     sb_vaddf(&sb, fmt, ap);
     while (sb.len && sb.buf[sb.len - 1] == '\n')
         sb.buf[--sb.len] = '\0';
-    log_msg(NULL, LOG_WARN, "http server: %s", sb_str(&sb));
+    log_msg(NULL, SL_LOG_WARN, "http server: %s", sb_str(&sb));
     sb_free(&sb);
 }
 
@@ -400,7 +400,7 @@ void http_server_drain(http_server *srv)
     long left = srv->in_flight;
     pthread_mutex_unlock(&srv->lock);
     if (left > 0)
-        log_msg(NULL, LOG_WARN, "http server: %ld request(s) still open after %d s: closing them",
+        log_msg(NULL, SL_LOG_WARN, "http server: %ld request(s) still open after %d s: closing them",
                 left, DRAIN_GRACE_S);
 }
 

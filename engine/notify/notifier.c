@@ -140,7 +140,7 @@ static notify_status deliver(notifier *nf, const notify_backend *b, notify_deliv
         long wait = retry_next_delay(&st);
         if (wait < 0)
             return s;
-        log_msg(ctx, LOG_WARN,
+        log_msg(ctx, SL_LOG_WARN,
                 "notification to \"%s\" (%s): attempt %d failed: %s; retrying in %ld ms", t->name,
                 t->type, *attempts, d->error, wait);
         clock_sleep_ms(wait, NULL);
@@ -152,7 +152,7 @@ static void log_undelivered(const notify_target *t, json_t *event, const log_ctx
 {
     json_t *f = json_pack("{s:s, s:s, s:i, s:s, s:O}", "target", t->name, "target_type",
                           t->type, "attempts", attempts, "error", why, "event", event);
-    log_fields(ctx, LOG_ERROR, f,
+    log_fields(ctx, SL_LOG_ERROR, f,
                "notification to \"%s\" (%s) could not be delivered after %d attempt%s: %s; "
                "the event is attached",
                t->name, t->type, attempts, attempts == 1 ? "" : "s", why);
@@ -168,7 +168,7 @@ int notifier_send(notifier *nf, const notify_target *t, json_t *event, const log
         why[0] = '\0';
     if (!strcmp(t->type, "log")) {
         json_t *f = json_pack("{s:s, s:O}", "target", t->name, "event", event);
-        log_fields(ctx, LOG_INFO, f, "notification");
+        log_fields(ctx, SL_LOG_INFO, f, "notification");
         json_decref(f);
         if (id && idlen)
             snprintf(id, idlen, "log");
@@ -187,7 +187,7 @@ int notifier_send(notifier *nf, const notify_target *t, json_t *event, const log
     }
     http_client_free(d.http);
     if (s == NOTIFY_SENT) {
-        log_msg(ctx, LOG_INFO, "notification sent to \"%s\" (%s): %s", t->name, t->type, d.id);
+        log_msg(ctx, SL_LOG_INFO, "notification sent to \"%s\" (%s): %s", t->name, t->type, d.id);
         if (id && idlen)
             snprintf(id, idlen, "%s", d.id);
         return 0;
@@ -219,7 +219,7 @@ int notifier_job(notifier *nf, const job_result *res, json_t *event)
     /* the built-in log target: a failure is always written in full */
     if (res->state == JOB_FAILED) {
         json_t *f = json_pack("{s:s, s:O}", "target", "log", "event", event);
-        log_fields(&ctx, LOG_ERROR, f, "job failure notification");
+        log_fields(&ctx, SL_LOG_ERROR, f, "job failure notification");
         json_decref(f);
     }
     char **names;

@@ -552,7 +552,7 @@ int s3_call(s3_client *c, http_client *h, const s3_request *req, s3_reply *rep,
             s3_reply_error(rep, rc == -1, name, rs.total_attempts, err);
             return -1;
         }
-        log_msg(NULL, LOG_DEBUG, "%s: %s failed (%s), retrying in %ld ms", name, req->method,
+        log_msg(NULL, SL_LOG_DEBUG, "%s: %s failed (%s), retrying in %ld ms", name, req->method,
                 rc == -1 ? rep->http.error
                          : rep->code ? rep->code : status_phrase(rep->http.status),
                 wait);

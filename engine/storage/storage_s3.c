@@ -236,7 +236,7 @@ static int reader_attempt(s3_reader *r, s3_client *c, http_client *h, s3_reply *
     if (r->offset > 0) {
         snprintf(range, sizeof range, "bytes=%" PRId64 "-", r->offset);
         hdr[n_hdr++] = (sigv4_header){"Range", range};
-        log_msg(NULL, LOG_INFO, "%s: resuming the download at byte %" PRId64, r->name, r->offset);
+        log_msg(NULL, SL_LOG_INFO, "%s: resuming the download at byte %" PRId64, r->name, r->offset);
     }
     s3_request req = {
         .method = "GET",
@@ -314,7 +314,7 @@ static void reader_main(void *arg)
             s3_reply_free(&rep);
             break;
         }
-        log_msg(NULL, LOG_DEBUG, "%s: GET failed at byte %" PRId64 " (%s), retrying in %ld ms",
+        log_msg(NULL, SL_LOG_DEBUG, "%s: GET failed at byte %" PRId64 " (%s), retrying in %ld ms",
                 r->name, r->offset,
                 transport_failed ? rep.http.error : rep.code ? rep.code : "HTTP error", wait);
         s3_reply_free(&rep);
@@ -662,7 +662,7 @@ static int start_upload(s3_writer *w, sl_error *err)
     s3_http_release(c, h);
     if (rc != 0)
         return -1;
-    log_msg(NULL, LOG_DEBUG, "%s: multipart upload started", w->name);
+    log_msg(NULL, SL_LOG_DEBUG, "%s: multipart upload started", w->name);
 
     w->uploads = workers_new(w->st->parts_in_flight);
     if (!w->uploads) {
@@ -806,10 +806,10 @@ static void abort_upload(s3_writer *w)
         s3_http_release(c, h);
     }
     if (err.kind != SL_ERR_NONE)
-        log_msg(NULL, LOG_WARN, "could not abort the multipart upload of %s (it keeps its parts "
+        log_msg(NULL, SL_LOG_WARN, "could not abort the multipart upload of %s (it keeps its parts "
                 "until aborted or removed by a lifecycle rule): %s", w->name, err.msg);
     else
-        log_msg(NULL, LOG_DEBUG, "%s: multipart upload aborted", w->name);
+        log_msg(NULL, SL_LOG_DEBUG, "%s: multipart upload aborted", w->name);
 }
 
 static void s3_writer_abort(storage_writer *sw)
@@ -917,7 +917,7 @@ static int s3_writer_commit(storage_writer *sw, sl_error *err)
     if (rc != 0) {
         abort_upload(w);
     } else {
-        log_msg(NULL, LOG_DEBUG, "%s: multipart upload completed (%d parts)", w->name,
+        log_msg(NULL, SL_LOG_DEBUG, "%s: multipart upload completed (%d parts)", w->name,
                 w->next_number - 1);
     }
     s3_writer_free(w);
@@ -1036,11 +1036,11 @@ storage *storage_s3_new(const storage_config *cfg, sl_error *err)
     if (ep->port)
         snprintf(port, sizeof port, ":%d", ep->port);
     if (set.opts.insecure)
-        log_msg(NULL, LOG_WARN,
+        log_msg(NULL, SL_LOG_WARN,
                 "storage: insecure_skip_verify is set: TLS certificates of %s://%s%s are NOT "
                 "verified; anyone on the network path can read and change the data",
                 ep->scheme, ep->host, port);
-    log_msg(NULL, LOG_DEBUG, "storage: s3 at %s://%s%s%s (%s style), region %s", ep->scheme,
+    log_msg(NULL, SL_LOG_DEBUG, "storage: s3 at %s://%s%s%s (%s style), region %s", ep->scheme,
             ep->host, port, ep->base_path, ep->path_style ? "path" : "virtual-hosted",
             s3_client_region(client));
     s3_storage *s = xcalloc(1, sizeof *s);

@@ -13,8 +13,8 @@
 
 /* Process-wide logger settings: written once by main() before any job or
  * thread starts, only read afterwards. */
-static log_format g_format = LOG_FORMAT_TEXT;
-static log_level g_min_level = LOG_INFO;
+static log_format g_format = SL_LOG_FORMAT_TEXT;
+static log_level g_min_level = SL_LOG_INFO;
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
@@ -27,9 +27,9 @@ void log_configure(log_format fmt, log_level min_level)
 int log_parse_format(const char *s, log_format *out)
 {
     if (strcmp(s, "text") == 0)
-        *out = LOG_FORMAT_TEXT;
+        *out = SL_LOG_FORMAT_TEXT;
     else if (strcmp(s, "json") == 0)
-        *out = LOG_FORMAT_JSON;
+        *out = SL_LOG_FORMAT_JSON;
     else
         return -1;
     return 0;
@@ -44,7 +44,7 @@ int log_parse_level(const char *s, log_level *out)
         }
     }
     if (strcmp(s, "warning") == 0) {
-        *out = LOG_WARN;
+        *out = SL_LOG_WARN;
         return 0;
     }
     return -1;
@@ -177,7 +177,7 @@ static void log_emit(const log_ctx *ctx, log_level level, json_t *fields, const 
         return;
     strbuf msg = STRBUF_INIT;
     sb_vaddf(&msg, fmt, ap);
-    if (g_format == LOG_FORMAT_JSON)
+    if (g_format == SL_LOG_FORMAT_JSON)
         log_json(ctx, level, fields, sb_str(&msg));
     else
         log_text(ctx, level, fields, sb_str(&msg));

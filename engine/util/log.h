@@ -11,8 +11,8 @@
 
 #include <jansson.h>
 
-typedef enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR } log_level;
-typedef enum log_format { LOG_FORMAT_TEXT = 0, LOG_FORMAT_JSON } log_format;
+typedef enum log_level { SL_LOG_DEBUG = 0, SL_LOG_INFO, SL_LOG_WARN, SL_LOG_ERROR } log_level;
+typedef enum log_format { SL_LOG_FORMAT_TEXT = 0, SL_LOG_FORMAT_JSON } log_format;
 
 typedef struct log_ctx {
     const char *run_id; /* NULL outside a job */

@@ -34,21 +34,21 @@ static char *capture_stderr(void (*fn)(void))
 
 static void emit_json(void)
 {
-    log_configure(LOG_FORMAT_JSON, LOG_INFO);
+    log_configure(SL_LOG_FORMAT_JSON, SL_LOG_INFO);
     log_ctx ctx = {.run_id = "R1", .input = "s3://b/k k", .rule = "r"};
     json_t *f = json_pack("{s:i}", "bytes_in", 42);
-    log_fields(&ctx, LOG_INFO, f, "job %s", "done");
+    log_fields(&ctx, SL_LOG_INFO, f, "job %s", "done");
     json_decref(f);
-    log_msg(&ctx, LOG_DEBUG, "hidden");
-    log_msg(NULL, LOG_WARN, "bad byte \xff here");
+    log_msg(&ctx, SL_LOG_DEBUG, "hidden");
+    log_msg(NULL, SL_LOG_WARN, "bad byte \xff here");
 }
 
 static void emit_text(void)
 {
-    log_configure(LOG_FORMAT_TEXT, LOG_WARN);
+    log_configure(SL_LOG_FORMAT_TEXT, SL_LOG_WARN);
     log_ctx ctx = {.run_id = "R2", .input = "s3://b/a key", .rule = "r"};
-    log_msg(&ctx, LOG_INFO, "hidden");
-    log_msg(&ctx, LOG_ERROR, "job failed");
+    log_msg(&ctx, SL_LOG_INFO, "hidden");
+    log_msg(&ctx, SL_LOG_ERROR, "job failed");
 }
 
 int main(void)
