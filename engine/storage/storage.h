@@ -1,4 +1,4 @@
-/* storage.h — the storage seam. A backend ("local" now, "s3" next) gives
+/* storage.h — the storage seam. A backend (local, s3) gives
  * streamed reads, atomic writes and listing; the job runner only ever
  * talks to this interface.
  *

@@ -3,8 +3,8 @@
  * options into a rev_config at init, and for each job pulls the input
  * through the core and pushes the report through the host.
  *
- * The contract is /work/shared/specs/search-keyword-performance.md; the
- * decisions it leaves open are in docs/plugins/revenue.md. */
+ * The contract and every decision it leaves open are in
+ * docs/plugins/revenue.md. */
 #include "autoconfig.h"
 
 #include <sluice/plugin.h>
