@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "net/http.h"
+#include "net/url.h"
 #include "util/alloc.h"
 #include "util/jsonutil.h"
 #include "util/urlcodec.h"
@@ -23,16 +24,16 @@ struct lambda_runtime {
  * would make a URL that points somewhere unintended. */
 static int valid_api_address(const char *api)
 {
-    const char *colon = strrchr(api, ':');
-    if (!colon || colon == api || colon[1] == '\0')
-        return 0;
-    for (const char *p = api; p < colon; p++)
-        if (*p == '/' || *p == '@' || *p == '?' || *p == '#' || *p == ' ')
-            return 0;
-    char *end;
-    errno = 0;
-    long port = strtol(colon + 1, &end, 10);
-    return errno == 0 && *end == '\0' && port > 0 && port < 65536;
+    char *url = xasprintf("http://%s/", api);
+    url_parts u;
+    int ok = url_parse(url, &u) == 0;
+    /* all of the text must be the authority, and it must name a port */
+    ok = ok && !u.userinfo && !u.query && !u.fragment && strcmp(u.path, "/") == 0 &&
+         (u.port != 0 || (strlen(api) > 3 && strcmp(api + strlen(api) - 3, ":80") == 0));
+    if (u.scheme)
+        url_parts_free(&u);
+    free(url);
+    return ok;
 }
 
 lambda_runtime *lambda_runtime_new(const char *api, sl_error *err)
