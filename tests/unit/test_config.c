@@ -155,8 +155,6 @@ static void test_full(void)
     is_str(cfg->storage.type, "local", "storage type");
     want = xasprintf("%s/data2", tmpdir);
     is_str(cfg->storage.root, want, "storage root resolved and normalised");
-    is_str(json_string_value(json_object_get(cfg->storage.raw, "root")), want,
-           "raw storage mapping carries the resolved root");
     free(want);
     is_int((int64_t)cfg->n_plugin_paths, 2, "two plugin paths");
     want = xasprintf("%s/plugins", tmpdir);
@@ -170,13 +168,33 @@ static void test_full(void)
     ok(t != NULL, "find target ops-email");
     if (t) {
         is_str(t->type, "sns", "target type");
-        is_str(json_string_value(json_object_get(t->params, "topic_arn")),
-               "arn:aws:sns:us-east-1:123456789012:ops", "target params");
+        is_str(t->topic_arn, "arn:aws:sns:us-east-1:123456789012:ops", "target topic_arn");
+        is_str(t->region, "us-east-1", "target region");
+        is_str(t->endpoint, "http://localhost:5000", "target endpoint");
+        is_str(t->subject_prefix, "[sluice]", "target subject_prefix");
+        ok(t->profile == NULL, "target profile absent");
+        is_int(t->timeout_ms, 10000, "default timeout 10 s");
+        is_int(t->max_attempts, 4, "default max_attempts 4");
         is_int(t->line, 7, "target line");
         is_int(t->column, 3, "target column");
     }
     t = config_find_target(cfg, "ops-hook");
-    ok(t && json_real_value(json_object_get(t->params, "timeout")) == 2.5, "webhook timeout 2.5");
+    ok(t && t->timeout_ms == 2500, "webhook timeout 2.5 s");
+    if (t) {
+        is_str(t->url, "https://hooks.example.com/x?y=1", "webhook url");
+        is_str(t->secret_env, "HOOK_SECRET", "webhook secret_env");
+        is_int((int64_t)t->n_headers, 1, "one webhook header");
+        if (t->n_headers == 1) {
+            is_str(t->headers[0].name, "X-Team", "header name");
+            is_str(t->headers[0].value, "data", "header value");
+        }
+    }
+    t = config_find_target(cfg, "ops-bus");
+    ok(t && !strcmp(t->event_bus, "default") && !strcmp(t->source, "sluice") &&
+           !strcmp(t->detail_type, "Job"),
+       "eventbridge keys");
+    t = config_find_target(cfg, "audit");
+    ok(t && !strcmp(t->type, "log") && t->url == NULL && t->topic_arn == NULL, "log target");
     ok(config_find_target(cfg, "nope") == NULL, "unknown target not found");
     is_int((int64_t)cfg->n_on_failure, 2, "default on_failure");
     is_str(cfg->on_failure[1], "ops-hook", "default on_failure order");
@@ -237,11 +255,8 @@ static void test_defaults_and_paths(void)
     char *want = xasprintf("%s/data", tmpdir);
     is_str(cfg->storage.root, want, "default root is ./data beside the config");
     free(want);
-    char *raw = json_dumps(cfg->storage.raw, JSON_COMPACT);
-    want = xasprintf("{\"type\":\"local\",\"root\":\"%s/data\"}", tmpdir);
-    is_str(raw, want, "default raw storage");
-    free(raw);
-    free(want);
+    ok(cfg->runs.enabled == 1 && cfg->runs.dir == NULL && cfg->runs.location == NULL,
+       "default runs: enabled, no dir, no location");
     is_int((int64_t)cfg->n_plugin_paths, 0, "no plugin paths");
     is_int((int64_t)cfg->n_targets, 0, "no targets");
     ok(cfg->on_failure == NULL && cfg->n_on_failure == 0, "no default on_failure");
@@ -294,11 +309,19 @@ static void test_defaults_and_paths(void)
         is_str(cfg->storage.type, "s3", "s3 type");
         ok(cfg->storage.root == NULL, "s3 has no root");
         want = xasprintf("%s/certs/ca.pem", tmpdir);
-        is_str(json_string_value(json_object_get(cfg->storage.raw, "ca_bundle")), want,
-               "ca_bundle resolved in raw");
+        is_str(cfg->storage.ca_bundle, want, "ca_bundle resolved");
         free(want);
-        ok(json_integer_value(json_object_get(cfg->storage.raw, "part_size")) == 8388608,
-           "raw keeps typed values");
+        is_str(cfg->storage.region, "eu-west-1", "s3 region");
+        is_str(cfg->storage.endpoint, "http://127.0.0.1:9000", "s3 endpoint");
+        is_str(cfg->storage.profile, "dev", "s3 profile");
+        is_int(cfg->storage.path_style, 1, "s3 path_style");
+        is_int(cfg->storage.insecure_skip_verify, 0, "s3 insecure_skip_verify");
+        ok(cfg->storage.part_size == 8388608, "s3 part_size");
+        is_int(cfg->storage.max_attempts, 5, "s3 max_attempts");
+        is_int(cfg->storage.parts_in_flight, 4, "default parts_in_flight");
+        is_int(cfg->storage.read_timeout, 60, "default read_timeout");
+        is_int(cfg->storage.connect_timeout, 10, "default connect_timeout");
+        is_int(cfg->storage.retry_max_seconds, 120, "default retry_max_seconds");
     }
     config_free(cfg);
 }
