@@ -249,7 +249,7 @@ static const config_section match = SECTION("match", "in match", NULL, match_key
 
 static const config_key rule_keys[] = {
     {"name", CONFIG_STRING, CONFIG_REQUIRED,
-     .help = "Unique name of the rule, shown in logs, events and sluice route.",
+     .help = "Unique name of the rule, shown in logs, events and `sluice route`.",
      .pattern = RE_NAME, .what = "a valid rule name (letters, digits, '_', '.' and '-')",
      FIELD(rule, name), .hook = config_check_rule_name},
     {"description", CONFIG_STRING, .help = "Free text."},
@@ -296,7 +296,7 @@ static const config_key top_keys[] = {
                 "Targets notified when a job succeeds, for rules without their own on_success.",
                 config, on_success, n_on_success),
     {"runs", CONFIG_SECTION,
-     .help = "Run records: every job's job-state event, kept for sluice runs and duplicate "
+     .help = "Run records: every job's job-state event, kept for `sluice runs` and duplicate "
              "detection.",
      .section = &runs, FIELD(config, runs)},
     {"rules", CONFIG_LIST, CONFIG_REQUIRED | CONFIG_NONEMPTY,
