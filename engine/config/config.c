@@ -407,6 +407,14 @@ static void store_integer(void *field, size_t size, long long v)
     }
 }
 
+/* A number times the key's scale, rounded; a number above 0 stays above
+ * 0 (a timeout of 0 ms would mean none). */
+static long long scaled(const config_key *k, double v)
+{
+    long long n = (long long)(v * (k->scale ? k->scale : 1) + 0.5);
+    return n < 1 && v > 0 ? 1 : n;
+}
+
 /* An accepted value into the key's field. */
 static void store(loader *L, const config_key *k, const ynode *n, void *base)
 {
@@ -426,8 +434,7 @@ static void store(loader *L, const config_key *k, const ynode *n, void *base)
     if (k->type == CONFIG_INT)
         store_integer(field, k->size, (long long)json_integer_value(j));
     else if (k->type == CONFIG_NUMBER)
-        store_integer(field, k->size,
-                      (long long)(json_number_value(j) * (k->scale ? k->scale : 1) + 0.5));
+        store_integer(field, k->size, scaled(k, json_number_value(j)));
     else if (k->type == CONFIG_BOOL)
         store_integer(field, k->size, json_is_true(j));
     json_decref(j);

@@ -70,15 +70,17 @@ struct config_key {
     const char *help;            /* one line; the schema's description */
     const char *pattern;         /* a PCRE2 pattern, anchored: of a string, of a
                                   * list's items or of a mapping's member names */
-    const char *what;            /* a valid value in words, for messages ("a valid
-                                  * AWS region name"); at the top level, what a
-                                  * missing key is */
+    const char *what;            /* words for messages: what a valid value is ("a
+                                  * valid AWS region name"), a number's unit ("a
+                                  * number of seconds"), an enum's name ("storage
+                                  * type"), valid member names; at the top level,
+                                  * what a missing key is */
     long long min, max;          /* CONFIG_INT, CONFIG_NUMBER */
     double scale;                /* CONFIG_NUMBER; 0 means 1 */
     const char *const *choices;  /* CONFIG_ENUM, NULL-terminated */
     const char *conflicts;       /* a key of the same section it excludes */
-    const config_section *section;
-    const config_variants *variants;
+    const config_section *section;   /* CONFIG_SECTION; CONFIG_LIST: of its items */
+    const config_variants *variants; /* CONFIG_SECTION; CONFIG_MAP: of its members */
     size_t offset, size;         /* the field it fills, in its section's base;
                                   * size 0: none */
     size_t count_offset;         /* a list of strings: its size_t count */

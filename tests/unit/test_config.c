@@ -357,6 +357,15 @@ static void test_defaults_and_paths(void)
     }
     config_free(cfg);
 
+    /* Below half a millisecond the timeout used to round to 0 ms, which
+     * the HTTP client reads as no timeout at all. */
+    d = load_text("notify: {h: {type: webhook, url: 'http://h', timeout: 0.0001}}\n" RULE, &cfg);
+    is_str(d, "", "a tiny timeout is valid");
+    free(d);
+    const notify_target *tiny = cfg ? config_find_target(cfg, "h") : NULL;
+    is_int(tiny ? tiny->timeout_ms : -1, 1, "a timeout above 0 is never stored as 0 ms (none)");
+    config_free(cfg);
+
     d = load_text("runs: {dir: ./records/../r}\n" RULE, &cfg);
     is_str(d, "", "runs.dir");
     free(d);
