@@ -43,19 +43,37 @@ typedef config_loader loader;
 
 /* ---- small helpers ---------------------------------------------------- */
 
+static void report(loader *L, int line, int column, const char *fmt, va_list ap)
+{
+    strbuf sb = STRBUF_INIT;
+    sb_vaddf(&sb, fmt, ap);
+    diag_add(L->diags, DIAG_ERROR, L->file, line, column, "%s", sb_str(&sb));
+    sb_free(&sb);
+}
+
+/* An error at node n (line 1, column 1 without one). */
 static void error_at(loader *L, const ynode *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void error_at(loader *L, const ynode *n, const char *fmt, ...)
 {
-    strbuf sb = STRBUF_INIT;
     va_list ap;
     va_start(ap, fmt);
-    sb_vaddf(&sb, fmt, ap);
+    report(L, n ? n->line : 1, n ? n->column : 1, fmt, ap);
     va_end(ap);
-    diag_add(L->diags, DIAG_ERROR, L->file, n ? n->line : 1, n ? n->column : 1, "%s",
-             sb_str(&sb));
-    sb_free(&sb);
+}
+
+/* An error at byte `offset` of scalar n's value, where the source shows
+ * it (ynode_column_at). */
+static void error_in_scalar(loader *L, const ynode *n, size_t offset, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void error_in_scalar(loader *L, const ynode *n, size_t offset, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    report(L, n->line, ynode_column_at(n, L->text, L->len, offset), fmt, ap);
+    va_end(ap);
 }
 
 static int str_in(const char *s, const char *const *list)
@@ -203,23 +221,6 @@ static char *config_dir(const char *path)
     char *out = normalize_path(dir);
     free(dir);
     return out;
-}
-
-/* ---- positions inside strings ------------------------------------------ */
-
-static void error_in_scalar(loader *L, const ynode *n, size_t offset, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void error_in_scalar(loader *L, const ynode *n, size_t offset, const char *fmt, ...)
-{
-    strbuf sb = STRBUF_INIT;
-    va_list ap;
-    va_start(ap, fmt);
-    sb_vaddf(&sb, fmt, ap);
-    va_end(ap);
-    diag_add(L->diags, DIAG_ERROR, L->file, n->line,
-             ynode_column_at(n, L->text, L->len, offset), "%s", sb_str(&sb));
-    sb_free(&sb);
 }
 
 /* ---- the walk through the declared keys -------------------------------- */
