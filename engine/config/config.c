@@ -1,3 +1,11 @@
+/* config.c — loading sluice.yaml (config.h): one generic walk through the
+ * declared keys of config_keys.c checks every value and fills the typed
+ * config, defaults included; the few keys that need more (rules, regexes,
+ * templates, target lists, event types, webhook headers) have handlers
+ * the tables name, below.
+ *
+ * Loading runs on one thread and owns everything it builds; the config it
+ * returns is immutable (config.h). */
 #include "autoconfig.h"
 #include "config/config.h"
 
@@ -8,86 +16,64 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config/jsonschema.h"
+#include "config/config_keys.h"
 #include "util/alloc.h"
 #include "util/spelling.h"
 #include "util/strbuf.h"
-
-/* The patterns below are the ones schemas/config.schema.json uses, so the
- * engine and the published schema agree on what is valid. */
-#define RE_NAME "^[A-Za-z0-9_.-]+$"
-#define RE_PLUGIN "^[a-z0-9_]+$"
-#define RE_BUCKET "^(\\*|[A-Za-z0-9_-][A-Za-z0-9._-]*)$"
-#define RE_EVENT                                                                    \
-    "^(s3:)?(ObjectCreated:(\\*|Put|Post|Copy|CompleteMultipartUpload)|ObjectRemoved:" \
-    "(\\*|Delete|DeleteMarkerCreated))$"
-#define RE_SNS_ARN "^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\\.fifo)?$"
-#define RE_URL "^https?://[^\\s/?#]+([/?#]\\S*)?$"
-#define RE_ENV "^[A-Za-z_][A-Za-z0-9_]*$"
-#define RE_REGION "^[a-z0-9-]+$"
-
-#define S3_MIN_PART_SIZE 5242880LL      /* 5 MiB, the S3 minimum */
-#define S3_MAX_PART_SIZE 5368709120LL   /* 5 GiB, the S3 maximum */
 
 static const char *const builtin_placeholders[] = {
     "bucket", "key", "dir", "basename", "stem", "date", "run_date", "run_id", "name", NULL,
 };
 
-static const char *const top_keys[] = {
-    "storage", "plugins", "notify", "on_failure", "on_success", "runs", "rules", NULL,
+static const char *const known_events[] = {
+    "ObjectCreated:*", "ObjectCreated:Put", "ObjectCreated:Post", "ObjectCreated:Copy",
+    "ObjectCreated:CompleteMultipartUpload", "ObjectRemoved:*", "ObjectRemoved:Delete",
+    "ObjectRemoved:DeleteMarkerCreated", NULL,
 };
-static const char *const storage_local_keys[] = {"type", "root", NULL};
-static const char *const storage_s3_keys[] = {
-    "type", "region", "endpoint", "path_style", "profile", "ca_bundle",
-    "insecure_skip_verify", "part_size", "max_attempts", "parts_in_flight", "read_timeout",
-    "connect_timeout", "retry_max_seconds", NULL,
-};
-static const char *const plugins_keys[] = {"path", NULL};
-static const char *const rule_keys[] = {
-    "name", "description", "match", "plugin", "options", "output", "on_failure", "on_success", NULL,
-};
-static const char *const match_keys[] = {"bucket", "prefix", "suffix", "regex", "events", NULL};
-
-static const char *const target_types[] = {"log", "sns", "eventbridge", "webhook", NULL};
-static const char *const log_keys[] = {"type", NULL};
-static const char *const sns_keys[] = {"type", "topic_arn", "region", "endpoint",
-                                       "subject_prefix", "profile", "timeout",
-                                       "max_attempts", NULL};
-static const char *const eventbridge_keys[] = {"type", "event_bus", "region", "endpoint",
-                                               "source", "detail_type", "profile", "timeout",
-                                               "max_attempts", NULL};
-static const char *const webhook_keys[] = {"type", "url", "secret_env", "timeout", "headers",
-                                           "max_attempts", NULL};
-/* runs: where run records go (engine/runrecord.h) */
-static const char *const runs_keys[] = {"enabled", "dir", "location", NULL};
-#define RE_RUNS_PLACEHOLDERS "([^{}]|\\{(date|run_id|rule)\\})*"
-#define RE_RUNS_LOCATION \
-    "^s3://[^/{}]+/" RE_RUNS_PLACEHOLDERS "\\{run_id\\}" RE_RUNS_PLACEHOLDERS "$"
 
 /* What loading needs besides the config being built. */
-typedef struct loader {
+struct config_loader {
     config *cfg;
     diag_list *diags;
     const char *file;
     const char *text; /* the source, to place errors inside strings */
     size_t len;
-} loader;
+};
+typedef config_loader loader;
 
 /* ---- small helpers ---------------------------------------------------- */
 
+static void report(loader *L, int line, int column, const char *fmt, va_list ap)
+{
+    strbuf sb = STRBUF_INIT;
+    sb_vaddf(&sb, fmt, ap);
+    diag_add(L->diags, DIAG_ERROR, L->file, line, column, "%s", sb_str(&sb));
+    sb_free(&sb);
+}
+
+/* An error at node n (line 1, column 1 without one). */
 static void error_at(loader *L, const ynode *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void error_at(loader *L, const ynode *n, const char *fmt, ...)
 {
-    strbuf sb = STRBUF_INIT;
     va_list ap;
     va_start(ap, fmt);
-    sb_vaddf(&sb, fmt, ap);
+    report(L, n ? n->line : 1, n ? n->column : 1, fmt, ap);
     va_end(ap);
-    diag_add(L->diags, DIAG_ERROR, L->file, n ? n->line : 1, n ? n->column : 1, "%s",
-             sb_str(&sb));
-    sb_free(&sb);
+}
+
+/* An error at byte `offset` of scalar n's value, where the source shows
+ * it (ynode_column_at). */
+static void error_in_scalar(loader *L, const ynode *n, size_t offset, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void error_in_scalar(loader *L, const ynode *n, size_t offset, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    report(L, n->line, ynode_column_at(n, L->text, L->len, offset), fmt, ap);
+    va_end(ap);
 }
 
 static int str_in(const char *s, const char *const *list)
@@ -237,77 +223,20 @@ static char *config_dir(const char *path)
     return out;
 }
 
-/* ---- positions inside strings ------------------------------------------ */
+/* ---- the walk through the declared keys -------------------------------- */
 
-static size_t utf8_chars(const char *s, size_t nbytes)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < nbytes && s[i]; i++)
-        if (((unsigned char)s[i] & 0xC0) != 0x80)
-            n++;
-    return n;
-}
+/* One section being walked: the mapping, what names it in messages, the
+ * structure its keys fill, and which keys were given and accepted. */
+typedef struct walk {
+    const config_section *s;
+    const ynode *map;
+    const char *path;
+    void *base;
+    unsigned char *accepted; /* one per key */
+} walk;
 
-/* Byte offset of (line, column) in the source, or -1. */
-static long source_offset(const loader *L, int line, int column)
-{
-    size_t i = 0;
-    for (int l = 1; l < line; l++) {
-        const char *nl = memchr(L->text + i, '\n', L->len - i);
-        if (!nl)
-            return -1;
-        i = (size_t)(nl - L->text) + 1;
-    }
-    for (int c = 1; c < column; c++) {
-        if (i >= L->len || L->text[i] == '\n')
-            return -1;
-        i++;
-        while (i < L->len && ((unsigned char)L->text[i] & 0xC0) == 0x80)
-            i++;
-    }
-    return (long)i;
-}
-
-/* Column of byte `offset` of a scalar's value, when the value is written
- * verbatim on one line (plain, or quoted without escapes); otherwise the
- * scalar's own column. */
-static int column_in_scalar(const loader *L, const ynode *n, size_t offset)
-{
-    if (!L->text || strchr(n->value, '\n'))
-        return n->column;
-    long at = source_offset(L, n->line, n->column);
-    if (at < 0)
-        return n->column;
-    size_t i = (size_t)at, vlen = strlen(n->value);
-    int quote = 0;
-    if (n->quoted) {
-        if (i >= L->len || (L->text[i] != '\'' && L->text[i] != '"'))
-            return n->column;
-        quote = L->text[i++];
-    }
-    if (i + vlen > L->len || memcmp(L->text + i, n->value, vlen) != 0)
-        return n->column;
-    if (quote && (i + vlen >= L->len || L->text[i + vlen] != quote))
-        return n->column;
-    return n->column + (quote ? 1 : 0) + (int)utf8_chars(n->value, offset);
-}
-
-static void error_in_scalar(loader *L, const ynode *n, size_t offset, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void error_in_scalar(loader *L, const ynode *n, size_t offset, const char *fmt, ...)
-{
-    strbuf sb = STRBUF_INIT;
-    va_list ap;
-    va_start(ap, fmt);
-    sb_vaddf(&sb, fmt, ap);
-    va_end(ap);
-    diag_add(L->diags, DIAG_ERROR, L->file, n->line, column_in_scalar(L, n, offset), "%s",
-             sb_str(&sb));
-    sb_free(&sb);
-}
-
-/* ---- typed access ------------------------------------------------------ */
+static void walk_section(loader *L, const config_section *s, const ynode *map,
+                         const char *path, const char *label, void *base);
 
 static int expect_type(loader *L, const ynode *n, const char *path, const char *type)
 {
@@ -318,355 +247,393 @@ static int expect_type(loader *L, const ynode *n, const char *path, const char *
     return 0;
 }
 
-/* A string-valued key. Returns the node when present and a string. */
-static const ynode *get_string(loader *L, const ynode *map, const char *key, const char *path,
-                               int required)
+static int check_string(loader *L, const ynode *n, const char *path)
 {
-    const ynode *n = ynode_get(map, key);
-    if (!n) {
-        if (required)
-            error_at(L, map, "%s: missing required key \"%s\"", path, key);
-        return NULL;
-    }
-    char *p = xasprintf("%s.%s", path, key);
-    int ok = expect_type(L, n, p, "string");
-    if (ok && n->value[0] == '\0') {
-        error_at(L, n, "%s: must not be empty", p);
-        ok = 0;
-    }
-    free(p);
-    return ok ? n : NULL;
+    if (!expect_type(L, n, path, "string"))
+        return 0;
+    if (n->value[0])
+        return 1;
+    error_at(L, n, "%s: must not be empty", path);
+    return 0;
 }
 
-/* A string that must match one of the shared patterns. */
-static const ynode *get_pattern(loader *L, const ynode *map, const char *key, const char *path,
-                                int required, const char *re, const char *what)
+/* "path.key", or "key" at the top level. */
+static char *key_path(const char *path, const char *key)
 {
-    const ynode *n = get_string(L, map, key, path, required);
-    if (n && !regex_matches(re, n->value)) {
-        error_at(L, n, "%s.%s: \"%s\" is not %s", path, key, n->value, what);
-        return NULL;
-    }
-    return n;
+    return path[0] ? xasprintf("%s.%s", path, key) : xstrdup(key);
 }
 
-static void check_bool(loader *L, const ynode *map, const char *key, const char *path)
+/* The section's `where`, its "%s" replaced by the label. */
+static char *section_where(const config_section *s, const char *label)
 {
-    const ynode *n = ynode_get(map, key);
-    if (n) {
-        char *p = xasprintf("%s.%s", path, key);
-        expect_type(L, n, p, "boolean");
-        free(p);
-    }
+    const char *hole = strstr(s->where, "%s");
+    if (!hole)
+        return xstrdup(s->where);
+    return xasprintf("%.*s%s%s", (int)(hole - s->where), s->where, label, hole + 2);
 }
 
-static void check_int(loader *L, const ynode *map, const char *key, const char *path,
-                      long long min, long long max)
+static void check_keys(loader *L, const ynode *map, const config_section *s, const char *label)
 {
-    const ynode *n = ynode_get(map, key);
-    if (!n)
-        return;
-    char *p = xasprintf("%s.%s", path, key);
-    if (expect_type(L, n, p, "integer")) {
-        json_t *j = ynode_to_json(n);
-        long long v = json_is_integer(j) ? (long long)json_integer_value(j) : max;
-        if (!json_is_integer(j) || v < min || v > max)
-            error_at(L, n, "%s: must be between %lld and %lld", p, min, max);
-        json_decref(j);
-    }
-    free(p);
-}
-
-static void check_keys(loader *L, const ynode *map, const char *const *allowed, const char *where)
-{
-    size_t n_allowed = list_len(allowed);
+    const char **names = xcalloc(s->n_keys + 1, sizeof *names);
+    for (size_t i = 0; i < s->n_keys; i++)
+        names[i] = s->keys[i].name;
+    char *where = section_where(s, label);
     for (size_t i = 0; i < map->count; i++) {
         const char *k = map->keys[i]->value;
-        if (str_in(k, allowed))
+        if (config_keys_find(s, k))
             continue;
         strbuf sb = STRBUF_INIT;
         sb_addf(&sb, "unknown key \"%s\" %s", k, where);
-        add_suggestion(&sb, closest(k, allowed, n_allowed));
+        add_suggestion(&sb, closest(k, names, s->n_keys));
         error_at(L, map->keys[i], "%s", sb_str(&sb));
         sb_free(&sb);
     }
+    free(where);
+    free(names);
 }
 
-/* A mapping-valued key (or the node itself when key is NULL). */
-static const ynode *as_map(loader *L, const ynode *n, const char *path)
+static void report_missing(loader *L, const ynode *map, const char *path, const config_key *k)
 {
-    if (!n || !expect_type(L, n, path, "mapping"))
+    if (path[0])
+        error_at(L, map, "%s: missing required key \"%s\"", path, k->name);
+    else /* no path to name: say what the key is */
+        error_at(L, map, "missing required key \"%s\" (%s)", k->name, k->what);
+}
+
+/* "PATH: unknown WHAT "V" (expected a, b or c)", with a suggestion. */
+static void unknown_choice(loader *L, const ynode *n, const char *path, const char *what,
+                           const char *const *choices)
+{
+    size_t count = list_len(choices);
+    strbuf sb = STRBUF_INIT;
+    sb_addf(&sb, "%s: unknown %s \"%s\" (expected ", path, what, n->value);
+    for (size_t i = 0; i < count; i++)
+        sb_addf(&sb, "%s%s", i == 0 ? "" : i + 1 == count ? " or " : ", ", choices[i]);
+    sb_addc(&sb, ')');
+    add_suggestion(&sb, closest(n->value, choices, count));
+    error_at(L, n, "%s", sb_str(&sb));
+    sb_free(&sb);
+}
+
+static int check_int(loader *L, const config_key *k, const ynode *n, const char *path)
+{
+    if (!expect_type(L, n, path, "integer"))
+        return 0;
+    json_t *j = ynode_to_json(n);
+    int ok = json_is_integer(j) && json_integer_value(j) >= k->min &&
+             json_integer_value(j) <= k->max;
+    json_decref(j);
+    if (!ok)
+        error_at(L, n, "%s: must be between %lld and %lld", path, k->min, k->max);
+    return ok;
+}
+
+static int check_number(loader *L, const config_key *k, const ynode *n, const char *path)
+{
+    const char *type = ynode_type_name(n);
+    if (strcmp(type, "integer") && strcmp(type, "number")) {
+        error_at(L, n, "%s: expected a number, got %s", path, with_article(type));
+        return 0;
+    }
+    json_t *j = ynode_to_json(n);
+    int ok = json_is_number(j) && json_number_value(j) > (double)k->min &&
+             json_number_value(j) <= (double)k->max;
+    json_decref(j);
+    if (!ok)
+        error_at(L, n, "%s: must be %s above %lld and at most %lld", path, k->what, k->min,
+                 k->max);
+    return ok;
+}
+
+/* The value's type, and what the type bounds: emptiness, range. */
+static int check_type(loader *L, const config_key *k, const ynode *n, const char *path)
+{
+    switch (k->type) {
+    case CONFIG_STRING:
+    case CONFIG_PATH:
+    case CONFIG_ENUM: return check_string(L, n, path);
+    case CONFIG_TEXT: return expect_type(L, n, path, "string");
+    case CONFIG_INT: return check_int(L, k, n, path);
+    case CONFIG_NUMBER: return check_number(L, k, n, path);
+    case CONFIG_BOOL: return expect_type(L, n, path, "boolean");
+    case CONFIG_LIST: return expect_type(L, n, path, "list");
+    case CONFIG_MAP:
+    case CONFIG_SECTION: return expect_type(L, n, path, "mapping");
+    case CONFIG_PATHS: break; /* its handler checks it */
+    }
+    return 1;
+}
+
+static int is_string_type(config_key_type t)
+{
+    return t == CONFIG_STRING || t == CONFIG_TEXT || t == CONFIG_PATH || t == CONFIG_ENUM;
+}
+
+/* A key it excludes was given and accepted already. */
+static int conflicts(loader *L, const walk *w, const config_key *k, const ynode *n)
+{
+    const config_key *other = k->conflicts ? config_keys_find(w->s, k->conflicts) : NULL;
+    if (!other || !w->accepted[other - w->s->keys])
+        return 0;
+    error_at(L, n, "%s: give either \"%s\" or \"%s\", not both", w->path, other->name, k->name);
+    return 1;
+}
+
+/* The checks a value goes through, in order: type (and emptiness, range),
+ * an excluded key, pattern, choices, the key's hook. 1: it passed. */
+static int accept(loader *L, const walk *w, const config_key *k, const ynode *n,
+                  const char *path)
+{
+    if (!check_type(L, k, n, path) || conflicts(L, w, k, n))
+        return 0;
+    if (k->pattern && is_string_type(k->type) && !regex_matches(k->pattern, n->value)) {
+        error_at(L, n, "%s: \"%s\" is not %s", path, n->value, k->what);
+        return 0;
+    }
+    if (k->type == CONFIG_ENUM && !str_in(n->value, k->choices)) {
+        unknown_choice(L, n, path, k->what, k->choices);
+        return 0;
+    }
+    return !k->hook || k->hook(L, k, w->map, n, path, w->base);
+}
+
+/* An int or a long long field, by its size. */
+static void store_integer(void *field, size_t size, long long v)
+{
+    if (size == sizeof(int)) {
+        int i = (int)v;
+        memcpy(field, &i, sizeof i);
+    } else {
+        memcpy(field, &v, sizeof v);
+    }
+}
+
+/* A number times the key's scale, rounded; a number above 0 stays above
+ * 0 (a timeout of 0 ms would mean none). */
+static long long scaled(const config_key *k, double v)
+{
+    long long n = (long long)(v * (k->scale ? k->scale : 1) + 0.5);
+    return n < 1 && v > 0 ? 1 : n;
+}
+
+/* An accepted value into the key's field. */
+static void store(loader *L, const config_key *k, const ynode *n, void *base)
+{
+    void *field = (char *)base + k->offset;
+    json_t *j = NULL;
+    switch (k->type) {
+    case CONFIG_STRING:
+    case CONFIG_TEXT:
+    case CONFIG_ENUM: *(char **)field = xstrdup(n->value); break;
+    case CONFIG_PATH: *(char **)field = resolve_path(L->cfg->dir, n->value); break;
+    case CONFIG_MAP: *(json_t **)field = ynode_to_json(n); break;
+    case CONFIG_INT:
+    case CONFIG_NUMBER:
+    case CONFIG_BOOL: j = ynode_to_json(n); break;
+    default: break;
+    }
+    if (k->type == CONFIG_INT)
+        store_integer(field, k->size, (long long)json_integer_value(j));
+    else if (k->type == CONFIG_NUMBER)
+        store_integer(field, k->size, scaled(k, json_number_value(j)));
+    else if (k->type == CONFIG_BOOL)
+        store_integer(field, k->size, json_is_true(j));
+    json_decref(j);
+}
+
+/* The section of the `variants` key of `map`, or NULL (reported). */
+static const config_section *pick_variant(loader *L, const config_variants *v, const ynode *map,
+                                          const char *path)
+{
+    const ynode *n = ynode_get(map, v->key);
+    if (!n && v->fallback)
+        return config_keys_variant(v, v->fallback);
+    const config_key *k = config_keys_find(v->sections[0], v->key);
+    if (!n) {
+        report_missing(L, map, path, k);
         return NULL;
-    return n;
+    }
+    char *p = key_path(path, v->key);
+    const config_section *s = NULL;
+    if (check_string(L, n, p) && !(s = config_keys_variant(v, n->value))) {
+        size_t count = 0;
+        while (v->sections[count])
+            count++;
+        const char **names = xcalloc(count + 1, sizeof *names);
+        for (size_t i = 0; i < count; i++)
+            names[i] = v->sections[i]->variant;
+        unknown_choice(L, n, p, k->what, names);
+        free(names);
+    }
+    free(p);
+    return s;
 }
 
-/* ---- typed values of checked keys ------------------------------------- */
-
-/* A checked string key's value (new string), or NULL when absent. */
-static char *str_value(const ynode *map, const char *key)
+/* A CONFIG_SECTION value: its own keys, or those of its variant. */
+static void walk_mapping(loader *L, const config_key *k, const ynode *map, const char *path,
+                         void *base)
 {
-    const ynode *n = ynode_get(map, key);
-    return n && n->type == YNODE_SCALAR ? xstrdup(n->value) : NULL;
+    const config_section *s = k->variants ? pick_variant(L, k->variants, map, path) : k->section;
+    if (s)
+        walk_section(L, s, map, path, path, base);
 }
 
-static long long int_value(const ynode *map, const char *key, long long dflt)
+/* One key: its value, else its default, checked and stored. An optional
+ * section without a default is walked as an empty mapping, for the
+ * defaults of its keys. */
+static void load_key(loader *L, walk *w, const config_key *k)
 {
-    json_t *j = ynode_to_json(ynode_get(map, key));
-    long long v = json_is_integer(j) ? (long long)json_integer_value(j) : dflt;
-    json_decref(j);
-    return v;
-}
-
-static double number_value(const ynode *map, const char *key, double dflt)
-{
-    json_t *j = ynode_to_json(ynode_get(map, key));
-    double v = json_is_number(j) ? json_number_value(j) : dflt;
-    json_decref(j);
-    return v;
-}
-
-static int bool_value(const ynode *map, const char *key, int dflt)
-{
-    json_t *j = ynode_to_json(ynode_get(map, key));
-    int v = json_is_boolean(j) ? json_is_true(j) : dflt;
-    json_decref(j);
-    return v;
-}
-
-/* ---- storage ----------------------------------------------------------- */
-
-static void load_storage_default(loader *L)
-{
-    storage_config *st = &L->cfg->storage;
-    st->type = xstrdup("local");
-    st->root = resolve_path(L->cfg->dir, "data");
-}
-
-/* The s3 keys' values; defaults as docs/configuration.md gives them. */
-static void fill_storage_s3(loader *L, const ynode *map, storage_config *st)
-{
-    st->region = str_value(map, "region");
-    st->endpoint = str_value(map, "endpoint");
-    st->profile = str_value(map, "profile");
-    const ynode *ca = ynode_get(map, "ca_bundle");
-    st->ca_bundle = ca && ca->value ? resolve_path(L->cfg->dir, ca->value) : NULL;
-    st->path_style = bool_value(map, "path_style", -1);
-    st->insecure_skip_verify = bool_value(map, "insecure_skip_verify", 0);
-    st->part_size = int_value(map, "part_size", 8LL * 1024 * 1024);
-    st->max_attempts = (int)int_value(map, "max_attempts", 5);
-    st->parts_in_flight = (int)int_value(map, "parts_in_flight", 4);
-    st->read_timeout = (int)int_value(map, "read_timeout", 60);
-    st->connect_timeout = (int)int_value(map, "connect_timeout", 10);
-    st->retry_max_seconds = (int)int_value(map, "retry_max_seconds", 120);
-}
-
-static void load_storage(loader *L, const ynode *node)
-{
-    if (!node) {
-        load_storage_default(L);
+    static const ynode empty_map = {.type = YNODE_MAP};
+    const ynode *given = ynode_get(w->map, k->name);
+    ydoc *def = given ? NULL : config_keys_default(k);
+    const ynode *n = given ? given : def ? def->root : NULL;
+    if (!n && k->type == CONFIG_SECTION && !(k->flags & CONFIG_REQUIRED))
+        n = &empty_map;
+    if (!n) {
+        if (k->flags & CONFIG_REQUIRED)
+            report_missing(L, w->map, w->path, k);
+        else if (k->type == CONFIG_BOOL && k->size)
+            store_integer((char *)w->base + k->offset, k->size, -1);
         return;
     }
-    const ynode *map = as_map(L, node, "storage");
-    if (!map)
-        return;
-    storage_config *st = &L->cfg->storage;
-    const char *type = "local";
-    const ynode *tn = ynode_get(map, "type");
-    if (tn) {
-        tn = get_string(L, map, "type", "storage", 0);
-        if (!tn)
-            return;
-        type = tn->value;
+    char *path = key_path(w->path, k->name);
+    if (k->load) {
+        k->load(L, k, n, path, w->base);
+    } else if (accept(L, w, k, n, path)) {
+        if (k->type == CONFIG_SECTION)
+            walk_mapping(L, k, n, path, (char *)w->base + k->offset);
+        else if (k->size)
+            store(L, k, n, w->base);
+        if (given && (k->flags & CONFIG_KEEP_POS))
+            *(config_pos *)((char *)w->base + k->pos_offset) = (config_pos){n->line, n->column};
+        w->accepted[k - w->s->keys] = given != NULL;
     }
-    if (!strcmp(type, "local")) {
-        check_keys(L, map, storage_local_keys, "in storage (type local)");
-        const ynode *root = get_string(L, map, "root", "storage", 1);
-        if (root)
-            st->root = resolve_path(L->cfg->dir, root->value);
-    } else if (!strcmp(type, "s3")) {
-        check_keys(L, map, storage_s3_keys, "in storage (type s3)");
-        get_pattern(L, map, "region", "storage", 0, RE_REGION, "a valid AWS region name");
-        get_pattern(L, map, "endpoint", "storage", 0, RE_URL, "an http:// or https:// URL");
-        get_string(L, map, "profile", "storage", 0);
-        get_string(L, map, "ca_bundle", "storage", 0);
-        check_bool(L, map, "path_style", "storage");
-        check_bool(L, map, "insecure_skip_verify", "storage");
-        check_int(L, map, "part_size", "storage", S3_MIN_PART_SIZE, S3_MAX_PART_SIZE);
-        check_int(L, map, "max_attempts", "storage", 1, 100);
-        check_int(L, map, "parts_in_flight", "storage", 1, 64);
-        check_int(L, map, "read_timeout", "storage", 1, 3600);
-        check_int(L, map, "connect_timeout", "storage", 1, 300);
-        check_int(L, map, "retry_max_seconds", "storage", 1, 86400);
-        fill_storage_s3(L, map, st);
-    } else {
-        const char *const types[] = {"local", "s3", NULL};
-        strbuf sb = STRBUF_INIT;
-        sb_addf(&sb, "storage.type: unknown storage type \"%s\" (expected local or s3)", type);
-        add_suggestion(&sb, closest(type, types, 2));
-        error_at(L, tn, "%s", sb_str(&sb));
-        sb_free(&sb);
-        return;
-    }
-    st->type = xstrdup(type);
+    free(path);
+    ydoc_free(def);
 }
 
-/* ---- plugins ----------------------------------------------------------- */
-
-static void add_plugin_path(loader *L, const ynode *n, const char *path)
+/* Unknown keys first, then every declared key in its order. `label`
+ * fills the section's `where`. */
+static void walk_section(loader *L, const config_section *s, const ynode *map,
+                         const char *path, const char *label, void *base)
 {
-    if (!expect_type(L, n, path, "string"))
-        return;
-    if (!n->value[0]) {
-        error_at(L, n, "%s: must not be empty", path);
-        return;
-    }
-    config *cfg = L->cfg;
-    cfg->plugin_paths = xrealloc(cfg->plugin_paths, (cfg->n_plugin_paths + 2) * sizeof(char *));
-    cfg->plugin_paths[cfg->n_plugin_paths++] = resolve_path(cfg->dir, n->value);
-    cfg->plugin_paths[cfg->n_plugin_paths] = NULL;
+    check_keys(L, map, s, label);
+    walk w = {s, map, path, base, xcalloc(s->n_keys, 1)};
+    for (size_t i = 0; i < s->n_keys; i++)
+        load_key(L, &w, &s->keys[i]);
+    free(w.accepted);
 }
 
-static void load_plugins(loader *L, const ynode *node)
+/* ---- lists of strings -------------------------------------------------- */
+
+/* The char ** a key fills, and its count beside it. */
+static char ***strv_at(void *base, const config_key *k)
 {
-    if (!node)
-        return;
-    const ynode *map = as_map(L, node, "plugins");
-    if (!map)
-        return;
-    check_keys(L, map, plugins_keys, "in plugins");
-    const ynode *p = ynode_get(map, "path");
-    if (!p)
-        return;
-    if (p->type == YNODE_SEQ) {
-        for (size_t i = 0; i < p->count; i++) {
-            char *path = xasprintf("plugins.path[%zu]", i);
-            add_plugin_path(L, p->items[i], path);
-            free(path);
+    return (char ***)((char *)base + k->offset);
+}
+
+static size_t *count_at(void *base, const config_key *k)
+{
+    return (size_t *)((char *)base + k->count_offset);
+}
+
+static void strv_push(void *base, const config_key *k, char *s)
+{
+    char ***v = strv_at(base, k);
+    size_t *n = count_at(base, k);
+    *v = xrealloc(*v, (*n + 2) * sizeof **v);
+    (*v)[(*n)++] = s;
+    (*v)[*n] = NULL;
+}
+
+/* ---- release --------------------------------------------------------- */
+
+/* The section of `v` that the discriminator stored in `base` names. */
+static const config_section *stored_variant(const config_variants *v, void *base)
+{
+    const config_key *k = config_keys_find(v->sections[0], v->key);
+    const char *value = *(char **)((char *)base + k->offset);
+    return value ? config_keys_variant(v, value) : NULL;
+}
+
+/* Frees what the keys of `s` stored in `base`. */
+static void release(const config_section *s, void *base)
+{
+    for (size_t i = 0; i < s->n_keys; i++) {
+        const config_key *k = &s->keys[i];
+        void *field = (char *)base + k->offset;
+        if (k->type == CONFIG_SECTION) {
+            const config_section *sub = k->variants ? stored_variant(k->variants, field)
+                                                    : k->section;
+            if (sub)
+                release(sub, field);
+        } else if (!k->size) {
+            continue;
+        } else if (k->type == CONFIG_LIST || k->type == CONFIG_PATHS) {
+            strv_free(*strv_at(base, k), *count_at(base, k));
+        } else if (k->type == CONFIG_MAP) {
+            json_decref(*(json_t **)field);
+        } else if (is_string_type(k->type)) {
+            free(*(char **)field);
         }
-    } else if (p->type == YNODE_SCALAR && !strcmp(ynode_type_name(p), "string")) {
-        add_plugin_path(L, p, "plugins.path");
+    }
+}
+
+/* ---- plugins.path ------------------------------------------------------ */
+
+static void add_plugin_path(loader *L, const config_key *k, const ynode *n, const char *path,
+                            void *base)
+{
+    if (check_string(L, n, path))
+        strv_push(base, k, resolve_path(L->cfg->dir, n->value));
+}
+
+void config_load_plugin_paths(loader *L, const config_key *k, const ynode *n, const char *path,
+                              void *base)
+{
+    if (n->type == YNODE_SEQ) {
+        for (size_t i = 0; i < n->count; i++) {
+            char *ip = xasprintf("%s[%zu]", path, i);
+            add_plugin_path(L, k, n->items[i], ip, base);
+            free(ip);
+        }
+    } else if (!strcmp(ynode_type_name(n), "string")) {
+        add_plugin_path(L, k, n, path, base);
     } else {
-        error_at(L, p, "plugins.path: expected a string or a list, got %s",
-                 with_article(ynode_type_name(p)));
+        error_at(L, n, "%s: expected a string or a list, got %s", path,
+                 with_article(ynode_type_name(n)));
     }
 }
 
 /* ---- notification targets --------------------------------------------- */
 
-static void check_headers(loader *L, const ynode *map, const char *path)
+void config_load_headers(loader *L, const config_key *k, const ynode *n, const char *path,
+                         void *base)
 {
-    const ynode *h = ynode_get(map, "headers");
-    if (!h)
+    notify_target *t = base;
+    if (!expect_type(L, n, path, "mapping"))
         return;
-    char *p = xasprintf("%s.headers", path);
-    if (as_map(L, h, p)) {
-        for (size_t i = 0; i < h->count; i++) {
-            char *hp = xasprintf("%s.%s", p, h->keys[i]->value);
-            if (!regex_matches("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$", h->keys[i]->value))
-                error_at(L, h->keys[i], "%s: \"%s\" is not a valid HTTP header name", hp,
-                         h->keys[i]->value);
-            expect_type(L, h->items[i], hp, "string");
-            free(hp);
-        }
-    }
-    free(p);
-}
-
-static void check_timeout(loader *L, const ynode *map, const char *path)
-{
-    const ynode *t = ynode_get(map, "timeout");
-    if (!t)
-        return;
-    const char *type = ynode_type_name(t);
-    if (strcmp(type, "integer") && strcmp(type, "number")) {
-        error_at(L, t, "%s.timeout: expected a number, got %s", path, with_article(type));
-        return;
-    }
-    json_t *j = ynode_to_json(t);
-    if (!json_is_number(j) || json_number_value(j) <= 0 || json_number_value(j) > 3600)
-        error_at(L, t, "%s.timeout: must be a number of seconds above 0 and at most 3600", path);
-    json_decref(j);
-}
-
-/* sns and eventbridge: the AWS profile, the per-request timeout and the
- * number of delivery attempts. */
-static void check_delivery_keys(loader *L, const ynode *map, const char *path)
-{
-    get_string(L, map, "profile", path, 0);
-    check_timeout(L, map, path);
-    check_int(L, map, "max_attempts", path, 1, 10);
-}
-
-static void check_target_params(loader *L, const ynode *map, const char *type, const char *path)
-{
-    char *where = xasprintf("in notify target \"%s\" (type %s)", path + strlen("notify."), type);
-    if (!strcmp(type, "log")) {
-        check_keys(L, map, log_keys, where);
-    } else if (!strcmp(type, "sns")) {
-        check_keys(L, map, sns_keys, where);
-        get_pattern(L, map, "topic_arn", path, 1, RE_SNS_ARN,
-                    "an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:TOPIC)");
-        get_pattern(L, map, "region", path, 0, RE_REGION, "a valid AWS region name");
-        get_pattern(L, map, "endpoint", path, 0, RE_URL, "an http:// or https:// URL");
-        get_string(L, map, "subject_prefix", path, 0);
-        check_delivery_keys(L, map, path);
-    } else if (!strcmp(type, "eventbridge")) {
-        check_keys(L, map, eventbridge_keys, where);
-        get_string(L, map, "event_bus", path, 0);
-        get_pattern(L, map, "region", path, 0, RE_REGION, "a valid AWS region name");
-        get_pattern(L, map, "endpoint", path, 0, RE_URL, "an http:// or https:// URL");
-        get_string(L, map, "source", path, 0);
-        get_string(L, map, "detail_type", path, 0);
-        check_delivery_keys(L, map, path);
-    } else if (!strcmp(type, "webhook")) {
-        check_keys(L, map, webhook_keys, where);
-        get_pattern(L, map, "url", path, 1, RE_URL, "an http:// or https:// URL");
-        get_pattern(L, map, "secret_env", path, 0, RE_ENV, "an environment variable name");
-        check_timeout(L, map, path);
-        check_headers(L, map, path);
-        check_int(L, map, "max_attempts", path, 1, 10);
-    }
-    free(where);
-}
-
-/* A checked target's values; defaults as docs/notifications.md gives them. */
-static void fill_target(notify_target *t, const ynode *map)
-{
-    t->region = str_value(map, "region");
-    t->endpoint = str_value(map, "endpoint");
-    t->profile = str_value(map, "profile");
-    t->timeout_ms = (long)(number_value(map, "timeout", 10.0) * 1000.0 + 0.5);
-    t->max_attempts = (int)int_value(map, "max_attempts", 4);
-    t->topic_arn = str_value(map, "topic_arn");
-    t->subject_prefix = str_value(map, "subject_prefix");
-    t->event_bus = str_value(map, "event_bus");
-    t->source = str_value(map, "source");
-    t->detail_type = str_value(map, "detail_type");
-    t->url = str_value(map, "url");
-    t->secret_env = str_value(map, "secret_env");
-    const ynode *h = ynode_get(map, "headers");
-    if (h && h->type == YNODE_MAP && h->count) {
-        t->headers = xcalloc(h->count, sizeof *t->headers);
-        for (size_t i = 0; i < h->count; i++)
-            t->headers[t->n_headers++] = (config_header){xstrdup(h->keys[i]->value),
-                                                         xstrdup(h->items[i]->value)};
+    if (n->count)
+        t->headers = xcalloc(n->count, sizeof *t->headers);
+    for (size_t i = 0; i < n->count; i++) {
+        const ynode *name = n->keys[i], *value = n->items[i];
+        char *hp = xasprintf("%s.%s", path, name->value);
+        int ok = regex_matches(k->pattern, name->value);
+        if (!ok)
+            error_at(L, name, "%s: \"%s\" is not %s", hp, name->value, k->what);
+        if (expect_type(L, value, hp, "string") && ok)
+            t->headers[t->n_headers++] =
+                (config_header){xstrdup(name->value), xstrdup(value->value)};
+        free(hp);
     }
 }
 
-static void free_target(notify_target *t)
+static void free_target(const config_variants *types, notify_target *t)
 {
+    const config_section *s = stored_variant(types, t);
+    if (s)
+        release(s, t);
     free(t->name);
-    free(t->type);
-    free(t->region);
-    free(t->endpoint);
-    free(t->profile);
-    free(t->topic_arn);
-    free(t->subject_prefix);
-    free(t->event_bus);
-    free(t->source);
-    free(t->detail_type);
-    free(t->url);
-    free(t->secret_env);
     for (size_t i = 0; i < t->n_headers; i++) {
         free(t->headers[i].name);
         free(t->headers[i].value);
@@ -674,44 +641,39 @@ static void free_target(notify_target *t)
     free(t->headers);
 }
 
-static void load_target(loader *L, const ynode *key, const ynode *value)
+/* A target joins the config only when it has no error. */
+static void load_target(loader *L, const config_key *k, const ynode *key, const ynode *map,
+                        const char *path)
 {
-    char *path = xasprintf("notify.%s", key->value);
-    if (!regex_matches(RE_NAME, key->value)) {
-        error_at(L, key,
-                 "%s: invalid target name \"%s\" (use letters, digits, '_', '.' and '-')", path,
-                 key->value);
-        goto out;
+    const config_section *s = NULL;
+    if (!regex_matches(k->pattern, key->value))
+        error_at(L, key, "%s: invalid target name \"%s\" (use %s)", path, key->value, k->what);
+    else if (expect_type(L, map, path, "mapping"))
+        s = pick_variant(L, k->variants, map, path);
+    if (!s)
+        return;
+    notify_target t = {.name = xstrdup(key->value), .line = key->line, .column = key->column};
+    size_t errors_before = L->diags->errors;
+    walk_section(L, s, map, path, key->value, &t);
+    if (L->diags->errors != errors_before) {
+        free_target(k->variants, &t);
+        return;
     }
-    if (!as_map(L, value, path))
-        goto out;
-    const ynode *tn = get_string(L, value, "type", path, 1);
-    if (!tn)
-        goto out;
-    if (!str_in(tn->value, target_types)) {
-        strbuf sb = STRBUF_INIT;
-        sb_addf(&sb, "%s.type: unknown target type \"%s\" (expected log, sns, eventbridge or "
-                     "webhook)", path, tn->value);
-        add_suggestion(&sb, closest(tn->value, target_types, list_len(target_types)));
-        error_at(L, tn, "%s", sb_str(&sb));
-        sb_free(&sb);
-        goto out;
+    config *cfg = L->cfg;
+    cfg->targets = xrealloc(cfg->targets, (cfg->n_targets + 1) * sizeof *cfg->targets);
+    cfg->targets[cfg->n_targets++] = t;
+}
+
+void config_load_notify(loader *L, const config_key *k, const ynode *n, const char *path,
+                        void *base)
+{
+    if (!expect_type(L, n, path, "mapping"))
+        return;
+    for (size_t i = 0; i < n->count; i++) {
+        char *tp = key_path(path, n->keys[i]->value);
+        load_target(L, k, n->keys[i], n->items[i], tp);
+        free(tp);
     }
-    size_t before = L->diags->errors;
-    check_target_params(L, value, tn->value, path);
-    if (L->diags->errors == before) {
-        config *cfg = L->cfg;
-        cfg->targets = xrealloc(cfg->targets, (cfg->n_targets + 1) * sizeof *cfg->targets);
-        notify_target *t = &cfg->targets[cfg->n_targets++];
-        memset(t, 0, sizeof *t);
-        t->name = xstrdup(key->value);
-        t->type = xstrdup(tn->value);
-        t->line = key->line;
-        t->column = key->column;
-        fill_target(t, value);
-    }
-out:
-    free(path);
 }
 
 /* Names of targets as written (valid or not), for "unknown target"
@@ -722,87 +684,61 @@ static int target_declared(const loader *L, const char *name)
     return ynode_get(notify, name) != NULL;
 }
 
-static void load_notify(loader *L, const ynode *node)
+static void add_target_name(loader *L, const config_key *k, const ynode *item, const char *path,
+                            void *base)
 {
-    if (!node)
-        return;
-    const ynode *map = as_map(L, node, "notify");
-    if (!map)
-        return;
-    for (size_t i = 0; i < map->count; i++)
-        load_target(L, map->keys[i], map->items[i]);
+    int dup = 0;
+    for (size_t j = 0; j < *count_at(base, k); j++)
+        dup |= !strcmp((*strv_at(base, k))[j], item->value);
+    if (dup && (k->flags & CONFIG_UNIQUE)) {
+        error_at(L, item, "%s: target \"%s\" is listed twice", path, item->value);
+    } else if (config_find_target(L->cfg, item->value)) {
+        strv_push(base, k, xstrdup(item->value));
+    } else if (!target_declared(L, item->value)) {
+        const char **names = xcalloc(L->cfg->n_targets + 1, sizeof *names);
+        for (size_t i = 0; i < L->cfg->n_targets; i++)
+            names[i] = L->cfg->targets[i].name;
+        strbuf sb = STRBUF_INIT;
+        sb_addf(&sb, "%s: unknown notify target \"%s\"", path, item->value);
+        add_suggestion(&sb, closest(item->value, names, L->cfg->n_targets));
+        error_at(L, item, "%s", sb_str(&sb));
+        sb_free(&sb);
+        free(names);
+    }
 }
 
-/* on_failure / on_success: a list of declared target names. Returns a
- * vector (never NULL once the node is a list) and its length. */
-static char **load_target_list(loader *L, const ynode *n, const char *path, size_t *count)
+/* on_failure / on_success: declared target names; a list always gives a
+ * vector, an empty one too ([]: nobody). */
+void config_load_target_list(loader *L, const config_key *k, const ynode *n, const char *path,
+                             void *base)
 {
-    *count = 0;
-    if (!n || !expect_type(L, n, path, "list"))
-        return NULL;
-    char **v = strv_new(n->count);
-    const char **names = xcalloc(L->cfg->n_targets + 1, sizeof *names);
-    for (size_t i = 0; i < L->cfg->n_targets; i++)
-        names[i] = L->cfg->targets[i].name;
+    if (!expect_type(L, n, path, "list"))
+        return;
+    *strv_at(base, k) = xcalloc(1, sizeof(char *));
     for (size_t i = 0; i < n->count; i++) {
-        const ynode *item = n->items[i];
         char *ip = xasprintf("%s[%zu]", path, i);
-        if (!expect_type(L, item, ip, "string")) {
-            free(ip);
-            continue;
-        }
-        int dup = 0;
-        for (size_t j = 0; j < *count; j++)
-            dup |= !strcmp(v[j], item->value);
-        if (dup) {
-            error_at(L, item, "%s: target \"%s\" is listed twice", ip, item->value);
-        } else if (!config_find_target(L->cfg, item->value)) {
-            if (!target_declared(L, item->value)) {
-                strbuf sb = STRBUF_INIT;
-                sb_addf(&sb, "%s: unknown notify target \"%s\"", ip, item->value);
-                add_suggestion(&sb, closest(item->value, names, L->cfg->n_targets));
-                error_at(L, item, "%s", sb_str(&sb));
-                sb_free(&sb);
-            }
-        } else {
-            v[(*count)++] = xstrdup(item->value);
-        }
+        if (expect_type(L, n->items[i], ip, "string"))
+            add_target_name(L, k, n->items[i], ip, base);
         free(ip);
     }
-    free(names);
-    return v;
-}
-
-/* ---- run records ------------------------------------------------------- */
-
-/* runs: {enabled, dir | location}. */
-static void load_runs(loader *L, const ynode *node)
-{
-    L->cfg->runs.enabled = 1;
-    if (!node)
-        return;
-    const ynode *map = as_map(L, node, "runs");
-    if (!map)
-        return;
-    check_keys(L, map, runs_keys, "in runs");
-    check_bool(L, map, "enabled", "runs");
-    const ynode *dir = get_string(L, map, "dir", "runs", 0);
-    const ynode *loc = get_string(L, map, "location", "runs", 0);
-    if (dir && loc)
-        error_at(L, loc, "runs: give either \"dir\" or \"location\", not both");
-    else if (loc && !regex_matches(RE_RUNS_LOCATION, loc->value))
-        error_at(L, loc,
-                 "runs.location: \"%s\" is not an s3://BUCKET/KEY template that contains "
-                 "{run_id} (placeholders: {date} {run_id} {rule})",
-                 loc->value);
-    runs_config *r = &L->cfg->runs;
-    r->enabled = bool_value(map, "enabled", 1);
-    r->dir = dir ? resolve_path(L->cfg->dir, dir->value) : NULL;
-    r->location = loc ? xstrdup(loc->value) : NULL;
 }
 
 /* ---- rules ------------------------------------------------------------- */
 
+int config_check_rule_name(loader *L, const config_key *k, const ynode *map, const ynode *n,
+                            const char *path, void *base)
+{
+    const rule *r = base;
+    for (size_t j = 0; j < r->index; j++) {
+        const rule *earlier = &L->cfg->rules[j];
+        if (earlier->name && !strcmp(earlier->name, n->value)) {
+            error_at(L, n, "%s: duplicate rule name \"%s\" (first used at line %d)", path,
+                     n->value, earlier->line);
+            return 0;
+        }
+    }
+    return 1;
+}
 /* Byte offset of a named group's name inside the pattern, for errors. */
 static size_t group_name_offset(const char *src, const char *name)
 {
@@ -840,11 +776,12 @@ static void collect_captures(rule *r)
     }
 }
 
-static int compile_rule_regex(loader *L, rule *r, const ynode *n, const char *path)
+int config_check_regex(loader *L, const config_key *k, const ynode *map, const ynode *n,
+                       const char *path, void *base)
 {
+    rule *r = base;
     int code;
     PCRE2_SIZE off;
-    r->regex_src = xstrdup(n->value);
     r->regex = pcre2_compile((PCRE2_SPTR)n->value, PCRE2_ZERO_TERMINATED, PCRE2_DOLLAR_ENDONLY,
                              &code, &off, NULL);
     if (!r->regex) {
@@ -852,209 +789,101 @@ static int compile_rule_regex(loader *L, rule *r, const ynode *n, const char *pa
         pcre2_get_error_message(code, msg, sizeof msg);
         error_in_scalar(L, n, off, "%s: invalid regex: %s at offset %zu", path,
                         (const char *)msg, (size_t)off);
-        return -1;
+        return 0;
     }
     collect_captures(r);
-    int rc = 0;
+    int ok = 1;
     for (size_t i = 0; i < r->n_captures; i++) {
         if (str_in(r->capture_names[i], builtin_placeholders)) {
             error_in_scalar(L, n, group_name_offset(n->value, r->capture_names[i]),
                             "%s: the named group \"%s\" collides with the built-in placeholder "
                             "{%s}; rename the group",
                             path, r->capture_names[i], r->capture_names[i]);
-            rc = -1;
+            ok = 0;
         }
     }
-    return rc;
+    return ok;
 }
 
-static void load_events(loader *L, rule *r, const ynode *n, const char *path)
+static void add_event(loader *L, const config_key *k, const ynode *item, const char *path,
+                      void *base)
 {
-    if (!n) {
-        r->events = strv_new(1);
-        r->events[0] = xstrdup("ObjectCreated:*");
-        r->n_events = 1;
+    if (regex_matches(k->pattern, item->value)) {
+        const char *ev = item->value;
+        strv_push(base, k, xstrdup(strncmp(ev, "s3:", 3) ? ev : ev + 3));
         return;
     }
+    const char *ev = strncmp(item->value, "s3:", 3) ? item->value : item->value + 3;
+    strbuf sb = STRBUF_INIT;
+    sb_addf(&sb, "%s: unknown event type \"%s\" (expected ObjectCreated:* or ObjectRemoved:*, "
+                 "or one of their kinds such as ObjectCreated:Put)",
+            path, item->value);
+    add_suggestion(&sb, closest(ev, known_events, list_len(known_events)));
+    error_at(L, item, "%s", sb_str(&sb));
+    sb_free(&sb);
+}
+
+void config_load_events(loader *L, const config_key *k, const ynode *n, const char *path,
+                        void *base)
+{
     if (!expect_type(L, n, path, "list"))
         return;
-    if (n->count == 0) {
+    if ((k->flags & CONFIG_NONEMPTY) && n->count == 0) {
         error_at(L, n, "%s: must not be empty (omit it for the default ObjectCreated:*)", path);
         return;
     }
-    static const char *const known[] = {
-        "ObjectCreated:*", "ObjectCreated:Put", "ObjectCreated:Post", "ObjectCreated:Copy",
-        "ObjectCreated:CompleteMultipartUpload", "ObjectRemoved:*", "ObjectRemoved:Delete",
-        "ObjectRemoved:DeleteMarkerCreated", NULL,
-    };
-    r->events = strv_new(n->count);
     for (size_t i = 0; i < n->count; i++) {
-        const ynode *item = n->items[i];
         char *ip = xasprintf("%s[%zu]", path, i);
-        if (expect_type(L, item, ip, "string")) {
-            const char *ev = item->value;
-            if (!strncmp(ev, "s3:", 3))
-                ev += 3;
-            if (!regex_matches(RE_EVENT, item->value)) {
-                strbuf sb = STRBUF_INIT;
-                sb_addf(&sb, "%s: unknown event type \"%s\" (expected ObjectCreated:* or "
-                             "ObjectRemoved:*, or one of their kinds such as ObjectCreated:Put)",
-                        ip, item->value);
-                add_suggestion(&sb, closest(ev, known, list_len(known)));
-                error_at(L, item, "%s", sb_str(&sb));
-                sb_free(&sb);
-            } else {
-                r->events[r->n_events++] = xstrdup(ev);
-            }
-        }
+        if (expect_type(L, n->items[i], ip, "string"))
+            add_event(L, k, n->items[i], ip, base);
         free(ip);
     }
 }
 
-static void load_match(loader *L, rule *r, const ynode *n, const char *rpath)
+/* The template is compiled against the regex's named groups; without
+ * them (a bad regex) it would report spurious unknown placeholders, so it
+ * waits for a good regex. */
+int config_check_output(loader *L, const config_key *k, const ynode *map, const ynode *n,
+                        const char *path, void *base)
 {
-    char *path = xasprintf("%s.match", rpath);
-    if (!as_map(L, n, path)) {
-        free(path);
+    rule *r = base;
+    if (ynode_get(ynode_get(map, "match"), "regex") && !r->regex)
+        return 0;
+    char err[512] = "";
+    size_t off = 0;
+    r->output = template_compile(n->value, (const char *const *)r->capture_names, r->n_captures,
+                                 err, sizeof err, &off);
+    if (!r->output)
+        error_in_scalar(L, n, off, "%s: %s", path, err[0] ? err : "invalid template");
+    return r->output != NULL;
+}
+
+void config_load_rules(loader *L, const config_key *k, const ynode *n, const char *path,
+                       void *base)
+{
+    config *cfg = base;
+    if (!expect_type(L, n, path, "list"))
+        return;
+    if ((k->flags & CONFIG_NONEMPTY) && n->count == 0) {
+        error_at(L, n, "%s: must not be empty (at least one rule is needed)", path);
         return;
     }
-    check_keys(L, n, match_keys, "in match");
-    const ynode *b = get_pattern(L, n, "bucket", path, 1, RE_BUCKET,
-                                 "a bucket name (letters, digits, '.', '_', '-', not starting "
-                                 "with '.') or \"*\"");
-    if (b)
-        r->bucket = xstrdup(b->value);
-    const ynode *s;
-    if ((s = ynode_get(n, "prefix"))) {
-        char *p = xasprintf("%s.prefix", path);
-        if (expect_type(L, s, p, "string"))
-            r->prefix = xstrdup(s->value);
-        free(p);
-    }
-    if ((s = ynode_get(n, "suffix"))) {
-        char *p = xasprintf("%s.suffix", path);
-        if (expect_type(L, s, p, "string"))
-            r->suffix = xstrdup(s->value);
-        free(p);
-    }
-    if ((s = ynode_get(n, "regex"))) {
-        char *p = xasprintf("%s.regex", path);
-        if (expect_type(L, s, p, "string"))
-            compile_rule_regex(L, r, s, p);
-        free(p);
-    }
-    char *ep = xasprintf("%s.events", path);
-    load_events(L, r, ynode_get(n, "events"), ep);
-    free(ep);
-    free(path);
-}
-
-static void load_output(loader *L, rule *r, const ynode *rn, const char *rpath, int regex_ok)
-{
-    char *path = xasprintf("%s.output", rpath);
-    const ynode *o = get_string(L, rn, "output", rpath, 1);
-    if (o && regex_ok) {
-        char err[512] = "";
-        size_t off = 0;
-        r->output = template_compile(o->value, (const char *const *)r->capture_names,
-                                     r->n_captures, err, sizeof err, &off);
-        if (!r->output)
-            error_in_scalar(L, o, off, "%s: %s", path, err[0] ? err : "invalid template");
-    }
-    free(path);
-}
-
-static void load_rule(loader *L, size_t idx, const ynode *rn)
-{
-    rule *r = &L->cfg->rules[idx];
-    char *rpath = xasprintf("rules[%zu]", idx);
-    r->index = idx;
-    r->line = rn->line;
-    r->column = rn->column;
-    if (!as_map(L, rn, rpath)) {
+    cfg->rules = xcalloc(n->count, sizeof *cfg->rules);
+    cfg->n_rules = n->count;
+    for (size_t i = 0; i < n->count; i++) {
+        rule *r = &cfg->rules[i];
+        const ynode *item = n->items[i];
+        char *rpath = xasprintf("%s[%zu]", path, i);
+        r->index = i;
+        r->line = item->line;
+        r->column = item->column;
+        if (expect_type(L, item, rpath, "mapping"))
+            walk_section(L, k->section, item, rpath, rpath, r);
         free(rpath);
-        return;
     }
-    char *where = xasprintf("in %s", rpath);
-    check_keys(L, rn, rule_keys, where);
-    free(where);
-
-    const ynode *name = get_pattern(L, rn, "name", rpath, 1, RE_NAME,
-                                    "a valid rule name (letters, digits, '_', '.' and '-')");
-    if (name) {
-        for (size_t j = 0; j < idx; j++) {
-            if (L->cfg->rules[j].name && !strcmp(L->cfg->rules[j].name, name->value)) {
-                error_at(L, name, "%s.name: duplicate rule name \"%s\" (first used at line %d)",
-                         rpath, name->value, L->cfg->rules[j].line);
-                name = NULL;
-                break;
-            }
-        }
-        if (name)
-            r->name = xstrdup(name->value);
-    }
-    get_string(L, rn, "description", rpath, 0);
-
-    const ynode *match = ynode_get(rn, "match");
-    if (!match)
-        error_at(L, rn, "%s: missing required key \"match\"", rpath);
-    if (match)
-        load_match(L, r, match, rpath);
-    /* Without the regex's captures the template would report spurious
-     * unknown placeholders. */
-    int regex_ok = !ynode_get(match, "regex") || r->regex != NULL;
-
-    const ynode *plugin = get_pattern(L, rn, "plugin", rpath, 1, RE_PLUGIN,
-                                      "a valid plugin name (a-z, 0-9 and '_')");
-    if (plugin) {
-        r->plugin_name = xstrdup(plugin->value);
-        r->plugin_pos = (config_pos){plugin->line, plugin->column};
-    }
-
-    const ynode *opts = ynode_get(rn, "options");
-    if (opts) {
-        char *p = xasprintf("%s.options", rpath);
-        if (as_map(L, opts, p)) {
-            r->options = ynode_to_json(opts);
-            r->options_pos = (config_pos){opts->line, opts->column};
-        }
-        free(p);
-    }
-    if (!r->options)
-        r->options = json_object();
-
-    load_output(L, r, rn, rpath, regex_ok);
-
-    char *fp = xasprintf("%s.on_failure", rpath);
-    r->on_failure = load_target_list(L, ynode_get(rn, "on_failure"), fp, &r->n_on_failure);
-    free(fp);
-    char *sp = xasprintf("%s.on_success", rpath);
-    r->on_success = load_target_list(L, ynode_get(rn, "on_success"), sp, &r->n_on_success);
-    free(sp);
-    free(rpath);
-}
-
-static void load_rules(loader *L, const ynode *root)
-{
-    const ynode *rules = ynode_get(root, "rules");
-    if (!rules) {
-        error_at(L, root, "missing required key \"rules\" (the list of routing rules)");
-        return;
-    }
-    if (!expect_type(L, rules, "rules", "list"))
-        return;
-    if (rules->count == 0) {
-        error_at(L, rules, "rules: must not be empty (at least one rule is needed)");
-        return;
-    }
-    L->cfg->rules = xcalloc(rules->count, sizeof *L->cfg->rules);
-    L->cfg->n_rules = rules->count;
-    for (size_t i = 0; i < rules->count; i++)
-        load_rule(L, i, rules->items[i]);
 }
 
 /* ---- loading ----------------------------------------------------------- */
-
 /* ydoc errors read "name:line:col: message"; turn one into a diagnostic. */
 static void add_load_error(diag_list *diags, const char *file, const char *err)
 {
@@ -1095,16 +924,7 @@ static void load_document(loader *L)
                  with_article(ynode_type_name(root)));
         return;
     }
-    check_keys(L, root, top_keys, "at the top level");
-    load_storage(L, ynode_get(root, "storage"));
-    load_plugins(L, ynode_get(root, "plugins"));
-    load_notify(L, ynode_get(root, "notify"));
-    L->cfg->on_failure = load_target_list(L, ynode_get(root, "on_failure"), "on_failure",
-                                          &L->cfg->n_on_failure);
-    L->cfg->on_success = load_target_list(L, ynode_get(root, "on_success"), "on_success",
-                                          &L->cfg->n_on_success);
-    load_runs(L, ynode_get(root, "runs"));
-    load_rules(L, root);
+    walk_section(L, &config_keys_root, root, "", "", L->cfg);
 }
 
 config *config_load(const char *path, diag_list *diags)
@@ -1199,44 +1019,27 @@ const notify_target *config_find_target(const config *cfg, const char *name)
     return NULL;
 }
 
-static void rule_free(rule *r)
+static void rule_free(const config_section *s, rule *r)
 {
-    free(r->name);
-    free(r->bucket);
-    free(r->prefix);
-    free(r->suffix);
-    free(r->regex_src);
+    release(s, r);
     pcre2_code_free(r->regex);
     strv_free(r->capture_names, r->n_captures);
-    strv_free(r->events, r->n_events);
-    free(r->plugin_name);
-    json_decref(r->options);
     template_free(r->output);
-    strv_free(r->on_failure, r->n_on_failure);
-    strv_free(r->on_success, r->n_on_success);
 }
 
 void config_free(config *cfg)
 {
     if (!cfg)
         return;
+    const config_key *rules = config_keys_find(&config_keys_root, "rules");
+    const config_key *notify = config_keys_find(&config_keys_root, "notify");
     for (size_t i = 0; i < cfg->n_rules; i++)
-        rule_free(&cfg->rules[i]);
+        rule_free(rules->section, &cfg->rules[i]);
     free(cfg->rules);
     for (size_t i = 0; i < cfg->n_targets; i++)
-        free_target(&cfg->targets[i]);
+        free_target(notify->variants, &cfg->targets[i]);
     free(cfg->targets);
-    strv_free(cfg->on_failure, cfg->n_on_failure);
-    strv_free(cfg->on_success, cfg->n_on_success);
-    strv_free(cfg->plugin_paths, cfg->n_plugin_paths);
-    free(cfg->storage.type);
-    free(cfg->storage.root);
-    free(cfg->storage.region);
-    free(cfg->storage.endpoint);
-    free(cfg->storage.profile);
-    free(cfg->storage.ca_bundle);
-    free(cfg->runs.dir);
-    free(cfg->runs.location);
+    release(&config_keys_root, cfg);
     ydoc_free(cfg->doc);
     free(cfg->path);
     free(cfg->dir);

@@ -749,6 +749,58 @@ json_t *ynode_to_json(const ynode *node)
     return json_null();
 }
 
+/* ---- columns inside scalars ------------------------------------------ */
+
+static size_t utf8_chars(const char *s, size_t nbytes)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < nbytes && s[i]; i++)
+        if (((unsigned char)s[i] & 0xC0) != 0x80)
+            n++;
+    return n;
+}
+
+/* Byte offset of (line, column) in the source, or -1. */
+static long source_offset(const char *text, size_t len, int line, int column)
+{
+    size_t i = 0;
+    for (int l = 1; l < line; l++) {
+        const char *nl = memchr(text + i, '\n', len - i);
+        if (!nl)
+            return -1;
+        i = (size_t)(nl - text) + 1;
+    }
+    for (int c = 1; c < column; c++) {
+        if (i >= len || text[i] == '\n')
+            return -1;
+        i++;
+        while (i < len && ((unsigned char)text[i] & 0xC0) == 0x80)
+            i++;
+    }
+    return (long)i;
+}
+
+int ynode_column_at(const ynode *n, const char *text, size_t len, size_t offset)
+{
+    if (!text || !n->value || strchr(n->value, '\n'))
+        return n->column;
+    long at = source_offset(text, len, n->line, n->column);
+    if (at < 0)
+        return n->column;
+    size_t i = (size_t)at, vlen = strlen(n->value);
+    int quote = 0;
+    if (n->quoted) {
+        if (i >= len || (text[i] != '\'' && text[i] != '"'))
+            return n->column;
+        quote = text[i++];
+    }
+    if (i + vlen > len || memcmp(text + i, n->value, vlen) != 0)
+        return n->column;
+    if (quote && (i + vlen >= len || text[i + vlen] != quote))
+        return n->column;
+    return n->column + (quote ? 1 : 0) + (int)utf8_chars(n->value, offset);
+}
+
 const char *ynode_type_name(const ynode *node)
 {
     if (!node)

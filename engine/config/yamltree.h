@@ -44,6 +44,10 @@ const ynode *ynode_at_pointer(const ynode *root, const char *pointer);
  * true/false, integers, floats; anything quoted is a string. Returns a new
  * reference. */
 json_t *ynode_to_json(const ynode *node);
+/* The column of byte `offset` of scalar n's value in `text` (the source it
+ * was loaded from), when the value is written there verbatim on one line
+ * (plain, or quoted without escapes); otherwise n's own column. */
+int ynode_column_at(const ynode *n, const char *text, size_t len, size_t offset);
 /* "string", "integer", "number", "boolean", "null", "list", "mapping". */
 const char *ynode_type_name(const ynode *node);
 

@@ -324,6 +324,56 @@ static void test_defaults_and_paths(void)
         is_int(cfg->storage.retry_max_seconds, 120, "default retry_max_seconds");
     }
     config_free(cfg);
+
+    /* Every default of the declared keys (engine/config/config_keys.c). */
+    d = load_text("storage: {type: s3}\n"
+                  "runs: {enabled: false, location: 's3://ops/runs/{date}/{run_id}.json'}\n"
+                  "notify: {h: {type: webhook, url: 'http://h'}, s: {type: sns, topic_arn: "
+                  "'arn:aws:sns:us-east-1:123456789012:t', timeout: 0.25, max_attempts: 10}}\n" RULE,
+                  &cfg);
+    is_str(d, "", "s3 storage, runs and targets with their defaults");
+    free(d);
+    if (cfg) {
+        const storage_config *st = &cfg->storage;
+        is_str(st->type, "s3", "type s3");
+        ok(!st->root && !st->region && !st->endpoint && !st->profile && !st->ca_bundle,
+           "absent s3 strings are NULL (the AWS chain decides)");
+        is_int(st->path_style, -1, "path_style absent: the endpoint's default (-1)");
+        is_int(st->insecure_skip_verify, 0, "insecure_skip_verify defaults to false");
+        ok(st->part_size == 8388608, "part_size defaults to 8 MiB");
+        ok(st->max_attempts == 5 && st->parts_in_flight == 4 && st->read_timeout == 60 &&
+               st->connect_timeout == 10 && st->retry_max_seconds == 120,
+           "s3 number defaults: 5 attempts, 4 parts, 60 s, 10 s, 120 s");
+        is_int(cfg->runs.enabled, 0, "runs.enabled false");
+        ok(cfg->runs.dir == NULL, "no runs.dir with a location");
+        is_str(cfg->runs.location, "s3://ops/runs/{date}/{run_id}.json", "runs.location kept");
+        const notify_target *h = config_find_target(cfg, "h");
+        ok(h && h->timeout_ms == 10000 && h->max_attempts == 4, "target defaults: 10 s, 4 attempts");
+        ok(h && h->headers == NULL && h->n_headers == 0 && h->secret_env == NULL,
+           "webhook without headers or secret");
+        const notify_target *sns = config_find_target(cfg, "s");
+        ok(sns && sns->timeout_ms == 250 && sns->max_attempts == 10,
+           "timeout in seconds kept as milliseconds");
+    }
+    config_free(cfg);
+
+    /* Below half a millisecond the timeout used to round to 0 ms, which
+     * the HTTP client reads as no timeout at all. */
+    d = load_text("notify: {h: {type: webhook, url: 'http://h', timeout: 0.0001}}\n" RULE, &cfg);
+    is_str(d, "", "a tiny timeout is valid");
+    free(d);
+    const notify_target *tiny = cfg ? config_find_target(cfg, "h") : NULL;
+    is_int(tiny ? tiny->timeout_ms : -1, 1, "a timeout above 0 is never stored as 0 ms (none)");
+    config_free(cfg);
+
+    d = load_text("runs: {dir: ./records/../r}\n" RULE, &cfg);
+    is_str(d, "", "runs.dir");
+    free(d);
+    want = xasprintf("%s/r", tmpdir);
+    is_str(cfg ? cfg->runs.dir : NULL, want, "runs.dir resolved against the config's directory");
+    ok(cfg && cfg->runs.enabled == 1, "runs.enabled defaults to true");
+    free(want);
+    config_free(cfg);
 }
 
 static void test_file_errors(void)
@@ -382,6 +432,33 @@ static void test_top_level_errors(void)
       "1:41: error: storage.part_size: must be between 5242880 and 5368709120\n"
       "1:61: error: storage.max_attempts: must be between 1 and 100",
       "s3 storage errors");
+
+    E("storage: {type: s3, read_timeout: 0, connect_timeout: 1.5, retry_max_seconds: 86401, "
+      "parts_in_flight: 65, insecure_skip_verify: 1, region: EU, profile: '', ca_bundle: []}\n" RULE,
+      "1:140: error: storage.region: \"EU\" is not a valid AWS region name\n"
+      "1:153: error: storage.profile: must not be empty\n"
+      "1:168: error: storage.ca_bundle: expected a string, got a list\n"
+      "1:129: error: storage.insecure_skip_verify: expected a boolean, got an integer\n"
+      "1:103: error: storage.parts_in_flight: must be between 1 and 64\n"
+      "1:35: error: storage.read_timeout: must be between 1 and 3600\n"
+      "1:55: error: storage.connect_timeout: expected an integer, got a number\n"
+      "1:79: error: storage.retry_max_seconds: must be between 1 and 86400",
+      "more s3 storage errors, in the declared order of the keys");
+    E("storage: {type: 5}\nplugins: ~\nnotify: {t: {type: ''}}\n" RULE,
+      "1:17: error: storage.type: expected a string, got an integer\n"
+      "2:10: error: plugins: expected a mapping, got null\n"
+      "3:20: error: notify.t.type: must not be empty",
+      "type keys of the wrong type, a null section");
+    E("runs: {enabled: 'yes', dir: '', location: x}\n" RULE,
+      "1:17: error: runs.enabled: expected a boolean, got a string\n"
+      "1:29: error: runs.dir: must not be empty\n"
+      "1:43: error: runs.location: \"x\" is not an s3://BUCKET/KEY template that contains "
+      "{run_id} (placeholders: {date} {run_id} {rule})",
+      "runs errors");
+    E("runs: {dir: a, location: 's3://b/x', extra: 1}\n" RULE,
+      "1:38: error: unknown key \"extra\" in runs\n"
+      "1:26: error: runs: give either \"dir\" or \"location\", not both",
+      "runs: dir and location exclude each other (the location is then not checked)");
 
     E("plugins: {path: [a, 3, '']}\n" RULE,
       "1:21: error: plugins.path[1]: expected a string, got an integer\n"

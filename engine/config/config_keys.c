@@ -1,0 +1,343 @@
+/* config_keys.c — the declared keys of sluice.yaml (config_keys.h). The
+ * patterns are the ones schemas/config.schema.json uses, so the engine and
+ * the published schema agree on what is valid. */
+#include "autoconfig.h"
+#include "config/config_keys.h"
+
+#include <string.h>
+
+#include "config/config.h"
+
+#define RE_NAME "^[A-Za-z0-9_.-]+$"
+#define RE_PLUGIN "^[a-z0-9_]+$"
+#define RE_BUCKET "^(\\*|[A-Za-z0-9_-][A-Za-z0-9._-]*)$"
+#define RE_EVENT                                                                    \
+    "^(s3:)?(ObjectCreated:(\\*|Put|Post|Copy|CompleteMultipartUpload)|ObjectRemoved:" \
+    "(\\*|Delete|DeleteMarkerCreated))$"
+#define RE_SNS_ARN "^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\\.fifo)?$"
+#define RE_URL "^https?://[^\\s/?#]+([/?#]\\S*)?$"
+#define RE_ENV "^[A-Za-z_][A-Za-z0-9_]*$"
+#define RE_REGION "^[a-z0-9-]+$"
+#define RE_HEADER "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"
+#define RE_RUNS_PLACEHOLDERS "([^{}]|\\{(date|run_id|rule)\\})*"
+#define RE_RUNS_LOCATION \
+    "^s3://[^/{}]+/" RE_RUNS_PLACEHOLDERS "\\{run_id\\}" RE_RUNS_PLACEHOLDERS "$"
+
+#define WHAT_REGION "a valid AWS region name"
+#define WHAT_URL "an http:// or https:// URL"
+
+/* The field a key fills, in the structure its section fills. */
+#define FIELD(T, f) .offset = offsetof(T, f), .size = sizeof(((T *)0)->f)
+/* A list of strings and its count. */
+#define STRV(T, f, n) FIELD(T, f), .count_offset = offsetof(T, n)
+#define SECTION(name, where, variant, keys) \
+    {name, where, variant, keys, sizeof keys / sizeof keys[0]}
+
+/* ---- storage ----------------------------------------------------------- */
+
+static const config_key storage_local_keys[] = {
+    {"type", CONFIG_ENUM, .def = "local", .help = "The storage backend.", .what = "storage type",
+     .choices = (const char *const[]){"local", NULL}, FIELD(storage_config, type)},
+    {"root", CONFIG_PATH, CONFIG_REQUIRED,
+     .help = "Directory holding one folder per bucket; relative to the configuration file's "
+             "directory.",
+     FIELD(storage_config, root)},
+};
+
+/* Checked in this order; the messages come in it. */
+static const config_key storage_s3_keys[] = {
+    {"type", CONFIG_ENUM, CONFIG_REQUIRED, .help = "The storage backend.", .what = "storage type",
+     .choices = (const char *const[]){"s3", NULL}, FIELD(storage_config, type)},
+    {"region", CONFIG_STRING,
+     .help = "AWS region; default: $AWS_REGION, $AWS_DEFAULT_REGION, the profile's, else "
+             "us-east-1.",
+     .pattern = RE_REGION, .what = WHAT_REGION, FIELD(storage_config, region)},
+    {"endpoint", CONFIG_STRING,
+     .help = "S3-compatible endpoint (MinIO, moto, ...); default: $AWS_ENDPOINT_URL_S3, "
+             "$AWS_ENDPOINT_URL, the profile's endpoint_url, else AWS.",
+     .pattern = RE_URL, .what = WHAT_URL, FIELD(storage_config, endpoint)},
+    {"profile", CONFIG_STRING,
+     .help = "AWS shared-config profile for credentials, region and endpoint_url; default: "
+             "$AWS_PROFILE, else default.",
+     FIELD(storage_config, profile)},
+    {"ca_bundle", CONFIG_PATH,
+     .help = "CA certificates (PEM) to trust; relative to the configuration file's directory.",
+     FIELD(storage_config, ca_bundle)},
+    {"path_style", CONFIG_BOOL,
+     .help = "true: host/bucket/key addressing, false: bucket.host/key; default: false on AWS, "
+             "true on a custom endpoint.",
+     FIELD(storage_config, path_style)},
+    {"insecure_skip_verify", CONFIG_BOOL, .def = "false",
+     .help = "Do not verify TLS certificates (tests only).",
+     FIELD(storage_config, insecure_skip_verify)},
+    {"part_size", CONFIG_INT, .def = "8388608", .min = 5242880LL, .max = 5368709120LL,
+     .help = "Multipart upload part size in bytes (5 MiB to 5 GiB).",
+     FIELD(storage_config, part_size)},
+    {"max_attempts", CONFIG_INT, .def = "5", .min = 1, .max = 100,
+     .help = "Attempts per request, with backoff between them.",
+     FIELD(storage_config, max_attempts)},
+    {"parts_in_flight", CONFIG_INT, .def = "4", .min = 1, .max = 64,
+     .help = "Multipart parts of one output uploaded at once.",
+     FIELD(storage_config, parts_in_flight)},
+    {"read_timeout", CONFIG_INT, .def = "60", .min = 1, .max = 3600,
+     .help = "Seconds without bytes moving before an attempt is abandoned and retried.",
+     FIELD(storage_config, read_timeout)},
+    {"connect_timeout", CONFIG_INT, .def = "10", .min = 1, .max = 300,
+     .help = "Seconds to connect.", FIELD(storage_config, connect_timeout)},
+    {"retry_max_seconds", CONFIG_INT, .def = "120", .min = 1, .max = 86400,
+     .help = "Total seconds spent retrying one request.",
+     FIELD(storage_config, retry_max_seconds)},
+};
+
+static const config_section storage_local =
+    SECTION("storage.local", "in storage (type local)", "local", storage_local_keys);
+static const config_section storage_s3 =
+    SECTION("storage.s3", "in storage (type s3)", "s3", storage_s3_keys);
+
+static const config_variants storage_types = {
+    "type", "local",
+    (const config_section *const[]){&storage_local, &storage_s3, NULL},
+};
+
+/* ---- plugins ----------------------------------------------------------- */
+
+static const config_key plugins_keys[] = {
+    {"path", CONFIG_PATHS,
+     .help = "Directories searched for plugins before $SLUICE_PLUGIN_PATH and the installed "
+             "ones; relative to the configuration file's directory.",
+     STRV(config, plugin_paths, n_plugin_paths), .load = config_load_plugin_paths},
+};
+
+static const config_section plugins = SECTION("plugins", "in plugins", NULL, plugins_keys);
+
+/* ---- notification targets ---------------------------------------------- */
+
+#define TARGET_TYPE(name)                                                         \
+    {"type", CONFIG_ENUM, CONFIG_REQUIRED, .help = "The target type.",            \
+     .what = "target type",                                                       \
+     .choices = (const char *const[]){name, NULL}, FIELD(notify_target, type)}
+#define TARGET_REGION                                                                   \
+    {"region", CONFIG_STRING,                                                           \
+     .help = "AWS region; default: $AWS_REGION, $AWS_DEFAULT_REGION, the profile's, else " \
+             "us-east-1.",                                                              \
+     .pattern = RE_REGION, .what = WHAT_REGION, FIELD(notify_target, region)}
+#define TARGET_ENDPOINT                                                       \
+    {"endpoint", CONFIG_STRING,                                               \
+     .help = "Service endpoint; default: the AWS environment or profile, else AWS.", \
+     .pattern = RE_URL, .what = WHAT_URL, FIELD(notify_target, endpoint)}
+#define TARGET_PROFILE                                                                      \
+    {"profile", CONFIG_STRING,                                                              \
+     .help = "AWS profile for credentials, region and endpoint; default: $AWS_PROFILE, else " \
+             "default.",                                                                    \
+     FIELD(notify_target, profile)}
+#define TARGET_TIMEOUT                                                                 \
+    {"timeout", CONFIG_NUMBER, .def = "10", .min = 0, .max = 3600, .scale = 1000,      \
+     .what = "a number of seconds", .help = "Seconds for one delivery request.",       \
+     FIELD(notify_target, timeout_ms)}
+#define TARGET_MAX_ATTEMPTS                                                            \
+    {"max_attempts", CONFIG_INT, .def = "4", .min = 1, .max = 10,                      \
+     .help = "Delivery attempts in all, with exponential backoff between them.",       \
+     FIELD(notify_target, max_attempts)}
+
+static const config_key log_keys[] = {TARGET_TYPE("log")};
+
+static const config_key sns_keys[] = {
+    TARGET_TYPE("sns"),
+    {"topic_arn", CONFIG_STRING, CONFIG_REQUIRED, .help = "The SNS topic to publish to.",
+     .pattern = RE_SNS_ARN, .what = "an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:TOPIC)",
+     FIELD(notify_target, topic_arn)},
+    TARGET_REGION,
+    TARGET_ENDPOINT,
+    {"subject_prefix", CONFIG_STRING, .help = "Text put before each message's subject.",
+     FIELD(notify_target, subject_prefix)},
+    TARGET_PROFILE,
+    TARGET_TIMEOUT,
+    TARGET_MAX_ATTEMPTS,
+};
+
+static const config_key eventbridge_keys[] = {
+    TARGET_TYPE("eventbridge"),
+    {"event_bus", CONFIG_STRING, .help = "Event bus name or ARN; default: the default bus.",
+     FIELD(notify_target, event_bus)},
+    TARGET_REGION,
+    TARGET_ENDPOINT,
+    {"source", CONFIG_STRING, .help = "The events' source; default: sluice.",
+     FIELD(notify_target, source)},
+    {"detail_type", CONFIG_STRING,
+     .help = "The events' detail-type; default: Sluice Job State Change.",
+     FIELD(notify_target, detail_type)},
+    TARGET_PROFILE,
+    TARGET_TIMEOUT,
+    TARGET_MAX_ATTEMPTS,
+};
+
+static const config_key webhook_keys[] = {
+    TARGET_TYPE("webhook"),
+    {"url", CONFIG_STRING, CONFIG_REQUIRED, .help = "Where the event is POSTed as JSON.",
+     .pattern = RE_URL, .what = WHAT_URL, FIELD(notify_target, url)},
+    {"secret_env", CONFIG_STRING,
+     .help = "Environment variable holding the HMAC signing secret; default: unsigned.",
+     .pattern = RE_ENV, .what = "an environment variable name", FIELD(notify_target, secret_env)},
+    TARGET_TIMEOUT,
+    {"headers", CONFIG_MAP, .help = "Headers added to each request: name to value.",
+     .pattern = RE_HEADER, .what = "a valid HTTP header name", .load = config_load_headers},
+    TARGET_MAX_ATTEMPTS,
+};
+
+static const config_section target_log =
+    SECTION("notify.log", "in notify target \"%s\" (type log)", "log", log_keys);
+static const config_section target_sns =
+    SECTION("notify.sns", "in notify target \"%s\" (type sns)", "sns", sns_keys);
+static const config_section target_eventbridge = SECTION(
+    "notify.eventbridge", "in notify target \"%s\" (type eventbridge)", "eventbridge",
+    eventbridge_keys);
+static const config_section target_webhook =
+    SECTION("notify.webhook", "in notify target \"%s\" (type webhook)", "webhook", webhook_keys);
+
+static const config_variants target_types = {
+    "type", NULL,
+    (const config_section *const[]){&target_log, &target_sns, &target_eventbridge,
+                                    &target_webhook, NULL},
+};
+
+/* ---- run records ------------------------------------------------------- */
+
+static const config_key runs_keys[] = {
+    {"enabled", CONFIG_BOOL, .def = "true",
+     .help = "false: no run records, and so no duplicate detection.",
+     FIELD(runs_config, enabled)},
+    {"dir", CONFIG_PATH,
+     .help = "Directory for the records ({date}/{run_id}.json below it); relative to the "
+             "configuration file's directory. Default: runs/ beside the local storage root "
+             "(beside the configuration file with S3 storage).",
+     FIELD(runs_config, dir)},
+    {"location", CONFIG_STRING,
+     .help = "Instead of dir: a storage location template for each record, written through "
+             "the configured storage, e.g. s3://ops-bucket/sluice/runs/{date}/{run_id}.json. "
+             "Placeholders: {date} {run_id} {rule}; {run_id} is required.",
+     .pattern = RE_RUNS_LOCATION,
+     .what = "an s3://BUCKET/KEY template that contains {run_id} (placeholders: {date} "
+             "{run_id} {rule})",
+     .conflicts = "dir", FIELD(runs_config, location)},
+};
+
+static const config_section runs = SECTION("runs", "in runs", NULL, runs_keys);
+
+/* ---- rules ------------------------------------------------------------- */
+
+static const config_key match_keys[] = {
+    {"bucket", CONFIG_STRING, CONFIG_REQUIRED,
+     .help = "Exact bucket name, or \"*\" for any bucket.", .pattern = RE_BUCKET,
+     .what = "a bucket name (letters, digits, '.', '_', '-', not starting with '.') or \"*\"",
+     FIELD(rule, bucket)},
+    {"prefix", CONFIG_TEXT, .help = "The key starts with it.", FIELD(rule, prefix)},
+    {"suffix", CONFIG_TEXT, .help = "The key ends with it.", FIELD(rule, suffix)},
+    {"regex", CONFIG_TEXT,
+     .help = "PCRE2 pattern matched against the key (bytes, '$' only at the very end); named "
+             "groups become placeholders.",
+     FIELD(rule, regex_src), .hook = config_check_regex},
+    {"events", CONFIG_LIST, CONFIG_NONEMPTY, .def = "[\"ObjectCreated:*\"]",
+     .help = "Event types the rule accepts (an s3: prefix is ignored).", .pattern = RE_EVENT,
+     STRV(rule, events, n_events), .load = config_load_events},
+};
+
+static const config_section match = SECTION("match", "in match", NULL, match_keys);
+
+#define TARGET_LIST(name, text, T, f, n)                                          \
+    {name, CONFIG_LIST, CONFIG_UNIQUE, .help = text, .pattern = RE_NAME,          \
+     STRV(T, f, n), .load = config_load_target_list}
+
+static const config_key rule_keys[] = {
+    {"name", CONFIG_STRING, CONFIG_REQUIRED,
+     .help = "Unique name of the rule, shown in logs, events and `sluice route`.",
+     .pattern = RE_NAME, .what = "a valid rule name (letters, digits, '_', '.' and '-')",
+     FIELD(rule, name), .hook = config_check_rule_name},
+    {"description", CONFIG_STRING, .help = "Free text."},
+    {"match", CONFIG_SECTION, CONFIG_REQUIRED,
+     .help = "Conditions on the object, all of which must hold.", .section = &match},
+    {"plugin", CONFIG_STRING, CONFIG_REQUIRED | CONFIG_KEEP_POS,
+     .help = "The transform plugin (NAME.la or NAME.so on the plugin path).",
+     .pattern = RE_PLUGIN, .what = "a valid plugin name (a-z, 0-9 and '_')",
+     FIELD(rule, plugin_name), .pos_offset = offsetof(rule, plugin_pos)},
+    {"options", CONFIG_MAP, CONFIG_KEEP_POS, .def = "{}",
+     .help = "Plugin options, checked against the JSON Schema the plugin declares.",
+     FIELD(rule, options), .pos_offset = offsetof(rule, options_pos)},
+    {"output", CONFIG_STRING, CONFIG_REQUIRED,
+     .help = "Output location template, e.g. s3://bucket/{date}/{name}. Placeholders: "
+             "{bucket} {key} {dir} {basename} {stem} {date} {run_date} {run_id} {name} and the "
+             "regex's named groups.",
+     .hook = config_check_output},
+    TARGET_LIST("on_failure",
+                "Targets notified when this rule's job fails ([]: none); default: the "
+                "top-level on_failure.",
+                rule, on_failure, n_on_failure),
+    TARGET_LIST("on_success",
+                "Targets notified when this rule's job succeeds ([]: none); default: the "
+                "top-level on_success.",
+                rule, on_success, n_on_success),
+};
+
+static const config_section rule_section = SECTION("rule", "in %s", NULL, rule_keys);
+
+/* ---- the top level ----------------------------------------------------- */
+
+static const config_key top_keys[] = {
+    {"storage", CONFIG_SECTION, .def = "{type: local, root: ./data}",
+     .help = "Where buckets live: a local directory tree or S3.", .variants = &storage_types,
+     FIELD(config, storage)},
+    {"plugins", CONFIG_SECTION, .help = "Where plugins are found.", .section = &plugins},
+    {"notify", CONFIG_MAP, .help = "Named notification targets.", .pattern = RE_NAME,
+     .what = "letters, digits, '_', '.' and '-'",
+     .variants = &target_types, .load = config_load_notify},
+    TARGET_LIST("on_failure",
+                "Targets notified when a job fails, for rules without their own on_failure.",
+                config, on_failure, n_on_failure),
+    TARGET_LIST("on_success",
+                "Targets notified when a job succeeds, for rules without their own on_success.",
+                config, on_success, n_on_success),
+    {"runs", CONFIG_SECTION,
+     .help = "Run records: every job's job-state event, kept for `sluice runs` and duplicate "
+             "detection.",
+     .section = &runs, FIELD(config, runs)},
+    {"rules", CONFIG_LIST, CONFIG_REQUIRED | CONFIG_NONEMPTY,
+     .help = "Routing rules, in order: the first rule that matches an object wins.",
+     .what = "the list of routing rules", .section = &rule_section, .load = config_load_rules},
+};
+
+const config_section config_keys_root =
+    SECTION("config", "at the top level", NULL, top_keys);
+
+/* ---- queries ----------------------------------------------------------- */
+
+const config_key *config_keys_find(const config_section *s, const char *name)
+{
+    for (size_t i = 0; i < s->n_keys; i++)
+        if (!strcmp(s->keys[i].name, name))
+            return &s->keys[i];
+    return NULL;
+}
+
+const config_section *config_keys_variant(const config_variants *v, const char *value)
+{
+    for (size_t i = 0; v->sections[i]; i++)
+        if (!strcmp(v->sections[i]->variant, value))
+            return v->sections[i];
+    return NULL;
+}
+
+ydoc *config_keys_default(const config_key *k)
+{
+    char err[256];
+    return k->def ? ydoc_load_string("(default)", k->def, strlen(k->def), err, sizeof err) : NULL;
+}
+
+const char *config_keys_type_name(config_key_type type)
+{
+    static const char *const names[] = {
+        [CONFIG_STRING] = "string", [CONFIG_TEXT] = "text",       [CONFIG_PATH] = "path",
+        [CONFIG_PATHS] = "paths",   [CONFIG_ENUM] = "enum",       [CONFIG_INT] = "integer",
+        [CONFIG_NUMBER] = "number", [CONFIG_BOOL] = "boolean",    [CONFIG_LIST] = "list",
+        [CONFIG_MAP] = "mapping",   [CONFIG_SECTION] = "section",
+    };
+    return names[type];
+}
