@@ -17,8 +17,24 @@
 #ifndef SLUICE_AWS_CREDENTIALS_H
 #define SLUICE_AWS_CREDENTIALS_H
 
-#include "aws/sigv4.h"
 #include "util/error.h"
+
+/* A set of credentials. The strings are owned by the struct: copy with
+ * aws_credentials_copy, free with aws_credentials_clear. */
+typedef struct aws_credentials {
+    char *access_key_id;
+    char *secret_access_key;
+    char *session_token;     /* NULL for long-term keys */
+    long long expiration;    /* epoch seconds; 0: does not expire */
+    char source[48];         /* "environment", "web-identity", "profile:x", ... */
+} aws_credentials;
+
+/* Zeroes the secret (and the session token, a bearer credential too)
+ * before freeing; leaves the struct empty. NULL and an empty struct are
+ * fine, so clearing twice is harmless. */
+void aws_credentials_clear(aws_credentials *c);
+/* Deep copy into dst (whose old contents are not freed). */
+void aws_credentials_copy(aws_credentials *dst, const aws_credentials *src);
 
 typedef struct aws_credential_provider aws_credential_provider;
 

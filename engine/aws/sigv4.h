@@ -9,18 +9,7 @@
 #include <stddef.h>
 #include <time.h>
 
-typedef struct aws_credentials {
-    char *access_key_id;
-    char *secret_access_key;
-    char *session_token;     /* NULL for long-term keys */
-    long long expiration;    /* epoch seconds; 0: does not expire */
-    char source[48];         /* "environment", "web-identity", "profile:x", ... */
-} aws_credentials;
-
-/* Zeroes the secret before freeing; leaves the struct empty. */
-void aws_credentials_clear(aws_credentials *c);
-/* Deep copy. */
-void aws_credentials_copy(aws_credentials *dst, const aws_credentials *src);
+#include "aws/aws_credentials.h" /* aws_credentials, what a request is signed with */
 
 typedef struct sigv4_param {
     const char *name;   /* decoded */
