@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <jansson.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +26,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "aws/aws_config_files.h"
 #include "aws/aws_region.h"
 #include "aws/aws_request.h"
+#include "aws/aws_util.h"
 #include "aws/aws_xml.h"
 #include "net/http.h"
 #include "net/url.h"
@@ -58,49 +59,12 @@ enum { SRC_FAIL = -1, SRC_NONE = 0, SRC_OK = 1 };
 
 /* ---------------------------------------------------------------- helpers */
 
-/* An environment variable, with "" meaning unset (as the SDKs treat it). */
-static const char *env(const char *name)
-{
-    const char *v = getenv(name);
-    return v && *v ? v : NULL;
-}
-
-static int env_true(const char *name)
-{
-    const char *v = env(name);
-    return v && strcasecmp(v, "true") == 0;
-}
-
-static void wipe_free(char *s)
-{
-    if (!s)
-        return;
-    explicit_bzero(s, strlen(s));
-    free(s);
-}
-
-static void sb_wipe_free(strbuf *sb)
-{
-    if (sb->buf)
-        explicit_bzero(sb->buf, sb->cap);
-    sb_free(sb);
-}
-
 static void response_wipe_free(http_response *r)
 {
-    sb_wipe_free(&r->body);
+    aws_util_sb_wipe_free(&r->body);
     http_response_free(r);
 }
 
-static char *trim(char *s)
-{
-    while (isspace((unsigned char)*s))
-        s++;
-    size_t n = strlen(s);
-    while (n > 0 && isspace((unsigned char)s[n - 1]))
-        s[--n] = '\0';
-    return s;
-}
 
 static void creds_fill(aws_credentials *c, const char *akid, const char *secret,
                        const char *token, long long expiration, const char *source)
@@ -113,40 +77,19 @@ static void creds_fill(aws_credentials *c, const char *akid, const char *secret,
     snprintf(c->source, sizeof c->source, "%s", source);
 }
 
-/* Reads a whole file. Returns 0, or -1 with errno set. */
-static int slurp(const char *path, strbuf *out)
-{
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return -1;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        sb_add(out, buf, n);
-    int failed = ferror(f);
-    explicit_bzero(buf, sizeof buf);
-    fclose(f);
-    if (failed) {
-        errno = EIO;
-        return -1;
-    }
-    if (!out->buf)
-        sb_adds(out, "");
-    return 0;
-}
 
 /* A secret-bearing file (web identity token, container auth token), trimmed.
  * Returns a new string, or NULL with err set. */
 static char *read_token_file(const char *path, const char *var, sl_error *err)
 {
     strbuf sb = STRBUF_INIT;
-    if (slurp(path, &sb) != 0) {
+    if (aws_util_read_file(path, &sb) != 0) {
         sl_error_set(err, SL_ERR_CONFIG, "cannot read %s (%s): %s", path, var, strerror(errno));
         sb_free(&sb);
         return NULL;
     }
-    char *token = xstrdup(trim(sb.buf));
-    sb_wipe_free(&sb);
+    char *token = xstrdup(aws_util_trim(sb.buf));
+    aws_util_sb_wipe_free(&sb);
     if (!*token) {
         sl_error_set(err, SL_ERR_CONFIG, "%s (%s) is empty", path, var);
         free(token);
@@ -155,29 +98,7 @@ static char *read_token_file(const char *path, const char *var, sl_error *err)
     return token;
 }
 
-static char *home_dir(void)
-{
-    const char *h = env("HOME");
-    if (h)
-        return xstrdup(h);
-    struct passwd pw, *res = NULL;
-    char buf[4096];
-    if (getpwuid_r(getuid(), &pw, buf, sizeof buf, &res) == 0 && res && res->pw_dir)
-        return xstrdup(res->pw_dir);
-    return xstrdup("/");
-}
 
-/* $VAR with a leading "~/" expanded, or ~/.aws/<name>. */
-static char *aws_file_path(const char *var, const char *name)
-{
-    const char *v = env(var);
-    if (v && !(v[0] == '~' && (v[1] == '/' || v[1] == '\0')))
-        return xstrdup(v);
-    char *home = home_dir();
-    char *path = v ? xasprintf("%s%s", home, v + 1) : xasprintf("%s/.aws/%s", home, name);
-    free(home);
-    return path;
-}
 
 /* ISO 8601 UTC ("2026-11-25T16:07:21Z", fractions and offsets allowed;
  * moto sometimes omits the zone: UTC then) to epoch seconds. */
@@ -228,8 +149,8 @@ void aws_credentials_clear(aws_credentials *c)
     if (!c)
         return;
     free(c->access_key_id);
-    wipe_free(c->secret_access_key);
-    wipe_free(c->session_token); /* a bearer credential too */
+    aws_util_wipe_free(c->secret_access_key);
+    aws_util_wipe_free(c->session_token); /* a bearer credential too */
     memset(c, 0, sizeof *c);
 }
 
@@ -248,207 +169,6 @@ void aws_credentials_copy(aws_credentials *dst, const aws_credentials *src)
     *dst = tmp;
 }
 
-/* ------------------------------------------------------------ INI files */
-
-typedef struct ini_entry {
-    char *section;
-    char *key; /* "parent.sub" for nested settings (services sections) */
-    char *value;
-} ini_entry;
-
-typedef struct ini_file {
-    char *path;
-    int exists;
-    ini_entry *v;
-    size_t n;
-} ini_file;
-
-static void ini_free(ini_file *f)
-{
-    for (size_t i = 0; i < f->n; i++) {
-        free(f->v[i].section);
-        free(f->v[i].key);
-        wipe_free(f->v[i].value);
-    }
-    free(f->v);
-    free(f->path);
-    memset(f, 0, sizeof *f);
-}
-
-static void ini_push(ini_file *f, const char *section, char *key, const char *value)
-{
-    f->v = xrealloc(f->v, (f->n + 1) * sizeof *f->v);
-    f->v[f->n].section = xstrdup(section);
-    f->v[f->n].key = key;
-    f->v[f->n].value = xstrdup(value);
-    f->n++;
-}
-
-/* "[ profile   x ]" -> "profile x"; other headers trimmed. */
-static char *section_name(char *inside)
-{
-    char *s = trim(inside);
-    if (strncmp(s, "profile", 7) == 0 && isspace((unsigned char)s[7])) {
-        char *rest = s + 7;
-        while (isspace((unsigned char)*rest))
-            rest++;
-        return xasprintf("profile %s", rest);
-    }
-    return xstrdup(s);
-}
-
-/* Messages name the file and line, never the line's text (it may hold a
- * key). Returns 0 or -1. */
-static int ini_parse(ini_file *f, char *text, sl_error *err)
-{
-    char *section = NULL, *parent = NULL;
-    int parent_empty = 0, lineno = 0, rc = 0;
-    for (char *line = text, *next; line && rc == 0; line = next) {
-        next = strchr(line, '\n');
-        if (next)
-            *next++ = '\0';
-        lineno++;
-        int indented = isspace((unsigned char)line[0]);
-        char *s = trim(line);
-        if (*s == '\0' || *s == '#' || *s == ';')
-            continue;
-        if (*s == '[') {
-            char *close = strrchr(s, ']');
-            if (!close) {
-                sl_error_set(err, SL_ERR_CONFIG, "%s:%d: unterminated [section] header", f->path,
-                             lineno);
-                rc = -1;
-                break;
-            }
-            *close = '\0';
-            free(section);
-            section = section_name(s + 1);
-            ini_push(f, section, xstrdup(""), ""); /* so that empty sections exist */
-            free(parent);
-            parent = NULL;
-            continue;
-        }
-        char *eq = strchr(s, '=');
-        if (!eq || eq == s || !section) {
-            sl_error_set(err, SL_ERR_CONFIG, "%s:%d: %s", f->path, lineno,
-                         section ? "expected `key = value`" : "a setting before any [section]");
-            rc = -1;
-            break;
-        }
-        *eq = '\0';
-        char *key = trim(s), *value = trim(eq + 1);
-        if (indented && parent && parent_empty) { /* "s3 =\n  endpoint_url = ..." */
-            ini_push(f, section, xasprintf("%s.%s", parent, key), value);
-            continue;
-        }
-        free(parent);
-        parent = xstrdup(key);
-        parent_empty = *value == '\0';
-        ini_push(f, section, xstrdup(key), value);
-    }
-    free(section);
-    free(parent);
-    return rc;
-}
-
-/* A missing file is fine (exists = 0); an unreadable or malformed one is
- * an error. */
-static int ini_load(ini_file *f, char *path, sl_error *err)
-{
-    memset(f, 0, sizeof *f);
-    f->path = path;
-    strbuf sb = STRBUF_INIT;
-    if (slurp(path, &sb) != 0) {
-        int e = errno;
-        sb_free(&sb);
-        if (e == ENOENT || e == ENOTDIR)
-            return 0;
-        sl_error_set(err, SL_ERR_CONFIG, "cannot read %s: %s", path, strerror(e));
-        return -1;
-    }
-    f->exists = 1;
-    int rc = ini_parse(f, sb.buf, err);
-    sb_wipe_free(&sb);
-    return rc;
-}
-
-static int ini_has_section(const ini_file *f, const char *section)
-{
-    for (size_t i = 0; i < f->n; i++)
-        if (strcmp(f->v[i].section, section) == 0)
-            return 1;
-    return 0;
-}
-
-/* The last setting wins, as when a section repeats. Keys match without
- * regard to case (the SDKs lower-case them); "" counts as unset. */
-static const char *ini_get(const ini_file *f, const char *section, const char *key)
-{
-    for (size_t i = f->n; i-- > 0;)
-        if (strcmp(f->v[i].section, section) == 0 && *f->v[i].key &&
-            strcasecmp(f->v[i].key, key) == 0)
-            return *f->v[i].value ? f->v[i].value : NULL;
-    return NULL;
-}
-
-typedef struct aws_files {
-    ini_file creds;  /* [name] */
-    ini_file config; /* [profile name], [default] */
-} aws_files;
-
-static void files_free(aws_files *fs)
-{
-    ini_free(&fs->creds);
-    ini_free(&fs->config);
-}
-
-static int files_load(aws_files *fs, sl_error *err)
-{
-    memset(fs, 0, sizeof *fs);
-    if (ini_load(&fs->creds, aws_file_path("AWS_SHARED_CREDENTIALS_FILE", "credentials"), err) ||
-        ini_load(&fs->config, aws_file_path("AWS_CONFIG_FILE", "config"), err)) {
-        files_free(fs);
-        return -1;
-    }
-    return 0;
-}
-
-/* The config file's section for a profile: "[profile x]", and for the
- * default profile "[default]" too. */
-static const char *config_section(const aws_files *fs, const char *profile, char *buf,
-                                  size_t cap)
-{
-    snprintf(buf, cap, "profile %s", profile);
-    if (strcmp(profile, "default") == 0 && !ini_has_section(&fs->config, buf))
-        return "default";
-    return buf;
-}
-
-static const char *cred_get(const aws_files *fs, const char *profile, const char *key)
-{
-    return ini_get(&fs->creds, profile, key);
-}
-
-static const char *conf_get(const aws_files *fs, const char *profile, const char *key)
-{
-    char buf[512];
-    return ini_get(&fs->config, config_section(fs, profile, buf, sizeof buf), key);
-}
-
-/* Both files merged, the credentials file winning (as for role settings). */
-static const char *prof_get(const aws_files *fs, const char *profile, const char *key)
-{
-    const char *v = cred_get(fs, profile, key);
-    return v ? v : conf_get(fs, profile, key);
-}
-
-static int profile_exists(const aws_files *fs, const char *profile)
-{
-    char buf[512];
-    return ini_has_section(&fs->creds, profile) ||
-           ini_has_section(&fs->config, config_section(fs, profile, buf, sizeof buf));
-}
-
 /* ------------------------------------------------------- fetch context */
 
 typedef struct fetch_ctx {
@@ -462,7 +182,7 @@ typedef struct fetch_ctx {
 static http_client *ctx_http(fetch_ctx *ctx, sl_error *err)
 {
     if (!ctx->http) {
-        http_tls tls = {.ca_bundle = env("AWS_CA_BUNDLE"), .insecure = 0};
+        http_tls tls = {.ca_bundle = aws_util_env("AWS_CA_BUNDLE"), .insecure = 0};
         ctx->http = http_client_new(&tls);
         if (!ctx->http)
             sl_error_set(err, SL_ERR_INTERNAL, "cannot create an HTTP client (libcurl)");
@@ -493,8 +213,8 @@ static char *xml_child_text(xmlNode *parent, const char *name)
     char *raw = aws_xml_child_text(parent, name);
     if (!raw)
         return NULL;
-    char *s = xstrdup(trim(raw));
-    wipe_free(raw);
+    char *s = xstrdup(aws_util_trim(raw));
+    aws_util_wipe_free(raw);
     return s;
 }
 
@@ -540,8 +260,8 @@ static int sts_credentials(const http_response *resp, const char *source, aws_cr
         rc = 0;
     }
     free(akid);
-    wipe_free(secret);
-    wipe_free(token);
+    aws_util_wipe_free(secret);
+    aws_util_wipe_free(token);
     free(exp);
     if (doc)
         xmlFreeDoc(doc);
@@ -615,7 +335,7 @@ static int web_identity(fetch_ctx *ctx, const char *token_file, const char *toke
     aws_request_form_add(&body, "RoleArn", role_arn);
     aws_request_form_add(&body, "RoleSessionName", session);
     aws_request_form_add(&body, "WebIdentityToken", token);
-    wipe_free(token);
+    aws_util_wipe_free(token);
 
     char *region = sts_region(ctx);
     char *endpoint = sts_endpoint(ctx, region);
@@ -623,7 +343,7 @@ static int web_identity(fetch_ctx *ctx, const char *token_file, const char *toke
     http_headers_add(&h, "Content-Type", FORM_CONTENT_TYPE);
     int rc = sts_post(ctx, endpoint, "AssumeRoleWithWebIdentity", &h, body.buf, source, out, err);
     http_headers_free(&h);
-    sb_wipe_free(&body);
+    aws_util_sb_wipe_free(&body);
     free(endpoint);
     free(region);
     return rc;
@@ -674,7 +394,7 @@ static int assume_role(fetch_ctx *ctx, const aws_credentials *src, const char *r
     char *region = sts_region(ctx);
     char *endpoint = sts_endpoint(ctx, region);
     int rc = assume_role_send(ctx, src, endpoint, region, &body, source, out, err);
-    sb_wipe_free(&body);
+    aws_util_sb_wipe_free(&body);
     free(endpoint);
     free(region);
     return rc;
@@ -749,7 +469,8 @@ static char *json_error_text(const http_response *resp)
 
 static int source_env(aws_credentials *out, sl_error *err)
 {
-    const char *akid = env("AWS_ACCESS_KEY_ID"), *secret = env("AWS_SECRET_ACCESS_KEY");
+    const char *akid = aws_util_env("AWS_ACCESS_KEY_ID");
+    const char *secret = aws_util_env("AWS_SECRET_ACCESS_KEY");
     if (!akid && !secret)
         return SRC_NONE;
     if (!akid || !secret) {
@@ -758,22 +479,23 @@ static int source_env(aws_credentials *out, sl_error *err)
                      akid ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID");
         return SRC_FAIL;
     }
-    creds_fill(out, akid, secret, env("AWS_SESSION_TOKEN"), 0, "environment");
+    creds_fill(out, akid, secret, aws_util_env("AWS_SESSION_TOKEN"), 0, "environment");
     return SRC_OK;
 }
 
 static int source_web_identity_env(fetch_ctx *ctx, aws_credentials *out, sl_error *err)
 {
-    const char *file = env("AWS_WEB_IDENTITY_TOKEN_FILE");
+    const char *file = aws_util_env("AWS_WEB_IDENTITY_TOKEN_FILE");
     if (!file)
         return SRC_NONE;
-    const char *role = env("AWS_ROLE_ARN");
+    const char *role = aws_util_env("AWS_ROLE_ARN");
     if (!role) {
         sl_error_set(err, SL_ERR_CONFIG, "AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not");
         return SRC_FAIL;
     }
-    char *session = env("AWS_ROLE_SESSION_NAME") ? xstrdup(env("AWS_ROLE_SESSION_NAME"))
-                                                 : default_session_name();
+    char *session = aws_util_env("AWS_ROLE_SESSION_NAME")
+                        ? xstrdup(aws_util_env("AWS_ROLE_SESSION_NAME"))
+                        : default_session_name();
     int rc = web_identity(ctx, file, "AWS_WEB_IDENTITY_TOKEN_FILE", role, session, "web-identity",
                           out, err);
     free(session);
@@ -819,14 +541,14 @@ static int run_credential_process(const char *profile, const char *command, aws_
             rc = creds_from_json(o, "SessionToken", 0, source, what, out, err);
     }
     json_decref(o);
-    sb_wipe_free(&sb);
+    aws_util_sb_wipe_free(&sb);
     return rc;
 }
 
-static int profile_credentials(fetch_ctx *ctx, const aws_files *fs, const char *name, int depth,
-                               aws_credentials *out, sl_error *err);
+static int profile_credentials(fetch_ctx *ctx, const aws_config_files *fs, const char *name,
+                               int depth, aws_credentials *out, sl_error *err);
 
-static int static_keys(const ini_file *f, const char *name, const char *akid,
+static int static_keys(const aws_config_files_ini *f, const char *name, const char *akid,
                        const char *secret, const char *token, aws_credentials *out,
                        sl_error *err)
 {
@@ -867,13 +589,13 @@ static int named_credential_source(fetch_ctx *ctx, const char *name, const char 
     return r == SRC_OK ? SRC_OK : SRC_FAIL;
 }
 
-static int profile_role(fetch_ctx *ctx, const aws_files *fs, const char *name, int depth,
+static int profile_role(fetch_ctx *ctx, const aws_config_files *fs, const char *name, int depth,
                         const char *role_arn, aws_credentials *out, sl_error *err)
 {
-    const char *sp = prof_get(fs, name, "source_profile");
-    const char *cs = prof_get(fs, name, "credential_source");
-    const char *wif = prof_get(fs, name, "web_identity_token_file");
-    const char *sn = prof_get(fs, name, "role_session_name");
+    const char *sp = aws_config_files_get(fs, name, "source_profile");
+    const char *cs = aws_config_files_get(fs, name, "credential_source");
+    const char *wif = aws_config_files_get(fs, name, "web_identity_token_file");
+    const char *sn = aws_config_files_get(fs, name, "role_session_name");
     char *session = sn ? xstrdup(sn) : default_session_name();
     char source[48];
     int r = SRC_FAIL;
@@ -896,10 +618,10 @@ static int profile_role(fetch_ctx *ctx, const aws_files *fs, const char *name, i
     else if (cs)
         r = named_credential_source(ctx, name, cs, &src, err);
     else if (strcmp(sp, name) == 0) /* a role assumed with the profile's own keys */
-        r = static_keys(&fs->creds, name, cred_get(fs, name, "aws_access_key_id"),
-                        cred_get(fs, name, "aws_secret_access_key"),
-                        cred_get(fs, name, "aws_session_token"), &src, err);
-    else if (!profile_exists(fs, sp))
+        r = static_keys(&fs->creds, name, aws_config_files_cred_get(fs, name, "aws_access_key_id"),
+                        aws_config_files_cred_get(fs, name, "aws_secret_access_key"),
+                        aws_config_files_cred_get(fs, name, "aws_session_token"), &src, err);
+    else if (!aws_config_files_profile_exists(fs, sp))
         sl_error_set(err, SL_ERR_CONFIG, "profile \"%s\": source_profile \"%s\" not found in %s or %s",
                      name, sp, fs->creds.path, fs->config.path);
     else
@@ -911,8 +633,8 @@ static int profile_role(fetch_ctx *ctx, const aws_files *fs, const char *name, i
     }
     if (r == SRC_OK) {
         snprintf(source, sizeof source, "assume-role:%s", name);
-        r = assume_role(ctx, &src, role_arn, session, prof_get(fs, name, "external_id"),
-                        prof_get(fs, name, "duration_seconds"), source, out, err) == 0
+        r = assume_role(ctx, &src, role_arn, session, aws_config_files_get(fs, name, "external_id"),
+                        aws_config_files_get(fs, name, "duration_seconds"), source, out, err) == 0
                 ? SRC_OK : SRC_FAIL;
     }
     aws_credentials_clear(&src);
@@ -922,8 +644,8 @@ static int profile_role(fetch_ctx *ctx, const aws_files *fs, const char *name, i
 
 /* One profile, in botocore's order: role_arn, static keys in the
  * credentials file, credential_process, static keys in the config file. */
-static int profile_credentials(fetch_ctx *ctx, const aws_files *fs, const char *name, int depth,
-                               aws_credentials *out, sl_error *err)
+static int profile_credentials(fetch_ctx *ctx, const aws_config_files *fs, const char *name,
+                               int depth, aws_credentials *out, sl_error *err)
 {
     if (depth >= MAX_PROFILE_CHAIN) {
         sl_error_set(err, SL_ERR_CONFIG,
@@ -931,23 +653,24 @@ static int profile_credentials(fetch_ctx *ctx, const aws_files *fs, const char *
                      MAX_PROFILE_CHAIN);
         return SRC_FAIL;
     }
-    const char *role_arn = prof_get(fs, name, "role_arn");
+    const char *role_arn = aws_config_files_get(fs, name, "role_arn");
     if (role_arn)
         return profile_role(ctx, fs, name, depth, role_arn, out, err);
-    int r = static_keys(&fs->creds, name, cred_get(fs, name, "aws_access_key_id"),
-                        cred_get(fs, name, "aws_secret_access_key"),
-                        cred_get(fs, name, "aws_session_token"), out, err);
+    int r = static_keys(&fs->creds, name, aws_config_files_cred_get(fs, name, "aws_access_key_id"),
+                        aws_config_files_cred_get(fs, name, "aws_secret_access_key"),
+                        aws_config_files_cred_get(fs, name, "aws_session_token"), out, err);
     if (r != SRC_NONE)
         return r;
-    const char *process = prof_get(fs, name, "credential_process");
+    const char *process = aws_config_files_get(fs, name, "credential_process");
     if (process)
         return run_credential_process(name, process, out, err) == 0 ? SRC_OK : SRC_FAIL;
-    r = static_keys(&fs->config, name, conf_get(fs, name, "aws_access_key_id"),
-                    conf_get(fs, name, "aws_secret_access_key"),
-                    conf_get(fs, name, "aws_session_token"), out, err);
+    r = static_keys(&fs->config, name, aws_config_files_conf_get(fs, name, "aws_access_key_id"),
+                    aws_config_files_conf_get(fs, name, "aws_secret_access_key"),
+                    aws_config_files_conf_get(fs, name, "aws_session_token"), out, err);
     if (r != SRC_NONE)
         return r;
-    if (prof_get(fs, name, "sso_session") || prof_get(fs, name, "sso_start_url")) {
+    if (aws_config_files_get(fs, name, "sso_session") ||
+        aws_config_files_get(fs, name, "sso_start_url")) {
         sl_error_set(err, SL_ERR_CONFIG,
                      "profile \"%s\" uses IAM Identity Center (sso_*), which sluice does not "
                      "read; add `credential_process = aws configure export-credentials "
@@ -959,11 +682,11 @@ static int profile_credentials(fetch_ctx *ctx, const aws_files *fs, const char *
 
 static int source_profile(fetch_ctx *ctx, aws_credentials *out, sl_error *err, strbuf *why)
 {
-    aws_files fs;
-    if (files_load(&fs, err) != 0)
+    aws_config_files fs;
+    if (aws_config_files_load(&fs, err) != 0)
         return SRC_FAIL;
     int r;
-    if (!profile_exists(&fs, ctx->profile)) {
+    if (!aws_config_files_profile_exists(&fs, ctx->profile)) {
         if (ctx->profile_explicit) {
             sl_error_set(err, SL_ERR_CONFIG, "profile \"%s\" not found in %s or %s", ctx->profile,
                          fs.creds.path, fs.config.path);
@@ -978,7 +701,7 @@ static int source_profile(fetch_ctx *ctx, aws_credentials *out, sl_error *err, s
         if (r == SRC_NONE)
             sb_addf(why, "; shared files: profile \"%s\" holds no credentials", ctx->profile);
     }
-    files_free(&fs);
+    aws_config_files_free(&fs);
     return r;
 }
 
@@ -1007,19 +730,19 @@ static int container_host_allowed(const char *host)
 static int container_auth(char **token, sl_error *err)
 {
     *token = NULL;
-    const char *file = env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
+    const char *file = aws_util_env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
     if (file) {
         *token = read_token_file(file, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", err);
         if (!*token)
             return -1;
-    } else if (env("AWS_CONTAINER_AUTHORIZATION_TOKEN")) {
-        *token = xstrdup(env("AWS_CONTAINER_AUTHORIZATION_TOKEN"));
+    } else if (aws_util_env("AWS_CONTAINER_AUTHORIZATION_TOKEN")) {
+        *token = xstrdup(aws_util_env("AWS_CONTAINER_AUTHORIZATION_TOKEN"));
     }
     if (*token && strpbrk(*token, "\r\n")) {
         sl_error_set(err, SL_ERR_CONFIG, "the container authorization token (%s) holds a line break",
                      file ? "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"
                           : "AWS_CONTAINER_AUTHORIZATION_TOKEN");
-        wipe_free(*token);
+        aws_util_wipe_free(*token);
         *token = NULL;
         return -1;
     }
@@ -1028,14 +751,14 @@ static int container_auth(char **token, sl_error *err)
 
 static int container_url(char **url, char **where, sl_error *err)
 {
-    const char *rel = env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+    const char *rel = aws_util_env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
     if (rel) {
         /* the path is a per-task secret of sorts: name the variable, not it */
         *url = xasprintf("%s%s%s", ECS_HOST, rel[0] == '/' ? "" : "/", rel);
         *where = xstrdup(ECS_HOST " (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI)");
         return 0;
     }
-    const char *full = env("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+    const char *full = aws_util_env("AWS_CONTAINER_CREDENTIALS_FULL_URI");
     url_parts u;
     if (url_parse(full, &u) != 0) {
         sl_error_set(err, SL_ERR_CONFIG, "AWS_CONTAINER_CREDENTIALS_FULL_URI is not an http(s) URL");
@@ -1059,8 +782,8 @@ static int container_url(char **url, char **where, sl_error *err)
 
 static int source_container(fetch_ctx *ctx, aws_credentials *out, sl_error *err)
 {
-    if (!env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") &&
-        !env("AWS_CONTAINER_CREDENTIALS_FULL_URI"))
+    if (!aws_util_env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") &&
+        !aws_util_env("AWS_CONTAINER_CREDENTIALS_FULL_URI"))
         return SRC_NONE;
     char *url = NULL, *where = NULL, *token = NULL;
     if (container_url(&url, &where, err) != 0 || container_auth(&token, err) != 0) {
@@ -1071,7 +794,7 @@ static int source_container(fetch_ctx *ctx, aws_credentials *out, sl_error *err)
     http_headers h = {0};
     if (token) {
         http_headers_add(&h, "Authorization", token);
-        wipe_free(token);
+        aws_util_wipe_free(token);
     }
     char *what = xasprintf("container credentials endpoint %s", where);
     http_response resp;
@@ -1104,8 +827,8 @@ static int source_container(fetch_ctx *ctx, aws_credentials *out, sl_error *err)
 
 static char *imds_base(void)
 {
-    const char *e = env("AWS_EC2_METADATA_SERVICE_ENDPOINT");
-    const char *mode = env("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE");
+    const char *e = aws_util_env("AWS_EC2_METADATA_SERVICE_ENDPOINT");
+    const char *mode = aws_util_env("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE");
     char *base = xstrdup(e ? e : mode && strcasecmp(mode, "IPv6") == 0 ? IMDS_ENDPOINT_V6
                                                                        : IMDS_ENDPOINT_V4);
     size_t n = strlen(base);
@@ -1139,7 +862,7 @@ static int imds_call(fetch_ctx *ctx, const char *base, const char *method, const
                          "EC2 instance metadata at %s: %s %s: %s%s", base, method, path,
                          resp.error, token ? "" : " (not running on EC2?)");
     } else if (rc == 0 && resp.status == 200) {
-        *body = xstrdup(trim((char *)sb_str(&resp.body)));
+        *body = xstrdup(aws_util_trim((char *)sb_str(&resp.body)));
     } else {
         rc = -1;
     }
@@ -1177,7 +900,7 @@ static int imds_credentials(fetch_ctx *ctx, const char *base, const char *token,
         return -1;
     }
     list[strcspn(list, "\r\n")] = '\0';
-    char *role = xstrdup(trim(list));
+    char *role = xstrdup(aws_util_trim(list));
     free(list);
     int rc = -1;
     if (!role_name_ok(role)) {
@@ -1200,7 +923,7 @@ static int imds_credentials(fetch_ctx *ctx, const char *base, const char *token,
             rc = creds_from_json(o, "Token", 1, "imds", what, out, err);
         json_decref(o);
     }
-    wipe_free(body);
+    aws_util_wipe_free(body);
     free(what);
     free(path);
     free(role);
@@ -1209,7 +932,7 @@ static int imds_credentials(fetch_ctx *ctx, const char *base, const char *token,
 
 static int source_imds(fetch_ctx *ctx, aws_credentials *out, sl_error *err)
 {
-    if (env_true("AWS_EC2_METADATA_DISABLED"))
+    if (aws_util_env_true("AWS_EC2_METADATA_DISABLED"))
         return SRC_NONE;
     char *base = imds_base();
     char *token = NULL;
@@ -1224,7 +947,7 @@ static int source_imds(fetch_ctx *ctx, aws_credentials *out, sl_error *err)
                      base);
     else
         rc = imds_credentials(ctx, base, token, out, err);
-    wipe_free(token);
+    aws_util_wipe_free(token);
     free(base);
     return rc == 0 ? SRC_OK : SRC_FAIL;
 }
@@ -1340,8 +1063,8 @@ static int fetch_credentials(const aws_credential_provider *p, aws_credentials *
     if (p->profile) {
         ctx.profile = p->profile;
         ctx.profile_explicit = ctx.profile_from_opts = 1;
-    } else if (env("AWS_PROFILE")) {
-        ctx.profile = env("AWS_PROFILE");
+    } else if (aws_util_env("AWS_PROFILE")) {
+        ctx.profile = aws_util_env("AWS_PROFILE");
         ctx.profile_explicit = 1;
     } else {
         ctx.profile = "default";
@@ -1429,65 +1152,49 @@ int aws_credentials_get(aws_credential_provider *p, aws_credentials *out, sl_err
 
 /* ------------------------------------------------- region and endpoints */
 
-static const char *profile_or_default(const char *profile)
-{
-    if (profile && *profile)
-        return profile;
-    return env("AWS_PROFILE") ? env("AWS_PROFILE") : "default";
-}
-
 char *aws_resolve_region(const char *profile)
 {
-    if (env("AWS_REGION"))
-        return xstrdup(env("AWS_REGION"));
-    if (env("AWS_DEFAULT_REGION"))
-        return xstrdup(env("AWS_DEFAULT_REGION"));
-    aws_files fs = {0};
+    if (aws_util_env("AWS_REGION"))
+        return xstrdup(aws_util_env("AWS_REGION"));
+    if (aws_util_env("AWS_DEFAULT_REGION"))
+        return xstrdup(aws_util_env("AWS_DEFAULT_REGION"));
+    aws_config_files fs;
     sl_error e = {0};
     char *region = NULL;
-    if (ini_load(&fs.config, aws_file_path("AWS_CONFIG_FILE", "config"), &e) == 0) {
-        const char *r = conf_get(&fs, profile_or_default(profile), "region");
+    if (aws_config_files_load_config(&fs, &e) == 0) {
+        const char *r = aws_config_files_conf_get(&fs, aws_config_files_profile(profile), "region");
         region = r ? xstrdup(r) : NULL;
     }
-    files_free(&fs);
+    aws_config_files_free(&fs);
     return region;
 }
 
 char *aws_resolve_endpoint(const char *service_env_suffix, const char *profile)
 {
-    if (env_true("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"))
+    if (aws_util_env_true("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"))
         return NULL;
     char *var = xasprintf("AWS_ENDPOINT_URL_%s", service_env_suffix);
     for (char *c = var; *c; c++)
         *c = *c == ' ' || *c == '-' ? '_' : (char)toupper((unsigned char)*c);
-    const char *v = env(var);
+    const char *v = aws_util_env(var);
     free(var);
     if (v)
         return xstrdup(v);
-    if (env("AWS_ENDPOINT_URL"))
-        return xstrdup(env("AWS_ENDPOINT_URL"));
+    if (aws_util_env("AWS_ENDPOINT_URL"))
+        return xstrdup(aws_util_env("AWS_ENDPOINT_URL"));
 
-    aws_files fs = {0};
+    aws_config_files fs;
     sl_error e = {0};
-    if (ini_load(&fs.config, aws_file_path("AWS_CONFIG_FILE", "config"), &e) != 0) {
-        files_free(&fs);
+    if (aws_config_files_load_config(&fs, &e) != 0) {
+        aws_config_files_free(&fs);
         return NULL;
     }
-    const char *name = profile_or_default(profile);
-    const char *services = conf_get(&fs, name, "services");
-    const char *found = NULL;
-    if (services) { /* [services x] with "s3 =\n  endpoint_url = ..." */
-        char *section = xasprintf("services %s", services);
-        char *key = xasprintf("%s.endpoint_url", service_env_suffix);
-        for (char *c = key; *c; c++)
-            *c = *c == ' ' || *c == '-' ? '_' : (char)tolower((unsigned char)*c);
-        found = ini_get(&fs.config, section, key);
-        free(key);
-        free(section);
-    }
+    const char *name = aws_config_files_profile(profile);
+    const char *found =
+        aws_config_files_service_get(&fs, name, service_env_suffix, "endpoint_url");
     if (!found)
-        found = conf_get(&fs, name, "endpoint_url");
+        found = aws_config_files_conf_get(&fs, name, "endpoint_url");
     char *endpoint = found ? xstrdup(found) : NULL;
-    files_free(&fs);
+    aws_config_files_free(&fs);
     return endpoint;
 }
