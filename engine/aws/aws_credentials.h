@@ -9,7 +9,8 @@
  *   5. EC2 IMDSv2 (token PUT, then GET), short timeouts
  * Endpoints: AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL for STS,
  * AWS_EC2_METADATA_SERVICE_ENDPOINT for IMDS (tests point them at
- * loopback), AWS_EC2_METADATA_DISABLED=true skips IMDS.
+ * loopback), AWS_EC2_METADATA_DISABLED=true skips IMDS. Region and endpoint
+ * lookup is aws_region.h's.
  *
  * A provider caches what it found; temporary credentials are refreshed a
  * few minutes before they expire and after aws_credentials_invalidate().
@@ -51,13 +52,5 @@ int aws_credentials_get(aws_credential_provider *p, aws_credentials *out, sl_err
 /* Forget cached temporary credentials (after a 403 ExpiredToken etc.). */
 void aws_credentials_invalidate(aws_credential_provider *p);
 void aws_credential_provider_free(aws_credential_provider *p);
-
-/* Region: AWS_REGION, AWS_DEFAULT_REGION, then the profile's `region`.
- * Returns a new string or NULL. */
-char *aws_resolve_region(const char *profile);
-/* Service endpoint override: AWS_ENDPOINT_URL_<SERVICE> (e.g. S3, SQS)
- * wins over AWS_ENDPOINT_URL; then the profile's endpoint_url. Returns a
- * new string or NULL. */
-char *aws_resolve_endpoint(const char *service_env_suffix, const char *profile);
 
 #endif

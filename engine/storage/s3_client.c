@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "aws/aws_credentials.h"
+#include "aws/aws_region.h"
 #include "aws/aws_request.h"
 #include "aws/aws_xml.h"
 #include "net/url.h"
@@ -173,10 +174,10 @@ char *s3_object_name(const char *bucket, const char *key)
 s3_client *s3_client_new(const s3_options *o, sl_error *err)
 {
     s3_client *c = xcalloc(1, sizeof *c);
-    char *region = o->region && *o->region ? xstrdup(o->region) : aws_resolve_region(o->profile);
+    char *region = o->region && *o->region ? xstrdup(o->region) : aws_region_from_env(o->profile);
     c->region = region ? region : xstrdup("us-east-1");
     char *endpoint = o->endpoint && *o->endpoint ? xstrdup(o->endpoint)
-                                                 : aws_resolve_endpoint("S3", o->profile);
+                                                 : aws_region_endpoint_from_env("S3", o->profile);
     int rc = s3_endpoint_init(&c->ep, endpoint, c->region, o->path_style, err);
     free(endpoint);
     if (rc != 0) {

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "aws/aws_credentials.h"
+#include "aws/aws_region.h"
 #include "util/alloc.h"
 #include "util/strbuf.h"
 #include "tap.h"
@@ -670,30 +671,30 @@ static void test_region(void)
 {
     clear_aws_env();
     write_aws_files();
-    char *r = aws_resolve_region(NULL);
+    char *r = aws_region_from_env(NULL);
     is_str(r, "eu-west-1", "region: the default profile's");
     free(r);
-    r = aws_resolve_region("cfgonly");
+    r = aws_region_from_env("cfgonly");
     is_str(r, "ap-south-1", "region: a named profile's");
     free(r);
     setenv("AWS_PROFILE", "cfgonly", 1);
-    r = aws_resolve_region(NULL);
+    r = aws_region_from_env(NULL);
     is_str(r, "ap-south-1", "region: AWS_PROFILE's");
     free(r);
-    r = aws_resolve_region("dev");
+    r = aws_region_from_env("dev");
     is_str(r, NULL, "region: none for a profile without one");
     free(r);
     setenv("AWS_DEFAULT_REGION", "us-west-2", 1);
-    r = aws_resolve_region(NULL);
+    r = aws_region_from_env(NULL);
     is_str(r, "us-west-2", "region: AWS_DEFAULT_REGION before the profile");
     free(r);
     setenv("AWS_REGION", "eu-central-1", 1);
-    r = aws_resolve_region(NULL);
+    r = aws_region_from_env(NULL);
     is_str(r, "eu-central-1", "region: AWS_REGION first");
     free(r);
     clear_aws_env();
     set_path_env("AWS_CONFIG_FILE", "none/config");
-    r = aws_resolve_region(NULL);
+    r = aws_region_from_env(NULL);
     is_str(r, NULL, "region: nothing anywhere");
     free(r);
 }
@@ -702,31 +703,31 @@ static void test_endpoint(void)
 {
     clear_aws_env();
     write_aws_files();
-    char *e = aws_resolve_endpoint("S3", NULL);
+    char *e = aws_region_endpoint_from_env("S3", NULL);
     is_str(e, NULL, "endpoint: none configured");
     free(e);
-    e = aws_resolve_endpoint("S3", "cfgonly");
+    e = aws_region_endpoint_from_env("S3", "cfgonly");
     is_str(e, "http://s3.local:9000", "endpoint: the profile's services section");
     free(e);
-    e = aws_resolve_endpoint("SQS", "cfgonly");
+    e = aws_region_endpoint_from_env("SQS", "cfgonly");
     is_str(e, "http://sqs.local:9324", "endpoint: services section, another service");
     free(e);
-    e = aws_resolve_endpoint("STS", "cfgonly");
+    e = aws_region_endpoint_from_env("STS", "cfgonly");
     is_str(e, "http://profile.example:9000", "endpoint: the profile's endpoint_url");
     free(e);
     setenv("AWS_ENDPOINT_URL", "http://all.example", 1);
-    e = aws_resolve_endpoint("S3", "cfgonly");
+    e = aws_region_endpoint_from_env("S3", "cfgonly");
     is_str(e, "http://all.example", "endpoint: AWS_ENDPOINT_URL before the profile");
     free(e);
     setenv("AWS_ENDPOINT_URL_S3", "http://s3.example", 1);
-    e = aws_resolve_endpoint("S3", "cfgonly");
+    e = aws_region_endpoint_from_env("S3", "cfgonly");
     is_str(e, "http://s3.example", "endpoint: AWS_ENDPOINT_URL_S3 first");
     free(e);
-    e = aws_resolve_endpoint("SQS", NULL);
+    e = aws_region_endpoint_from_env("SQS", NULL);
     is_str(e, "http://all.example", "endpoint: another service takes AWS_ENDPOINT_URL");
     free(e);
     setenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true", 1);
-    e = aws_resolve_endpoint("S3", "cfgonly");
+    e = aws_region_endpoint_from_env("S3", "cfgonly");
     is_str(e, NULL, "endpoint: AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true");
     free(e);
 }
