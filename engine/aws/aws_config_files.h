@@ -8,8 +8,8 @@
  * is expanded ($HOME, else the password database). The profile is the one
  * named, else $AWS_PROFILE, else "default".
  *
- * Used by the credential chain's profile source and by the region and
- * endpoint lookup.
+ * Used by the credential chain's profile source (aws_creds_profile.c) and
+ * by the region and endpoint lookup (aws_region.c).
  *
  * Ownership: an aws_config_files is loaded anew for each lookup and owned
  * by the caller; the strings the getters return belong to it (values are

@@ -1,16 +1,23 @@
-/* aws_credentials.h — the AWS credential chain, in the SDKs' order:
+/* aws_credentials.h — AWS credentials and the credential chain, in the
+ * SDKs' order (one file per source):
  *   1. environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN
+ *      (aws_creds_env.c)
  *   2. web identity: AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN
  *      (+ AWS_ROLE_SESSION_NAME) through STS AssumeRoleWithWebIdentity
+ *      (aws_creds_sts.c)
  *   3. shared files: ~/.aws/credentials, ~/.aws/config, AWS_PROFILE,
- *      AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE
+ *      AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE; role_arn with
+ *      source_profile / credential_source / web_identity_token_file,
+ *      credential_process (aws_creds_profile.c, aws_config_files.c)
  *   4. ECS/EKS container endpoint: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
  *      or _FULL_URI, with AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE]
- *   5. EC2 IMDSv2 (token PUT, then GET), short timeouts
- * Endpoints: AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL for STS,
- * AWS_EC2_METADATA_SERVICE_ENDPOINT for IMDS (tests point them at
- * loopback), AWS_EC2_METADATA_DISABLED=true skips IMDS. Region and endpoint
- * lookup is aws_region.h's.
+ *      (aws_creds_container.c)
+ *   5. EC2 IMDSv2 (token PUT, then GET), short timeouts (aws_creds_imds.c)
+ * The first source that is configured wins; a configured but broken one is
+ * an error, not a reason to try the next. Endpoints: AWS_ENDPOINT_URL_STS /
+ * AWS_ENDPOINT_URL for STS, AWS_EC2_METADATA_SERVICE_ENDPOINT for IMDS
+ * (tests point them at loopback), AWS_EC2_METADATA_DISABLED=true skips
+ * IMDS. Region and endpoint lookup is aws_region.h's.
  *
  * A provider caches what it found; temporary credentials are refreshed a
  * few minutes before they expire and after aws_credentials_invalidate().
