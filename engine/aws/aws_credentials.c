@@ -1,10 +1,18 @@
-/* aws_credentials.c — the AWS credential chain (see aws_credentials.h and
- * docs/credentials.md).
+/* aws_credentials.c — the AWS credential chain: the public API
+ * (aws_credentials.h), the chain's order, the provider's cache and its
+ * refresh. The sources are one file each (aws_creds_*.c, sharing the
+ * private aws_creds_source.h); docs/credentials.md is the user's view.
  *
  * The first source that is *configured* wins, as in the SDKs: when the
  * environment names keys, a broken environment is an error, not a reason
  * to go looking on the instance's metadata service. Only when nothing is
  * configured do we end at IMDS, and then the error lists every source.
+ *
+ * Ownership and threading: a provider owns its cached credentials and
+ * hands out deep copies; one mutex guards the cache, and only one refresh
+ * runs at a time (the others wait for it and share its answer). A refresh
+ * runs the chain without the lock, with a fetch context and HTTP client
+ * of its own.
  *
  * Secrets: messages are built only from variable names, file paths,
  * hosts, HTTP statuses and AWS error codes/messages. Buffers that held a
@@ -12,1244 +20,100 @@
 #include "autoconfig.h"
 #include "aws/aws_credentials.h"
 
-#include <arpa/inet.h>
-#include <ctype.h>
-#include <errno.h>
-#include <jansson.h>
 #include <pthread.h>
-#include <pwd.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/types.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
-#include "aws/aws_region.h"
-#include "aws/aws_request.h"
-#include "aws/aws_xml.h"
-#include "net/http.h"
-#include "net/url.h"
+#include "aws/aws_creds_source.h"
 #include "util/alloc.h"
 #include "util/strbuf.h"
-#include "util/urlcodec.h"
 
 #define REFRESH_MARGIN_S 300       /* refresh when less than this remains */
 #define FAILED_REFRESH_BACKOFF_S 10 /* keep serving still-valid keys this long */
 #define DEFAULT_TIMEOUT_MS 2000L
-#define METADATA_CONNECT_TIMEOUT_MS 1000L
-#define IMDS_TOKEN_TTL "21600"
-#define MAX_PROFILE_CHAIN 5
-#define STS_VERSION "2011-06-15"
-#define FORM_CONTENT_TYPE "application/x-www-form-urlencoded; charset=utf-8"
-#define ECS_HOST "http://169.254.170.2"
-#define IMDS_ENDPOINT_V4 "http://169.254.169.254"
-#define IMDS_ENDPOINT_V6 "http://[fd00:ec2::254]"
-#define IMDS_CREDS_PATH "/latest/meta-data/iam/security-credentials/"
-#define HOP_LIMIT_HINT                                                                          \
-    "outside EC2 this is expected; on EC2 inside a container it usually means the instance's " \
-    "metadata hop limit is 1: raise it with `aws ec2 modify-instance-metadata-options "        \
-    "--instance-id <id> --http-put-response-hop-limit 2`"
 
-/* A source answers one of these. */
-enum { SRC_FAIL = -1, SRC_NONE = 0, SRC_OK = 1 };
+/* ----------------------------------------------------------- credentials */
 
-/* ---------------------------------------------------------------- helpers */
-
-/* An environment variable, with "" meaning unset (as the SDKs treat it). */
-static const char *env(const char *name)
+void aws_credentials_clear(aws_credentials *c)
 {
-    const char *v = getenv(name);
-    return v && *v ? v : NULL;
-}
-
-static int env_true(const char *name)
-{
-    const char *v = env(name);
-    return v && strcasecmp(v, "true") == 0;
-}
-
-static void wipe_free(char *s)
-{
-    if (!s)
+    if (!c)
         return;
-    explicit_bzero(s, strlen(s));
-    free(s);
-}
-
-static void sb_wipe_free(strbuf *sb)
-{
-    if (sb->buf)
-        explicit_bzero(sb->buf, sb->cap);
-    sb_free(sb);
-}
-
-static void response_wipe_free(http_response *r)
-{
-    sb_wipe_free(&r->body);
-    http_response_free(r);
-}
-
-static char *trim(char *s)
-{
-    while (isspace((unsigned char)*s))
-        s++;
-    size_t n = strlen(s);
-    while (n > 0 && isspace((unsigned char)s[n - 1]))
-        s[--n] = '\0';
-    return s;
-}
-
-static void creds_fill(aws_credentials *c, const char *akid, const char *secret,
-                       const char *token, long long expiration, const char *source)
-{
+    free(c->access_key_id);
+    aws_util_wipe_free(c->secret_access_key);
+    aws_util_wipe_free(c->session_token); /* a bearer credential too */
     memset(c, 0, sizeof *c);
-    c->access_key_id = xstrdup(akid);
-    c->secret_access_key = xstrdup(secret);
-    c->session_token = token && *token ? xstrdup(token) : NULL;
-    c->expiration = expiration;
-    snprintf(c->source, sizeof c->source, "%s", source);
 }
 
-/* Reads a whole file. Returns 0, or -1 with errno set. */
-static int slurp(const char *path, strbuf *out)
+void aws_credentials_copy(aws_credentials *dst, const aws_credentials *src)
 {
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return -1;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        sb_add(out, buf, n);
-    int failed = ferror(f);
-    explicit_bzero(buf, sizeof buf);
-    fclose(f);
-    if (failed) {
-        errno = EIO;
-        return -1;
-    }
-    if (!out->buf)
-        sb_adds(out, "");
-    return 0;
-}
-
-/* A secret-bearing file (web identity token, container auth token), trimmed.
- * Returns a new string, or NULL with err set. */
-static char *read_token_file(const char *path, const char *var, sl_error *err)
-{
-    strbuf sb = STRBUF_INIT;
-    if (slurp(path, &sb) != 0) {
-        sl_error_set(err, SL_ERR_CONFIG, "cannot read %s (%s): %s", path, var, strerror(errno));
-        sb_free(&sb);
-        return NULL;
-    }
-    char *token = xstrdup(trim(sb.buf));
-    sb_wipe_free(&sb);
-    if (!*token) {
-        sl_error_set(err, SL_ERR_CONFIG, "%s (%s) is empty", path, var);
-        free(token);
-        return NULL;
-    }
-    return token;
-}
-
-static char *home_dir(void)
-{
-    const char *h = env("HOME");
-    if (h)
-        return xstrdup(h);
-    struct passwd pw, *res = NULL;
-    char buf[4096];
-    if (getpwuid_r(getuid(), &pw, buf, sizeof buf, &res) == 0 && res && res->pw_dir)
-        return xstrdup(res->pw_dir);
-    return xstrdup("/");
-}
-
-/* $VAR with a leading "~/" expanded, or ~/.aws/<name>. */
-static char *aws_file_path(const char *var, const char *name)
-{
-    const char *v = env(var);
-    if (v && !(v[0] == '~' && (v[1] == '/' || v[1] == '\0')))
-        return xstrdup(v);
-    char *home = home_dir();
-    char *path = v ? xasprintf("%s%s", home, v + 1) : xasprintf("%s/.aws/%s", home, name);
-    free(home);
-    return path;
-}
-
-/* ISO 8601 UTC ("2026-11-25T16:07:21Z", fractions and offsets allowed;
- * moto sometimes omits the zone: UTC then) to epoch seconds. */
-static int parse_iso8601(const char *s, long long *out)
-{
-    int y, mo, d, h, mi, sec, n = 0;
-    if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
-        n == 0)
-        return -1;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 || y < 1970)
-        return -1;
-    const char *p = s + n;
-    if (*p == '.' || *p == ',') {
-        p++;
-        while (isdigit((unsigned char)*p))
-            p++;
-    }
-    long offset = 0;
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if (*p == '+' || *p == '-') { /* +hh, +hhmm, +hh:mm */
-        int sign = *p++ == '-' ? -1 : 1;
-        if (!isdigit((unsigned char)p[0]) || !isdigit((unsigned char)p[1]))
-            return -1;
-        long oh = (p[0] - '0') * 10 + (p[1] - '0'), om = 0;
-        p += 2;
-        if (*p == ':')
-            p++;
-        if (isdigit((unsigned char)p[0]) && isdigit((unsigned char)p[1])) {
-            om = (p[0] - '0') * 10 + (p[1] - '0');
-            p += 2;
-        }
-        offset = sign * (oh * 3600L + om * 60L);
-    }
-    if (*p != '\0')
-        return -1;
-    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
-                    .tm_hour = h, .tm_min = mi, .tm_sec = sec};
-    *out = (long long)timegm(&tm) - offset;
-    return 0;
-}
-
-/* ------------------------------------------------------------ INI files */
-
-typedef struct ini_entry {
-    char *section;
-    char *key; /* "parent.sub" for nested settings (services sections) */
-    char *value;
-} ini_entry;
-
-typedef struct ini_file {
-    char *path;
-    int exists;
-    ini_entry *v;
-    size_t n;
-} ini_file;
-
-static void ini_free(ini_file *f)
-{
-    for (size_t i = 0; i < f->n; i++) {
-        free(f->v[i].section);
-        free(f->v[i].key);
-        wipe_free(f->v[i].value);
-    }
-    free(f->v);
-    free(f->path);
-    memset(f, 0, sizeof *f);
-}
-
-static void ini_push(ini_file *f, const char *section, char *key, const char *value)
-{
-    f->v = xrealloc(f->v, (f->n + 1) * sizeof *f->v);
-    f->v[f->n].section = xstrdup(section);
-    f->v[f->n].key = key;
-    f->v[f->n].value = xstrdup(value);
-    f->n++;
-}
-
-/* "[ profile   x ]" -> "profile x"; other headers trimmed. */
-static char *section_name(char *inside)
-{
-    char *s = trim(inside);
-    if (strncmp(s, "profile", 7) == 0 && isspace((unsigned char)s[7])) {
-        char *rest = s + 7;
-        while (isspace((unsigned char)*rest))
-            rest++;
-        return xasprintf("profile %s", rest);
-    }
-    return xstrdup(s);
-}
-
-/* Messages name the file and line, never the line's text (it may hold a
- * key). Returns 0 or -1. */
-static int ini_parse(ini_file *f, char *text, sl_error *err)
-{
-    char *section = NULL, *parent = NULL;
-    int parent_empty = 0, lineno = 0, rc = 0;
-    for (char *line = text, *next; line && rc == 0; line = next) {
-        next = strchr(line, '\n');
-        if (next)
-            *next++ = '\0';
-        lineno++;
-        int indented = isspace((unsigned char)line[0]);
-        char *s = trim(line);
-        if (*s == '\0' || *s == '#' || *s == ';')
-            continue;
-        if (*s == '[') {
-            char *close = strrchr(s, ']');
-            if (!close) {
-                sl_error_set(err, SL_ERR_CONFIG, "%s:%d: unterminated [section] header", f->path,
-                             lineno);
-                rc = -1;
-                break;
-            }
-            *close = '\0';
-            free(section);
-            section = section_name(s + 1);
-            ini_push(f, section, xstrdup(""), ""); /* so that empty sections exist */
-            free(parent);
-            parent = NULL;
-            continue;
-        }
-        char *eq = strchr(s, '=');
-        if (!eq || eq == s || !section) {
-            sl_error_set(err, SL_ERR_CONFIG, "%s:%d: %s", f->path, lineno,
-                         section ? "expected `key = value`" : "a setting before any [section]");
-            rc = -1;
-            break;
-        }
-        *eq = '\0';
-        char *key = trim(s), *value = trim(eq + 1);
-        if (indented && parent && parent_empty) { /* "s3 =\n  endpoint_url = ..." */
-            ini_push(f, section, xasprintf("%s.%s", parent, key), value);
-            continue;
-        }
-        free(parent);
-        parent = xstrdup(key);
-        parent_empty = *value == '\0';
-        ini_push(f, section, xstrdup(key), value);
-    }
-    free(section);
-    free(parent);
-    return rc;
-}
-
-/* A missing file is fine (exists = 0); an unreadable or malformed one is
- * an error. */
-static int ini_load(ini_file *f, char *path, sl_error *err)
-{
-    memset(f, 0, sizeof *f);
-    f->path = path;
-    strbuf sb = STRBUF_INIT;
-    if (slurp(path, &sb) != 0) {
-        int e = errno;
-        sb_free(&sb);
-        if (e == ENOENT || e == ENOTDIR)
-            return 0;
-        sl_error_set(err, SL_ERR_CONFIG, "cannot read %s: %s", path, strerror(e));
-        return -1;
-    }
-    f->exists = 1;
-    int rc = ini_parse(f, sb.buf, err);
-    sb_wipe_free(&sb);
-    return rc;
-}
-
-static int ini_has_section(const ini_file *f, const char *section)
-{
-    for (size_t i = 0; i < f->n; i++)
-        if (strcmp(f->v[i].section, section) == 0)
-            return 1;
-    return 0;
-}
-
-/* The last setting wins, as when a section repeats. Keys match without
- * regard to case (the SDKs lower-case them); "" counts as unset. */
-static const char *ini_get(const ini_file *f, const char *section, const char *key)
-{
-    for (size_t i = f->n; i-- > 0;)
-        if (strcmp(f->v[i].section, section) == 0 && *f->v[i].key &&
-            strcasecmp(f->v[i].key, key) == 0)
-            return *f->v[i].value ? f->v[i].value : NULL;
-    return NULL;
-}
-
-typedef struct aws_files {
-    ini_file creds;  /* [name] */
-    ini_file config; /* [profile name], [default] */
-} aws_files;
-
-static void files_free(aws_files *fs)
-{
-    ini_free(&fs->creds);
-    ini_free(&fs->config);
-}
-
-static int files_load(aws_files *fs, sl_error *err)
-{
-    memset(fs, 0, sizeof *fs);
-    if (ini_load(&fs->creds, aws_file_path("AWS_SHARED_CREDENTIALS_FILE", "credentials"), err) ||
-        ini_load(&fs->config, aws_file_path("AWS_CONFIG_FILE", "config"), err)) {
-        files_free(fs);
-        return -1;
-    }
-    return 0;
-}
-
-/* The config file's section for a profile: "[profile x]", and for the
- * default profile "[default]" too. */
-static const char *config_section(const aws_files *fs, const char *profile, char *buf,
-                                  size_t cap)
-{
-    snprintf(buf, cap, "profile %s", profile);
-    if (strcmp(profile, "default") == 0 && !ini_has_section(&fs->config, buf))
-        return "default";
-    return buf;
-}
-
-static const char *cred_get(const aws_files *fs, const char *profile, const char *key)
-{
-    return ini_get(&fs->creds, profile, key);
-}
-
-static const char *conf_get(const aws_files *fs, const char *profile, const char *key)
-{
-    char buf[512];
-    return ini_get(&fs->config, config_section(fs, profile, buf, sizeof buf), key);
-}
-
-/* Both files merged, the credentials file winning (as for role settings). */
-static const char *prof_get(const aws_files *fs, const char *profile, const char *key)
-{
-    const char *v = cred_get(fs, profile, key);
-    return v ? v : conf_get(fs, profile, key);
-}
-
-static int profile_exists(const aws_files *fs, const char *profile)
-{
-    char buf[512];
-    return ini_has_section(&fs->creds, profile) ||
-           ini_has_section(&fs->config, config_section(fs, profile, buf, sizeof buf));
-}
-
-/* ------------------------------------------------------- fetch context */
-
-typedef struct fetch_ctx {
-    const char *profile;   /* resolved name */
-    int profile_explicit;  /* named by the options or $AWS_PROFILE */
-    int profile_from_opts; /* named by the options: environment keys are skipped */
-    long timeout_ms;
-    http_client *http;     /* made on first use */
-} fetch_ctx;
-
-static http_client *ctx_http(fetch_ctx *ctx, sl_error *err)
-{
-    if (!ctx->http) {
-        http_tls tls = {.ca_bundle = env("AWS_CA_BUNDLE"), .insecure = 0};
-        ctx->http = http_client_new(&tls);
-        if (!ctx->http)
-            sl_error_set(err, SL_ERR_INTERNAL, "cannot create an HTTP client (libcurl)");
-    }
-    return ctx->http;
-}
-
-static int fetch(fetch_ctx *ctx, const char *method, const char *url, const http_headers *h,
-                 const char *body, long connect_ms, http_response *resp, sl_error *err)
-{
-    memset(resp, 0, sizeof *resp);
-    http_client *c = ctx_http(ctx, err);
-    if (!c)
-        return -1;
-    http_request req = {
-        .method = method, .url = url, .headers = h,
-        .body = body, .body_len = body ? strlen(body) : 0,
-        .timeout_ms = ctx->timeout_ms, .connect_timeout_ms = connect_ms,
-    };
-    return http_perform(c, &req, resp);
-}
-
-/* ------------------------------------------------------------------ STS */
-
-/* The trimmed text of parent's child element `name`, or NULL. */
-static char *xml_child_text(xmlNode *parent, const char *name)
-{
-    char *raw = aws_xml_child_text(parent, name);
-    if (!raw)
-        return NULL;
-    char *s = xstrdup(trim(raw));
-    wipe_free(raw);
-    return s;
-}
-
-static xmlDoc *xml_parse(const strbuf *body)
-{
-    return body->len > (size_t)1 << 24 ? NULL : aws_xml_parse(body->buf, body->len);
-}
-
-/* "HTTP 403 AccessDenied: message" from an STS error body. */
-static char *sts_error_text(const http_response *resp)
-{
-    xmlDoc *doc = xml_parse(&resp->body);
-    xmlNode *e = doc ? aws_xml_find(xmlDocGetRootElement(doc), "Error") : NULL;
-    char *code = xml_child_text(e, "Code"), *msg = xml_child_text(e, "Message");
-    char *s = xasprintf("HTTP %ld%s%s%s%.300s", resp->status, code ? " " : "", code ? code : "",
-                        msg ? ": " : "", msg ? msg : "");
-    free(code);
-    free(msg);
-    if (doc)
-        xmlFreeDoc(doc);
-    return s;
-}
-
-static int sts_credentials(const http_response *resp, const char *source, aws_credentials *out,
-                           const char *what, sl_error *err)
-{
-    xmlDoc *doc = xml_parse(&resp->body);
-    xmlNode *c = doc ? aws_xml_find(xmlDocGetRootElement(doc), "Credentials") : NULL;
-    char *akid = xml_child_text(c, "AccessKeyId"), *secret = xml_child_text(c, "SecretAccessKey");
-    char *token = xml_child_text(c, "SessionToken"), *exp = xml_child_text(c, "Expiration");
-    long long expiration = 0;
-    int rc = -1;
-    if (!c)
-        sl_error_set(err, SL_ERR_STORAGE, "%s: the response holds no <Credentials>", what);
-    else if (!akid || !secret || !token || !exp)
-        sl_error_set(err, SL_ERR_STORAGE, "%s: the response lacks %s", what,
-                     !akid ? "AccessKeyId" : !secret ? "SecretAccessKey"
-                     : !token ? "SessionToken" : "Expiration");
-    else if (parse_iso8601(exp, &expiration) != 0)
-        sl_error_set(err, SL_ERR_STORAGE, "%s: unreadable Expiration \"%.40s\"", what, exp);
-    else {
-        creds_fill(out, akid, secret, token, expiration, source);
-        rc = 0;
-    }
-    free(akid);
-    wipe_free(secret);
-    wipe_free(token);
-    free(exp);
-    if (doc)
-        xmlFreeDoc(doc);
-    return rc;
-}
-
-static char *sts_region(const fetch_ctx *ctx)
-{
-    return aws_region_pick(NULL, NULL, ctx->profile);
-}
-
-/* AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile, else the regional
- * endpoint. No trailing '/'. */
-static char *sts_endpoint(const fetch_ctx *ctx, const char *region)
-{
-    return aws_region_endpoint(NULL, "STS", "sts", region, ctx->profile);
-}
-
-/* An STS answer: <Credentials> from a 200, the error otherwise. */
-static int sts_answer(const http_response *resp, const char *what, const char *source,
-                      aws_credentials *out, sl_error *err)
-{
-    if (resp->status == 200)
-        return sts_credentials(resp, source, out, what, err);
-    char *e = sts_error_text(resp);
-    sl_error_set(err, SL_ERR_STORAGE, "%s: %s", what, e);
-    free(e);
-    return -1;
-}
-
-/* POSTs an unsigned query-API form to STS and reads <Credentials>. */
-static int sts_post(fetch_ctx *ctx, const char *endpoint, const char *action,
-                    http_headers *h, const char *body, const char *source, aws_credentials *out,
-                    sl_error *err)
-{
-    char *where = url_for_message(endpoint);
-    char *what = xasprintf("STS %s at %s", action, where);
-    char *url = xasprintf("%s/", endpoint);
-    http_response resp;
-    int rc = -1;
-    if (fetch(ctx, "POST", url, h, body, 0, &resp, err) != 0) {
-        if (resp.transport_error)
-            sl_error_set(err, resp.timed_out ? SL_ERR_TIMEOUT : SL_ERR_STORAGE, "%s: %s", what,
-                         resp.error);
-    } else {
-        rc = sts_answer(&resp, what, source, out, err);
-    }
-    response_wipe_free(&resp);
-    free(url);
-    free(what);
-    free(where);
-    return rc;
-}
-
-static char *default_session_name(void)
-{
-    return xasprintf("sluice-%lld", (long long)time(NULL));
-}
-
-/* AssumeRoleWithWebIdentity is unsigned: the token is the proof. */
-static int web_identity(fetch_ctx *ctx, const char *token_file, const char *token_var,
-                        const char *role_arn, const char *session, const char *source,
-                        aws_credentials *out, sl_error *err)
-{
-    char *token = read_token_file(token_file, token_var, err);
-    if (!token)
-        return -1;
-    strbuf body = STRBUF_INIT;
-    aws_request_form_add(&body, "Action", "AssumeRoleWithWebIdentity");
-    aws_request_form_add(&body, "Version", STS_VERSION);
-    aws_request_form_add(&body, "RoleArn", role_arn);
-    aws_request_form_add(&body, "RoleSessionName", session);
-    aws_request_form_add(&body, "WebIdentityToken", token);
-    wipe_free(token);
-
-    char *region = sts_region(ctx);
-    char *endpoint = sts_endpoint(ctx, region);
-    http_headers h = {0};
-    http_headers_add(&h, "Content-Type", FORM_CONTENT_TYPE);
-    int rc = sts_post(ctx, endpoint, "AssumeRoleWithWebIdentity", &h, body.buf, source, out, err);
-    http_headers_free(&h);
-    sb_wipe_free(&body);
-    free(endpoint);
-    free(region);
-    return rc;
-}
-
-/* Signs the form with the source credentials and posts it. */
-static int assume_role_send(fetch_ctx *ctx, const aws_credentials *src, const char *endpoint,
-                            const char *region, const strbuf *body, const char *source,
-                            aws_credentials *out, sl_error *err)
-{
-    char *where = url_for_message(endpoint);
-    char *what = xasprintf("STS AssumeRole at %s", where);
-    char *url = xasprintf("%s/", endpoint);
-    sigv4_header sh[] = {{"content-type", FORM_CONTENT_TYPE}};
-    aws_request req = {.method = "POST", .url = url, .headers = sh, .n_headers = 1,
-                       .service = "sts", .region = region, .body = body->buf,
-                       .body_len = body->len, .timeout_ms = ctx->timeout_ms};
-    http_response resp;
-    http_client *c = ctx_http(ctx, err);
-    int rc = c ? aws_request_send(c, src, &req, &resp, err) : -2;
-    if (rc == -1)
-        sl_error_set(err, resp.timed_out ? SL_ERR_TIMEOUT : SL_ERR_STORAGE, "%s: %s", what,
-                     resp.error);
-    rc = rc == 0 ? sts_answer(&resp, what, source, out, err) : -1;
-    if (c)
-        response_wipe_free(&resp);
-    free(url);
-    free(what);
-    free(where);
-    return rc;
-}
-
-/* AssumeRole, signed with the source credentials. */
-static int assume_role(fetch_ctx *ctx, const aws_credentials *src, const char *role_arn,
-                       const char *session, const char *external_id, const char *duration,
-                       const char *source, aws_credentials *out, sl_error *err)
-{
-    strbuf body = STRBUF_INIT;
-    aws_request_form_add(&body, "Action", "AssumeRole");
-    aws_request_form_add(&body, "Version", STS_VERSION);
-    aws_request_form_add(&body, "RoleArn", role_arn);
-    aws_request_form_add(&body, "RoleSessionName", session);
-    if (external_id)
-        aws_request_form_add(&body, "ExternalId", external_id);
-    if (duration)
-        aws_request_form_add(&body, "DurationSeconds", duration);
-
-    char *region = sts_region(ctx);
-    char *endpoint = sts_endpoint(ctx, region);
-    int rc = assume_role_send(ctx, src, endpoint, region, &body, source, out, err);
-    sb_wipe_free(&body);
-    free(endpoint);
-    free(region);
-    return rc;
-}
-
-/* ------------------------------------------------- JSON-shaped answers */
-
-/* ECS, IMDS and credential_process answer with the same keys, except for
- * the session token's name. */
-static int creds_from_json(json_t *o, const char *token_key, int need_expiration,
-                           const char *source, const char *what, aws_credentials *out,
-                           sl_error *err)
-{
-    const char *akid = json_string_value(json_object_get(o, "AccessKeyId"));
-    const char *secret = json_string_value(json_object_get(o, "SecretAccessKey"));
-    const char *token = json_string_value(json_object_get(o, token_key));
-    const char *exp = json_string_value(json_object_get(o, "Expiration"));
-    long long expiration = 0;
-    if (!akid || !*akid || !secret || !*secret) {
-        sl_error_set(err, SL_ERR_STORAGE, "%s: the answer lacks %s", what,
-                     !akid || !*akid ? "AccessKeyId" : "SecretAccessKey");
-        return -1;
-    }
-    if (!exp && need_expiration) {
-        sl_error_set(err, SL_ERR_STORAGE, "%s: the answer lacks Expiration", what);
-        return -1;
-    }
-    if (exp && parse_iso8601(exp, &expiration) != 0) {
-        sl_error_set(err, SL_ERR_STORAGE, "%s: unreadable Expiration \"%.40s\"", what, exp);
-        return -1;
-    }
-    creds_fill(out, akid, secret, token, expiration, source);
-    return 0;
-}
-
-/* Parses body as a JSON object; the parser's message may quote the text,
- * so only the position is reported. */
-static json_t *json_body(const char *text, size_t len, const char *what, sl_error *err)
-{
-    json_error_t je;
-    json_t *o = json_loadb(text ? text : "", len, 0, &je);
-    if (!o || !json_is_object(o)) {
-        sl_error_set(err, SL_ERR_STORAGE, "%s: the answer is not a JSON object (line %d)", what,
-                     o ? 1 : je.line);
-        json_decref(o);
-        return NULL;
-    }
-    return o;
-}
-
-/* " (Code: Message)" from a JSON error answer, or "". */
-static char *json_error_text(const http_response *resp)
-{
-    json_t *o = json_loadb(sb_str(&resp->body), resp->body.len, 0, NULL);
-    const char *code = NULL, *msg = NULL;
-    static const char *const code_keys[] = {"Code", "code", "ErrorCode"};
-    static const char *const msg_keys[] = {"Message", "message", "ErrorMessage"};
-    for (size_t i = 0; o && json_is_object(o) && i < 3; i++) {
-        if (!code)
-            code = json_string_value(json_object_get(o, code_keys[i]));
-        if (!msg)
-            msg = json_string_value(json_object_get(o, msg_keys[i]));
-    }
-    char *s = code || msg ? xasprintf(" (%s%s%.300s)", code ? code : "", code && msg ? ": " : "",
-                                      msg ? msg : "")
-                          : xstrdup("");
-    json_decref(o);
-    return s;
-}
-
-/* ------------------------------------------------------------- sources */
-
-static int source_env(aws_credentials *out, sl_error *err)
-{
-    const char *akid = env("AWS_ACCESS_KEY_ID"), *secret = env("AWS_SECRET_ACCESS_KEY");
-    if (!akid && !secret)
-        return SRC_NONE;
-    if (!akid || !secret) {
-        sl_error_set(err, SL_ERR_CONFIG, "%s is set but %s is not",
-                     akid ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY",
-                     akid ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID");
-        return SRC_FAIL;
-    }
-    creds_fill(out, akid, secret, env("AWS_SESSION_TOKEN"), 0, "environment");
-    return SRC_OK;
-}
-
-static int source_web_identity_env(fetch_ctx *ctx, aws_credentials *out, sl_error *err)
-{
-    const char *file = env("AWS_WEB_IDENTITY_TOKEN_FILE");
-    if (!file)
-        return SRC_NONE;
-    const char *role = env("AWS_ROLE_ARN");
-    if (!role) {
-        sl_error_set(err, SL_ERR_CONFIG, "AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not");
-        return SRC_FAIL;
-    }
-    char *session = env("AWS_ROLE_SESSION_NAME") ? xstrdup(env("AWS_ROLE_SESSION_NAME"))
-                                                 : default_session_name();
-    int rc = web_identity(ctx, file, "AWS_WEB_IDENTITY_TOKEN_FILE", role, session, "web-identity",
-                          out, err);
-    free(session);
-    return rc == 0 ? SRC_OK : SRC_FAIL;
-}
-
-static int source_container(fetch_ctx *ctx, aws_credentials *out, sl_error *err);
-static int source_imds(fetch_ctx *ctx, aws_credentials *out, sl_error *err);
-
-/* credential_process: its stdout is JSON Version 1. Run through the shell,
- * like the Go and Java SDKs do. */
-static int run_credential_process(const char *profile, const char *command, aws_credentials *out,
-                                  sl_error *err)
-{
-    char what[256], source[48];
-    snprintf(what, sizeof what, "credential_process of profile \"%s\"", profile);
-    snprintf(source, sizeof source, "process:%s", profile);
-    fflush(NULL);
-    FILE *p = popen(command, "re");
-    if (!p) {
-        sl_error_set(err, SL_ERR_CONFIG, "%s: cannot start: %s", what, strerror(errno));
-        return -1;
-    }
-    strbuf sb = STRBUF_INIT;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0)
-        sb_add(&sb, buf, n);
-    explicit_bzero(buf, sizeof buf);
-    int status = pclose(p);
-    int rc = -1;
-    json_t *o = NULL;
-    if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        if (status != -1 && WIFEXITED(status))
-            sl_error_set(err, SL_ERR_CONFIG, "%s exited with status %d", what, WEXITSTATUS(status));
-        else
-            sl_error_set(err, SL_ERR_CONFIG, "%s did not exit normally", what);
-    } else if ((o = json_body(sb.buf, sb.len, what, err)) != NULL) {
-        json_t *v = json_object_get(o, "Version");
-        if (!json_is_integer(v) || json_integer_value(v) != 1)
-            sl_error_set(err, SL_ERR_CONFIG, "%s: the output's Version must be 1", what);
-        else
-            rc = creds_from_json(o, "SessionToken", 0, source, what, out, err);
-    }
-    json_decref(o);
-    sb_wipe_free(&sb);
-    return rc;
-}
-
-static int profile_credentials(fetch_ctx *ctx, const aws_files *fs, const char *name, int depth,
-                               aws_credentials *out, sl_error *err);
-
-static int static_keys(const ini_file *f, const char *name, const char *akid,
-                       const char *secret, const char *token, aws_credentials *out,
-                       sl_error *err)
-{
-    if (!akid && !secret)
-        return SRC_NONE;
-    if (!akid || !secret) {
-        sl_error_set(err, SL_ERR_CONFIG, "profile \"%s\" in %s has %s but no %s", name, f->path,
-                     akid ? "aws_access_key_id" : "aws_secret_access_key",
-                     akid ? "aws_secret_access_key" : "aws_access_key_id");
-        return SRC_FAIL;
-    }
-    char source[48];
-    snprintf(source, sizeof source, "profile:%s", name);
-    creds_fill(out, akid, secret, token, 0, source);
-    return SRC_OK;
-}
-
-/* credential_source = Environment | Ec2InstanceMetadata | EcsContainer */
-static int named_credential_source(fetch_ctx *ctx, const char *name, const char *cs,
-                                   aws_credentials *out, sl_error *err)
-{
-    int r;
-    if (strcmp(cs, "Environment") == 0)
-        r = source_env(out, err);
-    else if (strcmp(cs, "EcsContainer") == 0)
-        r = source_container(ctx, out, err);
-    else if (strcmp(cs, "Ec2InstanceMetadata") == 0)
-        r = source_imds(ctx, out, err);
-    else {
-        sl_error_set(err, SL_ERR_CONFIG,
-                     "profile \"%s\": credential_source \"%s\" is not one of Environment, "
-                     "Ec2InstanceMetadata, EcsContainer", name, cs);
-        return SRC_FAIL;
-    }
-    if (r == SRC_NONE)
-        sl_error_set(err, SL_ERR_CONFIG, "profile \"%s\": credential_source %s is not configured",
-                     name, cs);
-    return r == SRC_OK ? SRC_OK : SRC_FAIL;
-}
-
-static int profile_role(fetch_ctx *ctx, const aws_files *fs, const char *name, int depth,
-                        const char *role_arn, aws_credentials *out, sl_error *err)
-{
-    const char *sp = prof_get(fs, name, "source_profile");
-    const char *cs = prof_get(fs, name, "credential_source");
-    const char *wif = prof_get(fs, name, "web_identity_token_file");
-    const char *sn = prof_get(fs, name, "role_session_name");
-    char *session = sn ? xstrdup(sn) : default_session_name();
-    char source[48];
-    int r = SRC_FAIL;
-
-    if (wif && !sp && !cs) {
-        snprintf(source, sizeof source, "web-identity:%s", name);
-        r = web_identity(ctx, wif, "web_identity_token_file", role_arn, session, source, out,
-                         err) == 0 ? SRC_OK : SRC_FAIL;
-        free(session);
-        return r;
-    }
-    aws_credentials src = {0};
-    if (sp && cs)
-        sl_error_set(err, SL_ERR_CONFIG,
-                     "profile \"%s\" has both source_profile and credential_source", name);
-    else if (!sp && !cs)
-        sl_error_set(err, SL_ERR_CONFIG,
-                     "profile \"%s\" has role_arn but no source_profile, credential_source or "
-                     "web_identity_token_file", name);
-    else if (cs)
-        r = named_credential_source(ctx, name, cs, &src, err);
-    else if (strcmp(sp, name) == 0) /* a role assumed with the profile's own keys */
-        r = static_keys(&fs->creds, name, cred_get(fs, name, "aws_access_key_id"),
-                        cred_get(fs, name, "aws_secret_access_key"),
-                        cred_get(fs, name, "aws_session_token"), &src, err);
-    else if (!profile_exists(fs, sp))
-        sl_error_set(err, SL_ERR_CONFIG, "profile \"%s\": source_profile \"%s\" not found in %s or %s",
-                     name, sp, fs->creds.path, fs->config.path);
-    else
-        r = profile_credentials(ctx, fs, sp, depth + 1, &src, err);
-    if (r == SRC_NONE) {
-        sl_error_set(err, SL_ERR_CONFIG, "profile \"%s\": source_profile \"%s\" has no credentials",
-                     name, sp);
-        r = SRC_FAIL;
-    }
-    if (r == SRC_OK) {
-        snprintf(source, sizeof source, "assume-role:%s", name);
-        r = assume_role(ctx, &src, role_arn, session, prof_get(fs, name, "external_id"),
-                        prof_get(fs, name, "duration_seconds"), source, out, err) == 0
-                ? SRC_OK : SRC_FAIL;
-    }
-    aws_credentials_clear(&src);
-    free(session);
-    return r;
-}
-
-/* One profile, in botocore's order: role_arn, static keys in the
- * credentials file, credential_process, static keys in the config file. */
-static int profile_credentials(fetch_ctx *ctx, const aws_files *fs, const char *name, int depth,
-                               aws_credentials *out, sl_error *err)
-{
-    if (depth >= MAX_PROFILE_CHAIN) {
-        sl_error_set(err, SL_ERR_CONFIG,
-                     "profile \"%s\": source_profile chain longer than %d (a cycle?)", name,
-                     MAX_PROFILE_CHAIN);
-        return SRC_FAIL;
-    }
-    const char *role_arn = prof_get(fs, name, "role_arn");
-    if (role_arn)
-        return profile_role(ctx, fs, name, depth, role_arn, out, err);
-    int r = static_keys(&fs->creds, name, cred_get(fs, name, "aws_access_key_id"),
-                        cred_get(fs, name, "aws_secret_access_key"),
-                        cred_get(fs, name, "aws_session_token"), out, err);
-    if (r != SRC_NONE)
-        return r;
-    const char *process = prof_get(fs, name, "credential_process");
-    if (process)
-        return run_credential_process(name, process, out, err) == 0 ? SRC_OK : SRC_FAIL;
-    r = static_keys(&fs->config, name, conf_get(fs, name, "aws_access_key_id"),
-                    conf_get(fs, name, "aws_secret_access_key"),
-                    conf_get(fs, name, "aws_session_token"), out, err);
-    if (r != SRC_NONE)
-        return r;
-    if (prof_get(fs, name, "sso_session") || prof_get(fs, name, "sso_start_url")) {
-        sl_error_set(err, SL_ERR_CONFIG,
-                     "profile \"%s\" uses IAM Identity Center (sso_*), which sluice does not "
-                     "read; add `credential_process = aws configure export-credentials "
-                     "--profile %s --format process` to a profile", name, name);
-        return SRC_FAIL;
-    }
-    return SRC_NONE;
-}
-
-static int source_profile(fetch_ctx *ctx, aws_credentials *out, sl_error *err, strbuf *why)
-{
-    aws_files fs;
-    if (files_load(&fs, err) != 0)
-        return SRC_FAIL;
-    int r;
-    if (!profile_exists(&fs, ctx->profile)) {
-        if (ctx->profile_explicit) {
-            sl_error_set(err, SL_ERR_CONFIG, "profile \"%s\" not found in %s or %s", ctx->profile,
-                         fs.creds.path, fs.config.path);
-            r = SRC_FAIL;
-        } else {
-            sb_addf(why, "; shared files: no profile \"%s\" in %s or %s", ctx->profile,
-                    fs.creds.path, fs.config.path);
-            r = SRC_NONE;
-        }
-    } else {
-        r = profile_credentials(ctx, &fs, ctx->profile, 0, out, err);
-        if (r == SRC_NONE)
-            sb_addf(why, "; shared files: profile \"%s\" holds no credentials", ctx->profile);
-    }
-    files_free(&fs);
-    return r;
-}
-
-/* ----------------------------------------------------------- container */
-
-/* The SDKs' rule: a full URI may only point at the container agent. */
-static int container_host_allowed(const char *host)
-{
-    static const char *const allowed[] = {"169.254.170.2", "169.254.170.23", "fd00:ec2::23"};
-    if (strcasecmp(host, "localhost") == 0)
-        return 1;
-    struct in_addr a4;
-    if (inet_pton(AF_INET, host, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127)
-        return 1;
-    struct in6_addr a6, b6;
-    if (inet_pton(AF_INET6, host, &a6) == 1) {
-        if (memcmp(&a6, &in6addr_loopback, sizeof a6) == 0)
-            return 1;
-        return inet_pton(AF_INET6, allowed[2], &b6) == 1 && memcmp(&a6, &b6, sizeof a6) == 0;
-    }
-    return strcmp(host, allowed[0]) == 0 || strcmp(host, allowed[1]) == 0;
-}
-
-/* Authorization: AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE wins over
- * AWS_CONTAINER_AUTHORIZATION_TOKEN. Returns 0 (token may stay NULL). */
-static int container_auth(char **token, sl_error *err)
-{
-    *token = NULL;
-    const char *file = env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
-    if (file) {
-        *token = read_token_file(file, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", err);
-        if (!*token)
-            return -1;
-    } else if (env("AWS_CONTAINER_AUTHORIZATION_TOKEN")) {
-        *token = xstrdup(env("AWS_CONTAINER_AUTHORIZATION_TOKEN"));
-    }
-    if (*token && strpbrk(*token, "\r\n")) {
-        sl_error_set(err, SL_ERR_CONFIG, "the container authorization token (%s) holds a line break",
-                     file ? "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"
-                          : "AWS_CONTAINER_AUTHORIZATION_TOKEN");
-        wipe_free(*token);
-        *token = NULL;
-        return -1;
-    }
-    return 0;
-}
-
-static int container_url(char **url, char **where, sl_error *err)
-{
-    const char *rel = env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
-    if (rel) {
-        /* the path is a per-task secret of sorts: name the variable, not it */
-        *url = xasprintf("%s%s%s", ECS_HOST, rel[0] == '/' ? "" : "/", rel);
-        *where = xstrdup(ECS_HOST " (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI)");
-        return 0;
-    }
-    const char *full = env("AWS_CONTAINER_CREDENTIALS_FULL_URI");
-    url_parts u;
-    if (url_parse(full, &u) != 0) {
-        sl_error_set(err, SL_ERR_CONFIG, "AWS_CONTAINER_CREDENTIALS_FULL_URI is not an http(s) URL");
-        return -1;
-    }
-    if (!container_host_allowed(u.host)) {
-        sl_error_set(err, SL_ERR_CONFIG,
-                     "AWS_CONTAINER_CREDENTIALS_FULL_URI host \"%.200s\" is not allowed: it must be "
-                     "a loopback address, localhost, 169.254.170.2, 169.254.170.23 or "
-                     "fd00:ec2::23", u.host);
-        url_parts_free(&u);
-        return -1;
-    }
-    url_parts_free(&u);
-    *url = xstrdup(full);
-    char *m = url_for_message(full);
-    *where = xasprintf("%s (AWS_CONTAINER_CREDENTIALS_FULL_URI)", m);
-    free(m);
-    return 0;
-}
-
-static int source_container(fetch_ctx *ctx, aws_credentials *out, sl_error *err)
-{
-    if (!env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") &&
-        !env("AWS_CONTAINER_CREDENTIALS_FULL_URI"))
-        return SRC_NONE;
-    char *url = NULL, *where = NULL, *token = NULL;
-    if (container_url(&url, &where, err) != 0 || container_auth(&token, err) != 0) {
-        free(url);
-        free(where);
-        return SRC_FAIL;
-    }
-    http_headers h = {0};
-    if (token) {
-        http_headers_add(&h, "Authorization", token);
-        wipe_free(token);
-    }
-    char *what = xasprintf("container credentials endpoint %s", where);
-    http_response resp;
-    int r = SRC_FAIL;
-    if (fetch(ctx, "GET", url, &h, NULL, METADATA_CONNECT_TIMEOUT_MS, &resp, err) != 0) {
-        if (resp.transport_error)
-            sl_error_set(err, resp.timed_out ? SL_ERR_TIMEOUT : SL_ERR_STORAGE, "%s: %s", what,
-                         resp.error);
-    } else if (resp.status != 200) {
-        char *e = json_error_text(&resp);
-        sl_error_set(err, SL_ERR_STORAGE, "%s: HTTP %ld%s", what, resp.status, e);
-        free(e);
-    } else {
-        json_t *o = json_body(resp.body.buf, resp.body.len, what, err);
-        if (o && creds_from_json(o, "Token", 1, "container", what, out, err) == 0)
-            r = SRC_OK;
-        json_decref(o);
-    }
-    response_wipe_free(&resp);
-    for (size_t i = 0; i < h.count; i++)
-        explicit_bzero(h.lines[i], strlen(h.lines[i]));
-    http_headers_free(&h);
-    free(what);
-    free(where);
-    free(url);
-    return r;
-}
-
-/* ----------------------------------------------------------------- IMDS */
-
-static char *imds_base(void)
-{
-    const char *e = env("AWS_EC2_METADATA_SERVICE_ENDPOINT");
-    const char *mode = env("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE");
-    char *base = xstrdup(e ? e : mode && strcasecmp(mode, "IPv6") == 0 ? IMDS_ENDPOINT_V6
-                                                                       : IMDS_ENDPOINT_V4);
-    size_t n = strlen(base);
-    while (n > 0 && base[n - 1] == '/')
-        base[--n] = '\0';
-    return base;
-}
-
-/* One IMDS request. On success (HTTP 200) returns 0 with *body set
- * (trimmed, caller wipes and frees). */
-static int imds_call(fetch_ctx *ctx, const char *base, const char *method, const char *path,
-                     const char *token, char **body, long *status, sl_error *err)
-{
-    char *url = xasprintf("%s%s", base, path);
-    http_headers h = {0};
-    if (token)
-        http_headers_add(&h, "X-aws-ec2-metadata-token", token);
-    else
-        http_headers_add(&h, "X-aws-ec2-metadata-token-ttl-seconds", IMDS_TOKEN_TTL);
-    http_response resp;
-    int rc = fetch(ctx, method, url, &h, token ? NULL : "", METADATA_CONNECT_TIMEOUT_MS, &resp, err);
-    *status = resp.status;
-    *body = NULL;
-    if (rc != 0 && resp.transport_error) {
-        if (!token && resp.timed_out)
-            sl_error_set(err, SL_ERR_TIMEOUT,
-                         "EC2 instance metadata at %s: the token request (PUT /latest/api/token) "
-                         "timed out (%s); " HOP_LIMIT_HINT, base, resp.error);
-        else
-            sl_error_set(err, resp.timed_out ? SL_ERR_TIMEOUT : SL_ERR_STORAGE,
-                         "EC2 instance metadata at %s: %s %s: %s%s", base, method, path,
-                         resp.error, token ? "" : " (not running on EC2?)");
-    } else if (rc == 0 && resp.status == 200) {
-        *body = xstrdup(trim((char *)sb_str(&resp.body)));
-    } else {
-        rc = -1;
-    }
-    response_wipe_free(&resp);
-    for (size_t i = 0; i < h.count; i++)
-        explicit_bzero(h.lines[i], strlen(h.lines[i]));
-    http_headers_free(&h);
-    free(url);
-    return rc;
-}
-
-static int role_name_ok(const char *s)
-{
-    if (!*s)
-        return 0;
-    for (; *s; s++)
-        if (!isalnum((unsigned char)*s) && !strchr("+=,.@_-", *s))
-            return 0;
-    return 1;
-}
-
-static int imds_credentials(fetch_ctx *ctx, const char *base, const char *token,
-                            aws_credentials *out, sl_error *err)
-{
-    char *list = NULL, *body = NULL;
-    long status;
-    if (imds_call(ctx, base, "GET", IMDS_CREDS_PATH, token, &list, &status, err) != 0) {
-        if (status == 404)
-            sl_error_set(err, SL_ERR_CONFIG,
-                         "EC2 instance metadata at %s: no IAM role is attached to this instance "
-                         "(instance profile)", base);
-        else
-            sl_error_set(err, SL_ERR_STORAGE, "EC2 instance metadata at %s: GET %s: HTTP %ld",
-                         base, IMDS_CREDS_PATH, status);
-        return -1;
-    }
-    list[strcspn(list, "\r\n")] = '\0';
-    char *role = xstrdup(trim(list));
-    free(list);
-    int rc = -1;
-    if (!role_name_ok(role)) {
-        sl_error_set(err, SL_ERR_STORAGE,
-                     "EC2 instance metadata at %s: %s names no usable IAM role", base,
-                     IMDS_CREDS_PATH);
-        free(role);
-        return -1;
-    }
-    char *path = xasprintf(IMDS_CREDS_PATH "%s", role);
-    char *what = xasprintf("EC2 instance metadata at %s: GET %s", base, path);
-    if (imds_call(ctx, base, "GET", path, token, &body, &status, err) != 0) {
-        sl_error_set(err, SL_ERR_STORAGE, "%s: HTTP %ld", what, status);
-    } else {
-        json_t *o = json_body(body, strlen(body), what, err);
-        const char *code = o ? json_string_value(json_object_get(o, "Code")) : NULL;
-        if (o && (!code || strcmp(code, "Success") != 0))
-            sl_error_set(err, SL_ERR_STORAGE, "%s: Code %.80s", what, code ? code : "(none)");
-        else if (o)
-            rc = creds_from_json(o, "Token", 1, "imds", what, out, err);
-        json_decref(o);
-    }
-    wipe_free(body);
-    free(what);
-    free(path);
-    free(role);
-    return rc;
-}
-
-static int source_imds(fetch_ctx *ctx, aws_credentials *out, sl_error *err)
-{
-    if (env_true("AWS_EC2_METADATA_DISABLED"))
-        return SRC_NONE;
-    char *base = imds_base();
-    char *token = NULL;
-    long status;
-    int rc = -1;
-    if (imds_call(ctx, base, "PUT", "/latest/api/token", NULL, &token, &status, err) != 0)
-        sl_error_set(err, SL_ERR_STORAGE,
-                     "EC2 instance metadata at %s: the token request (PUT /latest/api/token) got "
-                     "HTTP %ld", base, status);
-    else if (!*token)
-        sl_error_set(err, SL_ERR_STORAGE, "EC2 instance metadata at %s: empty session token",
-                     base);
-    else
-        rc = imds_credentials(ctx, base, token, out, err);
-    wipe_free(token);
-    free(base);
-    return rc == 0 ? SRC_OK : SRC_FAIL;
+    if (dst == src)
+        return;
+    aws_credentials tmp;
+    memset(&tmp, 0, sizeof tmp);
+    tmp.access_key_id = src->access_key_id ? xstrdup(src->access_key_id) : NULL;
+    tmp.secret_access_key = src->secret_access_key ? xstrdup(src->secret_access_key) : NULL;
+    tmp.session_token = src->session_token ? xstrdup(src->session_token) : NULL;
+    tmp.expiration = src->expiration;
+    memcpy(tmp.source, src->source, sizeof tmp.source);
+    tmp.source[sizeof tmp.source - 1] = '\0';
+    *dst = tmp;
 }
 
 /* ----------------------------------------------------------------- chain */
 
-static int resolve_chain(fetch_ctx *ctx, aws_credentials *out, sl_error *err)
+/* The sources in the SDKs' order (aws_credentials.h). The first that
+ * answers other than AWS_CREDS_NONE decides: its credentials, or its error
+ * prefixed with its label. When none is configured, the error lists why
+ * each was passed over, then IMDS's failure. */
+static int resolve_chain(aws_creds_ctx *ctx, aws_credentials *out, sl_error *err)
 {
     strbuf why = STRBUF_INIT;
     sl_error e = {0};
     const char *label = NULL;
-    int r = SRC_NONE;
+    int r = AWS_CREDS_NONE;
 
     if (ctx->profile_from_opts) {
         sb_addf(&why, "environment: skipped (profile \"%s\" named in the configuration)",
                 ctx->profile);
-    } else if ((r = source_env(out, &e)) != SRC_NONE) {
+    } else if ((r = aws_creds_env_source(out, &e)) != AWS_CREDS_NONE) {
         label = "environment";
         goto done;
     } else {
         sb_adds(&why, "environment: AWS_ACCESS_KEY_ID not set");
     }
-    if ((r = source_web_identity_env(ctx, out, &e)) != SRC_NONE) {
+    if ((r = aws_creds_sts_web_identity_source(ctx, out, &e)) != AWS_CREDS_NONE) {
         label = "web identity";
         goto done;
     }
     sb_adds(&why, "; web identity: AWS_WEB_IDENTITY_TOKEN_FILE not set");
-    if ((r = source_profile(ctx, out, &e, &why)) != SRC_NONE) {
+    if ((r = aws_creds_profile_source(ctx, out, &e, &why)) != AWS_CREDS_NONE) {
         label = "shared files";
         goto done;
     }
-    if ((r = source_container(ctx, out, &e)) != SRC_NONE) {
+    if ((r = aws_creds_container_source(ctx, out, &e)) != AWS_CREDS_NONE) {
         label = "container endpoint";
         goto done;
     }
     sb_adds(&why, "; container: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI/FULL_URI not set");
-    if ((r = source_imds(ctx, out, &e)) == SRC_NONE)
+    if ((r = aws_creds_imds_source(ctx, out, &e)) == AWS_CREDS_NONE)
         sb_adds(&why, "; EC2 instance metadata: disabled by AWS_EC2_METADATA_DISABLED");
-    if (r != SRC_OK)
+    if (r != AWS_CREDS_OK)
         sl_error_set(err, e.kind ? e.kind : SL_ERR_CONFIG, "no AWS credentials found (%s%s%s)",
-                     sb_str(&why), r == SRC_FAIL ? "; " : "", r == SRC_FAIL ? e.msg : "");
+                     sb_str(&why), r == AWS_CREDS_FAIL ? "; " : "",
+                     r == AWS_CREDS_FAIL ? e.msg : "");
     sb_free(&why);
-    return r == SRC_OK ? 0 : -1;
+    return r == AWS_CREDS_OK ? 0 : -1;
 done:
-    if (r == SRC_FAIL)
+    if (r == AWS_CREDS_FAIL)
         sl_error_set(err, e.kind, "AWS credentials (%s): %s", label, e.msg);
     sb_free(&why);
-    return r == SRC_OK ? 0 : -1;
+    return r == AWS_CREDS_OK ? 0 : -1;
 }
 
 /* -------------------------------------------------------------- provider */
 
-struct aws_credential_provider {
+struct aws_credentials_provider {
     pthread_mutex_t mu;
     pthread_cond_t done;       /* a refresh finished */
     char *profile;             /* from the options; NULL: $AWS_PROFILE or "default" */
@@ -1263,10 +127,9 @@ struct aws_credential_provider {
     long long retry_after;     /* after a failed refresh, serve cur until then */
 };
 
-aws_credential_provider *aws_credential_provider_new(const aws_provider_options *opts)
+aws_credentials_provider *aws_credentials_provider_new(const aws_credentials_options *opts)
 {
-    xmlInitParser();
-    aws_credential_provider *p = xcalloc(1, sizeof *p);
+    aws_credentials_provider *p = xcalloc(1, sizeof *p);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->done, NULL);
     if (opts && opts->profile && *opts->profile)
@@ -1275,7 +138,7 @@ aws_credential_provider *aws_credential_provider_new(const aws_provider_options 
     return p;
 }
 
-void aws_credential_provider_free(aws_credential_provider *p)
+void aws_credentials_provider_free(aws_credentials_provider *p)
 {
     if (!p)
         return;
@@ -1286,7 +149,7 @@ void aws_credential_provider_free(aws_credential_provider *p)
     free(p);
 }
 
-void aws_credentials_invalidate(aws_credential_provider *p)
+void aws_credentials_invalidate(aws_credentials_provider *p)
 {
     pthread_mutex_lock(&p->mu);
     aws_credentials_clear(&p->cur);
@@ -1305,15 +168,15 @@ static int unexpired(const aws_credentials *c, long long now)
     return c->expiration == 0 || c->expiration > now;
 }
 
-static int fetch_credentials(const aws_credential_provider *p, aws_credentials *out,
+static int fetch_credentials(const aws_credentials_provider *p, aws_credentials *out,
                              sl_error *err)
 {
-    fetch_ctx ctx = {.timeout_ms = p->timeout_ms};
+    aws_creds_ctx ctx = {.timeout_ms = p->timeout_ms};
     if (p->profile) {
         ctx.profile = p->profile;
         ctx.profile_explicit = ctx.profile_from_opts = 1;
-    } else if (env("AWS_PROFILE")) {
-        ctx.profile = env("AWS_PROFILE");
+    } else if (aws_util_env("AWS_PROFILE")) {
+        ctx.profile = aws_util_env("AWS_PROFILE");
         ctx.profile_explicit = 1;
     } else {
         ctx.profile = "default";
@@ -1324,7 +187,7 @@ static int fetch_credentials(const aws_credential_provider *p, aws_credentials *
 }
 
 /* Called with the lock held; returns 1 when *out was served from cache. */
-static int serve_cached(aws_credential_provider *p, aws_credentials *out, long long now)
+static int serve_cached(aws_credentials_provider *p, aws_credentials *out, long long now)
 {
     if (!p->have)
         return 0;
@@ -1335,7 +198,7 @@ static int serve_cached(aws_credential_provider *p, aws_credentials *out, long l
     return 0;
 }
 
-int aws_credentials_get(aws_credential_provider *p, aws_credentials *out, sl_error *err)
+int aws_credentials_get(aws_credentials_provider *p, aws_credentials *out, sl_error *err)
 {
     memset(out, 0, sizeof *out);
     pthread_mutex_lock(&p->mu);
@@ -1397,69 +260,4 @@ int aws_credentials_get(aws_credential_provider *p, aws_credentials *out, sl_err
     pthread_cond_broadcast(&p->done);
     pthread_mutex_unlock(&p->mu);
     return rc;
-}
-
-/* ------------------------------------------------- region and endpoints */
-
-static const char *profile_or_default(const char *profile)
-{
-    if (profile && *profile)
-        return profile;
-    return env("AWS_PROFILE") ? env("AWS_PROFILE") : "default";
-}
-
-char *aws_resolve_region(const char *profile)
-{
-    if (env("AWS_REGION"))
-        return xstrdup(env("AWS_REGION"));
-    if (env("AWS_DEFAULT_REGION"))
-        return xstrdup(env("AWS_DEFAULT_REGION"));
-    aws_files fs = {0};
-    sl_error e = {0};
-    char *region = NULL;
-    if (ini_load(&fs.config, aws_file_path("AWS_CONFIG_FILE", "config"), &e) == 0) {
-        const char *r = conf_get(&fs, profile_or_default(profile), "region");
-        region = r ? xstrdup(r) : NULL;
-    }
-    files_free(&fs);
-    return region;
-}
-
-char *aws_resolve_endpoint(const char *service_env_suffix, const char *profile)
-{
-    if (env_true("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"))
-        return NULL;
-    char *var = xasprintf("AWS_ENDPOINT_URL_%s", service_env_suffix);
-    for (char *c = var; *c; c++)
-        *c = *c == ' ' || *c == '-' ? '_' : (char)toupper((unsigned char)*c);
-    const char *v = env(var);
-    free(var);
-    if (v)
-        return xstrdup(v);
-    if (env("AWS_ENDPOINT_URL"))
-        return xstrdup(env("AWS_ENDPOINT_URL"));
-
-    aws_files fs = {0};
-    sl_error e = {0};
-    if (ini_load(&fs.config, aws_file_path("AWS_CONFIG_FILE", "config"), &e) != 0) {
-        files_free(&fs);
-        return NULL;
-    }
-    const char *name = profile_or_default(profile);
-    const char *services = conf_get(&fs, name, "services");
-    const char *found = NULL;
-    if (services) { /* [services x] with "s3 =\n  endpoint_url = ..." */
-        char *section = xasprintf("services %s", services);
-        char *key = xasprintf("%s.endpoint_url", service_env_suffix);
-        for (char *c = key; *c; c++)
-            *c = *c == ' ' || *c == '-' ? '_' : (char)tolower((unsigned char)*c);
-        found = ini_get(&fs.config, section, key);
-        free(key);
-        free(section);
-    }
-    if (!found)
-        found = conf_get(&fs, name, "endpoint_url");
-    char *endpoint = found ? xstrdup(found) : NULL;
-    files_free(&fs);
-    return endpoint;
 }

@@ -35,7 +35,7 @@ static int is_retryable(long status, const char *code)
            strcmp(code, "RequestTimeout") == 0 || strcmp(code, "ServiceUnavailable") == 0;
 }
 
-int aws_json_call(http_client *c, aws_credential_provider *creds, const aws_endpoint *ep,
+int aws_json_call(http_client *c, aws_credentials_provider *creds, const aws_endpoint *ep,
                   const char *target, json_t *request, long timeout_ms,
                   int (*should_abort)(void *), void *abort_ud, aws_json_result *out,
                   sl_error *err)

@@ -26,7 +26,7 @@ typedef struct aws_json_result {
 /* Calls `target` ("AmazonSQS.ReceiveMessage") with `request` (borrowed).
  * Returns 0 on HTTP 200 with a JSON body; -1 otherwise with err set to
  * "AmazonSQS.ReceiveMessage: QueueDoesNotExist: <message> (HTTP 400)". */
-int aws_json_call(http_client *c, aws_credential_provider *creds, const aws_endpoint *ep,
+int aws_json_call(http_client *c, aws_credentials_provider *creds, const aws_endpoint *ep,
                   const char *target, json_t *request, long timeout_ms,
                   int (*should_abort)(void *), void *abort_ud, aws_json_result *out,
                   sl_error *err);

@@ -22,41 +22,6 @@
 
 #define SIGV4_ALGORITHM "AWS4-HMAC-SHA256"
 
-/* ---- credentials ---- */
-
-static void free_secret(char *s)
-{
-    if (!s)
-        return;
-    OPENSSL_cleanse(s, strlen(s));
-    free(s);
-}
-
-void aws_credentials_clear(aws_credentials *c)
-{
-    if (!c)
-        return;
-    free(c->access_key_id);
-    free_secret(c->secret_access_key);
-    free_secret(c->session_token); /* a bearer credential too */
-    memset(c, 0, sizeof *c);
-}
-
-void aws_credentials_copy(aws_credentials *dst, const aws_credentials *src)
-{
-    if (dst == src)
-        return;
-    aws_credentials tmp;
-    memset(&tmp, 0, sizeof tmp);
-    tmp.access_key_id = src->access_key_id ? xstrdup(src->access_key_id) : NULL;
-    tmp.secret_access_key = src->secret_access_key ? xstrdup(src->secret_access_key) : NULL;
-    tmp.session_token = src->session_token ? xstrdup(src->session_token) : NULL;
-    tmp.expiration = src->expiration;
-    memcpy(tmp.source, src->source, sizeof tmp.source);
-    tmp.source[sizeof tmp.source - 1] = '\0';
-    *dst = tmp;
-}
-
 /* ---- hashing ---- */
 
 static void to_hex(const unsigned char *bin, size_t len, char *out)

@@ -9,18 +9,7 @@
 #include <stddef.h>
 #include <time.h>
 
-typedef struct aws_credentials {
-    char *access_key_id;
-    char *secret_access_key;
-    char *session_token;     /* NULL for long-term keys */
-    long long expiration;    /* epoch seconds; 0: does not expire */
-    char source[48];         /* "environment", "web-identity", "profile:x", ... */
-} aws_credentials;
-
-/* Zeroes the secret before freeing; leaves the struct empty. */
-void aws_credentials_clear(aws_credentials *c);
-/* Deep copy. */
-void aws_credentials_copy(aws_credentials *dst, const aws_credentials *src);
+#include "aws/aws_credentials.h" /* aws_credentials, what a request is signed with */
 
 typedef struct sigv4_param {
     const char *name;   /* decoded */
@@ -65,8 +54,6 @@ void sigv4_result_free(sigv4_result *res);
 void sigv4_sha256_hex(const void *data, size_t len, char out[65]);
 /* The empty-body hash. */
 #define SIGV4_EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-
-/* --- appended by the sigv4 helper --- */
 
 /* Like sigv4_sign, but req->path is the path exactly as it appears in the
  * request line (already percent-encoded; or raw, as in AWS's test suite):

@@ -93,7 +93,7 @@ static int parse_messages(json_t *body, sqs_message **msgs, size_t *n)
     return 0;
 }
 
-int sqs_receive(http_client *c, aws_credential_provider *cr, const sqs_queue *q, int max,
+int sqs_receive(http_client *c, aws_credentials_provider *cr, const sqs_queue *q, int max,
                 int wait_s, int visibility_s, int (*should_abort)(void *), void *ud,
                 sqs_message **msgs, size_t *n, int *retryable, sl_error *err)
 {
@@ -117,7 +117,7 @@ int sqs_receive(http_client *c, aws_credential_provider *cr, const sqs_queue *q,
     return rc;
 }
 
-int sqs_delete(http_client *c, aws_credential_provider *cr, const sqs_queue *q,
+int sqs_delete(http_client *c, aws_credentials_provider *cr, const sqs_queue *q,
                const char *receipt, sl_error *err)
 {
     json_t *req = json_pack("{s:s, s:s}", "QueueUrl", q->url, "ReceiptHandle", receipt);
@@ -129,7 +129,7 @@ int sqs_delete(http_client *c, aws_credential_provider *cr, const sqs_queue *q,
     return rc;
 }
 
-int sqs_change_visibility(http_client *c, aws_credential_provider *cr, const sqs_queue *q,
+int sqs_change_visibility(http_client *c, aws_credentials_provider *cr, const sqs_queue *q,
                           const char *receipt, int seconds, sl_error *err)
 {
     json_t *req = json_pack("{s:s, s:s, s:i}", "QueueUrl", q->url, "ReceiptHandle", receipt,

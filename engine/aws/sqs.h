@@ -28,12 +28,12 @@ void sqs_queue_free(sqs_queue *q);
 
 /* Long-polls. Returns 0 with *n messages (maybe 0), or -1 with err; sets
  * *retryable for failures worth retrying after a pause. */
-int sqs_receive(http_client *c, aws_credential_provider *cr, const sqs_queue *q, int max,
+int sqs_receive(http_client *c, aws_credentials_provider *cr, const sqs_queue *q, int max,
                 int wait_s, int visibility_s, int (*should_abort)(void *), void *ud,
                 sqs_message **msgs, size_t *n, int *retryable, sl_error *err);
-int sqs_delete(http_client *c, aws_credential_provider *cr, const sqs_queue *q,
+int sqs_delete(http_client *c, aws_credentials_provider *cr, const sqs_queue *q,
                const char *receipt, sl_error *err);
-int sqs_change_visibility(http_client *c, aws_credential_provider *cr, const sqs_queue *q,
+int sqs_change_visibility(http_client *c, aws_credentials_provider *cr, const sqs_queue *q,
                           const char *receipt, int seconds, sl_error *err);
 void sqs_messages_free(sqs_message *msgs, size_t n);
 

@@ -26,7 +26,7 @@ typedef struct inflight {
 typedef struct poller {
     const poller_options *o;
     intake *in;
-    aws_credential_provider *creds;
+    aws_credentials_provider *creds;
     sqs_queue queue;
     atomic_int receivers;       /* receive loops still running */
     atomic_int workers_done;    /* the receive loops ended: the heartbeat ends */
@@ -261,8 +261,8 @@ int poller_run(intake *in, const poller_options *o)
         fprintf(stderr, "sluice poll: %s\n", err.msg);
         return SL_EXIT_USAGE;
     }
-    aws_provider_options popts = {.profile = o->profile};
-    p.creds = aws_credential_provider_new(&popts);
+    aws_credentials_options popts = {.profile = o->profile};
+    p.creds = aws_credentials_provider_new(&popts);
     atomic_init(&p.workers_done, 0);
     pthread_mutex_init(&p.lock, NULL);
     log_msg(NULL, SL_LOG_INFO, "polling %s with %d workers (batch %d, wait %d s, visibility %d s)",
@@ -272,7 +272,7 @@ int poller_run(intake *in, const poller_options *o)
     for (size_t i = 0; i < p.n_flying; i++)
         free(p.flying[i].receipt);
     free(p.flying);
-    aws_credential_provider_free(p.creds);
+    aws_credentials_provider_free(p.creds);
     sqs_queue_free(&p.queue);
     return rc;
 }

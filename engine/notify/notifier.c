@@ -30,7 +30,7 @@ static int max_attempts(const notify_target *t)
 
 typedef struct provider_slot {
     char *profile; /* NULL: the default chain */
-    aws_credential_provider *provider;
+    aws_credentials_provider *provider;
 } provider_slot;
 
 struct notifier {
@@ -53,7 +53,7 @@ void notifier_free(notifier *nf)
     if (!nf)
         return;
     for (size_t i = 0; i < nf->n_providers; i++) {
-        aws_credential_provider_free(nf->providers[i].provider);
+        aws_credentials_provider_free(nf->providers[i].provider);
         free(nf->providers[i].profile);
     }
     free(nf->providers);
@@ -66,16 +66,16 @@ static int same_profile(const char *a, const char *b)
     return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
-static aws_credential_provider *provider_for(notifier *nf, const char *profile)
+static aws_credentials_provider *provider_for(notifier *nf, const char *profile)
 {
     pthread_mutex_lock(&nf->lock);
-    aws_credential_provider *p = NULL;
+    aws_credentials_provider *p = NULL;
     for (size_t i = 0; i < nf->n_providers && !p; i++)
         if (same_profile(nf->providers[i].profile, profile))
             p = nf->providers[i].provider;
     if (!p) {
-        aws_provider_options opts = {.profile = profile};
-        p = aws_credential_provider_new(&opts);
+        aws_credentials_options opts = {.profile = profile};
+        p = aws_credentials_provider_new(&opts);
         if (p) {
             nf->providers = xrealloc(nf->providers, (nf->n_providers + 1) * sizeof *nf->providers);
             nf->providers[nf->n_providers].profile = profile ? xstrdup(profile) : NULL;
@@ -88,7 +88,7 @@ static aws_credential_provider *provider_for(notifier *nf, const char *profile)
 
 int notifier_credentials(notifier *nf, const char *profile, aws_credentials *out, sl_error *err)
 {
-    aws_credential_provider *p = provider_for(nf, profile);
+    aws_credentials_provider *p = provider_for(nf, profile);
     if (!p) {
         sl_error_set(err, SL_ERR_INTERNAL, "cannot create an AWS credential provider");
         return -1;
@@ -98,7 +98,7 @@ int notifier_credentials(notifier *nf, const char *profile, aws_credentials *out
 
 void notifier_invalidate_credentials(notifier *nf, const char *profile)
 {
-    aws_credential_provider *p = provider_for(nf, profile);
+    aws_credentials_provider *p = provider_for(nf, profile);
     if (p)
         aws_credentials_invalidate(p);
 }

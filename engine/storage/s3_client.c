@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "aws/aws_credentials.h"
+#include "aws/aws_region.h"
 #include "aws/aws_request.h"
 #include "aws/aws_xml.h"
 #include "net/url.h"
@@ -30,7 +31,7 @@
 struct s3_client {
     s3_endpoint ep;
     char *region;
-    aws_credential_provider *creds;
+    aws_credentials_provider *creds;
     http_tls tls;
     char *ca_bundle;
     retry_policy retry;
@@ -173,10 +174,10 @@ char *s3_object_name(const char *bucket, const char *key)
 s3_client *s3_client_new(const s3_options *o, sl_error *err)
 {
     s3_client *c = xcalloc(1, sizeof *c);
-    char *region = o->region && *o->region ? xstrdup(o->region) : aws_resolve_region(o->profile);
+    char *region = o->region && *o->region ? xstrdup(o->region) : aws_region_from_env(o->profile);
     c->region = region ? region : xstrdup("us-east-1");
     char *endpoint = o->endpoint && *o->endpoint ? xstrdup(o->endpoint)
-                                                 : aws_resolve_endpoint("S3", o->profile);
+                                                 : aws_region_endpoint_from_env("S3", o->profile);
     int rc = s3_endpoint_init(&c->ep, endpoint, c->region, o->path_style, err);
     free(endpoint);
     if (rc != 0) {
@@ -184,8 +185,8 @@ s3_client *s3_client_new(const s3_options *o, sl_error *err)
         free(c);
         return NULL;
     }
-    aws_provider_options po = {.profile = o->profile, .timeout_ms = 0};
-    c->creds = aws_credential_provider_new(&po);
+    aws_credentials_options po = {.profile = o->profile, .timeout_ms = 0};
+    c->creds = aws_credentials_provider_new(&po);
     if (o->ca_bundle)
         c->ca_bundle = xstrdup(o->ca_bundle);
     c->tls.ca_bundle = c->ca_bundle;
@@ -206,7 +207,7 @@ void s3_client_free(s3_client *c)
     for (size_t i = 0; i < c->n_idle; i++)
         http_client_free(c->idle[i]);
     pthread_mutex_destroy(&c->pool_lock);
-    aws_credential_provider_free(c->creds);
+    aws_credentials_provider_free(c->creds);
     s3_endpoint_free(&c->ep);
     free(c->region);
     free(c->ca_bundle);

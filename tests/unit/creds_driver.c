@@ -26,7 +26,7 @@ static long long now_ms(void)
 int main(int argc, char **argv)
 {
     int gets = 1, invalidate = 0, opt;
-    aws_provider_options o = {0};
+    aws_credentials_options o = {0};
     while ((opt = getopt(argc, argv, "n:ip:t:")) != -1) {
         switch (opt) {
         case 'n': gets = atoi(optarg); break;
@@ -38,7 +38,7 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    aws_credential_provider *p = aws_credential_provider_new(&o);
+    aws_credentials_provider *p = aws_credentials_provider_new(&o);
     long long start = now_ms();
     int status = 0;
     for (int i = 0; i < gets && status == 0; i++) {
@@ -61,6 +61,6 @@ int main(int argc, char **argv)
         aws_credentials_clear(&c);
     }
     printf("elapsed_ms=%lld\n", now_ms() - start);
-    aws_credential_provider_free(p);
+    aws_credentials_provider_free(p);
     return status;
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "aws/aws_credentials.h"
+#include "aws/aws_region.h"
 #include "util/alloc.h"
 #include "util/strbuf.h"
 #include "tap.h"
@@ -90,11 +91,11 @@ static void no_secret_in(const char *msg, const char *what)
 /* One get with a fresh provider. */
 static int get_once(const char *profile, aws_credentials *c, sl_error *err)
 {
-    aws_provider_options o = {.profile = profile, .timeout_ms = 500};
-    aws_credential_provider *p = aws_credential_provider_new(&o);
+    aws_credentials_options o = {.profile = profile, .timeout_ms = 500};
+    aws_credentials_provider *p = aws_credentials_provider_new(&o);
     sl_error_reset(err);
     int rc = aws_credentials_get(p, c, err);
-    aws_credential_provider_free(p);
+    aws_credentials_provider_free(p);
     return rc;
 }
 
@@ -483,7 +484,7 @@ static void test_caching_and_refresh(void)
 
     iso_in(3600, exp, sizeof exp);
     make_process(exp, 0, 0, 1);
-    aws_credential_provider *p = aws_credential_provider_new(NULL);
+    aws_credentials_provider *p = aws_credentials_provider_new(NULL);
     for (int i = 0; i < 3; i++) {
         aws_credentials_get(p, &c, &err);
         aws_credentials_clear(&c);
@@ -494,32 +495,32 @@ static void test_caching_and_refresh(void)
     is_int(count_runs(), 2, "invalidate: fetched again");
     is_str(c.access_key_id, "AKIDPROC2", "invalidate: the new keys");
     aws_credentials_clear(&c);
-    aws_credential_provider_free(p);
+    aws_credentials_provider_free(p);
 
     iso_in(240, exp, sizeof exp); /* within the 5-minute margin */
     make_process(exp, 0, 0, 1);
-    p = aws_credential_provider_new(NULL);
+    p = aws_credentials_provider_new(NULL);
     for (int i = 0; i < 3; i++) {
         aws_credentials_get(p, &c, &err);
         aws_credentials_clear(&c);
     }
     is_int(count_runs(), 3, "4 minutes left: refreshed at every get");
-    aws_credential_provider_free(p);
+    aws_credentials_provider_free(p);
 
     iso_in(400, exp, sizeof exp); /* just outside the margin */
     make_process(exp, 0, 0, 1);
-    p = aws_credential_provider_new(NULL);
+    p = aws_credentials_provider_new(NULL);
     for (int i = 0; i < 3; i++) {
         aws_credentials_get(p, &c, &err);
         aws_credentials_clear(&c);
     }
     is_int(count_runs(), 1, "6 minutes left: cached");
-    aws_credential_provider_free(p);
+    aws_credentials_provider_free(p);
 
     /* a failed refresh while the old keys still work: keep serving them */
     iso_in(200, exp, sizeof exp);
     make_process(exp, 0, 2, 1);
-    p = aws_credential_provider_new(NULL);
+    p = aws_credentials_provider_new(NULL);
     aws_credentials_get(p, &c, &err);
     aws_credentials_clear(&c);
     sl_error_reset(&err);
@@ -536,14 +537,14 @@ static void test_caching_and_refresh(void)
     is_int(rc, -1, "failed refresh after invalidate: an error");
     ok(strstr(err.msg, "exited with status 3") != NULL, "failed refresh: the reason");
     no_secret_in(err.msg, "failed refresh");
-    aws_credential_provider_free(p);
+    aws_credentials_provider_free(p);
     unsetenv("AWS_PROFILE");
 }
 
 /* ------------------------------------------------------------- threads */
 
 typedef struct worker {
-    aws_credential_provider *p;
+    aws_credentials_provider *p;
     int rounds;           /* getters: 0 means until *stop */
     const atomic_int *stop;
     int gets, good;
@@ -587,7 +588,7 @@ static void test_threads(void)
 
     /* 8 threads ask at once; the slow process runs once and all share it */
     make_process(exp, 0.3, 0, 1);
-    aws_credential_provider *p = aws_credential_provider_new(NULL);
+    aws_credentials_provider *p = aws_credentials_provider_new(NULL);
     pthread_t t[9];
     worker w[9];
     for (int i = 0; i < 8; i++) {
@@ -601,11 +602,11 @@ static void test_threads(void)
     }
     is_int(good, 8, "8 concurrent first gets: all served");
     is_int(count_runs(), 1, "8 concurrent first gets: one refresh shared by all");
-    aws_credential_provider_free(p);
+    aws_credentials_provider_free(p);
 
     /* 8 getters while another thread keeps invalidating */
     make_process(exp, 0, 0, 1);
-    p = aws_credential_provider_new(NULL);
+    p = aws_credentials_provider_new(NULL);
     atomic_int stop = 0;
     for (int i = 0; i < 8; i++) {
         w[i] = (worker){.p = p, .stop = &stop, .want = "AKIDPROC"};
@@ -626,7 +627,7 @@ static void test_threads(void)
     is_int(good, gets, "every get during invalidations served the right keys");
     int runs = count_runs();
     ok(runs >= 2 && runs <= 51, "invalidations caused refreshes, at most one each (%d)", runs);
-    aws_credential_provider_free(p);
+    aws_credentials_provider_free(p);
     unsetenv("AWS_PROFILE");
 }
 
@@ -670,30 +671,30 @@ static void test_region(void)
 {
     clear_aws_env();
     write_aws_files();
-    char *r = aws_resolve_region(NULL);
+    char *r = aws_region_from_env(NULL);
     is_str(r, "eu-west-1", "region: the default profile's");
     free(r);
-    r = aws_resolve_region("cfgonly");
+    r = aws_region_from_env("cfgonly");
     is_str(r, "ap-south-1", "region: a named profile's");
     free(r);
     setenv("AWS_PROFILE", "cfgonly", 1);
-    r = aws_resolve_region(NULL);
+    r = aws_region_from_env(NULL);
     is_str(r, "ap-south-1", "region: AWS_PROFILE's");
     free(r);
-    r = aws_resolve_region("dev");
+    r = aws_region_from_env("dev");
     is_str(r, NULL, "region: none for a profile without one");
     free(r);
     setenv("AWS_DEFAULT_REGION", "us-west-2", 1);
-    r = aws_resolve_region(NULL);
+    r = aws_region_from_env(NULL);
     is_str(r, "us-west-2", "region: AWS_DEFAULT_REGION before the profile");
     free(r);
     setenv("AWS_REGION", "eu-central-1", 1);
-    r = aws_resolve_region(NULL);
+    r = aws_region_from_env(NULL);
     is_str(r, "eu-central-1", "region: AWS_REGION first");
     free(r);
     clear_aws_env();
     set_path_env("AWS_CONFIG_FILE", "none/config");
-    r = aws_resolve_region(NULL);
+    r = aws_region_from_env(NULL);
     is_str(r, NULL, "region: nothing anywhere");
     free(r);
 }
@@ -702,31 +703,31 @@ static void test_endpoint(void)
 {
     clear_aws_env();
     write_aws_files();
-    char *e = aws_resolve_endpoint("S3", NULL);
+    char *e = aws_region_endpoint_from_env("S3", NULL);
     is_str(e, NULL, "endpoint: none configured");
     free(e);
-    e = aws_resolve_endpoint("S3", "cfgonly");
+    e = aws_region_endpoint_from_env("S3", "cfgonly");
     is_str(e, "http://s3.local:9000", "endpoint: the profile's services section");
     free(e);
-    e = aws_resolve_endpoint("SQS", "cfgonly");
+    e = aws_region_endpoint_from_env("SQS", "cfgonly");
     is_str(e, "http://sqs.local:9324", "endpoint: services section, another service");
     free(e);
-    e = aws_resolve_endpoint("STS", "cfgonly");
+    e = aws_region_endpoint_from_env("STS", "cfgonly");
     is_str(e, "http://profile.example:9000", "endpoint: the profile's endpoint_url");
     free(e);
     setenv("AWS_ENDPOINT_URL", "http://all.example", 1);
-    e = aws_resolve_endpoint("S3", "cfgonly");
+    e = aws_region_endpoint_from_env("S3", "cfgonly");
     is_str(e, "http://all.example", "endpoint: AWS_ENDPOINT_URL before the profile");
     free(e);
     setenv("AWS_ENDPOINT_URL_S3", "http://s3.example", 1);
-    e = aws_resolve_endpoint("S3", "cfgonly");
+    e = aws_region_endpoint_from_env("S3", "cfgonly");
     is_str(e, "http://s3.example", "endpoint: AWS_ENDPOINT_URL_S3 first");
     free(e);
-    e = aws_resolve_endpoint("SQS", NULL);
+    e = aws_region_endpoint_from_env("SQS", NULL);
     is_str(e, "http://all.example", "endpoint: another service takes AWS_ENDPOINT_URL");
     free(e);
     setenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true", 1);
-    e = aws_resolve_endpoint("S3", "cfgonly");
+    e = aws_region_endpoint_from_env("S3", "cfgonly");
     is_str(e, NULL, "endpoint: AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true");
     free(e);
 }
