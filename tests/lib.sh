@@ -85,6 +85,11 @@ wait_until() {
     done
 }
 
+# eventually COMMAND...: wait_until with the default deadline.
+eventually() { wait_until "$SLUICE_TEST_DEADLINE" "$@"; }
+# size_is FILE BYTES: true once FILE holds exactly BYTES bytes.
+size_is() { [ "$(wc -c < "$1" 2>/dev/null | tr -d ' ')" = "$2" ]; }
+
 # --- servers and ports -----------------------------------------------------
 # Servers a test starts bind port 0 and report the port the kernel chose in
 # a port file (written atomically once they listen): no test picks a "free"
