@@ -87,6 +87,10 @@ wait_until() {
 
 # eventually COMMAND...: wait_until with the default deadline.
 eventually() { wait_until "$SLUICE_TEST_DEADLINE" "$@"; }
+# exited PID: true once the background process PID has ended (a zombie
+# counts: its status is collected by wait).
+_gone() { ! kill -0 "$1" 2>/dev/null || [ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" = Z ]; }
+exited() { _gone "$1"; }
 # size_is FILE BYTES: true once FILE holds exactly BYTES bytes.
 size_is() { [ "$(wc -c < "$1" 2>/dev/null | tr -d ' ')" = "$2" ]; }
 

@@ -28,9 +28,7 @@ stop_pid() {
 }
 # reap PID: waits for a process known to have ended; sets STATUS.
 reap() { wait "$1"; STATUS=$?; untrack "$1"; }
-_gone() { ! kill -0 "$1" 2>/dev/null || [ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" = Z ]; }
-# exited PID: true once PID has ended (its status is collected by wait).
-exited() { _gone "$1"; }
+# (exited PID is in tests/lib.sh.)
 
 # grep_count ERE FILE: the number of matching lines (0 when none).
 grep_count() { _c=$(grep -Ec -- "$1" "$2" 2>/dev/null); echo "${_c:-0}"; }
