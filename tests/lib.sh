@@ -10,9 +10,12 @@ trap 'rm -rf "$TMP"' EXIT
 : "${SLUICE:=$top_builddir/sluice}"
 DATA="$top_srcdir/tests/data"
 
-ok() { # ok CONDITION_EXIT_CODE NAME
+ok() { # ok CONDITION_EXIT_CODE NAME (a NAME with "# TODO why" is a known bug)
     _n=$((_n + 1))
-    if [ "$1" -eq 0 ]; then echo "ok $_n - $2"; else echo "not ok $_n - $2"; _failed=$((_failed + 1)); fi
+    if [ "$1" -eq 0 ]; then echo "ok $_n - $2"; else
+        echo "not ok $_n - $2"
+        case "$2" in *"# TODO"*) ;; *) _failed=$((_failed + 1)) ;; esac
+    fi
 }
 is() { # is GOT WANT NAME
     _n=$((_n + 1))
