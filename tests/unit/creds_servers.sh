@@ -192,9 +192,8 @@ if ! command -v moto_server >/dev/null 2>&1; then
 else
     stop_pid "$FAKE_PID"; FAKE_PID=
     clean_env
-    launch_moto "$TMP/moto.log" ""
+    launch_moto "$TMP/moto.log" ""   # bails out if it does not start
     PORT=$MOTO_PORT
-    ok 0 "moto_server listening on $PORT"
     printf 'webIDENTITYtoken-eyJhbGciOi.payload.sig\n' > "$TMP/web-token"
     AWS_WEB_IDENTITY_TOKEN_FILE=$TMP/web-token; export AWS_WEB_IDENTITY_TOKEN_FILE
     AWS_ROLE_ARN=arn:aws:iam::123456789012:role/test; export AWS_ROLE_ARN
@@ -225,9 +224,8 @@ else
     if ! command -v aws >/dev/null 2>&1; then
         _n=$((_n + 1)); echo "ok $_n - assume role # SKIP awscli not installed"
     else
-        launch_moto "$TMP/moto.log" INITIAL_NO_AUTH_ACTION_COUNT=3
+        launch_moto "$TMP/moto.log" INITIAL_NO_AUTH_ACTION_COUNT=3   # bails out if it does not start
         PORT=$MOTO_PORT
-        ok 0 "moto_server (signature checks) listening on $PORT"
         awsm() { AWS_ACCESS_KEY_ID=bootstrap AWS_SECRET_ACCESS_KEY=bootstrap \
             AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
             aws --endpoint-url "http://127.0.0.1:$PORT" --region us-east-1 "$@"; }
