@@ -18,7 +18,14 @@ then marks it received without a lock, so two concurrent receivers (two
 never does within the visibility timeout. A lock around receive_message
 gives real SQS's behaviour.
 
-Usage: python3 moto_server.py [moto_server options]
+3. For tests: --port-file FILE binds the port the kernel picks (port 0)
+and writes it to FILE once the server listens (atomically: the file
+appears complete or not at all), so no test ever races another process
+for a port it chose in advance. SQS long polls are reported on stderr
+("sqs long poll started: QUEUE WAIT s" / "sqs long poll returned: QUEUE
+N message(s)"), so a test can tell that a client is inside one.
+
+Usage: python3 moto_server.py [moto_server options] [--port-file FILE]
 """
 import sys
 
@@ -57,10 +64,16 @@ def _atomic_receive(self, queue_name, count, wait_seconds_timeout, *args, **kwar
     import time
 
     deadline = time.time() + (wait_seconds_timeout or 0)
+    if wait_seconds_timeout:
+        print("sqs long poll started: %s %s s" % (queue_name, wait_seconds_timeout),
+              file=sys.stderr, flush=True)
     while True:
         with _receive_lock:
             got = _receive(self, queue_name, count, 0, *args, **kwargs)
         if got or time.time() >= deadline:
+            if wait_seconds_timeout:
+                print("sqs long poll returned: %s %d message(s)" % (queue_name, len(got)),
+                      file=sys.stderr, flush=True)
             return got
         time.sleep(0.05)
 
@@ -69,5 +82,39 @@ SQSBackend.receive_message = _atomic_receive
 
 from moto.server import main  # noqa: E402
 
+
+def serve_on_port_file(argv):
+    """moto_server's main, except that it binds port 0 and writes the port
+    the kernel chose to the --port-file once it listens."""
+    import argparse
+    import os
+    import signal
+
+    from moto.server import DomainDispatcherApplication, create_backend_app
+    from werkzeug.serving import make_server
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("-H", "--host", default="127.0.0.1")
+    ap.add_argument("--port-file", required=True)
+    ap.add_argument("-c", "--ssl-cert")
+    ap.add_argument("-k", "--ssl-key")
+    args = ap.parse_args(argv)
+    app = DomainDispatcherApplication(create_backend_app)
+    app.debug = True
+    ssl_context = (args.ssl_cert, args.ssl_key) if args.ssl_cert and args.ssl_key else None
+    server = make_server(args.host, 0, app, threaded=True, ssl_context=ssl_context)
+    port = server.socket.getsockname()[1]
+    os.environ["MOTO_PORT"] = str(port)  # what moto puts in URLs it hands out
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    tmp = args.port_file + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("%d\n" % port)
+    os.rename(tmp, args.port_file)
+    print("moto_server listening on %s:%d" % (args.host, port), file=sys.stderr, flush=True)
+    server.serve_forever()
+
+
 if __name__ == "__main__":
+    if any(a == "--port-file" or a.startswith("--port-file=") for a in sys.argv[1:]):
+        sys.exit(serve_on_port_file(sys.argv[1:]))
     sys.exit(main())

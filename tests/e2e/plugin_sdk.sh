@@ -67,16 +67,32 @@ is "$(cat "$TMP/root/out/UPPER.txt")" "HELLO SLUICE" "plugin transformed the obj
 out=$("$SLUICE" -c "$TMP/sluice.yaml" plugins); like "$out" 'upper 0\.1\.0' "listed by sluice plugins"
 
 # Progress on a terminal (script(1) gives the run a pseudo-terminal). The
-# input is a FIFO fed in two halves a second apart, so the job is slow
-# enough for the progress line to be drawn.
+# input is a FIFO: one MB, then a byte every 0.1 s until the test has seen
+# the progress line (it is drawn at a read once the job is 0.5 s old), then
+# another MB. No sleep has to be long enough: the job lasts until the line
+# is there (60 s at most).
 if command -v script >/dev/null 2>&1 && command -v mkfifo >/dev/null 2>&1; then
-    feed() { (head -c 1000000 /dev/zero; sleep 1.2; head -c 1000000 /dev/zero) > "$TMP/fifo" & }
-    mkfifo "$TMP/fifo"; feed
-    script -qec "\"$SLUICE\" -q -c \"$TMP/sluice.yaml\" process \"$TMP/fifo\" --rule up --output \"$TMP/o1\"" /dev/null > "$TMP/tty.out" 2>&1
-    ok $? "process on a terminal"
-    like "$(tr '\r' '\n' < "$TMP/tty.out")" 'fifo: 1\.0 MB .*B/s' "progress shows bytes and rate"
-    feed
+    mkfifo "$TMP/fifo"
+    ( head -c 1000000 /dev/zero
+      i=0; while [ ! -e "$TMP/drawn" ] && [ $i -lt 600 ]; do printf x; sleep 0.1; i=$((i + 1)); done
+      head -c 1000000 /dev/zero ) > "$TMP/fifo" &
+    feed=$!
+    script -qec "\"$SLUICE\" -q -c \"$TMP/sluice.yaml\" process \"$TMP/fifo\" --rule up --output \"$TMP/o1\"" /dev/null > "$TMP/tty.out" 2>&1 &
+    run=$!
+    drawn() { tr '\r' '\n' < "$TMP/tty.out" | grep -Eq 'fifo: 1\.0 MB .*B/s'; }
+    eventually drawn; r=$?
+    touch "$TMP/drawn"
+    wait "$run"; ok $? "process on a terminal"
+    wait "$feed"
+    ok $r "progress shows bytes and rate"
+    [ $r -eq 0 ] || tr '\r' '\n' < "$TMP/tty.out" | head -5 | sed 's/^/#   /'
+    # Not a terminal: the same kind of slow job (the feed pauses 1.2 s
+    # between its halves, and a slower machine only makes it slower) draws
+    # nothing.
+    ( head -c 1000000 /dev/zero; sleep 1.2; head -c 1000000 /dev/zero ) > "$TMP/fifo" &
+    feed=$!
     "$SLUICE" -q -c "$TMP/sluice.yaml" process "$TMP/fifo" --rule up --output "$TMP/o2" 2>"$TMP/pipe.err" >/dev/null
+    wait "$feed"
     is "$(cat "$TMP/pipe.err")" "" "no progress when stderr is not a terminal"
     is "$(wc -c < "$TMP/o2")" "2000000" "streamed input complete"
 else

@@ -19,12 +19,20 @@ cmp -s "$TMP/root/reports/2026-11-20/2026-11-20_SearchKeywordPerformance.tab" "$
 like "$(cat "$TMP/log")" 'data_lines=21' "summary carries the plugin counters"
 like "$(cat "$TMP/log")" 'revenue_attributed_cents=73000' "attributed revenue counter"
 
-today=$(date -u +%Y-%m-%d)
+# the run date: the date before or after the run (it may straddle midnight)
+day0=$(date -u +%Y-%m-%d)
 out=$("$SLUICE" -q -c "$TMP/sluice.yaml" process "s3://inbound/hit data/2009 09/a+b café.tsv"); ok $? "process s3:// exits 0"
+day1=$(date -u +%Y-%m-%d)
+today=$day0
+[ "$out" = "s3://reports/$day1/${day1}_SearchKeywordPerformance.tab" ] && today=$day1
 is "$out" "s3://reports/$today/${today}_SearchKeywordPerformance.tab" "direct run uses the run date"
 cmp -s "$TMP/root/reports/$today/${today}_SearchKeywordPerformance.tab" "$TMP/want"; ok $? "exact bytes via process"
 
+day0=$(date -u +%Y-%m-%d)
 out=$("$SLUICE" -q -c "$TMP/sluice.yaml" process "$DATA/hit_data.tsv" --rule revenue --output "$TMP/direct/"); ok $? "process FILE --rule --output DIR/"
+day1=$(date -u +%Y-%m-%d)
+today=$day0
+[ "$out" = "$TMP/direct/${day1}_SearchKeywordPerformance.tab" ] && today=$day1
 is "$out" "$TMP/direct/${today}_SearchKeywordPerformance.tab" "output in the directory, plugin's name"
 cmp -s "$TMP/direct/${today}_SearchKeywordPerformance.tab" "$TMP/want"; ok $? "exact bytes via plain file"
 

@@ -12,7 +12,7 @@ FILE_SECRET="FileSecretFromProfileNeverLeaks987654321"
 
 awsm s3 mb s3://in >/dev/null && awsm s3 mb s3://out >/dev/null
 printf 'a\nb\n' > "$TMP/x"; awsm s3 cp "$TMP/x" s3://in/x.txt >/dev/null
-dead=$(free_port)
+dead=$CLOSED_PORT
 cat > "$TMP/sluice.yaml" <<YAML
 storage: {type: s3, endpoint: "$MOTO_URL", region: us-east-1, max_attempts: 2, retry_max_seconds: 2}
 notify:

@@ -26,8 +26,10 @@ Every request is appended to the record file as one line,
 
 Invocation entries: {"id", "body" | "body_file", "deadline_ms", "trace",
 "arn", "delay_next": s (wait before answering /next), "delay_post": s
-(wait before acknowledging this invocation's result), "status": N (answer
-/next with this status instead, e.g. 500)}.
+(wait before acknowledging this invocation's result), "hold_post_until":
+PATH (acknowledge this invocation's result only once PATH exists: the test
+decides how long the runtime stays in the middle of the invocation; 600 s
+at most), "status": N (answer /next with this status instead, e.g. 500)}.
 
 Usage: fake_lambda_api.py --port-file F --record R --violations V
        --invocations INV.json
@@ -222,6 +224,11 @@ class Handler(BaseHTTPRequestHandler):
         elif etype:
             return self.refuse(400, "error-type header on a response")
         time.sleep(current.get("delay_post", 0))
+        hold = current.get("hold_post_until")
+        if hold:
+            deadline = time.time() + 600
+            while not os.path.exists(hold) and time.time() < deadline:
+                time.sleep(0.05)
         with st.lock:
             st.outstanding = None
             st.answered.add(req_id)

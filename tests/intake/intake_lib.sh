@@ -11,24 +11,15 @@ _stop_all() {
 track() { _bg_pids="$_bg_pids $1"; }
 untrack() { _bg_pids=$(printf '%s\n' $_bg_pids | grep -vx "$1" | tr '\n' ' '); }
 
-# wait_until SECONDS COMMAND...: polls COMMAND every 50 ms; 0 when it
-# succeeded in time, 1 otherwise.
-wait_until() {
-    _deadline=$(( $(date +%s%N) / 1000000 + $(awk "BEGIN { printf \"%d\", $1 * 1000 }") ))
-    shift
-    while :; do
-        "$@" && return 0
-        [ "$(( $(date +%s%N) / 1000000 ))" -ge "$_deadline" ] && return 1
-        sleep 0.05
-    done
-}
+# (wait_until SECONDS COMMAND... is in tests/lib.sh.)
 
-# stop_pid PID [SIGNAL] [SECONDS]: signals PID and waits for it; sets
-# STATUS to its exit status, or "timeout" (then it is killed). Not in a
-# command substitution: only this shell can wait for its children.
+# stop_pid PID [SIGNAL] [SECONDS]: signals PID and waits for it (by default
+# up to $SLUICE_TEST_DEADLINE); sets STATUS to its exit status, or "timeout"
+# (then it is killed). Not in a command substitution: only this shell can
+# wait for its children.
 stop_pid() {
     kill "-${2:-TERM}" "$1" 2>/dev/null
-    if wait_until "${3:-10}" _gone "$1"; then
+    if wait_until "${3:-$SLUICE_TEST_DEADLINE}" _gone "$1"; then
         wait "$1"; STATUS=$?
     else
         kill -KILL "$1" 2>/dev/null; wait "$1" 2>/dev/null; STATUS=timeout
@@ -37,9 +28,7 @@ stop_pid() {
 }
 # reap PID: waits for a process known to have ended; sets STATUS.
 reap() { wait "$1"; STATUS=$?; untrack "$1"; }
-_gone() { ! kill -0 "$1" 2>/dev/null || [ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" = Z ]; }
-# exited PID: true once PID has ended (its status is collected by wait).
-exited() { _gone "$1"; }
+# (exited PID is in tests/lib.sh.)
 
 # grep_count ERE FILE: the number of matching lines (0 when none).
 grep_count() { _c=$(grep -Ec -- "$1" "$2" 2>/dev/null); echo "${_c:-0}"; }

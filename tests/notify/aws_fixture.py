@@ -10,10 +10,11 @@ boto3 against moto_server.
       for source "sluice" whose target is a second SQS queue. Writes the key,
       the topic ARN and both queue URLs to OUT.json.
   aws_fixture.py drain ENDPOINT QUEUE_URL EXPECTED OUT.json [QUEUE_URL EXPECTED OUT.json]...
-      For each queue: receives until EXPECTED messages arrived (10 s at
-      most), then once more for extras (moto delivers SNS and EventBridge
-      targets synchronously, so nothing arrives later); deletes them; writes
-      the bodies (a JSON list) to OUT.json.
+      For each queue: receives until EXPECTED messages arrived (polling, 60 s
+      at most: a generous deadline for a loaded machine), then once more for
+      extras (moto delivers SNS and EventBridge targets synchronously, so
+      nothing arrives later); deletes them; writes the bodies (a JSON list)
+      to OUT.json.
 """
 import json
 import sys
@@ -59,7 +60,7 @@ def setup(endpoint, out):
 def drain(endpoint, queue, expected, out):
     sqs = client("sqs", endpoint)
     bodies = []
-    deadline = time.time() + 10
+    deadline = time.time() + 60
     while len(bodies) < expected and time.time() < deadline:
         got = receive(sqs, queue)
         bodies += got

@@ -1,6 +1,6 @@
 #!/bin/sh
-# SNS and EventBridge end to end against moto_server (127.0.0.1, a free
-# port, signatures checked): an SNS topic with an SQS subscription and an
+# SNS and EventBridge end to end against moto_server (127.0.0.1, a port
+# the kernel picks, signatures checked): an SNS topic with an SQS subscription and an
 # EventBridge rule on the default bus whose target is another SQS queue.
 # Three failing jobs — an input over max_bad_ratio (revenue), a missing
 # object, a plugin error (failing) — each deliver exactly one SNS message
@@ -15,13 +15,11 @@ need_jsonschema
 command -v moto_server >/dev/null 2>&1 || skip_all "moto_server is not installed: SNS/EventBridge end-to-end NOT tested"
 "$PYTHON3" -c 'import boto3' 2>/dev/null || skip_all "python3 boto3 is not installed: SNS/EventBridge end-to-end NOT tested"
 
-PORT=$(free_port)
-INITIAL_NO_AUTH_ACTION_COUNT=3 moto_server -H 127.0.0.1 -p "$PORT" >"$TMP/moto.log" 2>&1 &
-MOTO=$!
-trap 'kill "$MOTO" 2>/dev/null; wait "$MOTO" 2>/dev/null; rm -rf "$TMP"' EXIT
+MOTO_PID=
+trap '[ -z "$MOTO_PID" ] || { kill "$MOTO_PID" 2>/dev/null; wait "$MOTO_PID" 2>/dev/null; }; rm -rf "$TMP"' EXIT
 trap 'exit 1' INT TERM HUP
-wait_port "$PORT" 20 || { echo "Bail out! moto_server did not listen on $PORT"; cat "$TMP/moto.log"; exit 1; }
-MOTO_URL="http://127.0.0.1:$PORT"
+launch_moto "$TMP/moto.log" INITIAL_NO_AUTH_ACTION_COUNT=3
+MOTO_URL="http://127.0.0.1:$MOTO_PORT"
 
 # only the credentials the fixture makes, nothing from the machine
 unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_ENDPOINT_URL_SNS AWS_DEFAULT_REGION
@@ -161,7 +159,7 @@ is "$(grep -c 'NOT delivered: .*HTTP 403 SignatureDoesNotMatch' "$TMP/nt2")" 2 "
 "$SLUICE" -c "$TMP/sluice.yaml" notify-test nope >/dev/null 2>&1; is $? 2 "notify-test of an unknown target: exit 2"
 
 # --- the SNS endpoint unreachable ------------------------------------------------------------
-CLOSED=$(free_port)
+CLOSED=$CLOSED_PORT
 cat > "$TMP/dead.yaml" <<YAML
 storage: {type: local, root: root}
 plugins: {path: [$top_builddir/tests/plugins]}

@@ -1,14 +1,30 @@
 #define _POSIX_C_SOURCE 200809L
-/* A slow plugin: copies its input after sleeping `seconds` (default 3),
- * for tests of heartbeats, timeouts and clean stops. */
+/* A slow plugin, for tests of heartbeats, timeouts and clean stops: it
+ * copies its input after a delay.
+ *
+ * Options:
+ *   seconds       the delay (default 3)
+ *   release_file  instead of a delay, wait until this path exists (looked
+ *                 at every 10 ms; at most `max_wait` seconds, default 600,
+ *                 then the job fails): the test decides when the job may
+ *                 go on, so it is "in the middle of a job" for as long as
+ *                 it needs, however slow the machine
+ *   started_file  append "started INPUT\n" to this file when the job starts:
+ *                 the test's signal that the job is running (one line per
+ *                 job, so it can also count running jobs) */
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sluice/plugin.h>
 
 typedef struct state {
     const sluice_host *host;
-    int64_t seconds;
+    int64_t seconds, max_wait;
+    const char *release_file, *started_file; /* owned by the host */
 } state;
 
 static int init(const sluice_host *host, const sluice_value *options, void **out, char *err,
@@ -20,18 +36,54 @@ static int init(const sluice_host *host, const sluice_value *options, void **out
         return SLUICE_ERROR;
     s->host = host;
     s->seconds = host->value_int(host->value_get(options, "seconds"), 3);
+    s->max_wait = host->value_int(host->value_get(options, "max_wait"), 600);
+    s->release_file = host->value_string(host->value_get(options, "release_file"), NULL);
+    s->started_file = host->value_string(host->value_get(options, "started_file"), NULL);
     *out = s;
     return SLUICE_OK;
+}
+
+static void nap(time_t sec, long nsec)
+{
+    struct timespec ts = {sec, nsec};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
+static int announce(const state *s, sluice_job *job)
+{
+    char line[4200];
+    int n = snprintf(line, sizeof line, "started %s\n", s->host->input_name(job));
+    int fd = open(s->started_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0 || n < 0 || write(fd, line, (size_t)n) != (ssize_t)n) {
+        if (fd >= 0)
+            close(fd);
+        s->host->error(job, SLUICE_ERR_PLUGIN, "cannot append to %s", s->started_file);
+        return -1;
+    }
+    close(fd);
+    return 0;
 }
 
 static int run(void *st, sluice_job *job)
 {
     const state *s = st;
-    struct timespec ts = {(time_t)s->seconds, 0};
     char buf[4096];
     ssize_t n;
-    while (nanosleep(&ts, &ts) != 0)
-        ;
+    if (s->started_file && announce(s, job) != 0)
+        return SLUICE_ERROR;
+    if (s->release_file) {
+        for (int64_t i = 0; access(s->release_file, F_OK) != 0; i++) {
+            if (i >= s->max_wait * 100) {
+                s->host->error(job, SLUICE_ERR_PLUGIN, "%s did not appear within %lld s",
+                               s->release_file, (long long)s->max_wait);
+                return SLUICE_ERROR;
+            }
+            nap(0, 10 * 1000000L);
+        }
+    } else {
+        nap((time_t)s->seconds, 0);
+    }
     while ((n = s->host->read(job, buf, sizeof buf)) > 0)
         if (s->host->write(job, buf, (size_t)n) != 0)
             return SLUICE_ERROR;
@@ -47,9 +99,12 @@ SLUICE_PLUGIN_EXPORT const sluice_plugin sluice_plugin_descriptor = {
     .abi_version = SLUICE_PLUGIN_ABI_VERSION,
     .name = "sleepy",
     .version = "0.0.1",
-    .description = "test: copies its input after sleeping",
+    .description = "test: copies its input after sleeping, or once released",
     .options_schema = "{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{"
-                      "\"seconds\":{\"type\":\"integer\",\"minimum\":0}}}",
+                      "\"seconds\":{\"type\":\"integer\",\"minimum\":0},"
+                      "\"max_wait\":{\"type\":\"integer\",\"minimum\":1},"
+                      "\"release_file\":{\"type\":\"string\",\"minLength\":1},"
+                      "\"started_file\":{\"type\":\"string\",\"minLength\":1}}}",
     .init = init,
     .run = run,
     .destroy = destroy,

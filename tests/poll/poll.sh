@@ -4,6 +4,10 @@
 # timeout and lands in the DLQ; two pollers process 50 files exactly once;
 # the heartbeat keeps a slow job's message from a second worker; receive
 # errors back off; SIGTERM stops cleanly.
+#
+# No fixed sleeps: jobs that must be "running" are held by the sleepy plugin
+# until the test releases them (release_file) and announce themselves
+# (started_file); the moto wrapper reports SQS long polls in moto.log.
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/moto.sh"
 moto_start
@@ -15,7 +19,12 @@ add_rule '  - name: fail
 add_rule '  - name: slow
     match: {bucket: in, prefix: slow/}
     plugin: sleepy
-    options: {seconds: 5}
+    options: {started_file: '"$TMP/slow.started"', release_file: '"$TMP/slow.go"'}
+    output: "s3://out/{key}"'
+add_rule '  - name: many
+    match: {bucket: in, prefix: many/}
+    plugin: sleepy
+    options: {started_file: '"$TMP/many.started"', release_file: '"$TMP/many.go"'}
     output: "s3://out/{key}"'
 add_rule '  - name: copy
     match: {bucket: in}
@@ -57,7 +66,8 @@ put_object in fail/x.txt "$TMP/f"
 send "$Q2" "$(s3_event in fail/x.txt)"
 $POLL --queue "$Q2" --visibility 2 --workers 1 >/dev/null 2>"$TMP/log2" &
 pid=$!
-for i in $(seq 1 60); do [ "$(depth "$DLQ")" = "1 0" ] && break; sleep 0.25; done
+dead_lettered() { [ "$(depth "$DLQ")" = "1 0" ]; }
+eventually dead_lettered
 kill -TERM $pid; wait $pid; rc=$?
 is "$(depth "$DLQ")" "1 0" "failing message reached the dead-letter queue"
 is "$(grep -c 'job failed' "$TMP/log2")" "2" "tried once per receive (maxReceiveCount 2)"
@@ -80,10 +90,16 @@ for b in range(5):
         entries.append({"Id": str(i), "MessageBody": json.dumps(body)})
     sqs.send_message_batch(QueueUrl=sys.argv[2], Entries=entries)
 PY
+# Each job is held until many.go exists. A poller runs at most one job per
+# worker, so four jobs held at once means both pollers' two workers hold
+# one: both took work, by construction rather than by luck of scheduling.
 $POLL --queue "$Q3" --max-idle 2 --workers 2 --batch 5 >/dev/null 2>"$TMP/log3a" &
 p1=$!
 $POLL --queue "$Q3" --max-idle 2 --workers 2 --batch 5 >/dev/null 2>"$TMP/log3b" &
 p2=$!
+held() { [ "$(cat "$1" 2>/dev/null | wc -l | tr -d ' ')" -ge "$2" ]; }
+eventually held "$TMP/many.started" 4; ok $? "four jobs held at once: two per poller"
+touch "$TMP/many.go"
 wait $p1; r1=$?; wait $p2; r2=$?
 is "$r1 $r2" "0 0" "both pollers exit 0"
 done_jobs=$(cat "$TMP/log3a" "$TMP/log3b" | grep -c 'job done')
@@ -96,38 +112,67 @@ is "$(tree out/many | wc -l | tr -d ' ')" "50" "50 outputs"
 is "$(cat "$TMP/records")" "50 50" "a run record for each file, no duplicates"
 is "$(depth "$Q3")" "0 0" "queue empty"
 
-# 4. heartbeat: a 5 s job with a 2 s visibility timeout is not taken twice
-Q4=$(queue q4 '{"VisibilityTimeout":"2"}')
+# 4. heartbeat: a job held longer than its 4 s visibility timeout is not
+#    taken by a second poller. The second poller starts once the job runs
+#    (its started_file) and gives up after 6 empty receives of 1 s each: its
+#    last receives come after the 4 s, when the message would be visible
+#    again but for the heartbeat. Only then is the job released.
+Q4=$(queue q4 '{"VisibilityTimeout":"4"}')
 put_object in slow/s.txt "$TMP/f"
 send "$Q4" "$(s3_event in slow/s.txt)"
-$POLL --queue "$Q4" --visibility 2 --workers 1 --max-idle 1 --log-level debug >/dev/null 2>"$TMP/log4a" &
+$POLL --queue "$Q4" --visibility 4 --workers 1 --max-idle 1 --log-level debug >/dev/null 2>"$TMP/log4a" &
 p1=$!
-sleep 1
-$POLL --queue "$Q4" --visibility 2 --workers 1 --max-idle 4 >/dev/null 2>"$TMP/log4b" &
+eventually test -e "$TMP/slow.started"; ok $? "the first poller runs the slow job"
+$POLL --queue "$Q4" --visibility 4 --workers 1 --max-idle 6 >/dev/null 2>"$TMP/log4b" &
 p2=$!
-wait $p1; wait $p2
+eventually exited $p2; ok $? "the second poller found nothing in 6 receives and stopped"
+wait $p2
+ok "$(exited $p1 && echo 1 || echo 0)" "the first poller is still in the job"
+touch "$TMP/slow.go"
+wait $p1
 is "$(cat "$TMP/log4a" "$TMP/log4b" | grep -c 'job done')" "1" "slow job ran once"
 like "$(cat "$TMP/log4a")" 'heartbeat: visibility extended' "heartbeat extended the visibility"
 is "$(depth "$Q4")" "0 0" "slow job's message deleted"
 
-# 5. receive errors back off instead of spinning; SIGTERM stops
+# 5. receive errors back off instead of spinning; SIGTERM stops. Three
+#    failures are waited for; then every retry must have come at least the
+#    wait it announced ("retrying in X s", never under 0.5 s) after the
+#    failure before it: a slow machine only makes the gaps longer.
 $POLL --queue "$MOTO_URL/123456789012/no-such-queue" --workers 1 >/dev/null 2>"$TMP/log5" &
 pid=$!
-sleep 3
+failures() { [ "$(grep -c 'receive failed' "$TMP/log5")" -ge "$1" ]; }
+eventually failures 3; ok $? "three receives failed"
 kill -TERM $pid; wait $pid; rc=$?
-n=$(grep -c 'receive failed' "$TMP/log5")
-ok "$([ "$n" -ge 1 ] && [ "$n" -le 4 ]; echo $?)" "receive errors back off ($n attempts in 3 s)"
+"$PYTHON3" - "$TMP/log5" <<'PY'
+import datetime, re, sys
+pat = re.compile(r"^(\S+)Z \S+ +receive failed: .*; retrying in ([0-9.]+) s$")
+seen = []
+for line in open(sys.argv[1]):
+    m = pat.match(line.rstrip("\n"))
+    if m:
+        t = datetime.datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S.%f").timestamp()
+        seen.append((t, float(m.group(2))))
+ok = len(seen) >= 3 and all(w >= 0.5 for _, w in seen)
+for (t0, w), (t1, _) in zip(seen, seen[1:]):
+    ok = ok and t1 - t0 >= w - 0.06  # the wait is printed rounded to 0.1 s
+    print("# waited %.3f s, announced %.1f s" % (t1 - t0, w))
+sys.exit(0 if ok else 1)
+PY
+ok $? "receive errors back off: each retry waited its announced backoff (>= 0.5 s)"
 like "$(cat "$TMP/log5")" 'QueueDoesNotExist|NonExistentQueue' "the SQS error code is reported"
 is "$rc" "0" "SIGTERM: clean exit"
 
+# 6. SIGTERM during a long poll: the moto wrapper says when the poller is
+#    inside its 20 s long poll, and when that long poll returns; the poller
+#    must have exited before it does.
 Q6=$(queue q6)
-t0=$(date +%s)
 "$SLUICE" -c "$TMP/sluice.yaml" poll --queue "$Q6" --wait 20 >/dev/null 2>&1 &
 pid=$!
-sleep 1; kill -TERM $pid; wait $pid; rc=$?
-t1=$(date +%s)
+eventually grep -q 'sqs long poll started: q6 20' "$TMP/moto.log"; ok $? "the poller is in a 20 s long poll"
+kill -TERM $pid; wait $pid; rc=$?
 is "$rc" "0" "SIGTERM during a 20 s long poll: exit 0"
-ok "$([ $((t1 - t0)) -le 5 ]; echo $?)" "and promptly ($((t1 - t0)) s)"
+if grep -q 'sqs long poll returned: q6 ' "$TMP/moto.log"; then r=1; else r=0; fi
+ok $r "and promptly: before the long poll ended"
 
 err=$("$SLUICE" -c "$TMP/sluice.yaml" poll 2>&1); is $? 2 "no --queue: exit 2"
 like "$err" '--queue URL is required' "says what is missing"

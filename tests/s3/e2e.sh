@@ -102,7 +102,7 @@ add_rule_to env.yaml '  - name: revenue
     match: {bucket: inbound}
     plugin: revenue
     output: "s3://reports/env/{name}"'
-dead="http://127.0.0.1:$(free_port)"
+dead="http://127.0.0.1:$CLOSED_PORT"
 out=$(AWS_ENDPOINT_URL_S3="$MOTO_URL" AWS_ENDPOINT_URL="$dead" "$SLUICE" -q -c env.yaml run ev1.json)
 ok $? "AWS_ENDPOINT_URL_S3 is used (and wins over AWS_ENDPOINT_URL)"
 is "$out" "s3://reports/env/2026-11-20_SearchKeywordPerformance.tab" "output written there"

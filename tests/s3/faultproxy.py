@@ -24,7 +24,12 @@ and one action:
                                      answer without forwarding: an S3
                                      <Error> document (also with 200)
   "action": "stall",  "seconds": S   read the request, send nothing for S
-                                     seconds, then close (not forwarded)
+                                     seconds, then close (not forwarded);
+                                     once the stall is over a second line
+                                     is logged, action "stall-abandoned"
+                                     when the client closed the connection
+                                     first (it gave up: its timeout), or
+                                     "stall-ran-out" after the S seconds
   "action": "reset"                  close without answering (not forwarded)
 and, with "drop", optionally
   "exec": "shell command"            run after forwarding, before relaying
@@ -39,6 +44,7 @@ import http.client
 import json
 import os
 import re
+import select
 import socket
 import socketserver
 import subprocess
@@ -156,7 +162,8 @@ class Handler(socketserver.BaseRequestHandler):
             if action == "reset":
                 return self.close_hard()
             if action == "stall":
-                time.sleep(float(rule.get("seconds", 30)))
+                how = self.stall(float(rule.get("seconds", 30)))
+                self.log(method, path, query, lower, how)
                 return self.close_hard()
             if action == "status":
                 status = int(rule.get("status", 503))
@@ -173,6 +180,23 @@ class Handler(socketserver.BaseRequestHandler):
             cut = int(rule.get("bytes", 0)) if action == "drop" else None
             if not self.send(status, rheaders, data, method, cut):
                 return
+
+    def stall(self, seconds):
+        """Sends nothing for `seconds`, or until the client closes the
+        connection: "stall-abandoned" (the client gave up) or
+        "stall-ran-out"."""
+        end = time.time() + seconds
+        while time.time() < end:
+            ready, _, _ = select.select([self.request], [], [], min(0.1, max(0.0, end - time.time())))
+            if not ready:
+                continue
+            try:
+                if not self.request.recv(1, socket.MSG_PEEK):
+                    return "stall-abandoned"
+            except OSError:
+                return "stall-abandoned"
+            time.sleep(0.05)  # bytes from the client mid-stall: keep stalling
+        return "stall-ran-out"
 
     def forward(self, method, target, headers, body):
         conn = http.client.HTTPConnection(*self.server.upstream, timeout=60)

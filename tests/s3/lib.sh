@@ -1,5 +1,5 @@
-# tests/s3/lib.sh — the S3 tests' harness: a moto_server on a free
-# loopback port with signature checking on, an IAM key made for the test,
+# tests/s3/lib.sh — the S3 tests' harness: a moto_server on a loopback
+# port the kernel picks with signature checking on, an IAM key made for the test,
 # awscli pointed at it, and a sluice config for the s3 backend.
 #
 # Sourced after tests/lib.sh. Skips the whole file (loudly) only when
@@ -46,17 +46,8 @@ trap 'exit 1' INT TERM
 # start_moto [extra moto_server options]: sets MOTO_PORT, MOTO_URL
 # (https when MOTO_SCHEME=https, for a server started with -c/-k).
 start_moto() {
-    MOTO_PORT=$(free_port)
-    INITIAL_NO_AUTH_ACTION_COUNT=${MOTO_NO_AUTH:-3} \
-        python3 "$top_srcdir/tests/moto_server.py" -H 127.0.0.1 -p "$MOTO_PORT" "$@" \
-        >"$TMP/moto.log" 2>&1 &
-    MOTO_PID=$!
+    launch_moto "$TMP/moto.log" "INITIAL_NO_AUTH_ACTION_COUNT=${MOTO_NO_AUTH:-3}" "$@"
     _pids="$_pids $MOTO_PID"
-    if ! wait_port "$MOTO_PORT"; then
-        echo "Bail out! moto_server did not start"
-        sed 's/^/# /' "$TMP/moto.log"
-        exit 1
-    fi
     MOTO_URL="${MOTO_SCHEME:-http}://127.0.0.1:$MOTO_PORT"
 }
 
@@ -120,10 +111,7 @@ start_proxy() {
     python3 "$S3DIR/faultproxy.py" --upstream "127.0.0.1:$MOTO_PORT" --rules "$1" \
         --log "$PROXY_LOG" --port-file "$TMP/proxy.port" 2>"$TMP/proxy.err" &
     _pids="$_pids $!"
-    _i=0
-    while ! [ -s "$TMP/proxy.port" ] && [ $_i -lt 100 ]; do sleep 0.05; _i=$((_i + 1)); done
-    PROXY_PORT=$(cat "$TMP/proxy.port" 2>/dev/null)
-    if [ -z "$PROXY_PORT" ]; then
+    if ! PROXY_PORT=$(wait_port_file "$TMP/proxy.port"); then
         echo "Bail out! the fault proxy did not start"
         sed 's/^/# /' "$TMP/proxy.err"
         exit 1

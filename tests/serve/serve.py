@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """tests/serve/serve.py — `sluice serve` end to end, over real HTTP.
 
-Starts the sluice binary on 127.0.0.1 (a free port) with a local-storage
+Starts the sluice binary on 127.0.0.1 (port 0: it reports the port it
+got in its log, so no port is chosen in advance) with a local-storage
 configuration and a CA this test generates, and drives it with a python
 client:
   1. an S3-style POST runs its job: the spec's exact report bytes; MinIO's
@@ -19,6 +20,11 @@ client:
   6. SIGTERM: the running job finishes, an open connection gets 503, exit 0;
      a paused backlog stays in the spool and runs at the next start.
 Every process is stopped by its PID. TAP on stdout.
+
+Nothing waits a fixed time: every wait polls for its condition with a
+generous deadline (DEADLINE), the slow job is held by the sleepy plugin
+until the test releases it, and "nothing ran" is asserted once the spool
+is drained.
 """
 import base64
 import datetime
@@ -49,6 +55,7 @@ LEAF_PEM = "SimpleNotificationService-0123456789abcdef.pem"
 REPORT = ("Search Engine Domain\tSearch Keyword\tRevenue\n"
           "google.com\tipod\t480.00\nbing.com\tzune\t250.00\nyahoo.com\tcd player\t0.00\n")
 TOKEN = "s3cr3t-t0ken"
+DEADLINE = float(os.environ.get("SLUICE_TEST_DEADLINE") or 60)
 HMAC_SECRET = "hmac-key-for-tests"
 
 # --- TAP ---------------------------------------------------------------------
@@ -233,42 +240,43 @@ class Loopback:
 
 # --- the sluice server -----------------------------------------------------------
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 class Serve:
-    """One `sluice serve` process, stopped by its PID."""
+    """One `sluice serve` process on port 0 (the port comes from its log),
+    stopped by its PID."""
 
     def __init__(self, tmp, name, config, args, env=None):
-        self.port = free_port()
+        self.port = None
         self.log_path = os.path.join(tmp, name + ".log")
         self.log = open(self.log_path, "ab")
+        self.log_start = self.log.tell()
         e = dict(os.environ)
         e.update(env or {})
         self.proc = subprocess.Popen(
-            [SLUICE, "-c", config, "serve", "--listen", "127.0.0.1:%d" % self.port] + args,
+            [SLUICE, "-c", config, "serve", "--listen", "127.0.0.1:0"] + args,
             stdout=self.log, stderr=self.log, env=e)
         self.ready = self._wait_ready()
 
+    def _listening_port(self):
+        with open(self.log_path, "rb") as f:
+            f.seek(self.log_start)
+            m = re.search(rb"listening on 127\.0\.0\.1:0 \(port (\d+)\)", f.read())
+        return int(m.group(1)) if m else None
+
     def _wait_ready(self):
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                return False
-            try:
-                if self.request("GET", "/healthz")[0] == 200:
-                    return True
-            except OSError:
-                time.sleep(0.05)
+        deadline = time.time() + DEADLINE
+        while time.time() < deadline and self.proc.poll() is None:
+            self.port = self.port or self._listening_port()
+            if self.port:
+                try:
+                    if self.request("GET", "/healthz")[0] == 200:
+                        return True
+                except OSError:
+                    pass
+            time.sleep(0.05)
         return False
 
     def request(self, method, path, body=None, headers=None, conn=None):
-        c = conn or http.client.HTTPConnection("127.0.0.1", self.port, timeout=20)
+        c = conn or http.client.HTTPConnection("127.0.0.1", self.port, timeout=DEADLINE)
         try:
             data = body if isinstance(body, (bytes, type(None))) else body.encode()
             c.request(method, path, body=data, headers=headers or {})
@@ -299,7 +307,7 @@ class Serve:
         if self.proc.poll() is None:
             os.kill(self.proc.pid, sig)
 
-    def wait(self, timeout=15):
+    def wait(self, timeout=DEADLINE):
         try:
             return self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -317,13 +325,20 @@ def metric(text, name):
     return float(m.group(1)) if m else None
 
 
-def wait_for(pred, timeout=10.0):
+def wait_for(pred, timeout=DEADLINE):
     deadline = time.time() + timeout
     while time.time() < deadline:
         if pred():
             return True
         time.sleep(0.05)
     return pred()
+
+
+def drained(server):
+    """Every event the server accepted has been handled (the spool is
+    empty and no job runs): what was never accepted can no longer run."""
+    m = server.metrics()
+    return metric(m, "sluice_spool_pending") == 0 and metric(m, "sluice_jobs_in_flight") == 0
 
 
 def read(path):
@@ -362,7 +377,7 @@ def make_workspace(tmp):
   type: local
   root: root
 plugins:
-  path: [%s/tests/plugins]
+  path: [%(builddir)s/tests/plugins]
 rules:
   - name: search-keyword-revenue
     match:
@@ -377,7 +392,8 @@ rules:
       prefix: slow/
     plugin: sleepy
     options:
-      seconds: 2
+      started_file: %(tmp)s/slow.started
+      release_file: %(tmp)s/slow.release
     output: s3://client-outbound/slow/{key}
   - name: broken
     match:
@@ -393,7 +409,7 @@ rules:
       mode: count
       suffix: .lines
     output: s3://client-outbound/counts/{key}.lines
-""" % TOP_BUILDDIR)
+""" % {"builddir": TOP_BUILDDIR, "tmp": tmp})
     return config
 
 
@@ -496,7 +512,7 @@ def test_s3_and_basics(tmp, a):
     is_((status, r.getheader("Allow")), (405, "POST"), "GET /events: 405, Allow: POST")
 
     # 413: the declared size is refused before any body is read.
-    s = socket.create_connection(("127.0.0.1", a.port), timeout=10)
+    s = socket.create_connection(("127.0.0.1", a.port), timeout=DEADLINE)
     s.sendall(b"POST /events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + TOKEN.encode() +
               b"\r\nContent-Type: application/json\r\nContent-Length: 70000\r\n\r\n")
     reply = b""
@@ -522,7 +538,7 @@ def test_auth_bearer(tmp, a):
                                   {"Authorization": "Bearer " + TOKEN})
     is_(status, 202, "bearer: right token: 202")
     ok(wait_for(lambda: read(counts(tmp, "auth/bearer.txt")) == "3\n"), "authorised event ran")
-    time.sleep(0.3)
+    ok(wait_for(lambda: drained(a)), "the spool is drained")
     ok(read(counts(tmp, "auth/denied.txt")) is None, "refused events ran nothing")
 
 
@@ -605,7 +621,7 @@ def test_sns(tmp, a, crypto, loop):
     like(body.get("error") if isinstance(body, dict) else None, "not an accepted topic",
          "403 names the reason")
 
-    time.sleep(0.3)
+    ok(wait_for(lambda: drained(a)), "the spool is drained")
     for key in ("sns/tampered.txt", "sns/rogue.txt", "sns/elsewhere.txt", "sns/unsigned.txt"):
         ok(read(counts(tmp, key)) is None, "refused SNS message ran nothing (%s)" % key)
     m = a.metrics()
@@ -674,26 +690,39 @@ def test_spool_and_stop(tmp, config):
              "the restart says it found the leftover")
 
         # SIGTERM while a job runs: it finishes, open connections get 503.
+        # The job (sleepy) runs until the test creates slow.release, so the
+        # stop is "during a job" for as long as the test needs.
         status, body, _ = c.post_json(s3_event("slow/s.txt"))
         is_(status, 202, "slow job accepted")
-        ok(wait_for(lambda: metric(c.metrics(), "sluice_jobs_in_flight") == 1),
+        ok(wait_for(lambda: os.path.exists(os.path.join(tmp, "slow.started"))),
            "the slow job is running")
-        conn = http.client.HTTPConnection("127.0.0.1", c.port, timeout=10)
+        is_(metric(c.metrics(), "sluice_jobs_in_flight"), 1.0, "one job in flight")
+        conn = http.client.HTTPConnection("127.0.0.1", c.port, timeout=DEADLINE)
         is_(c.request("GET", "/healthz", conn=conn)[0], 200, "a keep-alive connection is open")
         c.signal(signal.SIGTERM)
-        time.sleep(0.3)
-        try:
-            status = c.request("GET", "/healthz", conn=conn)[0]
-        except (OSError, http.client.HTTPException) as e:
-            status = repr(e)
-        is_(status, 503, "during the stop a request on an open connection gets 503")
+        ok(wait_for(lambda: "SIGTERM received: stopping" in c.logtext()), "the stop began")
+
+        # Until the server drains, the open connection still gets 200s; the
+        # state to reach is the 503 (polled, on the same connection).
+        def open_connection_status():
+            try:
+                return c.request("GET", "/healthz", conn=conn)[0]
+            except (OSError, http.client.HTTPException) as e:
+                return repr(e)
+        seen = []
+        wait_for(lambda: seen.append(open_connection_status()) or seen[-1] != 200)
+        is_(seen[-1], 503, "during the stop a request on an open connection gets 503")
         conn.close()
-        refused = False
-        try:
-            socket.create_connection(("127.0.0.1", c.port), timeout=2).close()
-        except OSError:
-            refused = True
-        ok(refused, "new connections are refused during the stop")
+
+        def refused():
+            try:
+                socket.create_connection(("127.0.0.1", c.port), timeout=DEADLINE).close()
+                return False
+            except OSError:
+                return True
+        ok(wait_for(refused), "new connections are refused during the stop")
+        ok(c.proc.poll() is None, "the server waits for the running job")
+        open(os.path.join(tmp, "slow.release"), "w").close()
         is_(c.wait(), 0, "SIGTERM: exit status 0")
         slow_out = os.path.join(tmp, "root", "client-outbound", "slow", "slow", "s.txt")
         is_(read(slow_out), "one\ntwo\nthree\n", "the running job finished before the exit")

@@ -51,7 +51,7 @@ static long request(http_client *c, const char *method, unsigned port, const cha
     http_headers h = {0};
     http_headers_add(&h, "X-Test", "hello");
     http_request req = {.method = method, .url = url, .headers = &h, .body = body,
-                        .body_len = body ? strlen(body) : 0, .timeout_ms = 5000};
+                        .body_len = body ? strlen(body) : 0, .timeout_ms = 60000};
     long status = http_perform(c, &req, resp) == 0 ? resp->status : -1;
     sb_reset(out);
     sb_add(out, resp->body.buf ? resp->body.buf : "", resp->body.len);

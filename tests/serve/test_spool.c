@@ -1,7 +1,10 @@
 /* test_spool.c — the durable spool: entries on disk with their exact
  * bytes before spool_put() returns, arrival order, one process per spool,
  * leftovers queued again on open, temporaries dropped, deletion after the
- * handler, and a stop that finishes the running entry and keeps the rest. */
+ * handler, and a stop that finishes the running entry and keeps the rest.
+ *
+ * No step waits a fixed time: the stop test holds its handler in the
+ * middle of an entry until spool_stop() is under way (see gate below). */
 #include "autoconfig.h"
 
 #include <dirent.h>
@@ -18,21 +21,62 @@
 #include "util/strbuf.h"
 #include "tap.h"
 
+/* The gate of the stop test. The handler announces that it started and
+ * waits until it is released. spool_stop() sets its stop flag under the
+ * spool's lock and then joins the workers; this test is linked with
+ * -Wl,--wrap=pthread_join, so the join is the observable moment at which
+ * the stop has been requested: the held handler is released from there,
+ * never earlier, whatever the machine's speed. */
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int armed, started, released;
+} gate = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0};
+
+int __real_pthread_join(pthread_t t, void **ret);
+int __wrap_pthread_join(pthread_t t, void **ret);
+int __wrap_pthread_join(pthread_t t, void **ret)
+{
+    pthread_mutex_lock(&gate.lock);
+    gate.released = 1;
+    pthread_cond_broadcast(&gate.cond);
+    pthread_mutex_unlock(&gate.lock);
+    return __real_pthread_join(t, ret);
+}
+
+/* Waits up to 60 s for the handler to start; 1 when it did. */
+static int gate_wait_started(void)
+{
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 60;
+    pthread_mutex_lock(&gate.lock);
+    while (!gate.started)
+        if (pthread_cond_timedwait(&gate.cond, &gate.lock, &deadline) != 0)
+            break;
+    int started = gate.started;
+    pthread_mutex_unlock(&gate.lock);
+    return started;
+}
+
 typedef struct seen {
     pthread_mutex_t lock;
     char data[8][64];
     int n;
-    int delay_ms;
 } seen;
 
 static void record(void *ud, const char *id, const char *data, size_t len)
 {
     seen *s = ud;
     (void)id;
-    if (s->delay_ms) {
-        struct timespec ts = {0, (long)s->delay_ms * 1000000L};
-        nanosleep(&ts, NULL);
+    pthread_mutex_lock(&gate.lock);
+    if (gate.armed) {
+        gate.started++;
+        pthread_cond_broadcast(&gate.cond);
+        while (!gate.released)
+            pthread_cond_wait(&gate.cond, &gate.lock);
     }
+    pthread_mutex_unlock(&gate.lock);
     pthread_mutex_lock(&s->lock);
     if (s->n < 8)
         snprintf(s->data[s->n++], sizeof s->data[0], "%.*s", (int)len, data);
@@ -55,6 +99,7 @@ static size_t count_files(const char *dir, const char *suffix)
     return n;
 }
 
+/* Polls until `pending` entries are left; gives up after max_ms. */
 static int wait_until(spool *sp, size_t pending, int max_ms)
 {
     for (int i = 0; i < max_ms / 10; i++) {
@@ -114,29 +159,29 @@ int main(void)
     is_int(spool_pending(sp), 3, "leftovers queued again on open");
     is_int((int64_t)count_files(tmpdir, ".json"), 0, "a stale temporary is removed on open");
     is_int(spool_start(sp, 1, record, &s), 1, "one worker starts");
-    ok(wait_until(sp, 0, 5000), "the worker empties the spool");
+    ok(wait_until(sp, 0, 60000), "the worker empties the spool");
     is_int(s.n, 3, "the handler ran three times");
     is_str(s.data[0], "{\"n\":1}", "oldest first (1)");
     is_str(s.data[1], "{\"n\":2}", "then 2");
     is_str(s.data[2], "{\"n\":3}", "then 3");
     is_int((int64_t)count_files(dir, ".json"), 0, "handled entries are deleted");
     is_int(spool_put(sp, "{\"n\":4}", 7, id1, &err), 0, "put while running");
-    ok(wait_until(sp, 0, 5000), "a new entry is handled right away");
+    ok(wait_until(sp, 0, 60000), "a new entry is handled");
     is_str(s.data[3], "{\"n\":4}", "the new entry's bytes");
     spool_close(sp);
 
-    /* Stop while busy: the running entry finishes, the others stay. */
+    /* Stop while busy: the running entry finishes, the others stay. The
+     * handler holds entry 5 until spool_stop() joins the worker. */
     s.n = 0;
-    s.delay_ms = 300;
+    gate.armed = 1;
+    gate.released = 0;
     sp = spool_open(dir, &err);
-    spool_start(sp, 1, record, &s);
     spool_put(sp, "{\"n\":5}", 7, id1, &err);
     spool_put(sp, "{\"n\":6}", 7, id2, &err);
     spool_put(sp, "{\"n\":7}", 7, id3, &err);
-    for (int i = 0; i < 200 && spool_running(sp) == 0; i++) {
-        struct timespec ts = {0, 5 * 1000000L};
-        nanosleep(&ts, NULL);
-    }
+    spool_start(sp, 1, record, &s);
+    ok(gate_wait_started(), "the worker is in the middle of the first entry");
+    is_int(spool_running(sp), 1, "one entry running");
     spool_stop(sp);
     is_int(s.n, 1, "stop waited for the running entry only");
     is_str(s.data[0], "{\"n\":5}", "the running entry was finished");

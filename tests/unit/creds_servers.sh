@@ -39,9 +39,7 @@ start_fake() { # start_fake [fake_metadata.py options]
     rm -f "$TMP/port" "$LOG"
     "$PY" "$FAKE" --port-file "$TMP/port" --log "$LOG" "$@" 2>>"$TMP/fake.err" &
     FAKE_PID=$!
-    i=0
-    while [ ! -s "$TMP/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-    FAKE_PORT=$(cat "$TMP/port")
+    FAKE_PORT=$(wait_port_file "$TMP/port") || { echo "Bail out! fake_metadata.py did not start"; exit 1; }
     BASE="http://127.0.0.1:$FAKE_PORT"
 }
 
@@ -118,11 +116,14 @@ like "$OUT" "EC2 instance metadata at $BASE: the token request \(PUT /latest/api
     "imds token PUT unanswered: says the token PUT timed out"
 like "$OUT" "hop limit is 1: raise it with \`aws ec2 modify-instance-metadata-options --instance-id <id> --http-put-response-hop-limit 2\`" \
     "imds token PUT unanswered: the hop-limit hint"
+# Time bounds: the lower ones are exact (a timeout never fires early, and a
+# slow machine only adds time); the upper ones only say "it gave up, long
+# before the stand-in's 60 s hang" and leave a loaded machine ample room.
 ms=$(elapsed)
-ok "$([ "$ms" -ge 1500 ] && [ "$ms" -lt 4000 ]; echo $?)" "imds token PUT unanswered: gives up after the 2 s default ($ms ms)"
-drive -n 1 -t 500
+ok "$([ "$ms" -ge 1500 ] && [ "$ms" -lt 10000 ]; echo $?)" "imds token PUT unanswered: gives up after the 2 s default ($ms ms)"
+drive -n 1 -t 3500
 ms=$(elapsed)
-ok "$([ "$ms" -ge 400 ] && [ "$ms" -lt 1500 ]; echo $?)" "imds: the timeout option is honoured ($ms ms)"
+ok "$([ "$ms" -ge 3500 ] && [ "$ms" -lt 30000 ]; echo $?)" "imds: the timeout option (3.5 s, above the default) is honoured ($ms ms)"
 is "$(log)" "PUT /latest/api/token HANG
 PUT /latest/api/token HANG" "imds token PUT unanswered: nothing else asked"
 
@@ -191,10 +192,8 @@ if ! command -v moto_server >/dev/null 2>&1; then
 else
     stop_pid "$FAKE_PID"; FAKE_PID=
     clean_env
-    PORT=$(free_port)
-    moto_server -H 127.0.0.1 -p "$PORT" > "$TMP/moto.log" 2>&1 &
-    MOTO_PID=$!
-    wait_port "$PORT" 30; ok $? "moto_server listening on $PORT"
+    launch_moto "$TMP/moto.log" ""   # bails out if it does not start
+    PORT=$MOTO_PORT
     printf 'webIDENTITYtoken-eyJhbGciOi.payload.sig\n' > "$TMP/web-token"
     AWS_WEB_IDENTITY_TOKEN_FILE=$TMP/web-token; export AWS_WEB_IDENTITY_TOKEN_FILE
     AWS_ROLE_ARN=arn:aws:iam::123456789012:role/test; export AWS_ROLE_ARN
@@ -225,10 +224,8 @@ else
     if ! command -v aws >/dev/null 2>&1; then
         _n=$((_n + 1)); echo "ok $_n - assume role # SKIP awscli not installed"
     else
-        PORT=$(free_port)
-        INITIAL_NO_AUTH_ACTION_COUNT=3 moto_server -H 127.0.0.1 -p "$PORT" > "$TMP/moto.log" 2>&1 &
-        MOTO_PID=$!
-        wait_port "$PORT" 30; ok $? "moto_server (signature checks) listening on $PORT"
+        launch_moto "$TMP/moto.log" INITIAL_NO_AUTH_ACTION_COUNT=3   # bails out if it does not start
+        PORT=$MOTO_PORT
         awsm() { AWS_ACCESS_KEY_ID=bootstrap AWS_SECRET_ACCESS_KEY=bootstrap \
             AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
             aws --endpoint-url "http://127.0.0.1:$PORT" --region us-east-1 "$@"; }

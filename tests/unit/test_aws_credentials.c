@@ -415,19 +415,28 @@ static int count_runs(void)
 }
 
 /* A credential_process that counts its runs; `expiration` is put in the
- * output as is ("" leaves it out); after `fail_from` runs it fails. */
-static void make_process(const char *expiration, double sleep_s, int fail_from, int version)
+ * output as is ("" leaves it out); after `fail_from` runs it fails. With a
+ * `gate` (a path), each run waits, after counting itself, until the gate
+ * exists (at most 120 s): the test holds a refresh in flight for as long
+ * as it needs, instead of hoping a sleep is long enough. */
+static void make_process(const char *expiration, const char *gate, int fail_from, int version)
 {
     char *count = path_in("proc-count");
     unlink(count);
+    char *wait_gate =
+        gate ? xasprintf("i=0; while [ ! -e '%s' ] && [ $i -lt 12000 ]; do sleep 0.01; i=$((i+1)); "
+                         "done\n",
+                         gate)
+             : xstrdup("");
     char *script = xasprintf(
         "n=$(cat '%s' 2>/dev/null || echo 0); n=$((n+1)); echo $n > '%s'\n"
-        "sleep %.2f\n"
+        "%s"
         "if [ %d -gt 0 ] && [ $n -ge %d ]; then exit 3; fi\n"
         "printf '{\"Version\": %d, \"AccessKeyId\": \"AKIDPROC%%s\", "
         "\"SecretAccessKey\": \"procSECRETvalue\", \"SessionToken\": \"procSESSIONtoken\"%s%s%s}' $n\n",
-        count, count, sleep_s, fail_from, fail_from, version, *expiration ? ", \"Expiration\": \"" : "",
-        expiration, *expiration ? "\"" : "");
+        count, count, wait_gate, fail_from, fail_from, version,
+        *expiration ? ", \"Expiration\": \"" : "", expiration, *expiration ? "\"" : "");
+    free(wait_gate);
     write_file("proc.sh", script);
     char *sp = path_in("proc.sh");
     char *cfg = xasprintf("[profile proc]\ncredential_process = sh '%s'\n", sp);
@@ -445,7 +454,7 @@ static void test_credential_process(void)
     set_path_env("AWS_SHARED_CREDENTIALS_FILE", "none/credentials");
     setenv("AWS_PROFILE", "proc", 1);
 
-    make_process("2030-01-01T01:00:00.123+01:00", 0, 0, 1);
+    make_process("2030-01-01T01:00:00.123+01:00", NULL, 0, 1);
     aws_credentials c;
     sl_error err = {0};
     int rc = get_once(NULL, &c, &err);
@@ -457,18 +466,18 @@ static void test_credential_process(void)
     is_str(c.source, "process:proc", "credential_process: source");
     aws_credentials_clear(&c);
 
-    make_process("", 0, 0, 1);
+    make_process("", NULL, 0, 1);
     get_once(NULL, &c, &err);
     is_int(c.expiration, 0, "no Expiration: does not expire");
     aws_credentials_clear(&c);
 
-    make_process("", 0, 1, 1);
+    make_process("", NULL, 1, 1);
     expect_error(NULL, "AWS credentials (shared files): credential_process of profile \"proc\" "
                        "exited with status 3", "a failing process");
-    make_process("", 0, 0, 2);
+    make_process("", NULL, 0, 2);
     expect_error(NULL, "credential_process of profile \"proc\": the output's Version must be 1",
                  "Version 2 refused");
-    make_process("tomorrow", 0, 0, 1);
+    make_process("tomorrow", NULL, 0, 1);
     expect_error(NULL, "unreadable Expiration \"tomorrow\"", "a bad Expiration");
     unsetenv("AWS_PROFILE");
 }
@@ -483,7 +492,7 @@ static void test_caching_and_refresh(void)
     sl_error err = {0};
 
     iso_in(3600, exp, sizeof exp);
-    make_process(exp, 0, 0, 1);
+    make_process(exp, NULL, 0, 1);
     aws_credentials_provider *p = aws_credentials_provider_new(NULL);
     for (int i = 0; i < 3; i++) {
         aws_credentials_get(p, &c, &err);
@@ -498,7 +507,7 @@ static void test_caching_and_refresh(void)
     aws_credentials_provider_free(p);
 
     iso_in(240, exp, sizeof exp); /* within the 5-minute margin */
-    make_process(exp, 0, 0, 1);
+    make_process(exp, NULL, 0, 1);
     p = aws_credentials_provider_new(NULL);
     for (int i = 0; i < 3; i++) {
         aws_credentials_get(p, &c, &err);
@@ -508,7 +517,7 @@ static void test_caching_and_refresh(void)
     aws_credentials_provider_free(p);
 
     iso_in(400, exp, sizeof exp); /* just outside the margin */
-    make_process(exp, 0, 0, 1);
+    make_process(exp, NULL, 0, 1);
     p = aws_credentials_provider_new(NULL);
     for (int i = 0; i < 3; i++) {
         aws_credentials_get(p, &c, &err);
@@ -519,7 +528,7 @@ static void test_caching_and_refresh(void)
 
     /* a failed refresh while the old keys still work: keep serving them */
     iso_in(200, exp, sizeof exp);
-    make_process(exp, 0, 2, 1);
+    make_process(exp, NULL, 2, 1);
     p = aws_credentials_provider_new(NULL);
     aws_credentials_get(p, &c, &err);
     aws_credentials_clear(&c);
@@ -543,39 +552,211 @@ static void test_caching_and_refresh(void)
 
 /* ------------------------------------------------------------- threads */
 
-typedef struct worker {
-    aws_credentials_provider *p;
-    int rounds;           /* getters: 0 means until *stop */
-    const atomic_int *stop;
-    int gets, good;
-    const char *want;
-} worker;
+/* What the code guarantees, and nothing about how often threads got to run:
+ * every get returns the right keys; concurrent gets share one refresh; a
+ * refresh happens only after an invalidation (at most one per
+ * invalidation). The interleaving the checks need is built in: a refresh
+ * held in flight by a FIFO while the other threads ask, and rounds between
+ * barriers with a fixed number of gets per thread. */
 
-static void *getter(void *ud)
+#define GETTERS 8
+#define GETS_PER_ROUND 4
+
+static int now_ms_since(const struct timespec *t0)
 {
-    worker *w = ud;
-    for (int i = 0; w->rounds ? i < w->rounds : !atomic_load(w->stop); i++) {
-        aws_credentials c;
-        sl_error err = {0};
-        w->gets++;
-        if (aws_credentials_get(w->p, &c, &err) == 0 && c.access_key_id &&
-            strncmp(c.access_key_id, w->want, strlen(w->want)) == 0 &&
-            strcmp(c.secret_access_key, "procSECRETvalue") == 0)
-            w->good++;
-        aws_credentials_clear(&c);
-        usleep(100);
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int)((t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000);
+}
+
+/* The number in "AKIDPROC<n>": which run of the process made the keys. */
+static int proc_run_of(const aws_credentials *c)
+{
+    if (!c->access_key_id || strncmp(c->access_key_id, "AKIDPROC", 8) != 0 ||
+        !c->secret_access_key || strcmp(c->secret_access_key, "procSECRETvalue") != 0)
+        return -1;
+    return atoi(c->access_key_id + 8);
+}
+
+typedef struct first_get {
+    aws_credentials_provider *p;
+    atomic_int *asking;
+    int rc, run;
+} first_get;
+
+static void *first_getter(void *ud)
+{
+    first_get *g = ud;
+    aws_credentials c;
+    sl_error err = {0};
+    atomic_fetch_add(g->asking, 1);
+    g->rc = aws_credentials_get(g->p, &c, &err);
+    g->run = proc_run_of(&c);
+    aws_credentials_clear(&c);
+    return NULL;
+}
+
+/* 8 threads ask while the first refresh is held in flight: one refresh for
+ * all of them. */
+static void test_threads_share_a_refresh(void)
+{
+    char exp[32], *gate = path_in("gate");
+    iso_in(3600, exp, sizeof exp);
+    unlink(gate);
+    make_process(exp, gate, 0, 1);
+    aws_credentials_provider *p = aws_credentials_provider_new(NULL);
+    atomic_int asking = 0;
+    pthread_t t[GETTERS];
+    first_get g[GETTERS];
+    for (int i = 0; i < GETTERS; i++)
+        g[i] = (first_get){.p = p, .asking = &asking, .rc = -2};
+
+    /* The first get starts the process, which counts itself, then waits for
+     * the gate: from then on the refresh is in flight. */
+    pthread_create(&t[0], NULL, first_getter, &g[0]);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (count_runs() < 1 && now_ms_since(&t0) < 60000)
+        usleep(1000);
+    is_int(count_runs(), 1, "the first get's refresh is in flight (its process waits)");
+    for (int i = 1; i < GETTERS; i++)
+        pthread_create(&t[i], NULL, first_getter, &g[i]);
+    while (atomic_load(&asking) < GETTERS && now_ms_since(&t0) < 60000)
+        usleep(1000);
+    is_int(count_runs(), 1, "7 more threads ask while it is in flight: no second process");
+    write_file("gate", ""); /* let the process answer */
+    int served = 0, shared = 0;
+    for (int i = 0; i < GETTERS; i++) {
+        pthread_join(t[i], NULL);
+        served += g[i].rc == 0;
+        shared += g[i].run == 1;
+    }
+    is_int(served, GETTERS, "8 concurrent first gets: all served");
+    is_int(shared, GETTERS, "8 concurrent first gets: all got the keys of the one refresh");
+    is_int(count_runs(), 1, "8 concurrent first gets: one refresh shared by all");
+    aws_credentials_provider_free(p);
+    unlink(gate);
+    free(gate);
+}
+
+typedef struct round_getter {
+    aws_credentials_provider *p;
+    pthread_barrier_t *barrier;
+    int rounds;
+    int invalidate_first; /* phase A: the invalidation happens between barriers */
+    int gets, failed, wrong, backwards, last_run;
+    int exact_round;      /* phase A: keys must be those of run `round + 1` */
+} round_getter;
+
+static void *round_getter_main(void *ud)
+{
+    round_getter *w = ud;
+    for (int r = 0; r < w->rounds; r++) {
+        if (w->invalidate_first)
+            pthread_barrier_wait(w->barrier); /* main invalidates in between */
+        pthread_barrier_wait(w->barrier);
+        for (int i = 0; i < GETS_PER_ROUND; i++) {
+            aws_credentials c;
+            sl_error err = {0};
+            w->gets++;
+            if (aws_credentials_get(w->p, &c, &err) != 0) {
+                w->failed++;
+                continue;
+            }
+            int run = proc_run_of(&c);
+            aws_credentials_clear(&c);
+            if (run < 1 || (w->exact_round && run != r + 1))
+                w->wrong++;
+            if (run < w->last_run)
+                w->backwards++;
+            if (run > w->last_run)
+                w->last_run = run;
+        }
+        pthread_barrier_wait(w->barrier);
     }
     return NULL;
 }
 
-static void *invalidator(void *ud)
+static void run_rounds(aws_credentials_provider *p, int rounds, int exact, round_getter *w,
+                       int *runs_after_round)
 {
-    worker *w = ud;
-    for (int i = 0; i < w->rounds; i++) {
-        usleep(2000);
-        aws_credentials_invalidate(w->p);
+    pthread_barrier_t barrier;
+    pthread_barrier_init(&barrier, NULL, GETTERS + 1);
+    pthread_t t[GETTERS];
+    for (int i = 0; i < GETTERS; i++) {
+        w[i] = (round_getter){.p = p, .barrier = &barrier, .rounds = rounds,
+                              .invalidate_first = exact, .exact_round = exact};
+        pthread_create(&t[i], NULL, round_getter_main, &w[i]);
     }
-    return NULL;
+    for (int r = 0; r < rounds; r++) {
+        if (exact) {
+            /* every get of the last round has returned: nothing in flight */
+            pthread_barrier_wait(&barrier);
+            aws_credentials_invalidate(p);
+            pthread_barrier_wait(&barrier);
+        } else {
+            /* invalidate while the 8 threads make their gets */
+            pthread_barrier_wait(&barrier);
+            aws_credentials_invalidate(p);
+        }
+        pthread_barrier_wait(&barrier);
+        if (runs_after_round)
+            runs_after_round[r] = count_runs();
+    }
+    for (int i = 0; i < GETTERS; i++)
+        pthread_join(t[i], NULL);
+    pthread_barrier_destroy(&barrier);
+}
+
+static void test_threads_and_invalidations(void)
+{
+    char exp[32];
+    iso_in(3600, exp, sizeof exp);
+    round_getter w[GETTERS];
+    enum { ROUNDS_A = 20, ROUNDS_B = 50 };
+
+    /* A: invalidate, then 8 threads x 4 gets: exactly one refresh per round,
+     * whose keys every get of the round returns. */
+    make_process(exp, NULL, 0, 1);
+    aws_credentials_provider *p = aws_credentials_provider_new(NULL);
+    int runs_after[ROUNDS_A];
+    run_rounds(p, ROUNDS_A, 1, w, runs_after);
+    int gets = 0, bad = 0, steps_ok = 1;
+    for (int i = 0; i < GETTERS; i++) {
+        gets += w[i].gets;
+        bad += w[i].failed + w[i].wrong;
+    }
+    for (int r = 0; r < ROUNDS_A; r++)
+        steps_ok &= runs_after[r] == r + 1;
+    is_int(gets, GETTERS * GETS_PER_ROUND * ROUNDS_A,
+           "invalidate, then 8 threads x 4 gets, 20 rounds: every get made");
+    is_int(bad, 0, "every get returned the keys of its round's refresh");
+    ok(steps_ok, "each invalidation followed by gets caused exactly one refresh, shared by all");
+    aws_credentials_provider_free(p);
+
+    /* B: invalidations while the 8 threads ask: every get is served with
+     * good keys, never older than keys the thread already had, and there
+     * is at most one refresh per invalidation (plus the first). */
+    make_process(exp, NULL, 0, 1);
+    p = aws_credentials_provider_new(NULL);
+    run_rounds(p, ROUNDS_B, 0, w, NULL);
+    int failed = 0, wrong = 0, backwards = 0;
+    gets = 0;
+    for (int i = 0; i < GETTERS; i++) {
+        gets += w[i].gets;
+        failed += w[i].failed;
+        wrong += w[i].wrong;
+        backwards += w[i].backwards;
+    }
+    is_int(gets, GETTERS * GETS_PER_ROUND * ROUNDS_B,
+           "8 threads x 4 gets in each of 50 rounds with an invalidation: every get made");
+    is_int(failed, 0, "every get during invalidations served");
+    is_int(wrong, 0, "every get during invalidations returned good keys");
+    is_int(backwards, 0, "no thread got older keys after newer ones");
+    int runs = count_runs();
+    ok(runs >= 1 && runs <= ROUNDS_B + 1,
+       "at most one refresh per invalidation, plus the first (%d for 50)", runs);
+    aws_credentials_provider_free(p);
 }
 
 static void test_threads(void)
@@ -583,51 +764,8 @@ static void test_threads(void)
     clear_aws_env();
     set_path_env("AWS_SHARED_CREDENTIALS_FILE", "none/credentials");
     setenv("AWS_PROFILE", "proc", 1);
-    char exp[32];
-    iso_in(3600, exp, sizeof exp);
-
-    /* 8 threads ask at once; the slow process runs once and all share it */
-    make_process(exp, 0.3, 0, 1);
-    aws_credentials_provider *p = aws_credentials_provider_new(NULL);
-    pthread_t t[9];
-    worker w[9];
-    for (int i = 0; i < 8; i++) {
-        w[i] = (worker){.p = p, .rounds = 1, .want = "AKIDPROC1"};
-        pthread_create(&t[i], NULL, getter, &w[i]);
-    }
-    int good = 0;
-    for (int i = 0; i < 8; i++) {
-        pthread_join(t[i], NULL);
-        good += w[i].good;
-    }
-    is_int(good, 8, "8 concurrent first gets: all served");
-    is_int(count_runs(), 1, "8 concurrent first gets: one refresh shared by all");
-    aws_credentials_provider_free(p);
-
-    /* 8 getters while another thread keeps invalidating */
-    make_process(exp, 0, 0, 1);
-    p = aws_credentials_provider_new(NULL);
-    atomic_int stop = 0;
-    for (int i = 0; i < 8; i++) {
-        w[i] = (worker){.p = p, .stop = &stop, .want = "AKIDPROC"};
-        pthread_create(&t[i], NULL, getter, &w[i]);
-    }
-    w[8] = (worker){.p = p, .rounds = 50};
-    pthread_create(&t[8], NULL, invalidator, &w[8]);
-    pthread_join(t[8], NULL);
-    atomic_store(&stop, 1);
-    int gets = 0;
-    good = 0;
-    for (int i = 0; i < 8; i++) {
-        pthread_join(t[i], NULL);
-        good += w[i].good;
-        gets += w[i].gets;
-    }
-    ok(gets >= 80, "8 threads kept asking during 50 invalidations (%d gets)", gets);
-    is_int(good, gets, "every get during invalidations served the right keys");
-    int runs = count_runs();
-    ok(runs >= 2 && runs <= 51, "invalidations caused refreshes, at most one each (%d)", runs);
-    aws_credentials_provider_free(p);
+    test_threads_share_a_refresh();
+    test_threads_and_invalidations();
     unsetenv("AWS_PROFILE");
 }
 
