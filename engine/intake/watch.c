@@ -487,6 +487,10 @@ static void upload_task(void *arg)
     outcome out = process_file(g, it->rel, settle, verify, &due_ms);
 
     pthread_mutex_lock(&g->lock);
+    /* a file put off (too young, or changed while read) has not been
+     * compared yet: a scan's "compare first" must still hold next time */
+    if (out == OUT_DEFER && verify)
+        it->verify = 1;
     if (out != OUT_ABANDONED)
         settle_item(g, it, out, due_ms);
     pthread_mutex_unlock(&g->lock);

@@ -199,9 +199,8 @@ stop_pid "$WATCH_PID" TERM; is "$STATUS" 0 "exit 0"
 # Like crash.txt above, but the file is younger than --settle when the
 # watcher starts (its mtime is in the future: "young" however slow the
 # machine). It is held back for --settle, then must still be compared with
-# the object already there, not uploaded again.
-# KNOWN BUG (TODO): the scan's "compare first" flag is dropped when the
-# file is first deferred for --settle, so it is uploaded a second time.
+# the object already there, not uploaded again (the scan's "compare
+# first" once got lost when the file was put off for --settle).
 IN="$TMP/in-d"
 mkdir -p "$IN" "$(obj bkt4)"
 printf 'committed just before the crash\n' > "$IN/young.txt"
@@ -210,7 +209,7 @@ touch -m -d '+2 seconds' "$IN/young.txt"
 start_watch d "$IN" --to s3://bkt4 --settle 0.3
 eventually test -e "$IN/.sent/young.txt"; ok $? "the young file is marked done"
 if [ "$(uploads "$TMP/d.log" young.txt)" = 0 ]; then r=0; else r=1; fi
-ok $r "young file whose object exists: not uploaded again # TODO verify flag lost when a scanned file is deferred (engine/cmd_watch.c)"
+ok $r "young file whose object exists: not uploaded again"
 stop_pid "$WATCH_PID" TERM; is "$STATUS" 0 "exit 0"
 
 # --- usage ------------------------------------------------------------------------
