@@ -1,5 +1,5 @@
 # tests/lib.sh — TAP helpers for the end-to-end shell tests.
-# Sourced by tests/e2e/*.sh; automake runs them with tap-driver.sh.
+# Sourced by tests/cli/*.sh; automake runs them with tap-driver.sh.
 # Environment from the Makefile: top_srcdir, top_builddir, SLUICE (binary).
 set -u
 _n=0

@@ -4,11 +4,11 @@
 Generates deterministic (seeded) requests with awkward keys, query strings
 and headers, signs each with botocore (S3SigV4Auth for S3, SigV4Auth for the
 other services; fixed clock and credentials) and with sluice's signer through
-the tests/unit/sigv4_cli driver (spawned once, one JSON line per request),
+the tests/aws/sigv4_cli driver (spawned once, one JSON line per request),
 and asserts the canonical requests and the Authorization headers are
 byte-identical. TAP on stdout.
 
-The driver is $SIGV4_CLI, else $top_builddir/tests/unit/sigv4_cli.
+The driver is $SIGV4_CLI, else $top_builddir/tests/aws/sigv4_cli.
 """
 import calendar
 import datetime
@@ -231,7 +231,7 @@ def driver_path():
         return os.environ["SIGV4_CLI"]
     top = os.environ.get("top_builddir") or os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "..", "..")
-    return os.path.join(top, "tests", "unit", "sigv4_cli")
+    return os.path.join(top, "tests", "aws", "sigv4_cli")
 
 
 def diag(label, text):

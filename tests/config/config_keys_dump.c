@@ -1,5 +1,5 @@
 /* config_keys_dump.c — prints every declared configuration key
- * (engine/config/config_keys.c) as JSON, for tests/schema/test_config_keys.py
+ * (engine/config/config_keys.c) as JSON, for tests/config/test_config_keys.py
  * to hold against schemas/config.schema.json and docs/configuration.md:
  *
  *   {"root": "config",

@@ -1,4 +1,4 @@
-# tests/s3/lib.sh — the S3 tests' harness: a moto_server on a loopback
+# tests/storage/s3_lib.sh — the S3 tests' harness: a moto_server on a loopback
 # port the kernel picks with signature checking on, an IAM key made for the test,
 # awscli pointed at it, and a sluice config for the s3 backend.
 #
@@ -11,7 +11,7 @@
 # '%' or non-ASCII characters, from awscli as much as from sluice).
 . "$top_srcdir/tests/lib.sh"
 
-S3DIR="$top_srcdir/tests/s3"
+S3DIR="$top_srcdir/tests/storage"
 if ! command -v moto_server >/dev/null 2>&1; then
     echo "# moto_server is not installed: the S3 tests cannot run (pip install 'moto[server]')" >&2
     skip_all "moto_server not installed"

@@ -10,8 +10,8 @@
 . "$top_srcdir/tests/lib.sh"
 
 PY=${PYTHON3:-python3}
-DRIVER="$top_builddir/tests/unit/creds_driver"
-FAKE="$top_srcdir/tests/unit/fake_metadata.py"
+DRIVER="$top_builddir/tests/aws/creds_driver"
+FAKE="$top_srcdir/tests/aws/fake_metadata.py"
 LOG="$TMP/fake.log"
 ALL="$TMP/all-output" # everything the driver ever printed
 FAKE_PID= MOTO_PID=

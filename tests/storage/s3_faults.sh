@@ -1,10 +1,10 @@
 #!/bin/sh
-# Fault injection: tests/s3/faultproxy.py sits between sluice and moto
+# Fault injection: tests/storage/faultproxy.py sits between sluice and moto
 # (signature checking on) and, by rule, cuts a body short, answers 503
 # SlowDown / 500 / 200-with-<Error> / 403 ExpiredToken, or stalls. A job
 # either succeeds with byte-identical output or fails cleanly: no object,
 # no open multipart upload.
-. "$top_srcdir/tests/s3/lib.sh"
+. "$top_srcdir/tests/storage/s3_lib.sh"
 start_moto_checked
 cd "$TMP" || exit 1
 

@@ -1,7 +1,7 @@
 /* test_config.c — loading sluice.yaml: a full valid configuration, the
  * defaults, relative paths, every class of error at its exact
- * line:column, and binding plugins (options checked against the plugin's
- * schema, init failures). */
+ * line:column. (Binding plugins to rules is the plugin layer's:
+ * tests/plugin/test_plugin_bindings.c.) */
 #include "autoconfig.h"
 
 #include <limits.h>
@@ -12,9 +12,6 @@
 #include <unistd.h>
 
 #include "config/config.h"
-#include "core/job_services.h"
-#include "plugin/plugin_bindings.h"
-#include "plugin/plugin_host.h"
 #include "util/alloc.h"
 #include "util/strbuf.h"
 #include "tap.h"
@@ -675,119 +672,6 @@ static void test_errors_collected(void)
       "all errors are collected, in document order");
 }
 
-/* ---- binding ------------------------------------------------------------ */
-
-static char *bind_text(const char *top_builddir, const char *rules, int *bound)
-{
-    char *text = xasprintf("plugins: {path: ['%s/plugins', '%s/tests/unit']}\n%s", top_builddir,
-                           top_builddir, rules);
-    char *path = write_file("bind.yaml", text);
-    free(text);
-    diag_list dl = {0};
-    config *cfg = config_load(path, &dl);
-    *bound = 0;
-    if (cfg) {
-        sl_error err = {0};
-        plugin_host *host = plugin_host_new((const char *const *)cfg->plugin_paths,
-                                            cfg->n_plugin_paths, job_services_table(), &err);
-        if (host) {
-            plugin_bindings *b = plugin_bindings_new(host, cfg, &dl);
-            for (size_t i = 0; i < cfg->n_rules; i++)
-                *bound += plugin_bindings_get(b, &cfg->rules[i]) != NULL;
-            plugin_bindings_free(b);
-            plugin_host_free(host);
-            config_free(cfg);
-        } else {
-            diag_add(&dl, DIAG_ERROR, path, 0, 0, "host: %s", err.msg);
-            config_free(cfg);
-        }
-    }
-    char *s = format_diags(&dl, path);
-    diag_free(&dl);
-    free(path);
-    return s;
-}
-
-static void test_binding(void)
-{
-    const char *top = getenv("top_builddir");
-    char *probe = top ? xasprintf("%s/tests/unit/cfgbad.la", top) : NULL;
-    if (!probe || access(probe, R_OK) != 0) {
-        ok(1, "# SKIP binding: top_builddir or the test plugins are not available");
-        free(probe);
-        return;
-    }
-    free(probe);
-    int bound = 0;
-    char *s = bind_text(top,
-                        "rules:\n"
-                        "  - name: a\n"
-                        "    match: {bucket: b-in}\n"
-                        "    plugin: linecount\n"
-                        "    options: {mode: count, suffix: .lines}\n"
-                        "    output: s3://out/{key}\n"
-                        "  - name: b\n"
-                        "    match: {bucket: b-in}\n"
-                        "    plugin: linecount\n"
-                        "    output: s3://out/{key}\n",
-                        &bound);
-    is_str(s, "", "linecount binds");
-    is_int(bound, 2, "both rules bound");
-    free(s);
-
-    s = bind_text(top,
-                  "rules:\n"
-                  "  - name: a\n"
-                  "    match: {bucket: b-in}\n"
-                  "    plugin: nosuchplugin\n"
-                  "    output: o\n"
-                  "  - name: b\n"
-                  "    match: {bucket: b-in}\n"
-                  "    plugin: linecount\n"
-                  "    options:\n"
-                  "      mode: counting\n"
-                  "      max_lines: '10'\n"
-                  "      sufix: x\n"
-                  "    output: o\n"
-                  "  - name: c\n"
-                  "    match: {bucket: b-in}\n"
-                  "    plugin: linecount\n"
-                  "    options: {suffix: a/b}\n"
-                  "    output: o\n"
-                  "  - name: d\n"
-                  "    match: {bucket: b-in}\n"
-                  "    plugin: cfgbad\n"
-                  "    output: o\n"
-                  "  - name: e\n"
-                  "    match: {bucket: b-in}\n"
-                  "    plugin: cfgbad\n"
-                  "    output: o\n",
-                  &bound);
-    /* The host's message for a missing plugin names the search path. */
-    ok(strncmp(s, "5:13: error: rules[0].plugin: cannot load plugin \"nosuchplugin\": ", 65) == 0,
-       "missing plugin at the plugin: value");
-    const char *rest = strchr(s, '\n');
-    const char *want =
-        "11:13: error: rules[1].options.mode: must be one of \"copy\" or \"count\", got "
-        "\"counting\"\n"
-        "12:18: error: rules[1].options.max_lines: expected integer, got string\n"
-        "13:7: error: rules[1].options.sufix: unknown option \"sufix\" (did you mean "
-        "\"suffix\"?)\n"
-        "18:14: error: rules[2].options: plugin linecount rejected its options: suffix must "
-        "not contain '/'\n"
-        "22:13: error: rules[3].plugin: plugin \"cfgbad\" ("; /* its file follows */
-    ok(rest && strncmp(rest + 1, want, strlen(want)) == 0,
-       "schema errors at the offending option, init failure at the options");
-    if (!rest || strncmp(rest + 1, want, strlen(want)) != 0)
-        printf("# got: %s\n", s);
-    ok(strstr(s, "declares an unusable options schema: schema at \"#\": unsupported keyword "
-                 "\"patternProperties\"") != NULL,
-       "unusable schema reported");
-    ok(strstr(s, "rules[4]") == NULL, "an unusable schema is reported once");
-    is_int(bound, 0, "nothing bound");
-    free(s);
-}
-
 static void test_diag_print(void)
 {
     diag_list dl = {0};
@@ -843,7 +727,6 @@ int main(void)
     test_rule_errors();
     test_regex_and_template_errors();
     test_errors_collected();
-    test_binding();
     test_diag_print();
     cleanup(tmpdir);
     return done_testing();

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """fake_metadata.py — a loopback stand-in for the EC2 instance metadata
 service (IMDSv2) and the ECS/EKS container credentials endpoint, for
-tests/unit/creds_servers.sh. No emulator exists for these, so this one is
+tests/aws/creds_servers.sh. No emulator exists for these, so this one is
 strict: exact paths, methods and headers, anything else is answered with an
 error AND logged as BAD so the test sees it.
 

@@ -4,7 +4,7 @@
 # a multipart ETag ("-6"); S3 to S3 through the plugin is identical too;
 # outputs up to one part are a single PutObject; an empty output is an
 # empty object; reading does not hold the object in memory.
-. "$top_srcdir/tests/s3/lib.sh"
+. "$top_srcdir/tests/storage/s3_lib.sh"
 start_moto_checked
 cd "$TMP" || exit 1
 

@@ -2,7 +2,7 @@
  * the certificate URL rule, the string to sign for each message type
  * (exact bytes, from the real-AWS fixtures), and the verdicts reached
  * before any certificate is fetched. Full signatures (versions 1 and 2,
- * a generated CA) are proven end to end by tests/serve/serve.py. */
+ * a generated CA) are proven end to end by tests/intake/serve.py. */
 #include "autoconfig.h"
 
 #include <jansson.h>

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""tests/serve/serve.py — `sluice serve` end to end, over real HTTP.
+"""tests/intake/serve.py — `sluice serve` end to end, over real HTTP.
 
 Starts the sluice binary on 127.0.0.1 (port 0: it reports the port it
 got in its log, so no port is chosen in advance) with a local-storage

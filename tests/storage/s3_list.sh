@@ -2,7 +2,7 @@
 # `sluice process s3://bucket/prefix/ --recursive --jobs 4` over more keys
 # than one ListObjectsV2 page holds (1000): every object is processed
 # exactly once, with the right content, and nothing outside the prefix.
-. "$top_srcdir/tests/s3/lib.sh"
+. "$top_srcdir/tests/storage/s3_lib.sh"
 start_moto_checked
 cd "$TMP" || exit 1
 

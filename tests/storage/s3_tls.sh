@@ -3,7 +3,7 @@
 # `ca_bundle`; without it the connection fails at once (no retries, one
 # clear line); `insecure_skip_verify: true` connects anyway and warns at
 # every start. moto serves https with a certificate from a CA made here.
-. "$top_srcdir/tests/s3/lib.sh"
+. "$top_srcdir/tests/storage/s3_lib.sh"
 command -v openssl >/dev/null 2>&1 || skip_all "openssl command not installed"
 cd "$TMP" || exit 1
 

@@ -4,7 +4,7 @@
 # then a key with spaces, '+' and unicode); failing plugins leave no
 # object and no open multipart upload; a wrong secret is one clear error;
 # endpoints come from the config or from AWS_ENDPOINT_URL[_S3].
-. "$top_srcdir/tests/s3/lib.sh"
+. "$top_srcdir/tests/storage/s3_lib.sh"
 start_moto_checked
 cd "$TMP" || exit 1
 
