@@ -7,7 +7,7 @@
  * messages use and the typed field of config.h it fills. config.c walks
  * these tables to check a file and fill a config, in the order declared
  * here (the order of its messages); the help texts are the descriptions of
- * schemas/config.schema.json, and tests/schema/test_config_keys.py holds
+ * schemas/config.schema.json, and tests/config/test_config_keys.py holds
  * the tables, the schema and docs/configuration.md in agreement.
  *
  * The tables are constant data: any thread may read them. */
