@@ -13,28 +13,12 @@
 #include "config/config.h"
 #include "plugin/plugin_bindings.h"
 #include "plugin/plugin_host.h"
-#include "plugin/plugin_values.h"
 #include "util/alloc.h"
 #include "util/strbuf.h"
+#include "services.h"
 #include "tap.h"
 
 static char tmpdir[256];
-
-/* The options readers are all a plugin's init() may call: the job
- * services belong to the layer above and are never reached here. */
-static const sluice_host services = {
-    .abi_version = SLUICE_PLUGIN_ABI_VERSION,
-    .struct_size = sizeof(sluice_host),
-    .value_type = plugin_values_type,
-    .value_get = plugin_values_get,
-    .value_len = plugin_values_len,
-    .value_at = plugin_values_at,
-    .value_key_at = plugin_values_key_at,
-    .value_string = plugin_values_string,
-    .value_int = plugin_values_int,
-    .value_number = plugin_values_number,
-    .value_bool = plugin_values_bool,
-};
 
 static char *write_file(const char *rel, const char *text)
 {
@@ -75,7 +59,7 @@ static char *bind_text(const char *top_builddir, const char *rules, int *bound)
     if (cfg) {
         sl_error err = {0};
         plugin_host *host = plugin_host_new((const char *const *)cfg->plugin_paths,
-                                            cfg->n_plugin_paths, &services, &err);
+                                            cfg->n_plugin_paths, &test_plugin_services, &err);
         if (host) {
             plugin_bindings *b = plugin_bindings_new(host, cfg, &dl);
             for (size_t i = 0; i < cfg->n_rules; i++)
@@ -174,7 +158,6 @@ static void test_binding(void)
     free(s);
 }
 
-
 /* The host frees what is still bound before it closes the libraries. */
 static void test_host_frees_bindings(const char *top)
 {
@@ -191,7 +174,7 @@ static void test_host_frees_bindings(const char *top)
     config *cfg = config_load(path, &dl);
     sl_error err = {0};
     plugin_host *host = cfg ? plugin_host_new((const char *const *)cfg->plugin_paths,
-                                              cfg->n_plugin_paths, &services, &err)
+                                              cfg->n_plugin_paths, &test_plugin_services, &err)
                             : NULL;
     plugin_bindings *b = host ? plugin_bindings_new(host, cfg, &dl) : NULL;
     ok(b && plugin_bindings_get(b, &cfg->rules[0]) != NULL, "a rule bound");

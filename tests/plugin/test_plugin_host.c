@@ -6,25 +6,10 @@
 #include <string.h>
 
 #include "plugin/plugin_host.h"
-#include "plugin/plugin_values.h"
 #include "util/alloc.h"
 #include "util/strbuf.h"
+#include "services.h"
 #include "tap.h"
-
-/* What init() may use; the job's services are the layer above's. */
-static const sluice_host services = {
-    .abi_version = SLUICE_PLUGIN_ABI_VERSION,
-    .struct_size = sizeof(sluice_host),
-    .value_type = plugin_values_type,
-    .value_get = plugin_values_get,
-    .value_len = plugin_values_len,
-    .value_at = plugin_values_at,
-    .value_key_at = plugin_values_key_at,
-    .value_string = plugin_values_string,
-    .value_int = plugin_values_int,
-    .value_number = plugin_values_number,
-    .value_bool = plugin_values_bool,
-};
 
 static char *test_plugin_dir(void)
 {
@@ -120,15 +105,14 @@ static void test_each(plugin_host *h)
     ok(s.count >= 5, "listing covers every file (%d)", s.count);
 }
 
-
 int main(void)
 {
     char *dir = test_plugin_dir();
     const char *paths[] = {dir};
     sl_error err = {0};
-    plugin_host *h = plugin_host_new(paths, 1, &services, &err);
+    plugin_host *h = plugin_host_new(paths, 1, &test_plugin_services, &err);
     ok(h != NULL, "host created (%s)", err.msg);
-    ok(h && plugin_host_services(h) == &services, "the host keeps the services it was handed");
+    ok(h && plugin_host_services(h) == &test_plugin_services, "the host keeps the services it was handed");
     if (h) {
         ok(contains(plugin_host_search_path(h), dir), "config path comes first in search path");
         ok(strncmp(plugin_host_search_path(h), dir, strlen(dir)) == 0, "and is first");
