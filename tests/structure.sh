@@ -44,7 +44,8 @@ for layer in util config net aws storage plugin core notify intake cli; do
         fi
         prefixes=$(short_forms "$mod")
         bad=""
-        for sym in $(nm -g --defined-only "$obj" | awk '{print $3}'); do
+        # (names starting with "__" are the compiler's: ASan's __odr_asan.*)
+        for sym in $(nm -g --defined-only "$obj" | awk '$3 !~ /^__/ {print $3}'); do
             fits=no
             for p in $prefixes; do
                 case $sym in "$p"*) fits=yes ;; esac
