@@ -27,6 +27,7 @@ rules:
     match: {bucket: "*"}
     plugin: revenue
     output: "s3://reports/{name}"
+runs: {dir: "$OUT/runs"}
 YAML
 
 have_time=no
