@@ -96,6 +96,28 @@ const char *job_meta(sluice_job *job, const char *key)
     return NULL;
 }
 
+/* Lookup files belong to delivery sets; until a job can run one (issue 9,
+ * delivery sets) no job has any, which plugin.h allows: NULL, not an error. */
+sluice_lookup *job_lookup_open(sluice_job *job, const char *name)
+{
+    (void)job;
+    (void)name;
+    return NULL;
+}
+
+ssize_t job_lookup_read(sluice_lookup *lookup, void *buf, size_t cap)
+{
+    (void)lookup;
+    (void)buf;
+    (void)cap;
+    return -1;
+}
+
+void job_lookup_close(sluice_lookup *lookup)
+{
+    (void)lookup;
+}
+
 static int valid_output_name(const char *name)
 {
     return *name && !strchr(name, '/') && strcmp(name, ".") != 0 && strcmp(name, "..") != 0 &&

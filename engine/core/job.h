@@ -86,5 +86,8 @@ int job_write(sluice_job *job, const void *buf, size_t len);
 void job_vlog(sluice_job *job, sluice_log_level level, const char *fmt, va_list ap);
 void job_counter_add(sluice_job *job, const char *name, int64_t delta);
 void job_verror(sluice_job *job, sluice_error_kind kind, const char *fmt, va_list ap);
+sluice_lookup *job_lookup_open(sluice_job *job, const char *name);
+ssize_t job_lookup_read(sluice_lookup *lookup, void *buf, size_t cap);
+void job_lookup_close(sluice_lookup *lookup);
 
 #endif

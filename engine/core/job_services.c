@@ -45,6 +45,9 @@ static const sluice_host table = {
     .log = services_log,
     .counter_add = job_counter_add,
     .error = services_error,
+    .lookup_open = job_lookup_open,
+    .lookup_read = job_lookup_read,
+    .lookup_close = job_lookup_close,
 };
 
 const sluice_host *job_services_table(void)

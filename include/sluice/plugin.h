@@ -75,6 +75,23 @@
  * ---------------------------------------------------------------------------
  * Every host function is safe to call from the thread running the job it is
  * given. The `sluice_host` table itself is immutable and outlives all jobs.
+ *
+ * ---------------------------------------------------------------------------
+ * 5. Growing the table; lookup files
+ * ---------------------------------------------------------------------------
+ * Members are only appended to `sluice_host`; the ABI version stays 1. A
+ * plugin that uses a member added after the first release checks for it:
+ *
+ *     if (!SLUICE_HOST_HAS(host, lookup_open)) ... fall back or refuse ...
+ *
+ * Lookup files: a job that runs a delivery set (a rule with `delivery:`,
+ * e.g. an Adobe Analytics data feed day) has the set's lookup files —
+ * "column_headers.tsv", "event.tsv", "browser.tsv", ... from its lookup
+ * archive — besides its data input. lookup_open() opens one by name as a
+ * read stream; NULL means the job has no such file (no delivery set, or the
+ * archive lacks it), which is not an error. Such a job also has the meta
+ * keys "delivery" ("adobe"), "rsid", "feed_date" (YYYY-MM-DD) and
+ * "feed_hour" ("00".."23", NULL for a daily feed).
  */
 #ifndef SLUICE_PLUGIN_H
 #define SLUICE_PLUGIN_H
@@ -102,8 +119,9 @@ extern "C" {
 #define SLUICE_ERROR (-1)
 
 /* Opaque handles owned by the host. */
-typedef struct sluice_job sluice_job;     /* one run of one input object */
-typedef struct sluice_value sluice_value; /* a node of the options tree  */
+typedef struct sluice_job sluice_job;       /* one run of one input object */
+typedef struct sluice_value sluice_value;   /* a node of the options tree  */
+typedef struct sluice_lookup sluice_lookup; /* an open lookup file (5.)   */
 
 /* Log levels for host->log(). */
 typedef enum sluice_log_level {
@@ -194,7 +212,20 @@ typedef struct sluice_host {
     /* Fail the job with a message; the first call wins. */
     void (*error)(sluice_job *job, sluice_error_kind kind, const char *fmt, ...)
         SLUICE_PRINTF(3, 4);
+
+    /* --- lookup files (section 5; check SLUICE_HOST_HAS first) ---------- */
+    /* Open the job's lookup file `name` ("column_headers.tsv"), or NULL
+     * when the job has none of that name. The handle is the job's: close it
+     * with lookup_close(); the host closes what is left when run() returns. */
+    sluice_lookup *(*lookup_open)(sluice_job *job, const char *name);
+    /* Like read(): up to `cap` bytes, 0 at end, -1 on error (recorded). */
+    ssize_t (*lookup_read)(sluice_lookup *lookup, void *buf, size_t cap);
+    void (*lookup_close)(sluice_lookup *lookup);
 } sluice_host;
+
+/* Whether a host table has member `m` (section 5). */
+#define SLUICE_HOST_HAS(host, m) \
+    ((host)->struct_size >= offsetof(sluice_host, m) + sizeof((host)->m))
 
 /* The one exported symbol. `abi_version` must stay the first member. */
 typedef struct sluice_plugin {

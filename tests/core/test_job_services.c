@@ -45,6 +45,13 @@ int main(void)
     ok(api->read && api->write && api->meta && api->input_name && api->input_size &&
            api->set_output_name && api->log && api->counter_add && api->error,
        "every job service is in the table");
+    ok(SLUICE_HOST_HAS(api, lookup_open) && SLUICE_HOST_HAS(api, lookup_close) &&
+           api->lookup_open && api->lookup_read && api->lookup_close,
+       "the lookup-file services are in the table");
+    sluice_host old = *api;
+    old.struct_size = offsetof(sluice_host, lookup_open);
+    ok(!SLUICE_HOST_HAS(&old, lookup_open) && SLUICE_HOST_HAS(&old, error),
+       "SLUICE_HOST_HAS tells an older, shorter table");
     ok(job_services_table() == api, "one table for the whole process");
     return done_testing();
 }
