@@ -1,0 +1,68 @@
+/* decode.h — reading an object through its decompressed content.
+ *
+ * gzip (ISA-L igzip), zstd (libzstd), bzip2 (libbz2), and zip / tar
+ * (optionally .gz/.zst/.bz2) archives (libarchive), recognised by their
+ * magic bytes (DECODE_AUTO) or forced by the rule's `decompress:`. Plugins
+ * never see this: the job hands them the decoded stream through
+ * host->read().
+ *
+ * Ownership: decode_open() and decode_archive_open() take `raw` whatever
+ * they return; closing what they return closes it.
+ * Threading: a decoded reader may decompress on a worker thread of its
+ * own, feeding a bounded buffer; the reader itself is used by one thread at
+ * a time, like every storage_reader.
+ *
+ * Errors name the object (`opt->name`), the archive member when there is
+ * one, and what is wrong (truncated, CRC mismatch, encrypted, unsafe member
+ * path, link or device member, limit exceeded). */
+#ifndef SLUICE_DECODE_H
+#define SLUICE_DECODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "storage/storage.h"
+#include "util/error.h"
+
+typedef enum decode_codec {
+    DECODE_AUTO = 0, /* by magic bytes; plain bytes pass through */
+    DECODE_NONE,     /* never decode */
+    DECODE_GZIP,
+    DECODE_ZSTD,
+    DECODE_BZIP2
+} decode_codec;
+
+/* Against decompression bombs; 0 means the documented default. */
+typedef struct decode_limits {
+    int64_t max_expanded_bytes; /* decoded bytes of one object */
+    double max_ratio;           /* decoded / compressed, checked past 1 MiB */
+} decode_limits;
+
+typedef struct decode_options {
+    decode_codec codec;
+    const char *const *members; /* glob patterns choosing archive members;
+                                   NULL: every regular member */
+    size_t n_members;
+    decode_limits limits;
+    const char *name; /* the object, for messages: "s3://b/k" or a path */
+} decode_options;
+
+/* The decoded content of `raw` as one stream (an archive's chosen members
+ * in archive order, one after another). */
+int decode_open(storage_reader *raw, const decode_options *opt, storage_reader **out,
+                sl_error *err);
+
+/* One archive, member by member: for lookup archives and `members_as:
+ * jobs`. */
+typedef struct decode_archive decode_archive;
+
+int decode_archive_open(storage_reader *raw, const decode_options *opt, decode_archive **out,
+                        sl_error *err);
+/* The next member matching the options: 1 with its path and a reader of
+ * its content (both valid until the next call or close; do not close the
+ * reader), 0 at the end, -1 on error. */
+int decode_archive_next(decode_archive *a, const char **path, storage_reader **member,
+                        sl_error *err);
+void decode_archive_close(decode_archive *a);
+
+#endif
