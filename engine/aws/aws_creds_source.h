@@ -1,6 +1,7 @@
 /* aws_creds_source.h — PRIVATE to the credential chain: aws_credentials.c
  * (the chain order, the cache) and the sources aws_creds_*.c. Nothing
- * outside engine/aws/aws_cred* may include it; the public interface is
+ * outside engine/aws/aws_cred* may include it (but the fuzz harness of the
+ * STS answer, tests/fuzz/fuzz_xml.c); the public interface is
  * aws_credentials.h.
  *
  * What the chain and its sources share: the fetch context of one
@@ -76,6 +77,11 @@ int aws_creds_sts_assume_role(aws_creds_ctx *ctx, const aws_credentials *src,
                               const char *role_arn, const char *session, const char *external_id,
                               const char *duration, const char *source, aws_credentials *out,
                               sl_error *err);
+/* An STS answer: the <Credentials> of a 200 into *out (source names the
+ * credential source), else "what: HTTP <status> <Code>: <Message>" in err.
+ * Returns 0 or -1. Used by both STS calls, and by the fuzzer. */
+int aws_creds_sts_answer(const http_response *resp, const char *what, const char *source,
+                         aws_credentials *out, sl_error *err);
 /* "sluice-<epoch seconds>", the session name when none is configured. New
  * string. */
 char *aws_creds_sts_session_name(void);

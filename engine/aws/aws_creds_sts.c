@@ -111,7 +111,7 @@ static char *sts_endpoint(const aws_creds_ctx *ctx, const char *region)
 }
 
 /* An STS answer: <Credentials> from a 200, the error otherwise. */
-static int sts_answer(const http_response *resp, const char *what, const char *source,
+int aws_creds_sts_answer(const http_response *resp, const char *what, const char *source,
                       aws_credentials *out, sl_error *err)
 {
     if (resp->status == 200)
@@ -137,7 +137,7 @@ static int sts_post(aws_creds_ctx *ctx, const char *endpoint, const char *action
             sl_error_set(err, resp.timed_out ? SL_ERR_TIMEOUT : SL_ERR_STORAGE, "%s: %s", what,
                          resp.error);
     } else {
-        rc = sts_answer(&resp, what, source, out, err);
+        rc = aws_creds_sts_answer(&resp, what, source, out, err);
     }
     aws_creds_util_response_wipe_free(&resp);
     free(url);
@@ -197,7 +197,7 @@ static int assume_role_send(aws_creds_ctx *ctx, const aws_credentials *src, cons
     if (rc == -1)
         sl_error_set(err, resp.timed_out ? SL_ERR_TIMEOUT : SL_ERR_STORAGE, "%s: %s", what,
                      resp.error);
-    rc = rc == 0 ? sts_answer(&resp, what, source, out, err) : -1;
+    rc = rc == 0 ? aws_creds_sts_answer(&resp, what, source, out, err) : -1;
     if (c)
         aws_creds_util_response_wipe_free(&resp);
     free(url);

@@ -67,7 +67,7 @@ static char *string_member(json_t *o, const char *key)
     return v ? xstrdup(v) : NULL;
 }
 
-static int parse_messages(json_t *body, sqs_message **msgs, size_t *n)
+int sqs_parse_messages(json_t *body, sqs_message **msgs, size_t *n)
 {
     json_t *list = json_object_get(body, "Messages"); /* absent when empty */
     size_t count = json_is_array(list) ? json_array_size(list) : 0;
@@ -110,7 +110,7 @@ int sqs_receive(http_client *c, aws_credentials_provider *cr, const sqs_queue *q
                            (wait_s + 10) * 1000L, should_abort, ud, &res, err);
     json_decref(req);
     if (rc == 0)
-        parse_messages(res.body, msgs, n);
+        sqs_parse_messages(res.body, msgs, n);
     else
         *retryable = res.retryable || res.status == 0;
     aws_json_result_free(&res);

@@ -36,5 +36,9 @@ int sqs_delete(http_client *c, aws_credentials_provider *cr, const sqs_queue *q,
 int sqs_change_visibility(http_client *c, aws_credentials_provider *cr, const sqs_queue *q,
                           const char *receipt, int seconds, sl_error *err);
 void sqs_messages_free(sqs_message *msgs, size_t n);
+/* The messages of a ReceiveMessage answer's JSON: entries without a
+ * receipt handle or body are left out. Returns 0; *msgs is NULL when *n
+ * is 0 (free with sqs_messages_free). For sqs_receive and the fuzzer. */
+int sqs_parse_messages(json_t *body, sqs_message **msgs, size_t *n);
 
 #endif
