@@ -31,9 +31,9 @@ run() {
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$dir/log" | tail -n 1)
     cov=$(grep -o 'cov: [0-9]*' "$dir/log" | tail -n 1 | cut -d' ' -f2)
     missing=""
-    for f in $(sed -n '/Reaches:/,/\*\//p' "$FUZZ_SRC/tests/fuzz/$name.c" |
-               sed 's/.*Reaches://; s/\*\///; s/[ *,.]/ /g'); do
-        grep -q "COVERED_FUNC: .* $f " "$dir/log" || missing="$missing $f"
+    for f in $(awk '/Reaches:/ { on = 1 } on { print } on && /\*\// { exit }' \
+                   "$FUZZ_SRC/tests/fuzz/$name.c" | sed 's/.*Reaches://; s/\*\///; s/[*,.]/ /g'); do
+        grep -q "^COVERED_FUNC: .* $f " "$dir/log" || missing="$missing $f"
     done
     verdict=ok
     [ $rc -eq 0 ] || verdict="FAILED (exit $rc; see $dir/log)"
