@@ -197,7 +197,7 @@ static void columns_init(columns *c, rng *r)
     for (size_t i = 0; i < NCOLS; i++) {
         unsigned x = below(r, 100);
         c->fill[i] = (unsigned char)(x < 45 ? 0 : x < 75 ? 30 : 85); /* most are empty */
-        unsigned width = 1 + below(r, 16) + (below(r, 8) == 0 ? 38 : 0);
+        unsigned width = 1 + below(r, 20) + (below(r, 6) == 0 ? 34 : 0);
         int digits = width < 4;
         for (size_t v = 0; v < VOCAB; v++) {
             unsigned n = 1 + below(r, width);
