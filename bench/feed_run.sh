@@ -108,6 +108,23 @@ line() { # line LABEL WHAT EXTRA
         -v k="$peak_kib" -v x="$2" 'BEGIN { printf "%-22s %s  %5.0f MB/s  peak RSS %4d MB  (best of runs: %.3f s wall, %.2f s CPU)%s\n", l, lab, s / 1e6 / w, k / 1024, w, c, x }'
 }
 
+# The core against the independent Python model of the contract, on a small
+# delivery of the same generator, with each rule on and off.
+if command -v python3 >/dev/null 2>&1; then
+    small="$OUT/feeds/model"
+    rm -rf "$small"
+    "$GEN_DELIVERY" --bytes 5000000 --files 2 --rsid $rsid --date $day --out "$small" \
+        --plain "$OUT/model-plain.tsv" >/dev/null
+    for opt in "" --no-escapes --no-exclude --ip --ip-ua --first; do
+        python3 "$(dirname "$0")/ref_revenue.py" --columns "$OUT/feed-columns.tsv" $opt \
+            "$OUT/model-plain.tsv" > "$OUT/model-ref.tab"
+        "$REV_BENCH" --columns "$OUT/feed-columns.tsv" $opt "$OUT/model-plain.tsv" \
+            "$OUT/model-core.tab" >/dev/null
+        if cmp -s "$OUT/model-ref.tab" "$OUT/model-core.tab"; then r=yes; else r=NO; fi
+        echo "model check ${opt:-(defaults)}: the core's report equals ref_revenue.py's: $r"
+    done
+fi
+
 "$REV_BENCH" --columns "$OUT/feed-columns.tsv" "$plain" "$OUT/feed-core-$label.tab" >/dev/null
 cat "$plain" > /dev/null # warm the page cache
 cat "$dir"/*.tsv.gz > /dev/null
