@@ -99,7 +99,7 @@ best() {
         if [ -z "$best_wall" ] || awk "BEGIN { exit !($w < $best_wall) }"; then
             best_wall=$w best_cpu=$c
         fi
-        [ "$k" -gt "$peak_kib" ] && peak_kib=$k
+        if [ "$k" -gt "$peak_kib" ]; then peak_kib=$k; fi
     done
 }
 

@@ -1811,7 +1811,9 @@ static void test_glue_options(void)
     static const char *const opts_named[] = {"\"attribution\"", "\"visit_timeout\"",
                                              "\"include_zero\"", "\"visitor\"",
                                              "\"columns\"",     "\"max_bad_ratio\"",
-                                             "\"engines\"",     "\"additionalProperties\":false"};
+                                             "\"engines\"",     "\"additionalProperties\":false",
+                                             "\"escapes\"",     "\"exclude\"",
+                                             "\"auto\",\"visid\",\"ip\",\"ip_ua\""};
     for (size_t i = 0; i < sizeof opts_named / sizeof opts_named[0]; i++)
         ok(strstr(p->options_schema, opts_named[i]) != NULL, "schema has %s", opts_named[i]);
 
@@ -1828,6 +1830,16 @@ static void test_glue_options(void)
     expect_init_error(vmap("include_zero", vstr("yes"), NULL), "boolean", "include_zero: yes");
     expect_init_error(vmap("visitor", vstr("mac"), NULL),
                       "must be one of \"auto\", \"ip\", \"ip_ua\", \"visid\"", "visitor: mac");
+    expect_init_error(vmap("escapes", vstr("caret"), NULL), "\"backslash\" or \"none\"",
+                      "escapes: caret");
+    expect_init_error(vmap("exclude", vbool(1), NULL), "\"adobe\" or \"none\"", "exclude: true");
+    expect_init_error(vmap("visitor", vstr("visid"), "columns",
+                           vlist(vstr("hit_time_gmt"), vstr("ip"), vstr("event_list"),
+                                 vstr("product_list"), vstr("referrer"), vstr("post_visid_low"),
+                                 NULL),
+                           NULL),
+                      "option 'columns' has no column 'post_visid_high'",
+                      "visitor visid with columns lacking post_visid_high");
     expect_init_error(vmap("max_bad_ratio", vnum(1.5), NULL), "from 0 to 1", "max_bad_ratio 1.5");
     expect_init_error(vmap("max_bad_ratio", vnum(-0.1), NULL), "from 0 to 1",
                       "max_bad_ratio -0.1");
