@@ -99,6 +99,8 @@ static int slurp(const char *rel, buf *out)
 
 typedef struct opts {
     int first, ip_ua, exclude_zero;
+    rev_visitor_mode visitor;   /* AUTO unless ip_ua */
+    int no_escapes, no_exclude;
     int64_t timeout; /* 0: 1800 */
     const char *const *columns;
     size_t ncolumns;
@@ -142,7 +144,9 @@ static void run_core(const char *input, size_t len, const opts *o, result *r)
         .engines = o->engines ? o->engines : &defaults,
         .visit_timeout = o->timeout ? o->timeout : 1800,
         .attribution_first = o->first,
-        .visitor_ip_ua = o->ip_ua,
+        .visitor = o->ip_ua ? REV_VISITOR_IP_UA : o->visitor,
+        .escapes = !o->no_escapes,
+        .exclude = !o->no_exclude,
         .columns = o->columns,
         .ncolumns = o->ncolumns,
         .warn = count_warn,
@@ -616,9 +620,20 @@ static void test_header_and_columns(void)
     o.ncolumns = 2;
     run_str("100\t1.1.1.1\n", &o, &r);
     ok(r.err == REV_ERR_CONFIG && strstr(r.msg, "'event_list'"), "columns lacking: %s", r.msg);
-    is_str(rev_columns_missing(few, 2, 0), "event_list", "rev_columns_missing");
-    is_str(rev_columns_missing(cols, 6, 1), NULL, "rev_columns_missing: complete");
-    is_str(rev_columns_missing(cols + 3, 3, 0), "hit_time_gmt", "rev_columns_missing: first");
+    rev_layout l;
+    char lerr[256];
+    ok(rev_layout_build(&l, few, NULL, 2, REV_VISITOR_AUTO, 1, "X", lerr, sizeof lerr) == -1 &&
+           strcmp(lerr, "X has no column 'event_list' (nor 'post_event_list')") == 0,
+       "rev_layout_build: the missing column: %s", lerr);
+    rev_layout_clear(&l);
+    is_int(rev_layout_build(&l, cols, NULL, 6, REV_VISITOR_IP_UA, 1, "X", lerr, sizeof lerr), 0,
+           "rev_layout_build: complete");
+    is_int(l.nneed, 6, "rev_layout_build: six roles read");
+    rev_layout_clear(&l);
+    ok(rev_layout_build(&l, cols + 3, NULL, 3, REV_VISITOR_AUTO, 1, "X", lerr, sizeof lerr) == -1 &&
+           strstr(lerr, "'hit_time_gmt'"),
+       "rev_layout_build: first missing: %s", lerr);
+    rev_layout_clear(&l);
     o.columns = NULL;
     o.ncolumns = 0;
 
@@ -1455,7 +1470,8 @@ static void test_glue_options(void)
     expect_init_error(vmap("visit_timeout", vnum(1.5), NULL), "positive integer",
                       "visit_timeout 1.5");
     expect_init_error(vmap("include_zero", vstr("yes"), NULL), "boolean", "include_zero: yes");
-    expect_init_error(vmap("visitor", vstr("mac"), NULL), "\"ip\" or \"ip_ua\"", "visitor: mac");
+    expect_init_error(vmap("visitor", vstr("mac"), NULL),
+                      "must be one of \"auto\", \"ip\", \"ip_ua\", \"visid\"", "visitor: mac");
     expect_init_error(vmap("max_bad_ratio", vnum(1.5), NULL), "from 0 to 1", "max_bad_ratio 1.5");
     expect_init_error(vmap("max_bad_ratio", vnum(-0.1), NULL), "from 0 to 1",
                       "max_bad_ratio -0.1");
