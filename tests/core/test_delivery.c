@@ -71,7 +71,7 @@ static void test_errors(void)
     static const struct {
         const char *body, *want;
     } cases[] = {
-        {"Data-File: a.gz\nFile-Size: 10\nRecord-Count: 5\n", "x.txt:9: Data-File a.gz has no MD5-Digest"},
+        {"Data-File: a.gz\nFile-Size: 10\nRecord-Count: 5\n", "x.txt:6: Data-File a.gz has no MD5-Digest"},
         {"Data-File: a.gz\nMD5-Digest: 0011\nFile-Size: 1\nRecord-Count: 5\n",
          "x.txt:7: MD5-Digest \"0011\" is not 32 hex digits"},
         {"Data-File: a.gz\nMD5-Digest: 00112233445566778899aabbccddeeff\nFile-Size: ten\n",
