@@ -501,6 +501,12 @@ typedef struct set_reader {
     int ended;               /* every check ran */
 } set_reader;
 
+static void unreadable(const set_reader *s, const sl_error *why, sl_error *err)
+{
+    sl_error_set(err, why->kind, "delivery %s: data file %s is not readable: %s", s->d->manifest,
+                 s->cur->name, why->msg);
+}
+
 static int open_next(set_reader *s, sl_error *err)
 {
     const delivery *d = s->d;
@@ -515,8 +521,11 @@ static int open_next(set_reader *s, sl_error *err)
     char *loc = file_location(d, s->cur->name);
     decode_options opt = {.codec = DECODE_AUTO, .name = loc};
     memset(&s->count, 0, sizeof s->count);
-    int rc = decode_open(delivery_check_wrap(raw, &s->tally), &opt, &s->decoded, err);
+    sl_error why = {0};
+    int rc = decode_open(delivery_check_wrap(raw, &s->tally), &opt, &s->decoded, &why);
     free(loc);
+    if (rc != 0)
+        unreadable(s, &why, err);
     return rc == 0 ? 1 : -1;
 }
 
@@ -567,9 +576,12 @@ static ssize_t set_read(storage_reader *r, void *buf, size_t cap, sl_error *err)
             if (rc == 0)
                 return check_total(s, err) == 0 ? 0 : -1;
         }
-        ssize_t n = storage_read(s->decoded, buf, cap, err);
-        if (n < 0)
+        sl_error why = {0};
+        ssize_t n = storage_read(s->decoded, buf, cap, &why);
+        if (n < 0) {
+            unreadable(s, &why, err);
             return -1;
+        }
         if (n > 0) {
             delivery_check_count(&s->count, buf, (size_t)n);
             return n;

@@ -105,7 +105,7 @@ fail_case total "sed -i 's/^Total-Records: 24/Total-Records: 25/' $STEM.txt" \
 fail_case archive "head -c 200 /dev/urandom > $STEM-lookup_data.tar.gz && write_manifest . $STEM.txt 24 L:$STEM-lookup_data.tar.gz D:01-$STEM.tsv.gz:12 D:02-$STEM.tsv.gz:12" \
     "lookup file $STEM-lookup_data.tar.gz is not a readable archive"
 fail_case baddata "printf 'not gzip' | gzip | head -c 20 > 02-$STEM.tsv.gz && write_manifest . $STEM.txt 24 L:$STEM-lookup_data.tar.gz D:01-$STEM.tsv.gz:12 D:02-$STEM.tsv.gz:12" \
-    "02-$STEM.tsv.gz"
+    "data file 02-$STEM.tsv.gz is not readable: .*truncated"
 
 # --- a .fin set: the data files beside it, in name order ------------------------
 put_feed feeds set/fin
