@@ -32,7 +32,16 @@ typedef enum decode_codec {
     DECODE_BZIP2
 } decode_codec;
 
-/* Against decompression bombs; 0 means the documented default. */
+/* "auto", "none", "gzip", "zstd", "bzip2": the rule's `decompress:`. */
+const char *decode_codec_name(decode_codec c);
+/* 0 and *out for one of those words, -1 for anything else. */
+int decode_codec_parse(const char *s, decode_codec *out);
+
+/* Against decompression bombs; 0 means the documented default
+ * (docs/compression.md): a day of 10 GB passes, 1 KB expanding to 10 GB
+ * does not. */
+#define DECODE_DEFAULT_MAX_EXPANDED (64LL * 1024 * 1024 * 1024)
+#define DECODE_DEFAULT_MAX_RATIO 1000.0
 typedef struct decode_limits {
     int64_t max_expanded_bytes; /* decoded bytes of one object */
     double max_ratio;           /* decoded / compressed, checked past 1 MiB */
@@ -40,15 +49,22 @@ typedef struct decode_limits {
 
 typedef struct decode_options {
     decode_codec codec;
-    const char *const *members; /* glob patterns choosing archive members;
-                                   NULL: every regular member */
+    const char *const *members; /* fnmatch() patterns choosing archive
+                                   members (copied by the open calls).
+                                   NULL: decode_archive_next() gives every
+                                   regular member; decode_open() wants an
+                                   archive of exactly one regular file */
     size_t n_members;
     decode_limits limits;
     const char *name; /* the object, for messages: "s3://b/k" or a path */
 } decode_options;
 
 /* The decoded content of `raw` as one stream (an archive's chosen members
- * in archive order, one after another). */
+ * in archive order, one after another). Plain bytes (DECODE_AUTO finding
+ * no magic, or DECODE_NONE) come back as `raw` itself, with no thread;
+ * anything decoded is read ahead on a worker thread (util/workers.c, a pool
+ * of one owned by the reader) into a bounded buffer of 1 MiB. Returns 0, or
+ * -1 with err set (raw is closed). */
 int decode_open(storage_reader *raw, const decode_options *opt, storage_reader **out,
                 sl_error *err);
 
