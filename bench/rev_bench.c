@@ -3,7 +3,10 @@
  * the report to OUT (default: discarded) and prints throughput and peak
  * RSS. For profiling the core; `make bench` measures the real CLI.
  *
- *   rev_bench [--first] [--ip-ua] [--timeout N] FILE [OUT] */
+ *   rev_bench [--first] [--ip-ua|--ip] [--timeout N] [--columns HEADERS.tsv]
+ *             [--no-escapes] [--no-exclude] FILE [OUT]
+ *
+ * Defaults as the plugin's: visitor auto, escapes backslash, exclude adobe. */
 #include "autoconfig.h"
 
 #include <errno.h>
@@ -16,6 +19,7 @@
 #include <unistd.h>
 
 #include "rev_attrib.h"
+#include "rev_columns.h"
 #include "rev_engines.h"
 #include "rev_money.h"
 #include "rev_report.h"
@@ -34,14 +38,17 @@ static int write_file(void *ctx, const void *buf, size_t len)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: rev_bench [--first] [--ip-ua] [--timeout N] FILE [OUT]\n");
+    fprintf(stderr, "usage: rev_bench [--first] [--ip-ua|--ip] [--timeout N] [--columns HEADERS.tsv] "
+                    "[--no-escapes] [--no-exclude] FILE [OUT]\n");
     return 2;
 }
 
 int main(int argc, char **argv)
 {
     rev_engines engines = REV_ENGINES_INIT;
-    rev_config cfg = {.engines = &engines, .visit_timeout = 1800};
+    rev_config cfg = {.engines = &engines, .visit_timeout = 1800, .escapes = 1, .exclude = 1};
+    char **columns = NULL;
+    size_t ncolumns = 0;
     char err[256];
     int i = 1;
 
@@ -49,7 +56,26 @@ int main(int argc, char **argv)
         if (strcmp(argv[i], "--first") == 0)
             cfg.attribution_first = 1;
         else if (strcmp(argv[i], "--ip-ua") == 0)
-            cfg.visitor_ip_ua = 1;
+            cfg.visitor = REV_VISITOR_IP_UA;
+        else if (strcmp(argv[i], "--ip") == 0)
+            cfg.visitor = REV_VISITOR_IP;
+        else if (strcmp(argv[i], "--no-escapes") == 0)
+            cfg.escapes = 0;
+        else if (strcmp(argv[i], "--no-exclude") == 0)
+            cfg.exclude = 0;
+        else if (strcmp(argv[i], "--columns") == 0 && i + 1 < argc && !columns) {
+            FILE *f = fopen(argv[++i], "rb");
+            char line[1 << 16];
+            size_t got = f ? fread(line, 1, sizeof line, f) : 0;
+            if (f)
+                fclose(f);
+            if (rev_columns_split(line, got, &columns, &ncolumns) != 0) {
+                fprintf(stderr, "rev_bench: %s: no column names\n", argv[i]);
+                return 1;
+            }
+            cfg.columns = (const char *const *)columns;
+            cfg.ncolumns = ncolumns;
+        }
         else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc)
             cfg.visit_timeout = atoll(argv[++i]);
         else
@@ -112,6 +138,8 @@ int main(int argc, char **argv)
     rev_format_cents(s->revenue_unattributed_cents, unatt);
     printf("rev_bench  %.0f MB in %.3f s  %.0f MB/s  peak RSS %ld MB\n", (double)total / 1e6,
            secs, (double)total / 1e6 / secs, ru.ru_maxrss / 1024);
+    printf("  excluded %llu duplicate_purchases %llu\n", (unsigned long long)s->excluded_rows,
+           (unsigned long long)s->duplicate_purchases);
     printf("  lines %llu data %llu malformed %llu empty %llu search_hits %llu purchases %llu\n"
            "  attributed %s unattributed %s warnings %llu keywords %llu evicted %llu peak "
            "visitors %llu\n",
@@ -122,6 +150,7 @@ int main(int argc, char **argv)
            (unsigned long long)s->visitors_evicted, (unsigned long long)s->visitors_peak);
     rev_attrib_free(a);
     rev_engines_free(&engines);
+    rev_columns_free(columns, ncolumns);
     close(fd);
     return 0;
 }

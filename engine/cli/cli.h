@@ -57,5 +57,6 @@ int cmd_lambda(int argc, char **argv, const cli_globals *g);
 int cmd_watch(int argc, char **argv, const cli_globals *g);
 int cmd_serve(int argc, char **argv, const cli_globals *g);
 int cmd_poll(int argc, char **argv, const cli_globals *g);
+int cmd_deliveries(int argc, char **argv, const cli_globals *g);
 
 #endif

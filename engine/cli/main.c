@@ -28,6 +28,7 @@ static const command commands[] = {
     {"poll", cmd_poll, "process S3 events from an SQS queue (long polling workers)"},
     {"serve", cmd_serve, "accept events over HTTP (S3-compatible webhooks, SNS, EventBridge)"},
     {"watch", cmd_watch, "upload files completed in a directory, then mark them done"},
+    {"deliveries", cmd_deliveries, "list delivery sets (data feeds) under a prefix and their state"},
 };
 
 static void usage(FILE *fp)

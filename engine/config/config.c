@@ -22,7 +22,7 @@
 #include "util/strbuf.h"
 
 static const char *const builtin_placeholders[] = {
-    "bucket", "key", "dir", "basename", "stem", "date", "run_date", "run_id", "name", NULL,
+    "bucket", "key", "dir", "basename", "stem", "date", "run_date", "run_id", "name", "rsid", "feed_date", "feed_hour", NULL,
 };
 
 static const char *const known_events[] = {

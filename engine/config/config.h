@@ -101,6 +101,8 @@ typedef struct rule {
     char *plugin_name;
     json_t *options;           /* `options:` as JSON (empty object if absent) */
     template *output;          /* compiled output template */
+    char *delivery;            /* "adobe": the object is a delivery set's
+                                  manifest (core/delivery.h); NULL: none */
     char **on_failure;         /* target names (NULL: the top-level default) */
     size_t n_on_failure;
     char **on_success;

@@ -264,9 +264,15 @@ static const config_key rule_keys[] = {
      FIELD(rule, options), .pos_offset = offsetof(rule, options_pos)},
     {"output", CONFIG_STRING, CONFIG_REQUIRED,
      .help = "Output location template, e.g. s3://bucket/{date}/{name}. Placeholders: "
-             "{bucket} {key} {dir} {basename} {stem} {date} {run_date} {run_id} {name} and the "
-             "regex's named groups.",
+             "{bucket} {key} {dir} {basename} {stem} {date} {run_date} {run_id} {name} {rsid} "
+             "{feed_date} {feed_hour} and the regex's named groups.",
      .hook = config_check_output},
+    {"delivery", CONFIG_ENUM,
+     .help = "adobe: the matching object is the manifest (or .fin marker) of an Adobe Analytics "
+             "data feed delivery set; the job checks the set and reads its data files as one "
+             "input. Other objects the rule matches are skipped.",
+     .what = "a delivery kind", .choices = (const char *const[]){"adobe", NULL},
+     FIELD(rule, delivery)},
     TARGET_LIST("on_failure",
                 "Targets notified when this rule's job fails ([]: none); default: the "
                 "top-level on_failure.",

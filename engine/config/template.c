@@ -21,6 +21,9 @@ typedef enum seg_kind {
     SEG_RUN_DATE,
     SEG_RUN_ID,
     SEG_NAME,
+    SEG_RSID,
+    SEG_FEED_DATE,
+    SEG_FEED_HOUR,
     SEG_CAPTURE
 } seg_kind;
 
@@ -42,6 +45,7 @@ static const struct {
     {"bucket", SEG_BUCKET},     {"key", SEG_KEY},       {"dir", SEG_DIR},
     {"basename", SEG_BASENAME}, {"stem", SEG_STEM},     {"date", SEG_DATE},
     {"run_date", SEG_RUN_DATE}, {"run_id", SEG_RUN_ID}, {"name", SEG_NAME},
+    {"rsid", SEG_RSID},         {"feed_date", SEG_FEED_DATE}, {"feed_hour", SEG_FEED_HOUR},
 };
 #define N_BUILTINS (sizeof builtins / sizeof builtins[0])
 
@@ -230,6 +234,9 @@ char *template_expand(const template *t, const template_vars *vars)
         case SEG_RUN_DATE: add_opt(&out, vars->run_date); break;
         case SEG_RUN_ID: add_opt(&out, vars->run_id); break;
         case SEG_NAME: add_opt(&out, vars->name); break;
+        case SEG_RSID: add_opt(&out, vars->rsid); break;
+        case SEG_FEED_DATE: add_opt(&out, vars->feed_date); break;
+        case SEG_FEED_HOUR: add_opt(&out, vars->feed_hour); break;
         case SEG_CAPTURE: add_opt(&out, capture_value(vars, s->text)); break;
         }
     }

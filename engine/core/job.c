@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/delivery.h"
 #include "core/progress.h"
 #include "core/router.h"
 #include "core/runstore.h"
@@ -27,6 +28,7 @@ struct sluice_job {
 
     storage_reader *reader;
     object_info info;
+    delivery *delivery;      /* the rule's delivery set, when it has one */
 
     char *output_name;       /* proposed by the plugin */
     storage_writer *writer;  /* opened at the first write */
@@ -93,29 +95,24 @@ const char *job_meta(sluice_job *job, const char *key)
         return r->run_id;
     if (strcmp(key, "rule") == 0)
         return r->rule;
-    return NULL;
+    return job->delivery ? delivery_meta(job->delivery, key) : NULL;
 }
 
-/* Lookup files belong to delivery sets; until a job can run one (issue 9,
- * delivery sets) no job has any, which plugin.h allows: NULL, not an error. */
+/* Lookup files belong to delivery sets (core/delivery.h); any other job
+ * has none, which plugin.h allows: NULL, not an error. */
 sluice_lookup *job_lookup_open(sluice_job *job, const char *name)
 {
-    (void)job;
-    (void)name;
-    return NULL;
+    return job->delivery ? delivery_lookup_open(job->delivery, name) : NULL;
 }
 
 ssize_t job_lookup_read(sluice_lookup *lookup, void *buf, size_t cap)
 {
-    (void)lookup;
-    (void)buf;
-    (void)cap;
-    return -1;
+    return delivery_lookup_read(lookup, buf, cap);
 }
 
 void job_lookup_close(sluice_lookup *lookup)
 {
-    (void)lookup;
+    delivery_lookup_close(lookup);
 }
 
 static int valid_output_name(const char *name)
@@ -167,6 +164,9 @@ static char *resolve_output(sluice_job *job, sl_error *err)
         .run_date = job->run_date,
         .run_id = job->res->run_id,
         .name = name,
+        .rsid = job->delivery ? delivery_meta(job->delivery, "rsid") : NULL,
+        .feed_date = job->delivery ? delivery_meta(job->delivery, "feed_date") : NULL,
+        .feed_hour = job->delivery ? delivery_meta(job->delivery, "feed_hour") : NULL,
         .capture_names = (const char *const *)r->capture_names,
         .capture_values = (const char *const *)job->match.capture_values,
         .n_captures = job->match.capture_values ? r->n_captures : 0,
@@ -404,6 +404,35 @@ static int skip_duplicate(sluice_job *job)
     return 1;
 }
 
+/* A delivery rule runs on its set's manifest only: the manifest becomes the
+ * set, and the job's input the set's data files. Returns 1 when the object
+ * is no manifest (the job is SKIPPED), 0 when the set is open, -1. */
+static int open_delivery(sluice_job *job)
+{
+    const job_spec *spec = job->spec;
+    if (!delivery_is_manifest(job->key)) {
+        job->res->state = JOB_SKIPPED;
+        job->res->skip_reason = xasprintf("rule \"%s\" processes delivery sets: this is no "
+                                          "manifest, its set runs when the manifest arrives",
+                                          job->rule->name);
+        return 1;
+    }
+    if (open_input(job) != 0)
+        return -1;
+    delivery_place where = {spec->input.kind == LOC_OBJECT ? spec->storage : NULL, job->bucket,
+                            job->key};
+    storage_reader *manifest = job->reader;
+    job->reader = NULL;
+    if (delivery_open(&where, manifest, &job->delivery, &job->error) != 0)
+        return -1;
+    job->reader = delivery_reader(job->delivery);
+    job->info.size = delivery_size(job->delivery);
+    /* the set's identity is its manifest's content, whatever the etag */
+    free(job->res->etag);
+    job->res->etag = xstrdup(delivery_digest(job->delivery));
+    return 0;
+}
+
 /* Runs the plugin and publishes its output only when everything worked. */
 static void run_plugin(sluice_job *job)
 {
@@ -415,6 +444,8 @@ static void run_plugin(sluice_job *job)
     if (rc != SLUICE_OK && job->error.kind == SL_ERR_NONE)
         sl_error_set(&job->error, SL_ERR_PLUGIN, "plugin %s failed without giving a reason",
                      d->name);
+    if (rc == SLUICE_OK && job->delivery && job->error.kind == SL_ERR_NONE)
+        delivery_finish(job->delivery, job->reader, &job->error); /* every check ran */
     if (job->error.kind == SL_ERR_NONE && !job->writer)
         job_write(job, "", 0); /* a successful empty output still exists */
     if (job->error.kind == SL_ERR_NONE) {
@@ -459,6 +490,7 @@ static void job_release(sluice_job *job)
 {
     storage_writer_abort(job->writer);
     storage_reader_close(job->reader);
+    delivery_free(job->delivery);
     storage_object_info_free(&job->info);
     route_match_free(&job->match);
     free(job->output_name);
@@ -484,8 +516,10 @@ int job_execute(const job_spec *spec, job_result *res)
         res->plugin = xstrdup(job.plugin->plugin->desc->name);
         res->plugin_version = xstrdup(job.plugin->plugin->desc->version);
         job.log.rule = res->rule;
-        if (open_input(&job) == 0) {
-            adopt_storage_etag(&job);
+        int opened = job.rule->delivery ? open_delivery(&job) : open_input(&job);
+        if (opened == 0) {
+            if (!job.delivery)
+                adopt_storage_etag(&job);
             if (!skip_duplicate(&job))
                 run_plugin(&job);
         }

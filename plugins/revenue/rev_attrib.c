@@ -12,13 +12,8 @@
 #include "rev_hash.h"
 #include "rev_keyword.h"
 #include "rev_money.h"
+#include "rev_scan.h"
 #include "rev_url.h"
-
-enum { ROLE_TIME, ROLE_IP, ROLE_UA, ROLE_EVENTS, ROLE_PRODUCTS, ROLE_REFERRER, ROLE_COUNT };
-
-static const char *const role_names[ROLE_COUNT] = {
-    "hit_time_gmt", "ip", "user_agent", "event_list", "product_list", "referrer",
-};
 
 #define HEADER_FIELD "hit_time_gmt"
 #define HOST_MAX 255          /* longer hosts are not search engines */
@@ -28,10 +23,7 @@ static const char *const role_names[ROLE_COUNT] = {
 
 static const char utf8_bom[3] = {'\xEF', '\xBB', '\xBF'};
 
-typedef struct slice {
-    const char *p;
-    size_t n;
-} slice;
+typedef rev_slice slice;
 
 /* A visitor seen within one visit_timeout of `now`. Even one without a
  * current search must be kept: when times step back, its last(v) decides
@@ -47,9 +39,10 @@ typedef struct rev_visitor {
     char key[];
 } rev_visitor;
 
+/* ip; ip TAB user_agent; or post_visid_high TAB post_visid_low. */
 typedef struct visitor_key {
-    slice ip;
-    const slice *ua; /* NULL unless visitor: ip_ua */
+    slice ip;        /* the first part */
+    const slice *ua; /* the second part, or NULL */
 } visitor_key;
 
 typedef struct pair_key {
@@ -67,13 +60,17 @@ struct rev_attrib {
     rev_stats st;
 
     char *buf;        /* REV_MAX_LINE + REV_CHUNK bytes */
-    size_t pending;   /* bytes of an unfinished line at buf[0] */
+    size_t pending;   /* bytes of an unfinished record at buf[0] */
     int at_start;     /* nothing processed yet: a UTF-8 BOM may come */
-    int skipping;     /* inside a line longer than REV_MAX_LINE */
+    int skipping;     /* inside a record longer than REV_MAX_LINE */
+    int skip_odd;     /* skipping, and the bytes so far end in an odd run of '\\' */
+    uint64_t line;    /* physical line where the current record starts */
+    uint64_t next_line;
+    char *scratch;    /* unescaped values of one record (REV_MAX_LINE) */
 
     int header_known;
-    size_t ncols;
-    signed char *roles; /* per column: ROLE_* or -1 */
+    int header_seen;  /* the layout came from a header line of the input */
+    rev_layout layout;
 
     int64_t now;        /* largest hit_time_gmt so far, -1 before any */
     rev_table visitors;
@@ -115,7 +112,7 @@ static void warn(rev_attrib *a, rev_warn_kind kind, const char *what, const char
                  size_t len)
 {
     if (a->cfg.warn)
-        a->cfg.warn(a->cfg.warn_ctx, kind, a->st.lines_read, what, text, len);
+        a->cfg.warn(a->cfg.warn_ctx, kind, a->line, what, text, len);
 }
 
 static int slice_is(slice s, const char *z)
@@ -124,81 +121,35 @@ static int slice_is(slice s, const char *z)
     return s.n == n && memcmp(s.p, z, n) == 0;
 }
 
-static int role_needed(int role, int visitor_ip_ua)
-{
-    return role != ROLE_UA || visitor_ip_ua;
-}
-
-const char *rev_columns_missing(const char *const *names, size_t n, int visitor_ip_ua)
-{
-    for (int r = 0; r < ROLE_COUNT; r++) {
-        if (!role_needed(r, visitor_ip_ua))
-            continue;
-        size_t i = 0;
-        while (i < n && strcmp(names[i], role_names[r]) != 0)
-            i++;
-        if (i == n)
-            return role_names[r];
-    }
-    return NULL;
-}
-
 /* ---- columns ------------------------------------------------------------ */
 
-/* Map column positions to roles; on a duplicate name the first one counts. */
-static int set_columns(rev_attrib *a, const slice *names, size_t n, int from_header)
+static int set_layout(rev_attrib *a, const char *const *names, const size_t *lens, size_t n,
+                      const char *what, rev_err_kind kind)
 {
-    int found[ROLE_COUNT] = {0};
-    signed char *roles = malloc(n ? n : 1);
-    if (!roles) {
-        fail(a, REV_ERR_NOMEM, "out of memory");
+    char err[256];
+    if (rev_layout_build(&a->layout, names, lens, n, a->cfg.visitor, a->cfg.exclude, what, err,
+                         sizeof err) != 0) {
+        fail(a, kind, "%s", err);
         return -1;
     }
-    memset(roles, -1, n ? n : 1);
-    for (size_t i = 0; i < n; i++) {
-        for (int r = 0; r < ROLE_COUNT; r++) {
-            if (!found[r] && role_needed(r, a->cfg.visitor_ip_ua) && slice_is(names[i], role_names[r])) {
-                roles[i] = (signed char)r;
-                found[r] = 1;
-                break;
-            }
-        }
-    }
-    for (int r = 0; r < ROLE_COUNT; r++) {
-        if (found[r] || !role_needed(r, a->cfg.visitor_ip_ua))
-            continue;
-        free(roles);
-        if (from_header)
-            fail(a, REV_ERR_INPUT, "the input's header line has no column '%s'", role_names[r]);
-        else
-            fail(a, REV_ERR_CONFIG, "the option 'columns' has no column '%s'", role_names[r]);
-        return -1;
-    }
-    a->roles = roles;
-    a->ncols = n;
     a->header_known = 1;
     return 0;
 }
 
-static size_t count_fields(const char *p, size_t n)
-{
-    size_t k = 1;
-    const char *end = p + n;
-    while ((p = memchr(p, '\t', (size_t)(end - p))) != NULL) {
-        k++;
-        p++;
-    }
-    return k;
-}
-
 /* The first non-empty line decides: a header when one of its fields is
- * "hit_time_gmt", else data described by the `columns` option. Returns 1
- * when the line was the header, 0 when it is data, -1 on a fatal error. */
+ * "hit_time_gmt", else data described by the `columns` (the option, or
+ * the delivery's column_headers.tsv). Returns 1 when the line was the
+ * header, 0 when it is data, -1 on a fatal error. */
 static int decide_header(rev_attrib *a, const char *p, size_t n)
 {
-    size_t nf = count_fields(p, n);
-    slice *names = malloc(nf * sizeof *names);
-    if (!names) {
+    size_t nf = 1;
+    for (const char *q = p, *end = p + n; (q = memchr(q, '\t', (size_t)(end - q))); q++)
+        nf++;
+    const char **names = malloc(nf * sizeof *names);
+    size_t *lens = malloc(nf * sizeof *lens);
+    if (!names || !lens) {
+        free(names);
+        free(lens);
         fail(a, REV_ERR_NOMEM, "out of memory");
         return -1;
     }
@@ -206,36 +157,30 @@ static int decide_header(rev_attrib *a, const char *p, size_t n)
     const char *s = p, *end = p + n;
     for (size_t i = 0; i < nf; i++) {
         const char *tab = memchr(s, '\t', (size_t)(end - s));
-        const char *fe = tab ? tab : end;
-        names[i].p = s;
-        names[i].n = (size_t)(fe - s);
-        is_header |= slice_is(names[i], HEADER_FIELD);
-        if (tab)
-            s = tab + 1;
+        names[i] = s;
+        lens[i] = (size_t)((tab ? tab : end) - s);
+        is_header |= slice_is((slice){s, lens[i]}, HEADER_FIELD);
+        s = tab ? tab + 1 : end;
     }
     int r;
     if (is_header) {
-        r = set_columns(a, names, nf, 1) == 0 ? 1 : -1;
+        r = set_layout(a, names, lens, nf, "the input's header line", REV_ERR_INPUT) == 0 ? 1 : -1;
+        a->header_seen = 1;
     } else if (a->cfg.columns) {
-        free(names);
-        names = malloc((a->cfg.ncolumns ? a->cfg.ncolumns : 1) * sizeof *names);
-        if (!names) {
-            fail(a, REV_ERR_NOMEM, "out of memory");
-            return -1;
-        }
-        for (size_t i = 0; i < a->cfg.ncolumns; i++) {
-            names[i].p = a->cfg.columns[i];
-            names[i].n = strlen(a->cfg.columns[i]);
-        }
-        r = set_columns(a, names, a->cfg.ncolumns, 0) == 0 ? 0 : -1;
+        r = set_layout(a, a->cfg.columns, NULL, a->cfg.ncolumns,
+                       a->cfg.columns_what ? a->cfg.columns_what : "the option 'columns'",
+                       a->cfg.columns_from_input ? REV_ERR_INPUT : REV_ERR_CONFIG) == 0 ? 0 : -1;
     } else {
         fail(a, REV_ERR_INPUT,
-             "the input has no header line (no field '" HEADER_FIELD "' on its first line) "
-             "and the option 'columns' is not set; give headerless data feeds their column "
-             "names with 'columns' (a list, or the path of column_headers.tsv)");
+             "the input has no header line (no field '" HEADER_FIELD "' on its first line), "
+             "the job has no column_headers.tsv lookup file and the option 'columns' is not "
+             "set%s; give headerless data feeds their column names with 'columns' (a list, "
+             "or the path of column_headers.tsv)",
+             a->cfg.no_columns_hint ? a->cfg.no_columns_hint : "");
         r = -1;
     }
     free(names);
+    free(lens);
     return r;
 }
 
@@ -497,6 +442,16 @@ static rev_visitor *visitor_touch(rev_attrib *a, uint64_t h, const visitor_key *
     return v;
 }
 
+/* Visitor key parts of a hit (rev_columns.h: the resolved visitor). */
+static visitor_key hit_visitor(const rev_attrib *a, const slice *f)
+{
+    switch (a->layout.visitor) {
+    case REV_VISITOR_VISID: return (visitor_key){f[REV_ROLE_VISID_HIGH], &f[REV_ROLE_VISID_LOW]};
+    case REV_VISITOR_IP_UA: return (visitor_key){f[REV_ROLE_IP], &f[REV_ROLE_UA]};
+    default: return (visitor_key){f[REV_ROLE_IP], NULL};
+    }
+}
+
 static void apply_hit(rev_attrib *a, int64_t t, const slice *f)
 {
     if (t > a->now)
@@ -505,17 +460,21 @@ static void apply_hit(rev_attrib *a, int64_t t, const slice *f)
 
     /* The visitor lookup is the one cache miss of nearly every line: start
      * loading its slot, then do the work that does not need it. */
-    visitor_key key = {f[ROLE_IP], a->cfg.visitor_ip_ua ? &f[ROLE_UA] : NULL};
+    visitor_key key = hit_visitor(a, f);
     uint64_t h = visitor_hash(a, &key);
     __builtin_prefetch(&a->visitors.slots[(size_t)h & a->visitors.mask]);
 
-    rev_pair *pair = search_pair(a, f[ROLE_REFERRER]);
+    rev_pair *pair = search_pair(a, f[REV_ROLE_REFERRER]);
     /* revenue of hits without the purchase event is ignored */
-    int purchase = rev_is_purchase(f[ROLE_EVENTS].p, f[ROLE_EVENTS].n);
+    int purchase = rev_is_purchase(f[REV_ROLE_EVENTS].p, f[REV_ROLE_EVENTS].n);
+    if (purchase && slice_is(f[REV_ROLE_DUPLICATE], "1")) {
+        a->st.duplicate_purchases++; /* Adobe saw this purchase already */
+        purchase = 0;
+    }
     int64_t cents = 0;
     if (purchase)
-        cents = rev_product_revenue(f[ROLE_PRODUCTS].p, f[ROLE_PRODUCTS].n, &a->st.warnings,
-                                    on_bad_amount, a);
+        cents = rev_product_revenue(f[REV_ROLE_PRODUCTS].p, f[REV_ROLE_PRODUCTS].n,
+                                    &a->st.warnings, on_bad_amount, a);
     if (a->err_kind)
         return;
 
@@ -535,26 +494,7 @@ static void apply_hit(rev_attrib *a, int64_t t, const slice *f)
         visitor_drop(a, v); /* idle already (its times lie far back) */
 }
 
-/* ---- lines -------------------------------------------------------------- */
-
-static size_t split_fields(const rev_attrib *a, const char *p, size_t n, slice *f)
-{
-    const char *end = p + n;
-    const signed char *roles = a->roles;
-    size_t col = 0, ncols = a->ncols;
-    for (;;) {
-        const char *tab = memchr(p, '\t', (size_t)(end - p));
-        const char *fe = tab ? tab : end;
-        if (col < ncols && roles[col] >= 0) {
-            f[roles[col]].p = p;
-            f[roles[col]].n = (size_t)(fe - p);
-        }
-        col++;
-        if (!tab)
-            return col;
-        p = tab + 1;
-    }
-}
+/* ---- records ------------------------------------------------------------ */
 
 static int parse_time(slice s, int64_t *t)
 {
@@ -576,6 +516,29 @@ static void malformed(rev_attrib *a, const char *what, const char *text, size_t 
     warn(a, REV_WARN_MALFORMED, what, text, len);
 }
 
+/* Adobe's rule for rows that are not hits: exclude_hit neither empty nor
+ * "0", or hit_source 5, 7, 8 or 9 (data-source uploads). */
+static int excluded(const rev_attrib *a, const slice *f)
+{
+    if (!a->layout.exclude)
+        return 0;
+    slice x = f[REV_ROLE_EXCLUDE], src = f[REV_ROLE_SOURCE];
+    if (a->layout.col[REV_ROLE_EXCLUDE] != REV_COL_NONE && x.n && !slice_is(x, "0"))
+        return 1;
+    return a->layout.col[REV_ROLE_SOURCE] != REV_COL_NONE && src.n == 1 &&
+           (src.p[0] == '5' || src.p[0] == '7' || src.p[0] == '8' || src.p[0] == '9');
+}
+
+/* Why the hit's visitor is unusable, or NULL. */
+static const char *visitor_missing(const rev_attrib *a, const slice *f)
+{
+    if (a->layout.visitor == REV_VISITOR_VISID)
+        return f[REV_ROLE_VISID_HIGH].n && f[REV_ROLE_VISID_LOW].n
+                   ? NULL
+                   : "empty post_visid_high or post_visid_low";
+    return f[REV_ROLE_IP].n ? NULL : "empty ip";
+}
+
 static void process_line(rev_attrib *a, const char *p, size_t n)
 {
     a->st.lines_read++;
@@ -589,21 +552,28 @@ static void process_line(rev_attrib *a, const char *p, size_t n)
         return; /* the header itself, or a fatal error */
     a->st.data_lines++;
 
-    slice f[ROLE_COUNT] = {{NULL, 0}};
-    size_t nf = split_fields(a, p, n, f);
-    if (nf != a->ncols) {
+    slice f[REV_ROLE_COUNT] = {{NULL, 0}};
+    size_t nf = rev_scan_fields(&a->layout, p, n, a->cfg.escapes, a->scratch, f);
+    if (nf != a->layout.ncols) {
         char msg[64];
-        int len = snprintf(msg, sizeof msg, "%zu fields, the header has %zu", nf, a->ncols);
+        int len = snprintf(msg, sizeof msg, "%zu fields, the header has %zu", nf,
+                           a->layout.ncols);
         malformed(a, "wrong number of fields", msg, (size_t)len);
         return;
     }
-    int64_t t;
-    if (parse_time(f[ROLE_TIME], &t) != 0) {
-        malformed(a, "hit_time_gmt is not a non-negative integer", f[ROLE_TIME].p, f[ROLE_TIME].n);
+    if (excluded(a, f)) {
+        a->st.excluded_rows++; /* not a hit: no time, no visitor, no purchase */
         return;
     }
-    if (f[ROLE_IP].n == 0) {
-        malformed(a, "empty ip", NULL, 0);
+    int64_t t;
+    if (parse_time(f[REV_ROLE_TIME], &t) != 0) {
+        malformed(a, "hit_time_gmt is not a non-negative integer", f[REV_ROLE_TIME].p,
+                  f[REV_ROLE_TIME].n);
+        return;
+    }
+    const char *why = visitor_missing(a, f);
+    if (why) {
+        malformed(a, why, NULL, 0);
         return;
     }
     apply_hit(a, t, f);
@@ -624,8 +594,10 @@ rev_attrib *rev_attrib_new(const rev_config *cfg)
     uint64_t entropy = (uint64_t)(uintptr_t)a ^ ((uint64_t)time(NULL) << 20);
     a->seed_visitor = rev_hash(&entropy, sizeof entropy, 0x5bd1e9955bd1e995ULL);
     a->seed_pair = rev_hash(&entropy, sizeof entropy, 0x27d4eb2f165667c5ULL);
+    a->next_line = 1;
     a->buf = malloc(REV_MAX_LINE + REV_CHUNK);
-    if (!a->buf || rev_table_init(&a->visitors, 0) != 0 || rev_table_init(&a->pairs, 0) != 0) {
+    a->scratch = malloc(REV_MAX_LINE + REV_CHUNK);
+    if (!a->buf || !a->scratch || rev_table_init(&a->visitors, 0) != 0 || rev_table_init(&a->pairs, 0) != 0) {
         rev_attrib_free(a);
         return NULL;
     }
@@ -649,8 +621,9 @@ void rev_attrib_free(rev_attrib *a)
     rev_table_free(&a->visitors);
     rev_table_free(&a->pairs);
     free(a->pairv);
-    free(a->roles);
+    rev_layout_clear(&a->layout);
     free(a->kw);
+    free(a->scratch);
     free(a->buf);
     free(a);
 }
@@ -659,6 +632,35 @@ char *rev_attrib_space(rev_attrib *a, size_t *cap)
 {
     *cap = REV_CHUNK;
     return a->buf + a->pending;
+}
+
+/* Backslashes right before `at`, not before p; plus `carry` (those of
+ * earlier input) when the run reaches p. */
+static size_t backslash_run(const char *p, const char *at, size_t carry)
+{
+    const char *q = at;
+    while (q > p && q[-1] == '\\')
+        q--;
+    return (size_t)(at - q) + (q == p ? carry : 0);
+}
+
+/* Inside a record too long to keep: its unescaped LF in [p, end), or NULL
+ * (then skip_odd carries the escape state to the next input). */
+static char *skip_to_end(rev_attrib *a, char *p, char *end)
+{
+    for (char *s = p;;) {
+        char *nl = memchr(s, '\n', (size_t)(end - s));
+        if (!nl) {
+            a->skip_odd = a->cfg.escapes && (backslash_run(p, end, (size_t)a->skip_odd) & 1);
+            return NULL;
+        }
+        if (!a->cfg.escapes || !(backslash_run(p, nl, (size_t)a->skip_odd) & 1)) {
+            a->skip_odd = 0;
+            return nl;
+        }
+        a->next_line++; /* an escaped LF: the record goes on */
+        s = nl + 1;
+    }
 }
 
 int rev_attrib_commit(rev_attrib *a, size_t n)
@@ -678,7 +680,7 @@ int rev_attrib_commit(rev_attrib *a, size_t n)
             p += sizeof utf8_bom;
     }
     if (a->skipping) {
-        char *nl = memchr(p, '\n', (size_t)(end - p));
+        char *nl = skip_to_end(a, p, end);
         if (!nl) {
             a->pending = 0;
             return 0;
@@ -686,7 +688,11 @@ int rev_attrib_commit(rev_attrib *a, size_t n)
         a->skipping = 0;
         p = nl + 1;
     }
-    for (char *nl; (nl = memchr(p, '\n', (size_t)(end - p))) != NULL; p = nl + 1) {
+    size_t inner;
+    for (char *nl; (nl = (char *)rev_scan_record_end(p, end, a->cfg.escapes, &inner)) != NULL;
+         p = nl + 1) {
+        a->line = a->next_line;
+        a->next_line += 1 + inner;
         process_line(a, p, (size_t)(nl - p));
         if (a->err_kind)
             return -1;
@@ -694,12 +700,15 @@ int rev_attrib_commit(rev_attrib *a, size_t n)
 
     size_t rest = (size_t)(end - p);
     if (rest > REV_MAX_LINE) {
-        /* Counted now as one malformed data line, its bytes dropped until
+        /* Counted now as one malformed data record, its bytes dropped until
          * its end: memory stays bounded whatever the input. */
+        a->line = a->next_line;
+        a->next_line += inner;
         a->st.lines_read++;
         a->st.data_lines++;
         malformed(a, "line longer than 4 MiB", NULL, 0);
         a->skipping = 1;
+        a->skip_odd = a->cfg.escapes && (backslash_run(p, end, 0) & 1);
         a->pending = 0;
         return 0;
     }
@@ -731,8 +740,10 @@ int rev_attrib_finish(rev_attrib *a)
     a->at_start = 0;
     if (a->skipping)
         a->skipping = 0;
-    else if (a->pending)
+    else if (a->pending) {
+        a->line = a->next_line;
         process_line(a, a->buf, a->pending);
+    }
     a->pending = 0;
     return a->err_kind ? -1 : 0;
 }
@@ -747,6 +758,16 @@ const char *rev_attrib_error(const rev_attrib *a, rev_err_kind *kind)
 const rev_stats *rev_attrib_stats(const rev_attrib *a)
 {
     return &a->st;
+}
+
+const rev_layout *rev_attrib_layout(const rev_attrib *a)
+{
+    return a->header_known ? &a->layout : NULL;
+}
+
+int rev_attrib_header_seen(const rev_attrib *a)
+{
+    return a->header_seen;
 }
 
 rev_pair **rev_attrib_pairs(rev_attrib *a, size_t *n)

@@ -1,7 +1,8 @@
-/* rev_attrib.h — the streaming heart of the revenue report: splits the
- * input into lines, finds the columns by name, tells data from malformed
- * lines, follows each visitor's current search and attributes purchase
- * revenue to (search engine domain, keyword) pairs.
+/* rev_attrib.h — the streaming heart of the revenue report: cuts the
+ * input into records and their needed fields (through the parsing core,
+ * rev_columns.h and rev_scan.h), tells data from header, excluded and
+ * malformed records, follows each visitor's current search and attributes
+ * purchase revenue to (search engine domain, keyword) pairs.
  *
  * Use:
  *     rev_attrib *a = rev_attrib_new(&cfg);
@@ -11,7 +12,8 @@
  *     pairs = rev_attrib_pairs(a, &npairs);            // for rev_report
  *     rev_attrib_free(a);
  *
- * Memory is bounded by the longest line (REV_MAX_LINE), the visitors seen
+ * Memory is bounded by the longest record (REV_MAX_LINE, twice: the record
+ * and its unescaped values), the visitors seen
  * within one visit_timeout of `now` (plus one time bucket of
  * visit_timeout / 512 + 1 seconds), and the distinct (domain, keyword)
  * pairs. Not thread-safe; one per job. */
@@ -21,9 +23,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rev_columns.h"
 #include "rev_engines.h"
 
-/* Read granularity and the longest line kept; longer lines are malformed. */
+/* Read granularity and the longest record kept; longer ones are malformed. */
 #define REV_CHUNK ((size_t)1 << 20)
 #define REV_MAX_LINE ((size_t)4 << 20)
 
@@ -32,7 +35,8 @@ typedef enum rev_warn_kind {
     REV_WARN_AMOUNT = 2     /* a product amount counted as 0 */
 } rev_warn_kind;
 
-/* Diagnostics callback: `line` is the 1-based line number, `what` a short
+/* Diagnostics callback: `line` is the 1-based line number where the record
+ * starts, `what` a short
  * reason, text[0..len) the offending value (may be empty). */
 typedef void (*rev_warn_fn)(void *ctx, rev_warn_kind kind, uint64_t line, const char *what,
                             const char *text, size_t len);
@@ -41,20 +45,31 @@ typedef struct rev_config {
     const rev_engines *engines;
     int64_t visit_timeout;       /* seconds, > 0 */
     int attribution_first;       /* 0: last search wins; 1: first of the visit */
-    int visitor_ip_ua;           /* visitor = ip + "\t" + user_agent */
+    rev_visitor_mode visitor;    /* AUTO: visid when the columns have it, else ip */
+    int escapes;                 /* backslash escapes in records (rev_scan.h) */
+    int exclude;                 /* skip exclude_hit / hit_source 5,7,8,9 rows */
     const char *const *columns;  /* names for headerless input, or NULL */
     size_t ncolumns;
+    /* Where `columns` came from, for messages ("the option 'columns'"),
+     * and whether a missing column there is the input's fault (a delivery's
+     * column_headers.tsv) rather than the configuration's. */
+    const char *columns_what;
+    int columns_from_input;
+    const char *no_columns_hint; /* appended to the headerless error, or NULL */
     rev_warn_fn warn;            /* optional */
     void *warn_ctx;
 } rev_config;
 
 typedef struct rev_stats {
-    uint64_t lines_read;      /* every line, header and empty ones included */
+    uint64_t lines_read;      /* every record, header and empty ones included
+                                 (a record may span lines with escaped LFs) */
     uint64_t data_lines;      /* neither header nor empty */
     uint64_t malformed_lines;
     uint64_t empty_lines;
+    uint64_t excluded_rows;   /* exclude_hit, hit_source 5/7/8/9: not hits */
     uint64_t search_hits;
     uint64_t purchases;
+    uint64_t duplicate_purchases; /* purchase events ignored: duplicate_purchase 1 */
     uint64_t warnings;        /* amounts counted as 0 */
     uint64_t visitors_evicted;
     uint64_t keywords;        /* distinct (domain, keyword) pairs */
@@ -81,10 +96,6 @@ typedef struct rev_pair {
 
 typedef struct rev_attrib rev_attrib;
 
-/* The names needed from the header, given the visitor definition. Returns
- * the first needed name missing from names[0..n), or NULL. */
-const char *rev_columns_missing(const char *const *names, size_t n, int visitor_ip_ua);
-
 /* NULL when memory is exhausted. `cfg` is copied; what it points to must
  * outlive the rev_attrib. */
 rev_attrib *rev_attrib_new(const rev_config *cfg);
@@ -104,6 +115,11 @@ const char *rev_attrib_error(const rev_attrib *a, rev_err_kind *kind);
 const rev_stats *rev_attrib_stats(const rev_attrib *a);
 /* Every pair seen, in first-seen order; the array may be reordered. */
 rev_pair **rev_attrib_pairs(rev_attrib *a, size_t *n);
+
+/* The layout in use once the header or first record was seen, else NULL. */
+const rev_layout *rev_attrib_layout(const rev_attrib *a);
+/* Whether that layout came from a header line of the input. */
+int rev_attrib_header_seen(const rev_attrib *a);
 
 /* malformed / data > max_ratio (0 data lines never exceed). */
 int rev_bad_ratio_exceeded(uint64_t malformed, uint64_t data, double max_ratio);

@@ -15,33 +15,88 @@ static void trim_spaces(const char **s, size_t *n)
         (*n)--;
 }
 
+/* Is an event id, spaces around it aside, "1"? */
+static int id_is_purchase(const char *s, size_t n)
+{
+    trim_spaces(&s, &n);
+    return n == 1 && s[0] == '1';
+}
+
 /* One item of an event list: "1", " 1 ", "1=5", "1:abc" are the event id
  * "1"; "11", "event1" are not. */
 static int item_is_purchase(const char *s, size_t n)
 {
-    trim_spaces(&s, &n);
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '=' || s[i] == ':') {
             n = i;
             break;
         }
     }
-    while (n && s[n - 1] == ' ')
-        n--;
-    return n == 1 && s[0] == '1';
+    return id_is_purchase(s, n);
+}
+
+/* ---- carets ----------------------------------------------------------------
+ * In event and product lists a caret makes the next ',' ';' '=' or '^'
+ * literal: lists split only on unescaped separators, then the escaping
+ * carets are dropped. Lists without a caret take the plain paths. */
+
+static int caret_escapes(const char *s, const char *end)
+{
+    return s + 1 < end && s[0] == '^' &&
+           (s[1] == ',' || s[1] == ';' || s[1] == '=' || s[1] == '^');
+}
+
+/* The first unescaped byte of s[..end) among seps, or end. */
+static const char *caret_find(const char *s, const char *end, const char *seps)
+{
+    while (s < end) {
+        if (caret_escapes(s, end))
+            s += 2;
+        else if (strchr(seps, *s))
+            return s;
+        else
+            s++;
+    }
+    return end;
+}
+
+/* s[0..n) without its escaping carets into out (cap bytes); the length,
+ * or cap + 1 when it does not fit. */
+static size_t caret_drop(const char *s, size_t n, char *out, size_t cap)
+{
+    const char *end = s + n;
+    size_t k = 0;
+    while (s < end) {
+        if (caret_escapes(s, end))
+            s++;
+        if (k == cap)
+            return cap + 1;
+        out[k++] = *s++;
+    }
+    return k;
+}
+
+static int item_is_purchase_caret(const char *s, size_t n)
+{
+    char id[8];
+    const char *end = s + n;
+    size_t k = caret_drop(s, (size_t)(caret_find(s, end, "=:") - s), id, sizeof id);
+    return k <= sizeof id && id_is_purchase(id, k);
 }
 
 int rev_is_purchase(const char *s, size_t n)
 {
     const char *end = s + n;
+    int caret = memchr(s, '^', n) != NULL;
     for (;;) {
-        const char *comma = memchr(s, ',', (size_t)(end - s));
-        const char *ie = comma ? comma : end;
-        if (item_is_purchase(s, (size_t)(ie - s)))
+        const char *comma = caret ? caret_find(s, end, ",") : memchr(s, ',', (size_t)(end - s));
+        const char *ie = comma && comma < end ? comma : end;
+        if (caret ? item_is_purchase_caret(s, (size_t)(ie - s))
+                  : item_is_purchase(s, (size_t)(ie - s)))
             return 1;
-        if (!comma)
+        if (ie == end)
             return 0;
-        s = comma + 1;
+        s = ie + 1;
     }
 }
 
@@ -93,21 +148,28 @@ int rev_cents_add(int64_t *acc, int64_t v)
 }
 
 /* The 4th ';'-field of a product, or an empty slice when missing. */
-static void fourth_field(const char *s, size_t n, const char **f, size_t *fn)
+static void fourth_field(const char *s, size_t n, int caret, const char **f, size_t *fn)
 {
     const char *end = s + n;
-    for (int k = 0; k < 3; k++) {
-        const char *semi = memchr(s, ';', (size_t)(end - s));
-        if (!semi) {
-            *f = end;
-            *fn = 0;
+    for (int k = 0; k < 4; k++) {
+        const char *semi = caret ? caret_find(s, end, ";") : memchr(s, ';', (size_t)(end - s));
+        if (!semi)
+            semi = end;
+        if (k == 3 || semi == end) {
+            *f = k == 3 ? s : end;
+            *fn = k == 3 ? (size_t)(semi - s) : 0;
             return;
         }
         s = semi + 1;
     }
-    const char *semi = memchr(s, ';', (size_t)(end - s));
-    *f = s;
-    *fn = (size_t)((semi ? semi : end) - s);
+}
+
+static void bad_amount(uint64_t *bad, void (*on_bad)(void *, const char *, size_t), void *ctx,
+                       const char *f, size_t fn)
+{
+    (*bad)++;
+    if (on_bad)
+        on_bad(ctx, f, fn);
 }
 
 int64_t rev_product_revenue(const char *s, size_t n, uint64_t *bad,
@@ -116,25 +178,30 @@ int64_t rev_product_revenue(const char *s, size_t n, uint64_t *bad,
 {
     int64_t sum = 0;
     const char *end = s + n;
+    int caret = memchr(s, '^', n) != NULL;
+    char plain[64];
     for (;;) {
-        const char *comma = memchr(s, ',', (size_t)(end - s));
+        const char *comma = caret ? caret_find(s, end, ",") : memchr(s, ',', (size_t)(end - s));
         const char *pe = comma ? comma : end;
         const char *f;
-        size_t fn;
+        size_t fn, an;
         int64_t c;
-        fourth_field(s, (size_t)(pe - s), &f, &fn);
-        if (rev_amount_cents(f, fn, &c) == REV_AMOUNT_BAD) {
-            (*bad)++;
-            if (on_bad)
-                on_bad(ctx, f, fn);
-        } else if (rev_cents_add(&sum, c) != 0) {
-            (*bad)++;
-            if (on_bad)
-                on_bad(ctx, f, fn);
+        fourth_field(s, (size_t)(pe - s), caret, &f, &fn);
+        const char *amount = f;
+        an = fn;
+        if (caret && memchr(f, '^', fn)) {
+            amount = plain;
+            an = caret_drop(f, fn, plain, sizeof plain);
         }
-        if (!comma)
+        if (an > sizeof plain && amount == plain)
+            bad_amount(bad, on_bad, ctx, f, fn);
+        else if (rev_amount_cents(amount, an, &c) == REV_AMOUNT_BAD)
+            bad_amount(bad, on_bad, ctx, f, fn);
+        else if (rev_cents_add(&sum, c) != 0)
+            bad_amount(bad, on_bad, ctx, f, fn);
+        if (pe == end)
             return sum;
-        s = comma + 1;
+        s = pe + 1;
     }
 }
 

@@ -6,7 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Does the event list s[0..n) hold the purchase event (id "1")? */
+/* Does the event list s[0..n) hold the purchase event (id "1")? Lists
+ * holding a caret are split on unescaped separators only (see rev_money.c). */
 int rev_is_purchase(const char *s, size_t n);
 
 typedef enum rev_amount_status {

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "rev_attrib.h"
+#include "rev_columns.h"
 #include "rev_engines.h"
 #include "rev_money.h"
 #include "rev_report.h"
@@ -25,7 +26,8 @@
 #define DEFAULT_MAX_BAD_RATIO 0.01
 #define WARN_LOG_MAX 10      /* per kind and job; the counters have the rest */
 #define WARN_TEXT_MAX 120
-#define COLUMNS_FILE_MAX ((long)1 << 20)
+#define LOOKUP_COLUMNS "column_headers.tsv"
+#define LOOKUP_MAX ((size_t)1 << 20)
 
 typedef struct rev_state {
     const sluice_host *host;
@@ -33,7 +35,9 @@ typedef struct rev_state {
     char **columns; /* NULL: none */
     size_t ncolumns;
     int attribution_first;
-    int visitor_ip_ua;
+    rev_visitor_mode visitor;
+    int escapes;
+    int exclude;
     int include_zero;
     int64_t visit_timeout;
     double max_bad_ratio;
@@ -53,10 +57,20 @@ static const char options_schema[] =
     "\"description\":\"seconds of inactivity (more than this) that end a visit\"},"
     "\"include_zero\":{\"type\":\"boolean\",\"default\":true,"
     "\"description\":\"report (domain, keyword) pairs whose revenue is 0\"},"
-    "\"visitor\":{\"type\":\"string\",\"enum\":[\"ip\",\"ip_ua\"],\"default\":\"ip\","
-    "\"description\":\"a visitor is its ip, or its ip and user_agent\"},"
+    "\"visitor\":{\"type\":\"string\",\"enum\":[\"auto\",\"visid\",\"ip\",\"ip_ua\"],"
+    "\"default\":\"auto\",\"description\":\"a visitor is post_visid_high + post_visid_low "
+    "(visid), its ip, or its ip and user_agent; auto: visid when the columns have both, "
+    "else ip\"},"
+    "\"escapes\":{\"type\":\"string\",\"enum\":[\"backslash\",\"none\"],"
+    "\"default\":\"backslash\",\"description\":\"backslash escapes of Adobe data feeds "
+    "(a backslash makes the next TAB, LF or backslash literal), or none (feeds with escaped "
+    "characters removed)\"},"
+    "\"exclude\":{\"type\":\"string\",\"enum\":[\"adobe\",\"none\"],\"default\":\"adobe\","
+    "\"description\":\"adobe: rows with exclude_hit set or hit_source 5, 7, 8 or 9 are not "
+    "hits (skipped, counted as excluded_rows); none: every row is a hit\"},"
     "\"columns\":{\"description\":\"column names of headerless input: a list of names, or "
-    "the path of a column_headers.tsv file (relative to the working directory)\","
+    "the path of a column_headers.tsv file (relative to the working directory); wins over "
+    "the column_headers.tsv of a delivery set\","
     "\"oneOf\":["
     "{\"type\":\"array\",\"minItems\":1,\"items\":{\"type\":\"string\"}},"
     "{\"type\":\"string\"}]},"
@@ -86,16 +100,6 @@ static void state_free(rev_state *st)
         free(st->columns[i]);
     free(st->columns);
     free(st);
-}
-
-static char *dup_bytes(const char *s, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
 }
 
 static const char *type_name(sluice_value_type t)
@@ -128,6 +132,23 @@ static int opt_enum(const sluice_host *h, const sluice_value *v, const char *key
     return -1;
 }
 
+/* One of the names of a NULL-terminated list: its index in *which. */
+static int opt_choice(const sluice_host *h, const sluice_value *v, const char *key,
+                      const char *const *names, int *which, char *err, size_t errlen)
+{
+    const char *s = h->value_type(v) == SLUICE_VALUE_STRING ? h->value_string(v, NULL) : NULL;
+    for (int i = 0; s && names[i]; i++) {
+        if (strcmp(s, names[i]) == 0) {
+            *which = i;
+            return 0;
+        }
+    }
+    size_t off = (size_t)snprintf(err, errlen, "option '%s' must be one of", key);
+    for (int i = 0; names[i] && off < errlen; i++)
+        off += (size_t)snprintf(err + off, errlen - off, "%s \"%s\"", i ? "," : "", names[i]);
+    return -1;
+}
+
 static int opt_columns_list(rev_state *st, const sluice_host *h, const sluice_value *v,
                             char *err, size_t errlen)
 {
@@ -147,7 +168,7 @@ static int opt_columns_list(rev_state *st, const sluice_host *h, const sluice_va
                      type_name(h->value_type(e)));
             return -1;
         }
-        if (!(st->columns[i] = dup_bytes(s, strlen(s))))
+        if (!(st->columns[i] = strdup(s)))
             goto oom;
         st->ncolumns = i + 1;
     }
@@ -176,41 +197,12 @@ static int opt_columns_file(rev_state *st, const char *path, char *err, size_t e
         free(line);
         return -1;
     }
-    size_t len = (size_t)n;
-    while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-        len--;
-    char *p = line;
-    if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
-        p += 3;
-        len -= 3;
-    }
-    size_t nf = 1;
-    for (size_t i = 0; i < len; i++)
-        nf += p[i] == '\t';
-    st->columns = calloc(nf, sizeof *st->columns);
-    int rc = 0;
-    if (!st->columns) {
-        rc = -1;
-    } else {
-        const char *s = p, *end = p + len;
-        for (size_t i = 0; i < nf && rc == 0; i++) {
-            const char *tab = memchr(s, '\t', (size_t)(end - s));
-            const char *fe = tab ? tab : end;
-            if (!(st->columns[i] = dup_bytes(s, (size_t)(fe - s))))
-                rc = -1;
-            else
-                st->ncolumns = i + 1;
-            if (tab)
-                s = tab + 1;
-        }
-    }
+    int rc = rev_columns_split(line, (size_t)n, &st->columns, &st->ncolumns);
     free(line);
-    if (rc) {
+    if (rc != 0 && errno == ENOMEM)
         snprintf(err, errlen, "out of memory");
-    } else if (len == 0) {
+    else if (rc != 0)
         snprintf(err, errlen, "option 'columns': the first line of '%s' is empty", path);
-        rc = -1;
-    }
     return rc;
 }
 
@@ -305,8 +297,26 @@ static int opt_one(rev_state *st, const sluice_host *h, const char *key, const s
     sluice_value_type t = h->value_type(v);
     if (strcmp(key, "attribution") == 0)
         return opt_enum(h, v, key, "last", "first", &st->attribution_first, err, errlen);
-    if (strcmp(key, "visitor") == 0)
-        return opt_enum(h, v, key, "ip", "ip_ua", &st->visitor_ip_ua, err, errlen);
+    if (strcmp(key, "visitor") == 0) {
+        /* in the order of rev_visitor_mode */
+        static const char *const modes[] = {"auto", "ip", "ip_ua", "visid", NULL};
+        int m = 0;
+        int rc = opt_choice(h, v, key, modes, &m, err, errlen);
+        st->visitor = (rev_visitor_mode)m;
+        return rc;
+    }
+    if (strcmp(key, "escapes") == 0) {
+        int none = 0;
+        int rc = opt_enum(h, v, key, "backslash", "none", &none, err, errlen);
+        st->escapes = !none;
+        return rc;
+    }
+    if (strcmp(key, "exclude") == 0) {
+        int none = 0;
+        int rc = opt_enum(h, v, key, "adobe", "none", &none, err, errlen);
+        st->exclude = !none;
+        return rc;
+    }
     if (strcmp(key, "visit_timeout") == 0) {
         if (t != SLUICE_VALUE_INT || h->value_int(v, 0) < 1) {
             snprintf(err, errlen, "option 'visit_timeout' must be a positive integer (seconds)");
@@ -338,7 +348,7 @@ static int opt_one(rev_state *st, const sluice_host *h, const char *key, const s
         return opt_engines(st, h, v, err, errlen);
     snprintf(err, errlen,
              "unknown option '%s' (known: attribution, visit_timeout, include_zero, visitor, "
-             "columns, max_bad_ratio, engines)",
+             "escapes, exclude, columns, max_bad_ratio, engines)",
              key);
     return -1;
 }
@@ -359,12 +369,11 @@ static int parse_options(rev_state *st, const sluice_host *h, const sluice_value
     if (st->engines.n == 0 && rev_engines_set_default(&st->engines, err, errlen) != 0)
         return -1;
     if (st->columns) {
-        const char *missing = rev_columns_missing((const char *const *)st->columns,
-                                                  st->ncolumns, st->visitor_ip_ua);
-        if (missing) {
-            snprintf(err, errlen, "option 'columns' has no column '%s'", missing);
-            return -1;
-        }
+        rev_layout l;
+        int rc = rev_layout_build(&l, (const char *const *)st->columns, NULL, st->ncolumns,
+                                  st->visitor, st->exclude, "option 'columns'", err, errlen);
+        rev_layout_clear(&l);
+        return rc;
     }
     return 0;
 }
@@ -391,6 +400,9 @@ static int rev_init(const sluice_host *host, const sluice_value *options, void *
     }
     st->host = host;
     st->include_zero = 1;
+    st->escapes = 1;
+    st->exclude = 1;
+    st->visitor = REV_VISITOR_AUTO;
     st->visit_timeout = DEFAULT_VISIT_TIMEOUT;
     st->max_bad_ratio = DEFAULT_MAX_BAD_RATIO;
     if (parse_options(st, host, options, err, errlen) != 0) {
@@ -476,8 +488,10 @@ static void add_counters(const sluice_host *h, sluice_job *job, const rev_stats 
     h->counter_add(job, "data_lines", (int64_t)s->data_lines);
     h->counter_add(job, "malformed_lines", (int64_t)s->malformed_lines);
     h->counter_add(job, "empty_lines", (int64_t)s->empty_lines);
+    h->counter_add(job, "excluded_rows", (int64_t)s->excluded_rows);
     h->counter_add(job, "search_hits", (int64_t)s->search_hits);
     h->counter_add(job, "purchases", (int64_t)s->purchases);
+    h->counter_add(job, "duplicate_purchases", (int64_t)s->duplicate_purchases);
     h->counter_add(job, "revenue_attributed_cents", s->revenue_attributed_cents);
     h->counter_add(job, "revenue_unattributed_cents", s->revenue_unattributed_cents);
     h->counter_add(job, "warnings", (int64_t)s->warnings);
@@ -491,12 +505,14 @@ static void log_summary(const sluice_host *h, sluice_job *job, const rev_stats *
     rev_format_cents(s->revenue_attributed_cents, att);
     rev_format_cents(s->revenue_unattributed_cents, unatt);
     h->log(job, SLUICE_LOG_INFO,
-           "revenue: %llu lines read (%llu data, %llu malformed, %llu empty), %llu search hits, "
-           "%llu purchases, revenue attributed %s, unattributed %s, %llu warnings, %llu "
-           "keywords, %llu visitors evicted",
+           "revenue: %llu lines read (%llu data, %llu malformed, %llu empty, %llu excluded), "
+           "%llu search hits, %llu purchases (%llu duplicates ignored), revenue attributed %s, "
+           "unattributed %s, %llu warnings, %llu keywords, %llu visitors evicted",
            (unsigned long long)s->lines_read, (unsigned long long)s->data_lines,
            (unsigned long long)s->malformed_lines, (unsigned long long)s->empty_lines,
-           (unsigned long long)s->search_hits, (unsigned long long)s->purchases, att, unatt,
+           (unsigned long long)s->excluded_rows, (unsigned long long)s->search_hits,
+           (unsigned long long)s->purchases, (unsigned long long)s->duplicate_purchases, att,
+           unatt,
            (unsigned long long)s->warnings, (unsigned long long)s->keywords,
            (unsigned long long)s->visitors_evicted);
 }
@@ -554,32 +570,119 @@ static int check_bad_ratio(const rev_state *st, sluice_job *job, const rev_stats
     return 0;
 }
 
+/* The first line of the job's lookup file column_headers.tsv (a delivery
+ * set's), split into *names (the caller frees them with rev_columns_free).
+ * 1 when found, 0 when the job has none, -1 when it failed (recorded). */
+static int lookup_columns(const sluice_host *h, sluice_job *job, char ***names, size_t *n)
+{
+    *names = NULL;
+    *n = 0;
+    if (!SLUICE_HOST_HAS(h, lookup_close))
+        return 0;
+    sluice_lookup *lk = h->lookup_open(job, LOOKUP_COLUMNS);
+    if (!lk)
+        return 0;
+    char *buf = malloc(LOOKUP_MAX);
+    size_t len = 0;
+    ssize_t got = 1;
+    while (buf && len < LOOKUP_MAX && !memchr(buf, '\n', len) && got > 0) {
+        got = h->lookup_read(lk, buf + len, LOOKUP_MAX - len);
+        len += got > 0 ? (size_t)got : 0;
+    }
+    h->lookup_close(lk);
+    int rc = -1;
+    if (!buf)
+        h->error(job, SLUICE_ERR_PLUGIN, "out of memory");
+    else if (got < 0)
+        ; /* the host recorded the read error */
+    else if (len == LOOKUP_MAX && !memchr(buf, '\n', len))
+        h->error(job, SLUICE_ERR_INPUT, "lookup file " LOOKUP_COLUMNS ": its first line is "
+                 "longer than %zu bytes", LOOKUP_MAX);
+    else if (rev_columns_split(buf, len, names, n) != 0)
+        h->error(job, errno == ENOMEM ? SLUICE_ERR_PLUGIN : SLUICE_ERR_INPUT,
+                 errno == ENOMEM ? "out of memory"
+                                 : "lookup file " LOOKUP_COLUMNS ": its first line is empty");
+    else
+        rc = 1;
+    free(buf);
+    return rc;
+}
+
+/* Says in the headerless error which delivery set lacks its lookup file. */
+static void no_columns_hint(const sluice_host *h, sluice_job *job, char *hint, size_t len)
+{
+    const char *delivery = h->meta(job, "delivery"), *rsid = h->meta(job, "rsid");
+    const char *date = h->meta(job, "feed_date"), *hour = h->meta(job, "feed_hour");
+    hint[0] = '\0';
+    if (delivery)
+        snprintf(hint, len, " (the %s delivery set %s %s%s%s has no lookup archive with "
+                 LOOKUP_COLUMNS "%s)", delivery, rsid ? rsid : "?", date ? date : "?",
+                 hour ? " hour " : "", hour ? hour : "",
+                 hour ? "; hourly feeds may ship it with the first hour only" : "");
+}
+
+static void log_layout(const rev_state *st, sluice_job *job, const rev_layout *l,
+                       const char *source)
+{
+    static const char *const visitors[] = {"auto", "ip", "ip + user_agent",
+                                           "post_visid_high + post_visid_low"};
+    st->host->log(job, SLUICE_LOG_INFO,
+                  "revenue: %zu columns (%s); visitor %s; events from %s, products from %s; "
+                  "escapes %s; exclude %s",
+                  l->ncols, source, visitors[l->visitor], rev_layout_name(l, REV_ROLE_EVENTS),
+                  rev_layout_name(l, REV_ROLE_PRODUCTS), st->escapes ? "backslash" : "none",
+                  st->exclude ? "adobe" : "none");
+}
+
 static int rev_run(void *state, sluice_job *job)
 {
     const rev_state *st = state;
     const sluice_host *h = st->host;
     job_ctx ctx = {h, job, {0, 0, 0}};
+    char hint[256];
     rev_config cfg = {
         .engines = &st->engines,
         .visit_timeout = st->visit_timeout,
         .attribution_first = st->attribution_first,
-        .visitor_ip_ua = st->visitor_ip_ua,
+        .visitor = st->visitor,
+        .escapes = st->escapes,
+        .exclude = st->exclude,
         .columns = (const char *const *)st->columns,
         .ncolumns = st->ncolumns,
+        .columns_what = "option 'columns'",
         .warn = job_warn,
         .warn_ctx = &ctx,
     };
 
     if (set_output_name(h, job) != 0)
         return SLUICE_ERROR;
+    char **looked = NULL;
+    size_t nlooked = 0;
+    if (!st->columns) { /* the option wins over the delivery's file */
+        int found = lookup_columns(h, job, &looked, &nlooked);
+        if (found < 0)
+            return SLUICE_ERROR;
+        cfg.columns = (const char *const *)looked;
+        cfg.ncolumns = nlooked;
+        cfg.columns_what = "the delivery's " LOOKUP_COLUMNS;
+        cfg.columns_from_input = 1;
+        if (!found) {
+            no_columns_hint(h, job, hint, sizeof hint);
+            cfg.no_columns_hint = hint;
+        }
+    }
     rev_attrib *a = rev_attrib_new(&cfg);
     if (!a) {
+        rev_columns_free(looked, nlooked);
         h->error(job, SLUICE_ERR_PLUGIN, "out of memory");
         return SLUICE_ERROR;
     }
     int rc = consume_input(h, job, a);
     const rev_stats *s = rev_attrib_stats(a);
     add_counters(h, job, s);
+    if (rev_attrib_layout(a))
+        log_layout(st, job, rev_attrib_layout(a),
+                   rev_attrib_header_seen(a) ? "the input's header line" : cfg.columns_what);
     if (rc == 0)
         rc = check_bad_ratio(st, job, s);
     if (rc == 0) {
@@ -593,6 +696,7 @@ static int rev_run(void *state, sluice_job *job)
     if (rc == 0)
         log_summary(h, job, s);
     rev_attrib_free(a);
+    rev_columns_free(looked, nlooked);
     return rc == 0 ? SLUICE_OK : SLUICE_ERROR;
 }
 
