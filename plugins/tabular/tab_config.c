@@ -71,7 +71,7 @@ static int load_columns(const sluice_host *h, const sluice_value *list, tab_conf
                 return error(err, errlen, "columns: the name \"%s\" is used twice", name);
         char why[200];
         const char *type = h->value_string(h->value_get(v, "type"), "string");
-        if (tab_type_parse(type, &col->type, why, sizeof why) != 0) {
+        if (tab_value_type_parse(type, &col->type, why, sizeof why) != 0) {
             snprintf(err, errlen, "columns[%zu] (%s): %s", i, name, why);
             return -1;
         }

@@ -17,7 +17,7 @@ static int read_line(tab_reader *r)
             return r->failed ? -1 : r->rb_len > 0;
         char *nl = memchr(r->in + r->in_pos, '\n', r->in_len - r->in_pos);
         size_t n = nl ? (size_t)(nl - (r->in + r->in_pos)) : r->in_len - r->in_pos;
-        if (tab_rb_add(r, r->in + r->in_pos, n) != 0)
+        if (tab_read_rb_add(r, r->in + r->in_pos, n) != 0)
             return -1;
         r->in_pos += n;
         if (nl) {
@@ -61,7 +61,7 @@ static int next_object(tab_reader *r, tab_bad *bad, int64_t *line)
             r->rb_len--;
         if (blank(r->rb, r->rb_len))
             continue;
-        if (tab_rb_add(r, "", 1) != 0) /* NUL-terminated for `raw` */
+        if (tab_read_rb_add(r, "", 1) != 0) /* NUL-terminated for `raw` */
             return -1;
         r->rb_len--;
         json_decref(r->obj);

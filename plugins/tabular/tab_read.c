@@ -27,7 +27,7 @@ int tab_read_refill(tab_reader *r)
     return 1;
 }
 
-int tab_rb_add(tab_reader *r, const void *p, size_t n)
+int tab_read_rb_add(tab_reader *r, const void *p, size_t n)
 {
     if (r->rb_cap - r->rb_len < n) {
         size_t cap = r->rb_cap ? r->rb_cap : 4096;
@@ -47,7 +47,7 @@ int tab_rb_add(tab_reader *r, const void *p, size_t n)
 static inline int rb_addc(tab_reader *r, char c)
 {
     if (r->rb_len == r->rb_cap)
-        return tab_rb_add(r, &c, 1);
+        return tab_read_rb_add(r, &c, 1);
     r->rb[r->rb_len++] = c;
     return 0;
 }
@@ -81,7 +81,7 @@ static int end_field(tab_reader *r)
     return 0;
 }
 
-size_t tab_utf8_check(const char *s, size_t len)
+size_t tab_read_utf8_check(const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
@@ -168,7 +168,7 @@ static int finish_record(tab_reader *r, tab_record *rec, tab_bad *bad, int64_t l
     if (r->o.latin1)
         return latin1_fields(r, rec) == 0 ? TAB_RECORD : TAB_FAIL;
     for (size_t i = 0; i < rec->n; i++) {
-        size_t at = tab_utf8_check(rec->f[i].p, rec->f[i].len);
+        size_t at = tab_read_utf8_check(rec->f[i].p, rec->f[i].len);
         if (at != rec->f[i].len) {
             bad->line = line;
             bad->field = (long)i;
@@ -186,7 +186,7 @@ static int finish_record(tab_reader *r, tab_record *rec, tab_bad *bad, int64_t l
 static void skip_line(tab_reader *r)
 {
     int c;
-    while ((c = tab_getb(r)) != -1 && c != '\n')
+    while ((c = tab_read_getb(r)) != -1 && c != '\n')
         ;
     if (c == '\n')
         r->line++;
@@ -215,7 +215,7 @@ static int dsv_next(tab_reader *r, tab_record *rec, tab_bad *bad)
                 i++;
             }
             if (i > r->in_pos) {
-                if (tab_rb_add(r, r->in + r->in_pos, i - r->in_pos) != 0)
+                if (tab_read_rb_add(r, r->in + r->in_pos, i - r->in_pos) != 0)
                     return TAB_FAIL;
                 r->in_pos = i;
                 state = ST_PLAIN;
@@ -231,12 +231,12 @@ static int dsv_next(tab_reader *r, tab_record *rec, tab_bad *bad)
                 i++;
             }
             if (i > r->in_pos) {
-                if (tab_rb_add(r, r->in + r->in_pos, i - r->in_pos) != 0)
+                if (tab_read_rb_add(r, r->in + r->in_pos, i - r->in_pos) != 0)
                     return TAB_FAIL;
                 r->in_pos = i;
             }
         }
-        int c = tab_getb(r);
+        int c = tab_read_getb(r);
         if (c == -1) {
             if (r->failed)
                 return TAB_FAIL;
@@ -259,8 +259,14 @@ static int dsv_next(tab_reader *r, tab_record *rec, tab_bad *bad)
             return finish_record(r, rec, bad, line);
         }
         if (state == ST_QUOTED) {
-            if (c == quote)
+            if (c == quote) {
                 state = ST_QUOTE_SEEN;
+                continue;
+            }
+            if (c == '\n')
+                r->line++;
+            if (rb_addc(r, (char)c) != 0)
+                return TAB_FAIL;
             continue;
         }
         if (state == ST_QUOTE_SEEN && c == quote) {
@@ -310,7 +316,7 @@ static int dsv_next(tab_reader *r, tab_record *rec, tab_bad *bad)
             continue;
         }
         if (esc && c == '\\') {
-            int d = tab_getb(r);
+            int d = tab_read_getb(r);
             if (d == '\t' || d == '\n' || d == '\\' || d == '\r') {
                 if (d == '\n')
                     r->line++;
@@ -386,7 +392,16 @@ tab_reader *tab_reader_open(const tab_read_opts *o, tab_pull pull, void *ctx, in
     r->ctx = ctx;
     r->line = 1;
     /* a UTF-8 byte order mark is not data */
-    if (tab_read_refill(r) > 0 && r->in_len >= 3 && memcmp(r->in, "\xEF\xBB\xBF", 3) == 0)
+    while (r->in_len < 3 && !r->eof && !r->failed) {
+        ssize_t n = pull(ctx, r->in + r->in_len, IN_SIZE - r->in_len);
+        if (n < 0)
+            r->failed = 1;
+        else if (n == 0)
+            r->eof = 1;
+        else
+            r->in_len += (size_t)n;
+    }
+    if (r->in_len >= 3 && memcmp(r->in, "\xEF\xBB\xBF", 3) == 0)
         r->in_pos = 3;
     int rc = o->format == TAB_JSONL ? tab_jsonl_open(r, bad_input, err, errlen)
                                     : set_columns_dsv(r, bad_input, err, errlen);

@@ -72,6 +72,6 @@ int tab_reader_next(tab_reader *r, tab_record *rec, tab_bad *bad);
 void tab_reader_free(tab_reader *r);
 
 /* Checks UTF-8; returns the offset of the first invalid byte or `len`. */
-size_t tab_utf8_check(const char *s, size_t len);
+size_t tab_read_utf8_check(const char *s, size_t len);
 
 #endif

@@ -37,13 +37,13 @@ struct tab_reader {
 
 /* The next input byte, or -1 at end (r->failed tells a failed pull). */
 int tab_read_refill(tab_reader *r);
-static inline int tab_getb(tab_reader *r)
+static inline int tab_read_getb(tab_reader *r)
 {
     if (r->in_pos == r->in_len && tab_read_refill(r) <= 0)
         return -1;
     return (unsigned char)r->in[r->in_pos++];
 }
-int tab_rb_add(tab_reader *r, const void *p, size_t n);
+int tab_read_rb_add(tab_reader *r, const void *p, size_t n);
 int tab_reader_grow_fields(tab_reader *r, size_t n);
 
 int tab_jsonl_open(tab_reader *r, int *bad_input, char *err, size_t errlen);

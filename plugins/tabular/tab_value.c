@@ -10,7 +10,7 @@
 #include <strings.h>
 #include <time.h>
 
-int tab_type_parse(const char *spec, tab_coltype *out, char *err, size_t errlen)
+int tab_value_type_parse(const char *spec, tab_coltype *out, char *err, size_t errlen)
 {
     static const struct { const char *name; tab_type t; } simple[] = {
         {"string", TAB_STRING}, {"bool", TAB_BOOL},       {"int32", TAB_INT32},
@@ -42,7 +42,7 @@ int tab_type_parse(const char *spec, tab_coltype *out, char *err, size_t errlen)
     return -1;
 }
 
-void tab_type_name(const tab_coltype *t, char *buf, size_t len)
+void tab_value_type_name(const tab_coltype *t, char *buf, size_t len)
 {
     static const char *const names[] = {"string", "bool",    "int32", "int64",
                                         "double", "decimal", "date",  "timestamp"};
@@ -52,7 +52,7 @@ void tab_type_name(const tab_coltype *t, char *buf, size_t len)
         snprintf(buf, len, "%s", names[t->type]);
 }
 
-int64_t tab_days_from_civil(int64_t y, unsigned m, unsigned d)
+int64_t tab_value_days_from_civil(int64_t y, unsigned m, unsigned d)
 {
     y -= m <= 2;
     int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -62,7 +62,7 @@ int64_t tab_days_from_civil(int64_t y, unsigned m, unsigned d)
     return era * 146097 + (int64_t)doe - 719468;
 }
 
-void tab_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+void tab_value_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 {
     z += 719468;
     int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -204,7 +204,7 @@ static int parse_iso(const char *s, size_t len, int date_only, int64_t *days, in
         digits_n(s, len, &i, 2, &mo) || i >= len || s[i++] != '-' ||
         digits_n(s, len, &i, 2, &d) || !valid_ymd(y, mo, d))
         return -1;
-    *days = tab_days_from_civil(y, (unsigned)mo, (unsigned)d);
+    *days = tab_value_days_from_civil(y, (unsigned)mo, (unsigned)d);
     *us = 0;
     if (i == len)
         return 0;
@@ -287,7 +287,7 @@ static int parse_format(const char *fmt, const char *s, size_t len, int64_t *day
     int y = tm.tm_year + 1900, m = tm.tm_mon + 1;
     if (*end || !valid_ymd(y, m, tm.tm_mday))
         return -1;
-    *days = tab_days_from_civil(y, (unsigned)m, (unsigned)tm.tm_mday);
+    *days = tab_value_days_from_civil(y, (unsigned)m, (unsigned)tm.tm_mday);
     *us = ((int64_t)tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec) * 1000000 + frac;
     return 0;
 }
@@ -376,7 +376,7 @@ size_t tab_value_text(const tab_coltype *t, const tab_value *v, char *buf)
         }
         int64_t y;
         unsigned m, d;
-        tab_civil_from_days(days, &y, &m, &d);
+        tab_value_civil_from_days(days, &y, &m, &d);
         n = snprintf(buf, TAB_TEXT_MAX, "%04lld-%02u-%02u", (long long)y, m, d);
         if (t->type == TAB_TIMESTAMP) {
             int64_t sec = us / 1000000;

@@ -38,9 +38,9 @@ typedef struct tab_value {
 } tab_value;
 
 /* Parses "int64", "decimal(12,2)", ... Returns 0, or -1 with a message. */
-int tab_type_parse(const char *spec, tab_coltype *out, char *err, size_t errlen);
+int tab_value_type_parse(const char *spec, tab_coltype *out, char *err, size_t errlen);
 /* The type's name as written in options: "decimal(12,2)". */
-void tab_type_name(const tab_coltype *t, char *buf, size_t len);
+void tab_value_type_name(const tab_coltype *t, char *buf, size_t len);
 /* Converts text (not NUL-terminated) to a value of type `t`. Returns 0,
  * or -1 with why it does not convert in `why`. */
 int tab_value_convert(const tab_coltype *t, const char *s, size_t len, tab_value *out,
@@ -52,7 +52,7 @@ int tab_value_convert(const tab_coltype *t, const char *s, size_t len, tab_value
 #define TAB_TEXT_MAX 48
 size_t tab_value_text(const tab_coltype *t, const tab_value *v, char *buf);
 /* Days since 1970-01-01 of a proleptic Gregorian date, and back. */
-int64_t tab_days_from_civil(int64_t y, unsigned m, unsigned d);
-void tab_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
+int64_t tab_value_days_from_civil(int64_t y, unsigned m, unsigned d);
+void tab_value_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
 
 #endif

@@ -92,7 +92,7 @@ int tab_obuf_json_string(tab_obuf *b, const char *s, size_t len)
             break;
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x80) {
-            size_t ok = tab_utf8_check(s + i, len - i);
+            size_t ok = tab_read_utf8_check(s + i, len - i);
             if (ok > 0) { /* valid UTF-8 up to the next problem: copy it */
                 size_t n = 0;
                 while (n < ok && ((unsigned char)s[i + n] >= 0x80))
@@ -229,17 +229,17 @@ static int pq_row(tab_writer *w, const tab_value *v)
     for (size_t i = 0; i < w->ncols; i++) {
         int rc;
         if (v[i].null)
-            rc = pq_put_null(w->pq, i);
+            rc = pq_writer_put_null(w->pq, i);
         else switch (w->cols[i].type.type) {
-            case TAB_STRING: rc = pq_put_bytes(w->pq, i, v[i].s, v[i].len); break;
-            case TAB_BOOL: rc = pq_put_bool(w->pq, i, (int)v[i].i); break;
-            case TAB_DOUBLE: rc = pq_put_double(w->pq, i, v[i].d); break;
-            default: rc = pq_put_int(w->pq, i, v[i].i); break;
+            case TAB_STRING: rc = pq_writer_put_bytes(w->pq, i, v[i].s, v[i].len); break;
+            case TAB_BOOL: rc = pq_writer_put_bool(w->pq, i, (int)v[i].i); break;
+            case TAB_DOUBLE: rc = pq_writer_put_double(w->pq, i, v[i].d); break;
+            default: rc = pq_writer_put_int(w->pq, i, v[i].i); break;
             }
         if (rc != 0)
             return -1;
     }
-    return pq_end_row(w->pq);
+    return pq_writer_end_row(w->pq);
 }
 
 static int text_row(tab_writer *w, const tab_value *v)

@@ -263,7 +263,7 @@ static int one_row(tab_job *j, const tab_record *rec)
         } else if (tab_value_convert(&j->out[i].type, f->p, f->len, &j->vals[i], why,
                                      sizeof why) != 0) {
             char tname[32], msg[300];
-            tab_type_name(&j->out[i].type, tname, sizeof tname);
+            tab_value_type_name(&j->out[i].type, tname, sizeof tname);
             snprintf(msg, sizeof msg, "\"%.*s%s\" %s (type %s)", (int)(f->len > 40 ? 40 : f->len),
                      f->p, f->len > 40 ? "..." : "", why, tname);
             return bad_row(j, rec->line, j->out[i].name, msg, rec);

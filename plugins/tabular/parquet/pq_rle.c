@@ -1,7 +1,7 @@
 /* pq_rle.c — RLE / bit-packed hybrid encoder (pq_rle.h). */
 #include "pq_rle.h"
 
-int pq_bit_width(uint32_t max)
+int pq_rle_bit_width(uint32_t max)
 {
     int w = 0;
     while (max) {
@@ -75,7 +75,7 @@ static int put_rle_run(pq_buf *out, uint32_t value, size_t count, int bit_width)
 PQ_DEFINE_RLE(u32, uint32_t)
 PQ_DEFINE_RLE(u8, uint8_t)
 
-int pq_pack_bools(pq_buf *out, const uint8_t *v, size_t n)
+int pq_rle_pack_bools(pq_buf *out, const uint8_t *v, size_t n)
 {
     if (pq_buf_reserve(out, (n + 7) / 8) != 0)
         return -1;

@@ -153,7 +153,7 @@ static pq_column *column(pq_writer *w, size_t col)
     return &w->cols[col];
 }
 
-int pq_put_null(pq_writer *w, size_t col)
+int pq_writer_put_null(pq_writer *w, size_t col)
 {
     pq_column *c = column(w, col);
     if (!c)
@@ -161,7 +161,7 @@ int pq_put_null(pq_writer *w, size_t col)
     return pq_column_put_null(c) == 0 ? 0 : fail(w, "out of memory");
 }
 
-int pq_put_bool(pq_writer *w, size_t col, int v)
+int pq_writer_put_bool(pq_writer *w, size_t col, int v)
 {
     pq_column *c = column(w, col);
     if (!c)
@@ -172,7 +172,7 @@ int pq_put_bool(pq_writer *w, size_t col, int v)
     return pq_column_put_fixed(c, &b, b, 0) == 0 ? 0 : fail(w, "out of memory");
 }
 
-int pq_put_int(pq_writer *w, size_t col, int64_t v)
+int pq_writer_put_int(pq_writer *w, size_t col, int64_t v)
 {
     pq_column *c = column(w, col);
     if (!c)
@@ -189,7 +189,7 @@ int pq_put_int(pq_writer *w, size_t col, int64_t v)
     return pq_column_put_fixed(c, le, v, 0) == 0 ? 0 : fail(w, "out of memory");
 }
 
-int pq_put_double(pq_writer *w, size_t col, double v)
+int pq_writer_put_double(pq_writer *w, size_t col, double v)
 {
     pq_column *c = column(w, col);
     if (!c)
@@ -204,7 +204,7 @@ int pq_put_double(pq_writer *w, size_t col, double v)
     return pq_column_put_fixed(c, le, 0, v) == 0 ? 0 : fail(w, "out of memory");
 }
 
-int pq_put_bytes(pq_writer *w, size_t col, const void *p, size_t len)
+int pq_writer_put_bytes(pq_writer *w, size_t col, const void *p, size_t len)
 {
     pq_column *c = column(w, col);
     if (!c)
@@ -259,26 +259,26 @@ static int write_page(pq_writer *w, chunk_meta *m, int type, size_t num_values, 
     if (w->page.len > INT32_MAX || compress_page(w, &w->page, &body, &body_len) != 0)
         return fail(w, "a page is too large or could not be compressed");
     w->header.len = 0;
-    pq_tc tc;
-    pq_tc_init(&tc, &w->header);
-    pq_tc_struct_begin(&tc);
-    pq_tc_field_i32(&tc, 1, type);
-    pq_tc_field_i32(&tc, 2, (int32_t)w->page.len);
-    pq_tc_field_i32(&tc, 3, (int32_t)body_len);
+    pq_thrift tc;
+    pq_thrift_init(&tc, &w->header);
+    pq_thrift_struct_begin(&tc);
+    pq_thrift_field_i32(&tc, 1, type);
+    pq_thrift_field_i32(&tc, 2, (int32_t)w->page.len);
+    pq_thrift_field_i32(&tc, 3, (int32_t)body_len);
     if (type == PAGE_DATA) {
-        pq_tc_field_struct_begin(&tc, 5);
-        pq_tc_field_i32(&tc, 1, (int32_t)num_values);
-        pq_tc_field_i32(&tc, 2, encoding);
-        pq_tc_field_i32(&tc, 3, ENC_RLE);
-        pq_tc_field_i32(&tc, 4, ENC_RLE);
-        pq_tc_struct_end(&tc);
+        pq_thrift_field_struct_begin(&tc, 5);
+        pq_thrift_field_i32(&tc, 1, (int32_t)num_values);
+        pq_thrift_field_i32(&tc, 2, encoding);
+        pq_thrift_field_i32(&tc, 3, ENC_RLE);
+        pq_thrift_field_i32(&tc, 4, ENC_RLE);
+        pq_thrift_struct_end(&tc);
     } else {
-        pq_tc_field_struct_begin(&tc, 7);
-        pq_tc_field_i32(&tc, 1, (int32_t)num_values);
-        pq_tc_field_i32(&tc, 2, ENC_PLAIN);
-        pq_tc_struct_end(&tc);
+        pq_thrift_field_struct_begin(&tc, 7);
+        pq_thrift_field_i32(&tc, 1, (int32_t)num_values);
+        pq_thrift_field_i32(&tc, 2, ENC_PLAIN);
+        pq_thrift_struct_end(&tc);
     }
-    pq_tc_struct_end(&tc);
+    pq_thrift_struct_end(&tc);
     if (tc.failed)
         return fail(w, "out of memory");
     m->uncompressed += (int64_t)(w->header.len + w->page.len);
@@ -306,14 +306,14 @@ static int build_data_page(pq_writer *w, const pq_column *c, size_t p, int dict)
     for (int i = 0; i < 4; i++)
         b->data[at - 4 + i] = (uint8_t)(dlen >> (8 * i));
     if (dict) {
-        int bw = pq_bit_width(c->ndict ? (uint32_t)c->ndict - 1 : 0);
+        int bw = pq_rle_bit_width(c->ndict ? (uint32_t)c->ndict - 1 : 0);
         if (bw == 0)
             bw = 1;
         if (pq_buf_addc(b, (uint8_t)bw) != 0 ||
             pq_rle_encode_u32(b, c->idx + m->value, val_end - m->value, bw) != 0)
             return -1;
     } else if (c->phys == PQ_PHYS_BOOLEAN) {
-        if (pq_pack_bools(b, c->plain.data + m->plain_off, val_end - m->value) != 0)
+        if (pq_rle_pack_bools(b, c->plain.data + m->plain_off, val_end - m->value) != 0)
             return -1;
     } else if (pq_buf_add(b, c->plain.data + m->plain_off, off_end - m->plain_off) != 0) {
         return -1;
@@ -402,7 +402,7 @@ static int flush_row_group(pq_writer *w)
     return 0;
 }
 
-int pq_end_row(pq_writer *w)
+int pq_writer_end_row(pq_writer *w)
 {
     if (w->failed)
         return -1;
@@ -427,123 +427,123 @@ int pq_end_row(pq_writer *w)
 
 /* --- footer ------------------------------------------------------------ */
 
-static void schema_element(pq_tc *tc, const pq_column *c)
+static void schema_element(pq_thrift *tc, const pq_column *c)
 {
-    pq_tc_struct_begin(tc);
-    pq_tc_field_i32(tc, 1, c->phys);
-    pq_tc_field_i32(tc, 3, REP_OPTIONAL);
-    pq_tc_field_string(tc, 4, c->name);
+    pq_thrift_struct_begin(tc);
+    pq_thrift_field_i32(tc, 1, c->phys);
+    pq_thrift_field_i32(tc, 3, REP_OPTIONAL);
+    pq_thrift_field_string(tc, 4, c->name);
     switch (c->type) {
     case PQ_STRING:
-        pq_tc_field_i32(tc, 6, CONV_UTF8);
-        pq_tc_field_struct_begin(tc, 10);
-        pq_tc_field_struct_begin(tc, 1); /* STRING */
-        pq_tc_struct_end(tc);
-        pq_tc_struct_end(tc);
+        pq_thrift_field_i32(tc, 6, CONV_UTF8);
+        pq_thrift_field_struct_begin(tc, 10);
+        pq_thrift_field_struct_begin(tc, 1); /* STRING */
+        pq_thrift_struct_end(tc);
+        pq_thrift_struct_end(tc);
         break;
     case PQ_DECIMAL:
-        pq_tc_field_i32(tc, 6, CONV_DECIMAL);
-        pq_tc_field_i32(tc, 7, c->scale);
-        pq_tc_field_i32(tc, 8, c->precision);
-        pq_tc_field_struct_begin(tc, 10);
-        pq_tc_field_struct_begin(tc, 5); /* DECIMAL */
-        pq_tc_field_i32(tc, 1, c->scale);
-        pq_tc_field_i32(tc, 2, c->precision);
-        pq_tc_struct_end(tc);
-        pq_tc_struct_end(tc);
+        pq_thrift_field_i32(tc, 6, CONV_DECIMAL);
+        pq_thrift_field_i32(tc, 7, c->scale);
+        pq_thrift_field_i32(tc, 8, c->precision);
+        pq_thrift_field_struct_begin(tc, 10);
+        pq_thrift_field_struct_begin(tc, 5); /* DECIMAL */
+        pq_thrift_field_i32(tc, 1, c->scale);
+        pq_thrift_field_i32(tc, 2, c->precision);
+        pq_thrift_struct_end(tc);
+        pq_thrift_struct_end(tc);
         break;
     case PQ_DATE:
-        pq_tc_field_i32(tc, 6, CONV_DATE);
-        pq_tc_field_struct_begin(tc, 10);
-        pq_tc_field_struct_begin(tc, 6); /* DATE */
-        pq_tc_struct_end(tc);
-        pq_tc_struct_end(tc);
+        pq_thrift_field_i32(tc, 6, CONV_DATE);
+        pq_thrift_field_struct_begin(tc, 10);
+        pq_thrift_field_struct_begin(tc, 6); /* DATE */
+        pq_thrift_struct_end(tc);
+        pq_thrift_struct_end(tc);
         break;
     case PQ_TIMESTAMP:
-        pq_tc_field_i32(tc, 6, CONV_TIMESTAMP_MICROS);
-        pq_tc_field_struct_begin(tc, 10);
-        pq_tc_field_struct_begin(tc, 8); /* TIMESTAMP */
-        pq_tc_field_bool(tc, 1, 1);      /* isAdjustedToUTC */
-        pq_tc_field_struct_begin(tc, 2); /* unit */
-        pq_tc_field_struct_begin(tc, 2); /* MICROS */
-        pq_tc_struct_end(tc);
-        pq_tc_struct_end(tc);
-        pq_tc_struct_end(tc);
-        pq_tc_struct_end(tc);
+        pq_thrift_field_i32(tc, 6, CONV_TIMESTAMP_MICROS);
+        pq_thrift_field_struct_begin(tc, 10);
+        pq_thrift_field_struct_begin(tc, 8); /* TIMESTAMP */
+        pq_thrift_field_bool(tc, 1, 1);      /* isAdjustedToUTC */
+        pq_thrift_field_struct_begin(tc, 2); /* unit */
+        pq_thrift_field_struct_begin(tc, 2); /* MICROS */
+        pq_thrift_struct_end(tc);
+        pq_thrift_struct_end(tc);
+        pq_thrift_struct_end(tc);
+        pq_thrift_struct_end(tc);
         break;
     default: break;
     }
-    pq_tc_struct_end(tc);
+    pq_thrift_struct_end(tc);
 }
 
-static void column_chunk(pq_tc *tc, const pq_writer *w, const pq_column *c, const chunk_meta *m)
+static void column_chunk(pq_thrift *tc, const pq_writer *w, const pq_column *c, const chunk_meta *m)
 {
-    pq_tc_struct_begin(tc);
-    pq_tc_field_i64(tc, 2, m->file_offset);
-    pq_tc_field_struct_begin(tc, 3); /* ColumnMetaData */
-    pq_tc_field_i32(tc, 1, c->phys);
-    pq_tc_field_list(tc, 2, PQ_TC_I32, m->dict ? 3 : 2);
-    pq_tc_elem_i32(tc, ENC_PLAIN);
-    pq_tc_elem_i32(tc, ENC_RLE);
+    pq_thrift_struct_begin(tc);
+    pq_thrift_field_i64(tc, 2, m->file_offset);
+    pq_thrift_field_struct_begin(tc, 3); /* ColumnMetaData */
+    pq_thrift_field_i32(tc, 1, c->phys);
+    pq_thrift_field_list(tc, 2, PQ_TC_I32, m->dict ? 3 : 2);
+    pq_thrift_elem_i32(tc, ENC_PLAIN);
+    pq_thrift_elem_i32(tc, ENC_RLE);
     if (m->dict)
-        pq_tc_elem_i32(tc, ENC_RLE_DICTIONARY);
-    pq_tc_field_list(tc, 3, PQ_TC_BINARY, 1);
-    pq_tc_elem_string(tc, c->name);
-    pq_tc_field_i32(tc, 4, (int32_t)w->opt.codec);
-    pq_tc_field_i64(tc, 5, m->num_values);
-    pq_tc_field_i64(tc, 6, m->uncompressed);
-    pq_tc_field_i64(tc, 7, m->compressed);
-    pq_tc_field_i64(tc, 9, m->data_page_offset);
+        pq_thrift_elem_i32(tc, ENC_RLE_DICTIONARY);
+    pq_thrift_field_list(tc, 3, PQ_TC_BINARY, 1);
+    pq_thrift_elem_string(tc, c->name);
+    pq_thrift_field_i32(tc, 4, (int32_t)w->opt.codec);
+    pq_thrift_field_i64(tc, 5, m->num_values);
+    pq_thrift_field_i64(tc, 6, m->uncompressed);
+    pq_thrift_field_i64(tc, 7, m->compressed);
+    pq_thrift_field_i64(tc, 9, m->data_page_offset);
     if (m->dict)
-        pq_tc_field_i64(tc, 11, m->dict_page_offset);
-    pq_tc_field_struct_begin(tc, 12); /* Statistics */
-    pq_tc_field_i64(tc, 3, m->nulls);
+        pq_thrift_field_i64(tc, 11, m->dict_page_offset);
+    pq_thrift_field_struct_begin(tc, 12); /* Statistics */
+    pq_thrift_field_i64(tc, 3, m->nulls);
     if (m->min) {
-        pq_tc_field_binary(tc, 5, m->max, m->max_len);
-        pq_tc_field_binary(tc, 6, m->min, m->min_len);
+        pq_thrift_field_binary(tc, 5, m->max, m->max_len);
+        pq_thrift_field_binary(tc, 6, m->min, m->min_len);
     }
-    pq_tc_struct_end(tc);
-    pq_tc_struct_end(tc);
-    pq_tc_struct_end(tc);
+    pq_thrift_struct_end(tc);
+    pq_thrift_struct_end(tc);
+    pq_thrift_struct_end(tc);
 }
 
 static int write_footer(pq_writer *w)
 {
     pq_buf f = PQ_BUF_INIT;
-    pq_tc tc;
-    pq_tc_init(&tc, &f);
-    pq_tc_struct_begin(&tc);
-    pq_tc_field_i32(&tc, 1, 1);
-    pq_tc_field_list(&tc, 2, PQ_TC_STRUCT, w->ncols + 1);
-    pq_tc_struct_begin(&tc); /* the root */
-    pq_tc_field_string(&tc, 4, "schema");
-    pq_tc_field_i32(&tc, 5, (int32_t)w->ncols);
-    pq_tc_struct_end(&tc);
+    pq_thrift tc;
+    pq_thrift_init(&tc, &f);
+    pq_thrift_struct_begin(&tc);
+    pq_thrift_field_i32(&tc, 1, 1);
+    pq_thrift_field_list(&tc, 2, PQ_TC_STRUCT, w->ncols + 1);
+    pq_thrift_struct_begin(&tc); /* the root */
+    pq_thrift_field_string(&tc, 4, "schema");
+    pq_thrift_field_i32(&tc, 5, (int32_t)w->ncols);
+    pq_thrift_struct_end(&tc);
     for (size_t i = 0; i < w->ncols; i++)
         schema_element(&tc, &w->cols[i]);
-    pq_tc_field_i64(&tc, 3, w->rows);
-    pq_tc_field_list(&tc, 4, PQ_TC_STRUCT, w->nrgs);
+    pq_thrift_field_i64(&tc, 3, w->rows);
+    pq_thrift_field_list(&tc, 4, PQ_TC_STRUCT, w->nrgs);
     for (size_t r = 0; r < w->nrgs; r++) {
         const row_group_meta *rg = &w->rgs[r];
-        pq_tc_struct_begin(&tc);
-        pq_tc_field_list(&tc, 1, PQ_TC_STRUCT, w->ncols);
+        pq_thrift_struct_begin(&tc);
+        pq_thrift_field_list(&tc, 1, PQ_TC_STRUCT, w->ncols);
         for (size_t i = 0; i < w->ncols; i++)
             column_chunk(&tc, w, &w->cols[i], &rg->chunks[i]);
-        pq_tc_field_i64(&tc, 2, rg->uncompressed);
-        pq_tc_field_i64(&tc, 3, rg->rows);
-        pq_tc_field_i64(&tc, 5, rg->file_offset);
-        pq_tc_field_i64(&tc, 6, rg->compressed);
-        pq_tc_struct_end(&tc);
+        pq_thrift_field_i64(&tc, 2, rg->uncompressed);
+        pq_thrift_field_i64(&tc, 3, rg->rows);
+        pq_thrift_field_i64(&tc, 5, rg->file_offset);
+        pq_thrift_field_i64(&tc, 6, rg->compressed);
+        pq_thrift_struct_end(&tc);
     }
-    pq_tc_field_string(&tc, 6, w->opt.created_by);
-    pq_tc_field_list(&tc, 7, PQ_TC_STRUCT, w->ncols); /* column_orders */
+    pq_thrift_field_string(&tc, 6, w->opt.created_by);
+    pq_thrift_field_list(&tc, 7, PQ_TC_STRUCT, w->ncols); /* column_orders */
     for (size_t i = 0; i < w->ncols; i++) {
-        pq_tc_struct_begin(&tc);
-        pq_tc_field_struct_begin(&tc, 1); /* TYPE_ORDER */
-        pq_tc_struct_end(&tc);
-        pq_tc_struct_end(&tc);
+        pq_thrift_struct_begin(&tc);
+        pq_thrift_field_struct_begin(&tc, 1); /* TYPE_ORDER */
+        pq_thrift_struct_end(&tc);
+        pq_thrift_struct_end(&tc);
     }
-    pq_tc_struct_end(&tc);
+    pq_thrift_struct_end(&tc);
     int rc = -1;
     if (tc.failed || f.len > UINT32_MAX || pq_buf_add_le32(&f, (uint32_t)f.len) != 0 ||
         pq_buf_add(&f, "PAR1", 4) != 0)
@@ -560,7 +560,7 @@ int pq_writer_close(pq_writer *w)
         return -1;
     for (size_t i = 0; i < w->ncols; i++)
         if (w->cols[i].rows != w->rg_rows)
-            return fail(w, "the last row was not ended (pq_end_row)");
+            return fail(w, "the last row was not ended (pq_writer_end_row)");
     if (flush_row_group(w) != 0 || write_footer(w) != 0)
         return -1;
     return 0;

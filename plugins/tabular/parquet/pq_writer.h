@@ -9,11 +9,11 @@
  * callback in order; nothing is ever rewritten (a pipe or an upload works).
  *
  *     pq_writer *w = pq_writer_open(cols, n, &opt, sink, ctx, err, sizeof err);
- *     for each row: pq_put_*(w, col, ...) for every column, pq_end_row(w)
+ *     for each row: pq_writer_put_*(w, col, ...) for every column, pq_writer_end_row(w)
  *     pq_writer_close(w);   -- writes the last row group and the footer
  *     pq_writer_free(w);
  *
- * Every column gets exactly one pq_put_* per row (pq_put_null for null).
+ * Every column gets exactly one pq_writer_put_* per row (pq_writer_put_null for null).
  * Functions return 0 or -1; after -1 pq_writer_error() says why and the
  * writer only accepts pq_writer_free().
  *
@@ -60,13 +60,13 @@ typedef struct pq_writer pq_writer;
 
 pq_writer *pq_writer_open(const pq_column_def *cols, size_t ncols, const pq_options *opt,
                           pq_sink sink, void *ctx, char *err, size_t errlen);
-int pq_put_null(pq_writer *w, size_t col);
-int pq_put_bool(pq_writer *w, size_t col, int v);
+int pq_writer_put_null(pq_writer *w, size_t col);
+int pq_writer_put_bool(pq_writer *w, size_t col, int v);
 /* INT32, INT64, DECIMAL (the unscaled value), DATE (days), TIMESTAMP (us). */
-int pq_put_int(pq_writer *w, size_t col, int64_t v);
-int pq_put_double(pq_writer *w, size_t col, double v);
-int pq_put_bytes(pq_writer *w, size_t col, const void *p, size_t len);
-int pq_end_row(pq_writer *w);
+int pq_writer_put_int(pq_writer *w, size_t col, int64_t v);
+int pq_writer_put_double(pq_writer *w, size_t col, double v);
+int pq_writer_put_bytes(pq_writer *w, size_t col, const void *p, size_t len);
+int pq_writer_end_row(pq_writer *w);
 /* Writes what is buffered and the footer. */
 int pq_writer_close(pq_writer *w);
 void pq_writer_free(pq_writer *w);
