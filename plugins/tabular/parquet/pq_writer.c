@@ -235,16 +235,23 @@ static int compress_page(pq_writer *w, const pq_buf *in, const uint8_t **out, si
             return fail(w, "zstd: %s", ZSTD_getErrorName(n));
         w->packed.len = n;
     } else {
-        size_t bound = deflateBound(w->gz, in->len);
-        if (pq_buf_reserve(&w->packed, bound) != 0 || deflateReset(w->gz) != Z_OK)
-            return fail(w, "out of memory");
+        if (deflateReset(w->gz) != Z_OK)
+            return fail(w, "gzip: deflateReset failed");
         w->gz->next_in = in->data;
         w->gz->avail_in = (uInt)in->len;
-        w->gz->next_out = w->packed.data;
-        w->gz->avail_out = (uInt)bound;
-        if (deflate(w->gz, Z_FINISH) != Z_STREAM_END)
-            return fail(w, "gzip: deflate did not finish a page");
-        w->packed.len = bound - w->gz->avail_out;
+        size_t cap = deflateBound(w->gz, in->len) + 64;
+        int zrc;
+        do { /* the bound is a promise; grow anyway if it is not kept */
+            if (pq_buf_reserve(&w->packed, cap - w->packed.len) != 0)
+                return fail(w, "out of memory");
+            w->gz->next_out = w->packed.data + w->packed.len;
+            w->gz->avail_out = (uInt)(w->packed.cap - w->packed.len);
+            zrc = deflate(w->gz, Z_FINISH);
+            w->packed.len = w->packed.cap - w->gz->avail_out;
+            cap = w->packed.cap * 2;
+        } while (zrc == Z_OK || zrc == Z_BUF_ERROR);
+        if (zrc != Z_STREAM_END)
+            return fail(w, "gzip: deflate failed on a page of %zu bytes (%d)", in->len, zrc);
     }
     *out = w->packed.data;
     *outlen = w->packed.len;
