@@ -342,51 +342,100 @@ int tab_value_convert(const tab_coltype *t, const char *s, size_t len, tab_value
     return why(w, wl, "has an unknown type");
 }
 
+/* Decimal digits of `v`, at least `width` of them (zero-padded). */
+static size_t put_uint(char *p, uint64_t v, int width)
+{
+    char tmp[24];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n < width)
+        tmp[n++] = '0';
+    for (int i = 0; i < n; i++)
+        p[i] = tmp[n - 1 - i];
+    return (size_t)n;
+}
+
+static size_t put_int(char *p, int64_t v)
+{
+    if (v >= 0)
+        return put_uint(p, (uint64_t)v, 1);
+    *p = '-';
+    return 1 + put_uint(p + 1, (uint64_t)0 - (uint64_t)v, 1);
+}
+
+static size_t put_date(char *p, int64_t days)
+{
+    int64_t y;
+    unsigned m, d;
+    tab_value_civil_from_days(days, &y, &m, &d);
+    size_t n = y < 0 ? (p[0] = '-', 1 + put_uint(p + 1, (uint64_t)-y, 4)) : put_uint(p, (uint64_t)y, 4);
+    p[n++] = '-';
+    n += put_uint(p + n, m, 2);
+    p[n++] = '-';
+    n += put_uint(p + n, d, 2);
+    return n;
+}
+
 size_t tab_value_text(const tab_coltype *t, const tab_value *v, char *buf)
 {
-    int n = 0;
+    size_t n = 0;
     switch (t->type) {
-    case TAB_STRING: n = snprintf(buf, TAB_TEXT_MAX, "%.*s", (int)(v->len < 40 ? v->len : 40), v->s); break;
-    case TAB_BOOL: n = snprintf(buf, TAB_TEXT_MAX, "%s", v->i ? "true" : "false"); break;
+    case TAB_STRING:
+        n = v->len < TAB_TEXT_MAX - 1 ? v->len : TAB_TEXT_MAX - 1;
+        memcpy(buf, v->s, n);
+        break;
+    case TAB_BOOL:
+        n = v->i ? 4 : 5;
+        memcpy(buf, v->i ? "true" : "false", n);
+        break;
     case TAB_INT32:
-    case TAB_INT64: n = snprintf(buf, TAB_TEXT_MAX, "%lld", (long long)v->i); break;
-    case TAB_DOUBLE: n = snprintf(buf, TAB_TEXT_MAX, "%.17g", v->d); break;
+    case TAB_INT64: n = put_int(buf, v->i); break;
+    case TAB_DOUBLE: { /* the shortest of 15 or 17 digits that reads back */
+        int k = snprintf(buf, TAB_TEXT_MAX, "%.15g", v->d);
+        if (strtod(buf, NULL) != v->d && v->d == v->d)
+            k = snprintf(buf, TAB_TEXT_MAX, "%.17g", v->d);
+        n = k < 0 ? 0 : (size_t)k;
+        break;
+    }
     case TAB_DECIMAL: {
         uint64_t u = v->i < 0 ? (uint64_t)0 - (uint64_t)v->i : (uint64_t)v->i;
         uint64_t p = 1;
         for (int k = 0; k < t->scale; k++)
             p *= 10;
-        if (t->scale)
-            n = snprintf(buf, TAB_TEXT_MAX, "%s%llu.%0*llu", v->i < 0 ? "-" : "",
-                         (unsigned long long)(u / p), t->scale, (unsigned long long)(u % p));
-        else
-            n = snprintf(buf, TAB_TEXT_MAX, "%lld", (long long)v->i);
+        if (v->i < 0)
+            buf[n++] = '-';
+        n += put_uint(buf + n, u / p, 1);
+        if (t->scale) {
+            buf[n++] = '.';
+            n += put_uint(buf + n, u % p, t->scale);
+        }
         break;
     }
-    case TAB_DATE:
+    case TAB_DATE: n = put_date(buf, v->i); break;
     case TAB_TIMESTAMP: {
-        int64_t days = v->i, us = 0;
-        if (t->type == TAB_TIMESTAMP) {
-            days = v->i / 86400000000LL;
-            us = v->i % 86400000000LL;
-            if (us < 0) {
-                us += 86400000000LL;
-                days--;
-            }
+        int64_t days = v->i / 86400000000LL, us = v->i % 86400000000LL;
+        if (us < 0) {
+            us += 86400000000LL;
+            days--;
         }
-        int64_t y;
-        unsigned m, d;
-        tab_value_civil_from_days(days, &y, &m, &d);
-        n = snprintf(buf, TAB_TEXT_MAX, "%04lld-%02u-%02u", (long long)y, m, d);
-        if (t->type == TAB_TIMESTAMP) {
-            int64_t sec = us / 1000000;
-            n += snprintf(buf + n, (size_t)(TAB_TEXT_MAX - n), " %02d:%02d:%02d",
-                          (int)(sec / 3600), (int)(sec / 60 % 60), (int)(sec % 60));
-            if (us % 1000000)
-                n += snprintf(buf + n, (size_t)(TAB_TEXT_MAX - n), ".%06d", (int)(us % 1000000));
+        n = put_date(buf, days);
+        int64_t sec = us / 1000000;
+        buf[n++] = ' ';
+        n += put_uint(buf + n, (uint64_t)(sec / 3600), 2);
+        buf[n++] = ':';
+        n += put_uint(buf + n, (uint64_t)(sec / 60 % 60), 2);
+        buf[n++] = ':';
+        n += put_uint(buf + n, (uint64_t)(sec % 60), 2);
+        if (us % 1000000) {
+            buf[n++] = '.';
+            n += put_uint(buf + n, (uint64_t)(us % 1000000), 6);
         }
         break;
     }
     }
-    return n < 0 ? 0 : (size_t)n;
+    buf[n] = '\0';
+    return n;
 }

@@ -231,7 +231,7 @@ printf '%s\n' '{"id":1,"addr":{"city":"Zürich"},"tags":["a",{"b":1}],"ok":true,
 put_object landing json/j.jsonl "$TMP/j.jsonl"
 run json/j.jsonl; is "$rc" 0 "jsonl with reject: exit 0"
 is "$(cat "$TMP/root/lake/json/j.csv")" 'id,city,tags,ok,day,x
-1,Zürich,"[""a"",{""b"":1}]",true,2026-12-31,0.10000000000000001
+1,Zürich,"[""a"",{""b"":1}]",true,2026-12-31,0.1
 2,,,false,,-2' "paths (addr.city), nested values as JSON text, a date format, missing members null"
 is "$(cat "$TMP/root/lake/json/j.rejects.jsonl")" '{"line":2,"column":null,"error":"an array, not a JSON object","record":"[1,2]"}
 {"line":4,"column":null,"error":"a string, not a JSON object","record":"\"text\""}
