@@ -16,6 +16,8 @@
 #include "util/log.h"
 #include "util/strbuf.h"
 
+#define JOB_MAX_SIDES 8
+
 /* Everything the host hands a plugin for one job. The host owns all of it
  * and releases it in job_execute() whatever the plugin did. */
 struct sluice_job {
@@ -33,6 +35,11 @@ struct sluice_job {
     char *output_name;       /* proposed by the plugin */
     storage_writer *writer;  /* opened at the first write */
     int output_refused;      /* resolving the output failed: stop writing */
+    struct job_side {        /* side objects (plugin.h section 6) */
+        char *name;
+        storage_writer *writer;
+    } sides[JOB_MAX_SIDES];
+    size_t nsides;
 
     char date[11], run_date[11];
     char *bucket, *key;      /* of the input; key is the path for files */
@@ -255,6 +262,85 @@ int job_write(sluice_job *job, const void *buf, size_t len)
     return 0;
 }
 
+/* The side object `name` beside the output: same bucket and prefix, or
+ * the same directory. */
+static int open_side(sluice_job *job, const char *name, storage_writer **w)
+{
+    sl_error *err = &job->error;
+    const char *out = job->res->output;
+    if (strncmp(out, "s3://", 5) == 0) {
+        location loc = {0};
+        if (location_parse(out, &loc, err) != 0)
+            return -1;
+        const char *slash = strrchr(loc.key, '/');
+        char *key = xasprintf("%.*s%s", slash ? (int)(slash - loc.key + 1) : 0, loc.key, name);
+        int rc = job->spec->storage->ops->open_write(job->spec->storage, loc.bucket, key, w, err);
+        free(key);
+        location_free(&loc);
+        return rc;
+    }
+    const char *slash = strrchr(out, '/');
+    char *path = xasprintf("%.*s%s", slash ? (int)(slash - out + 1) : 0, out, name);
+    int rc = storage_local_write_file(path, w, err);
+    free(path);
+    return rc;
+}
+
+static struct job_side *find_side(sluice_job *job, const char *name)
+{
+    for (size_t i = 0; i < job->nsides; i++)
+        if (strcmp(job->sides[i].name, name) == 0)
+            return &job->sides[i];
+    if (job->nsides == JOB_MAX_SIDES) {
+        sl_error_set(&job->error, SL_ERR_PLUGIN, "side object \"%s\": a job has at most %d",
+                     name, JOB_MAX_SIDES);
+        return NULL;
+    }
+    if (!valid_output_name(name)) {
+        sl_error_set(&job->error, SL_ERR_PLUGIN,
+                     "side object name \"%s\" is not one path segment", name);
+        return NULL;
+    }
+    if (!job->writer && job_write(job, "", 0) != 0) /* fixes where the output goes */
+        return NULL;
+    const char *base = basename_of(job->res->output);
+    if (strcmp(base, name) == 0) {
+        sl_error_set(&job->error, SL_ERR_PLUGIN, "side object \"%s\" has the output's name",
+                     name);
+        return NULL;
+    }
+    struct job_side *s = &job->sides[job->nsides];
+    if (open_side(job, name, &s->writer) != 0)
+        return NULL;
+    s->name = xstrdup(name);
+    job->nsides++;
+    return s;
+}
+
+int job_side_write(sluice_job *job, const char *name, const void *buf, size_t len)
+{
+    if (job->error.kind != SL_ERR_NONE || job->output_refused || !name)
+        return -1;
+    struct job_side *s = find_side(job, name);
+    if (!s)
+        return -1;
+    if (len && storage_write(s->writer, buf, len, &job->error) != 0)
+        return -1;
+    return 0;
+}
+
+/* Publishes the side objects (before the output: plugin.h section 6). */
+static void commit_sides(sluice_job *job)
+{
+    for (size_t i = 0; i < job->nsides && job->error.kind == SL_ERR_NONE; i++) {
+        storage_writer *w = job->sides[i].writer;
+        job->sides[i].writer = NULL;
+        if (storage_writer_commit(w, &job->error) == 0)
+            log_msg(&job->log, SL_LOG_INFO, "side object %s published beside the output",
+                    job->sides[i].name);
+    }
+}
+
 void job_vlog(sluice_job *job, sluice_log_level level, const char *fmt, va_list ap)
 {
     log_level l = level <= SLUICE_LOG_DEBUG  ? SL_LOG_DEBUG
@@ -448,6 +534,7 @@ static void run_plugin(sluice_job *job)
         delivery_finish(job->delivery, job->reader, &job->error); /* every check ran */
     if (job->error.kind == SL_ERR_NONE && !job->writer)
         job_write(job, "", 0); /* a successful empty output still exists */
+    commit_sides(job);
     if (job->error.kind == SL_ERR_NONE) {
         storage_writer *w = job->writer;
         job->writer = NULL;
@@ -489,6 +576,10 @@ static void log_summary(const sluice_job *job)
 static void job_release(sluice_job *job)
 {
     storage_writer_abort(job->writer);
+    for (size_t i = 0; i < job->nsides; i++) {
+        storage_writer_abort(job->sides[i].writer);
+        free(job->sides[i].name);
+    }
     storage_reader_close(job->reader);
     delivery_free(job->delivery);
     storage_object_info_free(&job->info);

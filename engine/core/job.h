@@ -89,5 +89,6 @@ void job_verror(sluice_job *job, sluice_error_kind kind, const char *fmt, va_lis
 sluice_lookup *job_lookup_open(sluice_job *job, const char *name);
 ssize_t job_lookup_read(sluice_lookup *lookup, void *buf, size_t cap);
 void job_lookup_close(sluice_lookup *lookup);
+int job_side_write(sluice_job *job, const char *name, const void *buf, size_t len);
 
 #endif

@@ -48,6 +48,7 @@ static const sluice_host table = {
     .lookup_open = job_lookup_open,
     .lookup_read = job_lookup_read,
     .lookup_close = job_lookup_close,
+    .side_write = job_side_write,
 };
 
 const sluice_host *job_services_table(void)

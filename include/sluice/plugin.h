@@ -92,6 +92,14 @@
  * archive lacks it), which is not an error. Such a job also has the meta
  * keys "delivery" ("adobe"), "rsid", "feed_date" (YYYY-MM-DD) and
  * "feed_hour" ("00".."23", NULL for a daily feed).
+ *
+ * ---------------------------------------------------------------------------
+ * 6. Side objects
+ * ---------------------------------------------------------------------------
+ * A job may write up to 8 side objects besides its output (side_write(),
+ * e.g. the rejected rows of the `tabular` plugin). They follow the output's
+ * all-or-nothing rule: published only when the job succeeds, just before
+ * the output; a failed job publishes none of them.
  */
 #ifndef SLUICE_PLUGIN_H
 #define SLUICE_PLUGIN_H
@@ -221,6 +229,15 @@ typedef struct sluice_host {
     /* Like read(): up to `cap` bytes, 0 at end, -1 on error (recorded). */
     ssize_t (*lookup_read)(sluice_lookup *lookup, void *buf, size_t cap);
     void (*lookup_close)(sluice_lookup *lookup);
+
+    /* --- side objects (section 6; check SLUICE_HOST_HAS first) --------- */
+    /* Append bytes to the job's side object `name`: a second output placed
+     * beside the output (same bucket and prefix, or the same directory),
+     * e.g. "orders.rejects.jsonl". `name` is one path segment and differs
+     * from the output's name. The output's location is fixed by the first
+     * side write, so propose the output name before. 0 ok, -1 error
+     * (already recorded). */
+    int (*side_write)(sluice_job *job, const char *name, const void *buf, size_t len);
 } sluice_host;
 
 /* Whether a host table has member `m` (section 5). */

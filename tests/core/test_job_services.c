@@ -48,6 +48,7 @@ int main(void)
     ok(SLUICE_HOST_HAS(api, lookup_open) && SLUICE_HOST_HAS(api, lookup_close) &&
            api->lookup_open && api->lookup_read && api->lookup_close,
        "the lookup-file services are in the table");
+    ok(SLUICE_HOST_HAS(api, side_write) && api->side_write, "the side-object service is in the table");
     sluice_host old = *api;
     old.struct_size = offsetof(sluice_host, lookup_open);
     ok(!SLUICE_HOST_HAS(&old, lookup_open) && SLUICE_HOST_HAS(&old, error),
