@@ -51,6 +51,13 @@ int cmd_process(int argc, char **argv, const cli_globals *g);
 int cmd_route(int argc, char **argv, const cli_globals *g);
 int cmd_validate(int argc, char **argv, const cli_globals *g);
 int cmd_plugins(int argc, char **argv, const cli_globals *g);
+int cmd_plugins_new(int argc, char **argv, const cli_globals *g);
+int cmd_plugins_check(int argc, char **argv, const cli_globals *g);
+int cmd_plugins_run(int argc, char **argv, const cli_globals *g);
+/* --options of `plugins check` and `run`: a JSON object, or @FILE holding
+ * one. Returns 0 and *out (a new reference), or SL_EXIT_USAGE after
+ * printing what is wrong. */
+int cmd_plugins_options(const char *cmd, const char *text, json_t **out);
 int cmd_runs(int argc, char **argv, const cli_globals *g);
 int cmd_notify_test(int argc, char **argv, const cli_globals *g);
 int cmd_lambda(int argc, char **argv, const cli_globals *g);

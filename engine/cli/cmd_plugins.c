@@ -16,6 +16,10 @@ static void plugins_usage(FILE *fp)
 {
     fprintf(fp,
             "Usage: sluice plugins [OPTIONS]\n"
+            "       sluice plugins new NAME [--dir DIR]       a new plugin project\n"
+            "       sluice plugins check PATH [--input FILE]  a plugin against the contract\n"
+            "       sluice plugins run PLUGIN --input FILE    one job, no configuration\n"
+            "('sluice plugins new --help' and so on for each.)\n"
             "\n"
             "Lists every plugin found along the search path (plugins.path from the\n"
             "configuration when there is one, $SLUICE_PLUGIN_PATH, the build tree when\n"
@@ -79,8 +83,54 @@ static void list_one(void *ud, const char *name, const loaded_plugin *p, const s
     printf("\n");
 }
 
+int cmd_plugins_options(const char *cmd, const char *text, json_t **out)
+{
+    json_error_t jerr;
+    const char *what = text;
+    strbuf file = STRBUF_INIT;
+    *out = NULL;
+    if (text[0] == '@') {
+        what = text + 1;
+        int errnum = sb_read_file(&file, what);
+        if (errnum) {
+            sb_free(&file);
+            return cli_usage_error(cmd, "--options %s: cannot read %s: %s", text, what,
+                                   strerror(errnum));
+        }
+        text = sb_str(&file) ? sb_str(&file) : "";
+    }
+    json_t *v = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+    sb_free(&file);
+    if (!v)
+        return cli_usage_error(cmd, "--options %s: not JSON: %s (line %d, column %d)",
+                               what == text ? "JSON" : what, jerr.text, jerr.line,
+                               jerr.column);
+    if (!json_is_object(v)) {
+        json_decref(v);
+        return cli_usage_error(cmd, "--options: the options are a JSON object ({...})");
+    }
+    *out = v;
+    return 0;
+}
+
+static int plugins_subcommand(int argc, char **argv, const cli_globals *g)
+{
+    if (argc < 2)
+        return -1;
+    if (strcmp(argv[1], "new") == 0)
+        return cmd_plugins_new(argc - 1, argv + 1, g);
+    if (strcmp(argv[1], "check") == 0)
+        return cmd_plugins_check(argc - 1, argv + 1, g);
+    if (strcmp(argv[1], "run") == 0)
+        return cmd_plugins_run(argc - 1, argv + 1, g);
+    return -1;
+}
+
 int cmd_plugins(int argc, char **argv, const cli_globals *g)
 {
+    int sub = plugins_subcommand(argc, argv, g);
+    if (sub >= 0)
+        return sub;
     static const struct option opts[] = {
         {"json", no_argument, NULL, 'J'},
         {"help", no_argument, NULL, 'h'},

@@ -927,38 +927,50 @@ static void load_document(loader *L)
     walk_section(L, &config_keys_root, root, "", "", L->cfg);
 }
 
-config *config_load(const char *path, diag_list *diags)
+/* Loads `text` (named `name` in messages) into a config whose relative
+ * paths resolve against `dir` (owned by the config from here on). */
+static config *load_text(const char *name, char *dir, const char *text, size_t len,
+                         diag_list *diags)
 {
     size_t errors_before = diags->errors;
     config *cfg = xcalloc(1, sizeof *cfg);
-    cfg->path = xstrdup(path);
-    cfg->dir = config_dir(path);
+    cfg->path = xstrdup(name);
+    cfg->dir = dir;
+    char err[1024];
+    cfg->doc = ydoc_load_string(name, text, len, err, sizeof err);
+    if (!cfg->doc) {
+        add_load_error(diags, name, err);
+        config_free(cfg);
+        return NULL;
+    }
+    loader L = {cfg, diags, name, text, len};
+    load_document(&L);
+    if (diags->errors != errors_before) {
+        config_free(cfg);
+        return NULL;
+    }
+    return cfg;
+}
 
+config *config_load(const char *path, diag_list *diags)
+{
     size_t len = 0;
     int errnum = 0;
     char *text = read_file(path, &len, &errnum);
     if (!text) {
         diag_add(diags, DIAG_ERROR, path, 0, 0, "cannot read the configuration: %s",
                  strerror(errnum));
-        config_free(cfg);
         return NULL;
     }
-    char err[1024];
-    cfg->doc = ydoc_load_string(path, text, len, err, sizeof err);
-    if (!cfg->doc) {
-        add_load_error(diags, path, err);
-        free(text);
-        config_free(cfg);
-        return NULL;
-    }
-    loader L = {cfg, diags, path, text, len};
-    load_document(&L);
+    config *cfg = load_text(path, config_dir(path), text, len, diags);
     free(text);
-    if (diags->errors != errors_before) {
-        config_free(cfg);
-        return NULL;
-    }
     return cfg;
+}
+
+config *config_load_text(const char *name, const char *dir, const char *text,
+                         diag_list *diags)
+{
+    return load_text(name, normalize_path(dir), text, strlen(text), diags);
 }
 
 /* ---- positions --------------------------------------------------------- */

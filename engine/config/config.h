@@ -139,6 +139,11 @@ typedef struct config {
 /* Loads and checks a configuration file. Every problem found is appended to
  * `diags` (as file:line:column); returns NULL when there is any error. */
 config *config_load(const char *path, diag_list *diags);
+/* The same for a configuration made in memory (`sluice plugins run`):
+ * `name` stands for the file in messages, relative paths resolve against
+ * `dir` (absolute). */
+config *config_load_text(const char *name, const char *dir, const char *text,
+                         diag_list *diags);
 void config_free(config *cfg);
 /* Where the option at `pointer` (a JSON pointer into r->options) is
  * written, for messages: with at_key, the key of a mapping member (an

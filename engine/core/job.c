@@ -248,6 +248,8 @@ out:
 
 int job_write(sluice_job *job, const void *buf, size_t len)
 {
+    if (job->error.kind != SL_ERR_NONE)
+        job->res->writes_after_error++;
     if (job->error.kind != SL_ERR_NONE || job->output_refused)
         return -1;
     if (!job->writer && open_output(job) != 0) {
@@ -527,6 +529,8 @@ static void run_plugin(sluice_job *job)
     int rc = d->run(job->plugin->state, job);
     progress_finish(&job->progress);
 
+    job->res->ok_after_error = rc == SLUICE_OK && job->error.kind != SL_ERR_NONE;
+    job->res->failed_silently = rc != SLUICE_OK && job->error.kind == SL_ERR_NONE;
     if (rc != SLUICE_OK && job->error.kind == SL_ERR_NONE)
         sl_error_set(&job->error, SL_ERR_PLUGIN, "plugin %s failed without giving a reason",
                      d->name);

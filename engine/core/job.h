@@ -62,6 +62,10 @@ typedef struct job_result {
     int64_t bytes_in, bytes_out;
     long long started_ms, ended_ms; /* epoch milliseconds */
     json_t *counters;    /* {"name": integer, ...}, never NULL after execute */
+    /* the plugin against sluice/plugin.h's rules (`sluice plugins check`) */
+    int writes_after_error; /* write() calls once the job had failed */
+    int ok_after_error;     /* run() returned SLUICE_OK after the job had failed */
+    int failed_silently;    /* run() returned SLUICE_ERROR without host->error() */
 } job_result;
 
 /* Runs the job; always fills `res` (free it with job_result_free).

@@ -20,20 +20,18 @@ static intake *fail(intake *in, intake_report *r, intake_stage stage)
     return NULL;
 }
 
-intake *intake_open(const char *config_path, unsigned what, intake_report *r)
+/* Opens the parts `what` asks for around `in->cfg`; `plugin_file`, when
+ * not NULL, is loaded before the rules are bound. */
+static intake *open_parts(intake *in, const char *plugin_file, unsigned what, intake_report *r)
 {
-    memset(r, 0, sizeof *r);
-    intake *in = xcalloc(1, sizeof *in);
-    in->metrics = metrics_new();
-    in->cfg = config_load(config_path, &r->diags);
-    if (!in->cfg)
-        return fail(in, r, INTAKE_FAILED_CONFIG);
     if (what & INTAKE_SHADOWING)
         route_check_shadowing(in->cfg, &r->diags);
     if (what & INTAKE_PLUGINS) {
         in->host = plugin_host_new((const char *const *)in->cfg->plugin_paths,
                                    in->cfg->n_plugin_paths, job_services_table(), &r->err);
         if (!in->host)
+            return fail(in, r, INTAKE_FAILED_PLUGINS);
+        if (plugin_file && !plugin_host_load_file(in->host, plugin_file, &r->err))
             return fail(in, r, INTAKE_FAILED_PLUGINS);
         size_t errors = r->diags.errors;
         in->plugins = plugin_bindings_new(in->host, in->cfg, &r->diags);
@@ -50,6 +48,29 @@ intake *intake_open(const char *config_path, unsigned what, intake_report *r)
     if ((what & INTAKE_JOBS) == INTAKE_JOBS)
         in->runner = runner_new(in->cfg, in->storage, in->metrics);
     return in;
+}
+
+intake *intake_open(const char *config_path, unsigned what, intake_report *r)
+{
+    memset(r, 0, sizeof *r);
+    intake *in = xcalloc(1, sizeof *in);
+    in->metrics = metrics_new();
+    in->cfg = config_load(config_path, &r->diags);
+    if (!in->cfg)
+        return fail(in, r, INTAKE_FAILED_CONFIG);
+    return open_parts(in, NULL, what, r);
+}
+
+intake *intake_open_text(const char *name, const char *dir, const char *text,
+                         const char *plugin_file, unsigned what, intake_report *r)
+{
+    memset(r, 0, sizeof *r);
+    intake *in = xcalloc(1, sizeof *in);
+    in->metrics = metrics_new();
+    in->cfg = config_load_text(name, dir, text, &r->diags);
+    if (!in->cfg)
+        return fail(in, r, INTAKE_FAILED_CONFIG);
+    return open_parts(in, plugin_file, what, r);
 }
 
 void intake_report_summary(const intake_report *r, strbuf *out)

@@ -66,6 +66,13 @@ typedef struct intake_report {
  * Returns NULL on failure; `report` says why in every case (free it with
  * intake_report_free). */
 intake *intake_open(const char *config_path, unsigned what, intake_report *report);
+/* The same for a configuration made in memory (config_load_text: `name`
+ * in messages, relative paths against `dir`). `plugin_file`, when not
+ * NULL, is a plugin file loaded first (plugin_host_load_file), so that a
+ * rule naming its plugin binds that very file (`sluice plugins run` and
+ * `check` on PATH.so). A failure to load it is INTAKE_FAILED_PLUGINS. */
+intake *intake_open_text(const char *name, const char *dir, const char *text,
+                         const char *plugin_file, unsigned what, intake_report *report);
 /* The failure as one line: every error diagnostic "file:line:col: msg"
  * joined with "; ", or the error message. */
 void intake_report_summary(const intake_report *r, strbuf *out);

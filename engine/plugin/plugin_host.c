@@ -2,6 +2,7 @@
 #include "plugin/plugin_host.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <limits.h>
 #include <ltdl.h>
 #include <pthread.h>
@@ -13,6 +14,7 @@
 #include "plugin/plugin_bindings.h"
 #include "plugin/plugin_values.h"
 #include "util/alloc.h"
+#include "util/fsutil.h"
 #include "util/strbuf.h"
 
 typedef struct plugin_entry {
@@ -98,7 +100,9 @@ plugin_host *plugin_host_new(const char *const *config_paths, size_t n,
     add_path_list(h, getenv("SLUICE_PLUGIN_PATH"));
     if (running_from_build_tree())
         add_dir(h, SLUICE_BUILD_TREE "/plugins");
-    add_dir(h, SLUICE_PLUGINDIR);
+    char *installed = fsutil_installed(SLUICE_PLUGINDIR, SLUICE_PREFIX);
+    add_dir(h, installed);
+    free(installed);
 
     strbuf sp = STRBUF_INIT;
     for (size_t i = 0; i < h->n_dirs; i++) {
@@ -172,6 +176,8 @@ static plugin_entry *find_loaded(plugin_host *h, const char *name)
     return NULL;
 }
 
+static plugin_entry *checked_entry(lt_dlhandle hd, const char *name, sl_error *err);
+
 static plugin_entry *load_plugin(plugin_host *h, const char *name, sl_error *err)
 {
     lt_dlhandle hd = lt_dlopenext(name);
@@ -181,6 +187,13 @@ static plugin_entry *load_plugin(plugin_host *h, const char *name, sl_error *err
                      why ? why : "unknown libltdl error", h->search_path);
         return NULL;
     }
+    return checked_entry(hd, name, err);
+}
+
+/* Reads and checks the descriptor of an open library; closes it on
+ * failure. */
+static plugin_entry *checked_entry(lt_dlhandle hd, const char *name, sl_error *err)
+{
     const char *file = handle_file(hd);
     const sluice_plugin *d = lt_dlsym(hd, SLUICE_PLUGIN_SYMBOL);
     if (!d) {
@@ -213,6 +226,64 @@ static plugin_entry *load_plugin(plugin_host *h, const char *name, sl_error *err
     return e;
 }
 
+static int has_suffix(const char *s, const char *suffix)
+{
+    size_t ls = strlen(s), lx = strlen(suffix);
+    return ls > lx && strcmp(s + ls - lx, suffix) == 0;
+}
+
+/* "dir/x.so" and "dir/x.la" name the plugin x. */
+static char *name_of_file(const char *path)
+{
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    size_t n = strlen(base);
+    if (has_suffix(base, ".so") || has_suffix(base, ".la"))
+        n -= 3;
+    return xstrndup(base, n);
+}
+
+const loaded_plugin *plugin_host_load_file(plugin_host *h, const char *path, sl_error *err)
+{
+    char *name = name_of_file(path);
+    char abs[PATH_MAX];
+    plugin_entry *e = NULL;
+    if (!valid_plugin_name(name)) {
+        sl_error_set(err, SL_ERR_CONFIG,
+                     "%s: a plugin file is named NAME.so or NAME.la, NAME of lower-case "
+                     "letters, digits and '_'",
+                     path);
+        goto out;
+    }
+    pthread_mutex_lock(&h->lock);
+    if (find_loaded(h, name)) {
+        sl_error_set(err, SL_ERR_CONFIG, "%s: a plugin named \"%s\" is already loaded", path,
+                     name);
+    } else if (!realpath(path, abs)) {
+        sl_error_set(err, SL_ERR_CONFIG, "cannot load plugin file %s: %s", path,
+                     strerror(errno));
+    } else {
+        /* absolute: a bare "x.so" would be looked up along the search path */
+        lt_dlhandle hd = lt_dlopen(abs);
+        if (!hd) {
+            const char *why = lt_dlerror();
+            sl_error_set(err, SL_ERR_CONFIG, "cannot load plugin file %s: %s", path,
+                         why ? why : "unknown libltdl error");
+        } else if ((e = checked_entry(hd, name, err)) != NULL) {
+            h->plugins = xrealloc(h->plugins, (h->n_plugins + 1) * sizeof *h->plugins);
+            h->plugins[h->n_plugins++] = e;
+        }
+    }
+    pthread_mutex_unlock(&h->lock);
+out:
+    free(name);
+    return e ? &e->pub : NULL;
+}
+
+int plugin_host_from_build_tree(void)
+{
+    return running_from_build_tree();
+}
+
 const loaded_plugin *plugin_host_load(plugin_host *h, const char *name, sl_error *err)
 {
     if (!valid_plugin_name(name)) {
@@ -234,11 +305,6 @@ const loaded_plugin *plugin_host_load(plugin_host *h, const char *name, sl_error
     return e ? &e->pub : NULL;
 }
 
-static int has_suffix(const char *s, const char *suffix)
-{
-    size_t ls = strlen(s), lx = strlen(suffix);
-    return ls > lx && strcmp(s + ls - lx, suffix) == 0;
-}
 
 /* Plugin names found in one directory: "x.la" and "x.so" both name x. */
 static void scan_dir(const char *dir, char ***names, size_t *n)

@@ -40,6 +40,14 @@ plugin_host *plugin_host_new(const char *const *config_paths, size_t n,
  * why: the lt_dlerror() text and the search path tried, or the ABI
  * mismatch naming the file. */
 const loaded_plugin *plugin_host_load(plugin_host *h, const char *name, sl_error *err);
+/* Loads exactly the file at `path` (NAME.so, or a libtool NAME.la), with
+ * the checks plugin_host_load() makes; NAME is its name, so a rule naming
+ * NAME binds this file. Fails when a plugin of that name is loaded already.
+ * `sluice plugins check` and `run` on a path. */
+const loaded_plugin *plugin_host_load_file(plugin_host *h, const char *path, sl_error *err);
+/* True when this process runs from sluice's build tree (which the search
+ * path then includes). */
+int plugin_host_from_build_tree(void);
 /* The search path as one colon-separated string (owned by the host). */
 const char *plugin_host_search_path(const plugin_host *h);
 /* Calls fn for each plugin file found along the search path (first one of

@@ -2,9 +2,12 @@
 #include "util/fsutil.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "util/alloc.h"
 #include "util/strbuf.h"
@@ -31,4 +34,30 @@ int fsutil_mkdirs(const char *dir, mode_t mode, char *failed, size_t failedlen)
     }
     free(buf);
     return rc;
+}
+
+static int fsutil_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+char *fsutil_installed(const char *path, const char *prefix)
+{
+    size_t pl = strlen(prefix);
+    char exe[PATH_MAX];
+    ssize_t n;
+    if (fsutil_exists(path) || strncmp(path, prefix, pl) != 0 || path[pl] != '/' ||
+        (n = readlink("/proc/self/exe", exe, sizeof exe - 1)) <= 0)
+        return xstrdup(path);
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash || slash - exe < 4 || strncmp(slash - 4, "/bin", 4) != 0)
+        return xstrdup(path);
+    slash[-4] = '\0';
+    char *moved = xasprintf("%s%s", exe, path + pl);
+    if (fsutil_exists(moved))
+        return moved;
+    free(moved);
+    return xstrdup(path);
 }

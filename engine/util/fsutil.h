@@ -11,4 +11,12 @@
  * that failed copied into failed (failedlen bytes; may be NULL). */
 int fsutil_mkdirs(const char *dir, mode_t mode, char *failed, size_t failedlen);
 
+/* Where an installed file or directory is for this process. `path` was
+ * compiled in below `prefix` ($(prefix)): it is returned when it exists;
+ * otherwise, when the running binary sits in a bin/ directory, the same
+ * place below that directory's parent is returned if it exists, so that a
+ * staged or moved install (make install DESTDIR=...) finds its own files.
+ * Else `path` itself. Caller frees. */
+char *fsutil_installed(const char *path, const char *prefix);
+
 #endif

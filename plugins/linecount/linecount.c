@@ -35,7 +35,8 @@ static const char options_schema[] =
     "\"description\":\"appended to the output file name, e.g. .lines\"},"
     "\"max_lines\":{\"type\":\"integer\",\"minimum\":0,"
     "\"description\":\"fail the job when the input has more lines (0: no limit)\"}"
-    "}"
+    "},"
+    "\"examples\":[{\"mode\":\"count\",\"suffix\":\".lines\"}]"
     "}";
 
 static int linecount_init(const sluice_host *host, const sluice_value *options, void **state,

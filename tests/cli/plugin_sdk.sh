@@ -1,7 +1,9 @@
 #!/bin/sh
 # The plugin SDK as a third party uses it: build a plugin out of tree with
 # nothing but sluice-plugin.pc and the public header, load it through
-# plugins.path; shipped plugins export only their descriptor.
+# plugins.path; shipped plugins export only their descriptor; and the kit:
+# `sluice plugins new` -> build -> check -> install -> a rule, against a
+# staged install of this tree.
 . "$top_srcdir/tests/lib.sh"
 
 for so in "$top_builddir"/plugins/.libs/*.so; do
@@ -97,5 +99,74 @@ if command -v script >/dev/null 2>&1 && command -v mkfifo >/dev/null 2>&1; then
     is "$(wc -c < "$TMP/o2")" "2000000" "streamed input complete"
 else
     ok 0 "# SKIP script(1) or mkfifo not available"
+fi
+# --- the plugin kit from a fresh directory: `sluice plugins new demo`
+# against sluice installed into a temporary prefix (make install DESTDIR=),
+# the generated project built with autotools through pkg-config, its own
+# make check (which runs `sluice plugins check`), make install, and a rule
+# of a configuration that uses the installed plugin.
+kit_section() {
+    prefix=$(PKG_CONFIG_PATH="$top_builddir" pkg-config --variable=prefix sluice-plugin)
+    # the outer make's flags (TESTS=..., -j) are not the inner builds'
+    unset MAKEFLAGS MFLAGS MAKELEVEL
+    make -s -C "$top_builddir" install DESTDIR="$TMP/inst" > "$TMP/install.log" 2>&1; r=$?
+    ok $r "make install DESTDIR=\$TMP/inst of the built tree"
+    [ $r -eq 0 ] || { tail -20 "$TMP/install.log" | sed 's/^/#   /'; return; }
+    I="$TMP/inst$prefix"
+    K="$I/bin/sluice"
+    ok "$([ -f "$I/share/sluice/plugin-template/linecount.c" ]; echo $?)" "the template is installed under pkgdatadir"
+    mkdir "$TMP/fresh" && cd "$TMP/fresh" || return
+    out=$("$K" plugins new demo); ok $? "plugins new demo"
+    is "$out" "demo" "prints the project directory"
+    is "$(ls -A demo | LC_ALL=C sort | tr '\n' ' ')" ".gitignore Makefile.am configure.ac demo.c sample.txt test_demo.sh " "the project's files"
+    like "$(grep '\.name' demo/demo.c)" '"demo"' "the source has NAME filled in"
+    unlike "$(cat demo/*)" 'linecount' "no trace of the template's name"
+    "$K" plugins new demo 2>"$TMP/new.err"; is $? 2 "new into a directory that is not empty: exit 2"
+    like "$(cat "$TMP/new.err")" 'demo: it exists and is not an empty directory' "says so"
+    is "$(ls -A | LC_ALL=C sort | tr '\n' ' ')" "demo " "and leaves nothing behind"
+    "$K" plugins new Demo-1 2>/dev/null; is $? 2 "an invalid NAME: exit 2"
+    mkdir empty
+    out=$("$K" plugins new other --dir empty/); ok $? "new --dir an empty directory"
+    is "$out" "empty" "--dir is the project directory"
+    ok "$([ -f empty/other.c ]; echo $?)" "the project is in it"
+    "$K" plugins new third --template "$TMP/nowhere" 2>"$TMP/new.err"; is $? 2 "--template naming nothing: exit 2"
+    like "$(cat "$TMP/new.err")" "no plugin template at $TMP/nowhere" "says where it looked"
+    ok "$([ ! -e third ] && [ -z "$(ls -A | grep third)" ]; echo $?)" "and leaves nothing behind"
+    out=$("$K" plugins new --help); like "$out" '^Usage: sluice plugins new NAME' "new --help"
+
+    cd demo || return
+    # pkg-config finds the staged install through PKG_CONFIG_PATH; with
+    # --define-prefix its paths follow the .pc file to where it is.
+    export PKG_CONFIG_PATH="$I/lib/pkgconfig" PKG_CONFIG="pkg-config --define-prefix"
+    { autoreconf -fi && ./configure && make && make check && make install; } > "$TMP/demo.log" 2>&1; r=$?
+    ok $r "the generated project: autoreconf, configure, make, make check, make install"
+    [ $r -eq 0 ] || tail -30 "$TMP/demo.log" | sed 's/^/#   /'
+    like "$(cat test-suite.log 2>/dev/null; grep -E '^# (PASS|FAIL)' "$TMP/demo.log")" '# PASS: +1' "its make check passed"
+    ok "$([ -f "$I/lib/sluice/plugins/demo.so" ]; echo $?)" "make install put demo.so into sluice's plugin directory"
+    out=$("$K" -q plugins check .libs/demo.so --input sample.txt); ok $? "sluice plugins check on the built plugin"
+    like "$out" 'keeps the plugin contract' "it keeps the contract"
+    unset PKG_CONFIG_PATH PKG_CONFIG
+
+    # a rule using the installed plugin, found along the installed path
+    mkdir -p "$TMP/kitws/root/in"
+    printf 'a\nb\nc\nd\n' > "$TMP/kitws/root/in/four.txt"
+    cat > "$TMP/kitws/sluice.yaml" <<YAML
+storage: {type: local, root: root}
+rules:
+  - name: count-lines
+    match: {bucket: in}
+    plugin: demo
+    options: {mode: count, suffix: .n}
+    output: "s3://out/{name}"
+YAML
+    out=$("$K" -q -c "$TMP/kitws/sluice.yaml" process s3://in/four.txt); ok $? "a rule runs the installed demo plugin"
+    is "$out" "s3://out/four.txt.n" "its proposed name"
+    is "$(cat "$TMP/kitws/root/out/four.txt.n")" "4" "its output"
+    cd "$TMP" || return
+}
+if command -v autoreconf >/dev/null 2>&1 && command -v libtoolize >/dev/null 2>&1; then
+    kit_section
+else
+    ok 0 "# SKIP autoreconf or libtoolize not installed (autoconf, automake, libtool)"
 fi
 done_testing
