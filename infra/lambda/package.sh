@@ -48,7 +48,7 @@ command -v ldd >/dev/null 2>&1 || die "ldd not found"
 command -v objdump >/dev/null 2>&1 || die "objdump not found (binutils)"
 
 stage=$(mktemp -d "${TMPDIR:-/tmp}/sluice-lambda.XXXXXX")
-trap 'rm -rf "$stage"' EXIT
+trap 'rm -rf "$stage" "$out.tmp"' EXIT
 mkdir -p "$stage/bin" "$stage/lib" "$stage/plugins" "$stage/systemd"
 
 cp "$src/infra/lambda/bootstrap" "$stage/bootstrap"
