@@ -28,6 +28,7 @@ static const command commands[] = {
     {"poll", cmd_poll, "process S3 events from an SQS queue (long polling workers)"},
     {"serve", cmd_serve, "accept events over HTTP (S3-compatible webhooks, SNS, EventBridge)"},
     {"watch", cmd_watch, "upload files completed in a directory, then mark them done"},
+    {"expect", cmd_expect, "check expected arrivals now and alarm the late ones (cron, schedules)"},
 };
 
 static void usage(FILE *fp)
