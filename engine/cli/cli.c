@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "intake/expect.h"
+#include "intake/metrics_server.h"
 #include "util/workers.h"
 
 const char *cli_config_path(const cli_globals *g)
@@ -105,4 +107,26 @@ int cli_parse_bytes(const char *cmd, const char *opt, const char *text, size_t l
 int cli_parse_workers(const char *cmd, const char *opt, const char *text, int *out)
 {
     return cli_parse_int(cmd, opt, text, 1, WORKERS_MAX, out);
+}
+
+int cli_ops_start(const cli_ops_options *o, const char *cmd, intake *in, cli_ops *ops)
+{
+    memset(ops, 0, sizeof *ops);
+    if (o->metrics_listen) {
+        sl_error err = {0};
+        ops->metrics = metrics_server_start(in->metrics, o->metrics_listen, &err);
+        if (!ops->metrics) {
+            fprintf(stderr, "sluice %s: --metrics-listen: %s\n", cmd, err.msg);
+            return SL_EXIT_USAGE;
+        }
+    }
+    ops->expect = expect_timer_start(in, o->expect_interval_s);
+    return 0;
+}
+
+void cli_ops_stop(cli_ops *ops)
+{
+    expect_timer_stop(ops->expect);
+    metrics_server_stop(ops->metrics);
+    memset(ops, 0, sizeof *ops);
 }

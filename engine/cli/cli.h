@@ -46,6 +46,29 @@ int cli_parse_bytes(const char *cmd, const char *opt, const char *text, size_t l
 /* --jobs/--workers: 1..WORKERS_MAX (util/workers.h). */
 int cli_parse_workers(const char *cmd, const char *opt, const char *text, int *out);
 
+/* --- what every long-running mode runs beside its intake -----------------
+ * --metrics-listen ADDR:PORT (poll, watch: serve answers /metrics on its own
+ * listener) and --expect-interval SECONDS (poll, watch, serve). */
+#define CLI_EXPECT_INTERVAL_DEFAULT 60
+#define CLI_OPS_USAGE_METRICS                                                          \
+    "      --metrics-listen ADDR:PORT  serve GET /metrics (Prometheus text) and\n"       \
+    "                         GET /healthz there (port 0 picks one; it is logged)\n"
+#define CLI_OPS_USAGE_EXPECT                                                           \
+    "      --expect-interval S  check the expect: block every S seconds (default 60;\n" \
+    "                         0: never; see docs/expect.md)\n"
+typedef struct cli_ops_options {
+    const char *metrics_listen; /* NULL: no listener */
+    int expect_interval_s;      /* 0: no timer */
+} cli_ops_options;
+typedef struct cli_ops {
+    struct metrics_server *metrics;
+    struct expect_timer *expect;
+} cli_ops;
+/* Starts them for `in` (after signals_start(), so their threads block the
+ * signals). 0, or SL_EXIT_USAGE after printing why. */
+int cli_ops_start(const cli_ops_options *o, const char *cmd, intake *in, cli_ops *ops);
+void cli_ops_stop(cli_ops *ops);
+
 int cmd_run(int argc, char **argv, const cli_globals *g);
 int cmd_process(int argc, char **argv, const cli_globals *g);
 int cmd_route(int argc, char **argv, const cli_globals *g);
@@ -65,5 +88,6 @@ int cmd_watch(int argc, char **argv, const cli_globals *g);
 int cmd_serve(int argc, char **argv, const cli_globals *g);
 int cmd_poll(int argc, char **argv, const cli_globals *g);
 int cmd_deliveries(int argc, char **argv, const cli_globals *g);
+int cmd_expect(int argc, char **argv, const cli_globals *g);
 
 #endif

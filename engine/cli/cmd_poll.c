@@ -34,6 +34,7 @@ static void poll_usage(FILE *fp)
             "      --profile NAME     AWS profile for credentials\n"
             "      --max-idle N       exit after N empty receives in a row per worker\n"
             "                         (drain the queue, then stop; default: run forever)\n"
+            CLI_OPS_USAGE_METRICS CLI_OPS_USAGE_EXPECT
             "  -h, --help             this help\n"
             "\n"
             "Stops on SIGTERM or SIGINT: in-flight jobs finish, their messages are deleted\n"
@@ -41,13 +42,16 @@ static void poll_usage(FILE *fp)
             "job failed (its message was left for redelivery), 2 usage or configuration error.\n");
 }
 
-static int parse_poll_opts(int argc, char **argv, poller_options *o)
+static int parse_poll_opts(int argc, char **argv, poller_options *o, cli_ops_options *ops)
 {
+    enum { OPT_METRICS = 256, OPT_EXPECT };
     static const struct option opts[] = {
         {"queue", required_argument, NULL, 'q'},   {"batch", required_argument, NULL, 'b'},
         {"wait", required_argument, NULL, 'w'},    {"workers", required_argument, NULL, 'n'},
         {"visibility", required_argument, NULL, 'V'}, {"region", required_argument, NULL, 'r'},
         {"profile", required_argument, NULL, 'p'}, {"max-idle", required_argument, NULL, 'I'},
+        {"metrics-listen", required_argument, NULL, OPT_METRICS},
+        {"expect-interval", required_argument, NULL, OPT_EXPECT},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     *o = (poller_options){.batch = 10, .wait_s = 20, .workers = workers_default_count(),
@@ -68,6 +72,11 @@ static int parse_poll_opts(int argc, char **argv, poller_options *o)
             break;
         case 'r': o->region = optarg; break;
         case 'p': o->profile = optarg; break;
+        case OPT_METRICS: ops->metrics_listen = optarg; break;
+        case OPT_EXPECT:
+            bad = cli_parse_int("poll", "--expect-interval", optarg, 0, 86400,
+                                &ops->expect_interval_s);
+            break;
         case 'h': poll_usage(stdout); return SL_EXIT_OK;
         default: return cli_usage_error("poll", "unknown option");
         }
@@ -84,7 +93,9 @@ static int parse_poll_opts(int argc, char **argv, poller_options *o)
 int cmd_poll(int argc, char **argv, const cli_globals *g)
 {
     poller_options o;
-    int rc = parse_poll_opts(argc, argv, &o);
+    cli_ops_options oo = {.expect_interval_s = CLI_EXPECT_INTERVAL_DEFAULT};
+    cli_ops ops;
+    int rc = parse_poll_opts(argc, argv, &o, &oo);
     if (rc >= 0)
         return rc;
     /* before any thread exists, so that every thread inherits the mask */
@@ -95,7 +106,12 @@ int cmd_poll(int argc, char **argv, const cli_globals *g)
     intake *in = cli_open(g, "poll", INTAKE_JOBS);
     if (!in)
         return SL_EXIT_USAGE;
+    if ((rc = cli_ops_start(&oo, "poll", in, &ops)) != 0) {
+        intake_close(in);
+        return rc;
+    }
     rc = poller_run(in, &o);
+    cli_ops_stop(&ops);
     intake_close(in);
     return rc;
 }

@@ -45,6 +45,7 @@ static void serve_usage(FILE *fp)
             "      --hmac-secret-env VAR require \"" SIGNATURE_HEADER ": sha256=<hex HMAC of the\n"
             "                           body keyed by $VAR>\" (non-SNS senders)\n"
             "      --sns-topic-arn ARN  accept SNS messages from this topic only (repeatable)\n"
+            CLI_OPS_USAGE_EXPECT
             "  -h, --help               this help\n"
             "\n"
             "Test-only options (they weaken SNS verification; never use them in production):\n"
@@ -79,11 +80,11 @@ static void opts_free(serve_options *o)
 
 enum {
     OPT_LISTEN = 256, OPT_SPOOL, OPT_MAX_BODY, OPT_SYNC, OPT_PAUSED, OPT_AUTH_ENV, OPT_HMAC_ENV,
-    OPT_TOPIC, OPT_TEST_CA, OPT_TEST_MAP
+    OPT_TOPIC, OPT_TEST_CA, OPT_TEST_MAP, OPT_EXPECT
 };
 
 /* Returns -1 to go on, or an exit status. */
-static int parse_options(int argc, char **argv, serve_options *o)
+static int parse_options(int argc, char **argv, serve_options *o, cli_ops_options *ops)
 {
     static const struct option opts[] = {
         {"listen", required_argument, NULL, OPT_LISTEN},
@@ -97,6 +98,7 @@ static int parse_options(int argc, char **argv, serve_options *o)
         {"sns-topic-arn", required_argument, NULL, OPT_TOPIC},
         {"sns-test-ca", required_argument, NULL, OPT_TEST_CA},
         {"sns-test-cert-url-map", required_argument, NULL, OPT_TEST_MAP},
+        {"expect-interval", required_argument, NULL, OPT_EXPECT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -133,6 +135,11 @@ static int parse_options(int argc, char **argv, serve_options *o)
             o->url_map = xrealloc(o->url_map, (o->n_url_map + 1) * sizeof *o->url_map);
             o->url_map[o->n_url_map++] = optarg;
             break;
+        case OPT_EXPECT:
+            if (cli_parse_int("serve", "--expect-interval", optarg, 0, 86400,
+                              &ops->expect_interval_s) != 0)
+                return SL_EXIT_USAGE;
+            break;
         case 'h': serve_usage(stdout); return SL_EXIT_OK;
         default: return cli_usage_error("serve", "unknown option");
         }
@@ -148,7 +155,9 @@ int cmd_serve(int argc, char **argv, const cli_globals *g)
 {
     serve_options o = {.listen = SERVE_DEFAULT_LISTEN, .workers = workers_default_count(),
                        .max_body = SERVE_DEFAULT_MAX_BODY};
-    int rc = parse_options(argc, argv, &o);
+    cli_ops_options oo = {.expect_interval_s = CLI_EXPECT_INTERVAL_DEFAULT};
+    cli_ops ops = {0};
+    int rc = parse_options(argc, argv, &o, &oo);
     if (rc >= 0) {
         opts_free(&o);
         return rc;
@@ -160,7 +169,10 @@ int cmd_serve(int argc, char **argv, const cli_globals *g)
         return SL_EXIT_USAGE;
     }
     intake *in = cli_open(g, "serve", INTAKE_JOBS);
-    rc = in ? serve_run(in, &o) : SL_EXIT_USAGE;
+    rc = !in ? SL_EXIT_USAGE : cli_ops_start(&oo, "serve", in, &ops);
+    if (rc == 0)
+        rc = serve_run(in, &o);
+    cli_ops_stop(&ops);
     intake_close(in);
     opts_free(&o);
     return rc;

@@ -35,6 +35,7 @@ static void watch_usage(FILE *fp)
             "      --include-hidden   upload names starting with '.' too\n"
             "      --run              also run the routing rules on each uploaded object\n"
             "  -w, --workers N        uploads at once (default: the number of CPUs)\n"
+            CLI_OPS_USAGE_METRICS CLI_OPS_USAGE_EXPECT
             "  -h, --help             this help\n"
             "\n"
             "SIGTERM or SIGINT stops it: uploads in progress are abandoned (nothing\n"
@@ -46,9 +47,10 @@ static void watch_usage(FILE *fp)
 /* --- options ------------------------------------------------------------- */
 
 /* Returns -1 to go on, else the exit status. */
-static int parse_options(int argc, char **argv, watch_options *o)
+static int parse_options(int argc, char **argv, watch_options *o, cli_ops_options *ops)
 {
-    enum { OPT_TO = 256, OPT_ON_DONE, OPT_SENT, OPT_SETTLE, OPT_HIDDEN, OPT_RUN };
+    enum { OPT_TO = 256, OPT_ON_DONE, OPT_SENT, OPT_SETTLE, OPT_HIDDEN, OPT_RUN, OPT_METRICS,
+           OPT_EXPECT };
     static const struct option opts[] = {
         {"to", required_argument, NULL, OPT_TO},
         {"on-done", required_argument, NULL, OPT_ON_DONE},
@@ -56,6 +58,8 @@ static int parse_options(int argc, char **argv, watch_options *o)
         {"settle", required_argument, NULL, OPT_SETTLE},
         {"include-hidden", no_argument, NULL, OPT_HIDDEN},
         {"run", no_argument, NULL, OPT_RUN},
+        {"metrics-listen", required_argument, NULL, OPT_METRICS},
+        {"expect-interval", required_argument, NULL, OPT_EXPECT},
         {"workers", required_argument, NULL, 'w'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -78,6 +82,12 @@ static int parse_options(int argc, char **argv, watch_options *o)
             break;
         case OPT_HIDDEN: o->include_hidden = 1; break;
         case OPT_RUN: o->run_jobs = 1; break;
+        case OPT_METRICS: ops->metrics_listen = optarg; break;
+        case OPT_EXPECT:
+            if (cli_parse_int("watch", "--expect-interval", optarg, 0, 86400,
+                              &ops->expect_interval_s) != 0)
+                return SL_EXIT_USAGE;
+            break;
         case 'w':
             if (cli_parse_workers("watch", "--workers", optarg, &o->workers) != 0)
                 return SL_EXIT_USAGE;
@@ -99,7 +109,9 @@ static int parse_options(int argc, char **argv, watch_options *o)
 int cmd_watch(int argc, char **argv, const cli_globals *cg)
 {
     watch_options o = {.settle_s = 2.0, .workers = workers_default_count()};
-    int rc = parse_options(argc, argv, &o);
+    cli_ops_options oo = {.expect_interval_s = CLI_EXPECT_INTERVAL_DEFAULT};
+    cli_ops ops = {0};
+    int rc = parse_options(argc, argv, &o, &oo);
     if (rc >= 0)
         return rc;
 
@@ -123,7 +135,10 @@ int cmd_watch(int argc, char **argv, const cli_globals *cg)
         return SL_EXIT_USAGE;
     }
     intake *in = cli_open(cg, "watch", o.run_jobs ? INTAKE_JOBS : INTAKE_STORAGE);
-    rc = in ? watch_run(in, &o) : SL_EXIT_USAGE;
+    rc = !in ? SL_EXIT_USAGE : cli_ops_start(&oo, "watch", in, &ops);
+    if (rc == 0)
+        rc = watch_run(in, &o);
+    cli_ops_stop(&ops);
     intake_close(in);
     free(dir);
     return rc;

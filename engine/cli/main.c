@@ -29,6 +29,7 @@ static const command commands[] = {
     {"serve", cmd_serve, "accept events over HTTP (S3-compatible webhooks, SNS, EventBridge)"},
     {"watch", cmd_watch, "upload files completed in a directory, then mark them done"},
     {"deliveries", cmd_deliveries, "list delivery sets (data feeds) under a prefix and their state"},
+    {"expect", cmd_expect, "check expected arrivals now and alarm the late ones (cron, schedules)"},
 };
 
 static void usage(FILE *fp)

@@ -883,6 +883,92 @@ void config_load_rules(loader *L, const config_key *k, const ynode *n, const cha
     }
 }
 
+/* ---- expected arrivals ------------------------------------------------- */
+
+int config_check_expect_rule(loader *L, const config_key *k, const ynode *map, const ynode *n,
+                             const char *path, void *base)
+{
+    (void)k;
+    (void)map;
+    (void)base;
+    if (config_find_rule(L->cfg, n->value))
+        return 1;
+    error_at(L, n, "%s: no rule is named \"%s\"", path, n->value);
+    return 0;
+}
+
+/* `every` is stored before `by` is checked (the keys' order). */
+int config_check_expect_by(loader *L, const config_key *k, const ynode *map, const ynode *n,
+                           const char *path, void *base)
+{
+    (void)k;
+    (void)map;
+    expect_config *e = base;
+    int daily = n->value[0] != ':';
+    if (!e->every)
+        return 1; /* already reported */
+    if (daily != !strcmp(e->every, "day")) {
+        error_at(L, n, "%s: \"%s\" does not go with every: %s (write %s)", path, n->value,
+                 e->every, daily ? "\":MM\", minutes past the hour" : "\"HH:MMZ\"");
+        return 0;
+    }
+    e->period_s = daily ? 86400 : 3600;
+    int hh = 0, mm = 0;
+    if (daily)
+        sscanf(n->value, "%d:%d", &hh, &mm);
+    else
+        sscanf(n->value + 1, "%d", &mm);
+    e->by_s = hh * 3600 + mm * 60;
+    return 1;
+}
+
+int config_check_expect_grace(loader *L, const config_key *k, const ynode *map, const ynode *n,
+                              const char *path, void *base)
+{
+    (void)L;
+    (void)k;
+    (void)map;
+    (void)path;
+    expect_config *e = base;
+    char unit = n->value[strlen(n->value) - 1];
+    long long v = atoll(n->value);
+    e->grace_s = v * (unit == 'd' ? 86400 : unit == 'h' ? 3600 : unit == 'm' ? 60 : 1);
+    return 1;
+}
+
+static void check_expect_twice(loader *L, const ynode *item, const char *path, size_t i)
+{
+    const expect_config *e = &L->cfg->expects[i];
+    for (size_t j = 0; j < i && e->rule && e->every; j++) {
+        const expect_config *o = &L->cfg->expects[j];
+        if (o->rule && o->every && !strcmp(o->rule, e->rule) && !strcmp(o->every, e->every))
+            error_at(L, item, "%s: rule \"%s\" is already expected every %s (line %d)", path,
+                     e->rule, e->every, o->line);
+    }
+}
+
+void config_load_expect(loader *L, const config_key *k, const ynode *n, const char *path,
+                        void *base)
+{
+    config *cfg = base;
+    if (!expect_type(L, n, path, "list"))
+        return;
+    cfg->expects = xcalloc(n->count ? n->count : 1, sizeof *cfg->expects);
+    cfg->n_expects = n->count;
+    for (size_t i = 0; i < n->count; i++) {
+        expect_config *e = &cfg->expects[i];
+        const ynode *item = n->items[i];
+        char *epath = xasprintf("%s[%zu]", path, i);
+        e->line = item->line;
+        e->column = item->column;
+        if (expect_type(L, item, epath, "mapping")) {
+            walk_section(L, k->section, item, epath, epath, e);
+            check_expect_twice(L, item, epath, i);
+        }
+        free(epath);
+    }
+}
+
 /* ---- loading ----------------------------------------------------------- */
 /* ydoc errors read "name:line:col: message"; turn one into a diagnostic. */
 static void add_load_error(diag_list *diags, const char *file, const char *err)
@@ -1048,6 +1134,10 @@ void config_free(config *cfg)
     for (size_t i = 0; i < cfg->n_rules; i++)
         rule_free(rules->section, &cfg->rules[i]);
     free(cfg->rules);
+    const config_key *expect = config_keys_find(&config_keys_root, "expect");
+    for (size_t i = 0; i < cfg->n_expects; i++)
+        release(expect->section, &cfg->expects[i]);
+    free(cfg->expects);
     for (size_t i = 0; i < cfg->n_targets; i++)
         free_target(notify->variants, &cfg->targets[i]);
     free(cfg->targets);

@@ -118,6 +118,20 @@ typedef struct rule {
     int compress_level;        /* 0: the codec's default */
 } rule;
 
+/* expect: one expected arrival (intake/expect.h, docs/expect.md). */
+typedef struct expect_config {
+    char *rule;                /* a rule of `rules` */
+    char *every;               /* "day" or "hour" (UTC) */
+    char *by;                  /* "HH:MMZ" (day) or ":MM" (hour) */
+    char *grace;               /* a duration as written: "2h" */
+    int lookback;              /* past periods each check judges */
+    int line, column;          /* where the item starts */
+    /* derived from the above */
+    int period_s;              /* 86400 or 3600 */
+    int by_s;                  /* seconds from the period's start to `by` */
+    long long grace_s;
+} expect_config;
+
 typedef struct config {
     char *path;                /* the file loaded */
     char *dir;                 /* its directory, for relative paths */
@@ -134,6 +148,8 @@ typedef struct config {
     size_t n_on_success;
     rule *rules;
     size_t n_rules;
+    expect_config *expects;    /* expect: in file order */
+    size_t n_expects;
 } config;
 
 /* Loads and checks a configuration file. Every problem found is appended to

@@ -23,6 +23,9 @@
 #define RE_RUNS_LOCATION \
     "^s3://[^/{}]+/" RE_RUNS_PLACEHOLDERS "\\{run_id\\}" RE_RUNS_PLACEHOLDERS "$"
 
+#define RE_EXPECT_BY "^(([01][0-9]|2[0-3]):[0-5][0-9]Z|:[0-5][0-9])$"
+#define RE_DURATION "^[0-9]{1,6}(s|m|h|d)$"
+
 #define WHAT_REGION "a valid AWS region name"
 #define WHAT_URL "an http:// or https:// URL"
 
@@ -318,6 +321,34 @@ static const config_key rule_keys[] = {
 
 static const config_section rule_section = SECTION("rule", "in %s", NULL, rule_keys);
 
+/* ---- expected arrivals ------------------------------------------------- */
+
+static const config_key expect_keys[] = {
+    {"rule", CONFIG_STRING, CONFIG_REQUIRED,
+     .help = "The rule whose arrival is expected: a SUCCEEDED run of it in each period.",
+     .pattern = RE_NAME, .what = "a valid rule name (letters, digits, '_', '.' and '-')",
+     FIELD(expect_config, rule), .hook = config_check_expect_rule},
+    {"every", CONFIG_ENUM, CONFIG_REQUIRED, .help = "The period, in UTC: day or hour.",
+     .what = "period", .choices = (const char *const[]){"day", "hour", NULL},
+     FIELD(expect_config, every)},
+    {"by", CONFIG_STRING, CONFIG_REQUIRED,
+     .help = "When in the period the arrival is due: \"HH:MMZ\" with every: day, \":MM\" "
+             "(minutes past the hour) with every: hour.",
+     .pattern = RE_EXPECT_BY, .what = "a time \"HH:MMZ\" (every: day) or \":MM\" (every: hour)",
+     FIELD(expect_config, by), .hook = config_check_expect_by},
+    {"grace", CONFIG_STRING, .def = "0s",
+     .help = "How long after `by` the arrival may still come before it is MISSING: a number "
+             "and s, m, h or d (2h).",
+     .pattern = RE_DURATION, .what = "a duration like 90s, 30m, 2h or 1d",
+     FIELD(expect_config, grace), .hook = config_check_expect_grace},
+    {"lookback", CONFIG_INT, .def = "1", .min = 1, .max = 1000,
+     .help = "How many periods each check judges: the latest whose deadline has passed and "
+             "the ones before it (to cover a stop longer than a period).",
+     FIELD(expect_config, lookback)},
+};
+
+static const config_section expect_section = SECTION("expect", "in %s", NULL, expect_keys);
+
 /* ---- the top level ----------------------------------------------------- */
 
 static const config_key top_keys[] = {
@@ -341,6 +372,10 @@ static const config_key top_keys[] = {
     {"rules", CONFIG_LIST, CONFIG_REQUIRED | CONFIG_NONEMPTY,
      .help = "Routing rules, in order: the first rule that matches an object wins.",
      .what = "the list of routing rules", .section = &rule_section, .load = config_load_rules},
+    {"expect", CONFIG_LIST,
+     .help = "Expected arrivals: when a rule has no SUCCEEDED run by a period's deadline, a "
+             "MISSING event goes to its on_failure targets, once per period.",
+     .section = &expect_section, .load = config_load_expect},
 };
 
 const config_section config_keys_root =

@@ -13,6 +13,7 @@
 #include "util/strbuf.h"
 
 #define DONE_DIR "_done/"
+#define EXPECT_DIR "_expect/"
 #define DEFAULT_KEY_TEMPLATE "{date}/{run_id}.json"
 #define MAX_RECORD_BYTES (16 * 1024 * 1024)
 
@@ -372,7 +373,8 @@ static int collect_key(void *ud, const char *key, const object_info *info)
     size_t len = strlen(key), blen = strlen(l->rs->base);
     if (len < 5 || strcmp(key + len - 5, ".json") != 0)
         return 0;
-    if (!strncmp(key, l->rs->base, blen) && !strncmp(key + blen, DONE_DIR, strlen(DONE_DIR)))
+    if (!strncmp(key, l->rs->base, blen) && (!strncmp(key + blen, DONE_DIR, strlen(DONE_DIR)) ||
+                                              !strncmp(key + blen, EXPECT_DIR, strlen(EXPECT_DIR))))
         return 0;
     long long t = key_time_ms(key);
     if (l->since_ms > 0 && t >= 0 && t < l->since_ms - 1000)
@@ -466,4 +468,30 @@ int runstore_get(runstore *rs, const char *run_id, json_t **out, sl_error *err)
         return -1;
     }
     return 0;
+}
+
+/* --- expected arrivals -------------------------------------------------- */
+
+int runstore_expect_get(runstore *rs, const char *name, json_t **out, sl_error *err)
+{
+    char *key = xasprintf("%s" EXPECT_DIR "%s.json", rs->base, name);
+    sl_error rerr = {0};
+    *out = read_json(rs, key, &rerr);
+    free(key);
+    if (*out)
+        return 1;
+    if (rerr.kind == SL_ERR_INPUT)
+        return 0; /* no verdict (or no store yet) */
+    sl_error_set(err, rerr.kind, "%s", rerr.msg);
+    return -1;
+}
+
+int runstore_expect_put(runstore *rs, const char *name, const json_t *verdict, sl_error *err)
+{
+    char *key = xasprintf("%s" EXPECT_DIR "%s.json", rs->base, name);
+    char *text = json_dumps(verdict, JSON_INDENT(2));
+    int rc = put_object(rs, key, text, err);
+    free(text);
+    free(key);
+    return rc;
 }

@@ -8,6 +8,9 @@
  *   BASE/_done/<sha256>.json    one marker per (rule, its output template,
  *                               input, etag) that SUCCEEDED:
  *                               {"run_id", "rule", "output", "input", "etag"}
+ *   BASE/_expect/<rule>/<every>-<period>.json
+ *                               the verdict on one period of an expected
+ *                               arrival (intake/expect.h): ARRIVED or MISSING
  * BASE is the directory runs/ beside the local storage root by default;
  * the configuration's `runs:` section moves it (see docs/notifications.md):
  *   runs: {dir: /var/lib/sluice/runs}
@@ -60,6 +63,13 @@ typedef int (*runstore_fn)(void *ud, json_t *record);
 typedef void (*runstore_bad_fn)(void *ud, const char *key, const char *why);
 int runstore_list(runstore *rs, long long since_ms, runstore_fn fn, runstore_bad_fn bad,
                   void *ud, sl_error *err);
+
+/* The verdict on a period of an expected arrival, by name
+ * ("<rule>/<every>-<period>"): 1 and *out (new reference), 0 none yet, -1
+ * the store could not be read (err). */
+int runstore_expect_get(runstore *rs, const char *name, json_t **out, sl_error *err);
+/* Writes the verdict (atomically, through the storage's writer). 0 or -1. */
+int runstore_expect_put(runstore *rs, const char *name, const json_t *verdict, sl_error *err);
 
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "intake/expect.h"
 #include "intake/intake.h"
 #include "intake/lambda_runtime.h"
 #include "util/alloc.h"
@@ -23,6 +24,9 @@
 #define ERR_STORAGE "Sluice.StorageError"
 #define ERR_INVALID_EVENT "Sluice.InvalidEvent"
 #define ERR_JOB_FAILED "Sluice.JobFailed"
+#define ERR_EXPECT_FAILED "Sluice.ExpectFailed"
+/* The CloudWatch namespace of the EMF lines (docs/metrics.md). */
+#define EMF_NAMESPACE "sluice"
 
 /* --- stopping ------------------------------------------------------------ */
 
@@ -92,6 +96,50 @@ static void set_trace_env(const lambda_invocation *inv)
         unsetenv("_X_AMZN_TRACE_ID");
 }
 
+/* An EventBridge schedule ("Scheduled Event" from aws.events): the
+ * function's cron, which checks the expected arrivals. */
+static int is_schedule(const lambda_invocation *inv)
+{
+    json_t *doc = json_loadb(sb_str(&inv->event), inv->event.len, 0, NULL);
+    const char *source = json_string_value(json_object_get(doc, "source"));
+    const char *type = json_string_value(json_object_get(doc, "detail-type"));
+    int yes = source && type && !strcmp(source, "aws.events") && !strcmp(type, "Scheduled Event");
+    json_decref(doc);
+    return yes;
+}
+
+static int handle_schedule(lambda_ctx *lc, lambda_invocation *inv)
+{
+    sl_error err = {0};
+    expect_summary s = {0};
+    expect_checker *ec = expect_checker_new(lc->in->cfg, lc->in->storage, lc->in->metrics, &err);
+    if (ec) {
+        expect_check(ec, clock_schedule_now_ms(), NULL, &s);
+        expect_checker_free(ec);
+    }
+    int rc;
+    if (!ec || s.failures) {
+        char msg[sizeof err.msg];
+        snprintf(msg, sizeof msg, "%s", ec ? "some MISSING alarms or verdicts could not be "
+                                             "delivered or written (see the log)" : err.msg);
+        rc = lambda_runtime_fail(lc->rt, inv->request_id, ERR_EXPECT_FAILED, msg, &err);
+    } else {
+        json_t *doc = json_pack("{s:{s:I, s:I, s:I}}", "expect", "arrived", (json_int_t)s.arrived,
+                                "missing_new", (json_int_t)s.missing_new, "missing_before",
+                                (json_int_t)s.missing_before);
+        char *body = json_dumps(doc, JSON_COMPACT);
+        json_decref(doc);
+        rc = lambda_runtime_respond(lc->rt, inv->request_id, body, strlen(body), &err);
+        free(body);
+    }
+    if (rc != LAMBDA_POST_OK)
+        log_msg(NULL, SL_LOG_ERROR, "%s", err.msg);
+    log_msg(NULL, SL_LOG_INFO, "invocation %s: expected arrivals checked: %zu arrived, %zu "
+            "missing (%zu new)", inv->request_id, s.arrived, s.missing_new + s.missing_before,
+            s.missing_new);
+    return rc;
+}
+
 /* Posts the result of an invocation. Returns the LAMBDA_POST_* code. */
 static int handle_invocation(lambda_ctx *lc, lambda_invocation *inv)
 {
@@ -99,6 +147,8 @@ static int handle_invocation(lambda_ctx *lc, lambda_invocation *inv)
     int rc;
 
     set_trace_env(inv);
+    if (is_schedule(inv))
+        return handle_schedule(lc, inv);
     log_msg(NULL, SL_LOG_INFO, "invocation %s: %zu bytes, %lld ms left, trace %s", inv->request_id,
             inv->event.len, inv->deadline_ms ? inv->deadline_ms - clock_now_ms() : -1LL,
             inv->trace_id ? inv->trace_id : "-");
@@ -212,6 +262,9 @@ int lambda_run(const lambda_options *o)
     }
     int rc = SL_EXIT_USAGE;
     if (init_engine(&lc, o) == 0) {
+        /* Lambda's way to publish metrics without API calls: EMF lines on
+         * stdout, which is the function's log */
+        metrics_emf_start(lc.in->metrics, stdout, EMF_NAMESPACE);
         log_msg(NULL, SL_LOG_INFO, "lambda runtime ready: %zu rules, %d workers",
                 lc.in->cfg->n_rules, lc.workers);
         rc = serve_invocations(&lc, stop);

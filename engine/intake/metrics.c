@@ -5,6 +5,7 @@
 #include "intake/metrics.h"
 
 #include <inttypes.h>
+#include <jansson.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,20 @@ static const double duration_bounds[] = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30
 typedef struct rule_counts {
     char *rule;
     uint64_t jobs[N_OUTCOMES];
+    long long last_success_ms; /* 0: none yet */
+    uint64_t missing;          /* MISSING alarms */
 } rule_counts;
+
+static const char *const queue_names[METRICS_QUEUE_N] = {
+    "sluice_queue_receives_total", "sluice_queue_receive_errors_total",
+    "sluice_queue_messages_received_total", "sluice_queue_messages_deleted_total",
+    "sluice_queue_messages_left_total", "sluice_queue_visibility_extensions_total"};
+static const char *const queue_help[METRICS_QUEUE_N] = {
+    "SQS ReceiveMessage calls that answered.", "SQS ReceiveMessage calls that failed.",
+    "SQS messages received.", "SQS messages deleted after their jobs.",
+    "SQS messages left on the queue for redelivery (or released at a stop).",
+    "SQS visibility extensions of messages whose jobs run."};
+static const char *const watch_names[METRICS_WATCH_N] = {"uploaded", "already", "failed"};
 
 struct metrics {
     pthread_mutex_t lock;
@@ -39,6 +53,11 @@ struct metrics {
     uint64_t record_failures;
     uint64_t events_accepted;
     uint64_t http[HTTP_MAX_CODE - HTTP_MIN_CODE + 1];
+    uint64_t queue[METRICS_QUEUE_N];
+    uint64_t watch[METRICS_WATCH_N];
+    uint64_t expect_checks;
+    FILE *emf;      /* NULL: no EMF lines */
+    char *emf_ns;
 };
 
 /* The label used for jobs no rule matched. */
@@ -58,6 +77,7 @@ void metrics_free(metrics *m)
     for (size_t i = 0; i < m->n_rules; i++)
         free(m->rules[i].rule);
     free(m->rules);
+    free(m->emf_ns);
     pthread_mutex_destroy(&m->lock);
     free(m);
 }
@@ -121,6 +141,113 @@ void metrics_report_failures(metrics *m, unsigned notify_failures, unsigned reco
     m->record_failures += record_failures;
     pthread_mutex_unlock(&m->lock);
 }
+
+void metrics_job_done(metrics *m, const metrics_job *j)
+{
+    metrics_job_finished(m, j->rule, j->outcome, j->bytes_in, j->bytes_out, j->seconds);
+    metrics_report_failures(m, j->notify_failures, j->record_failures);
+    pthread_mutex_lock(&m->lock);
+    if (outcome_index(j->outcome) == OUTCOME_SUCCEEDED && j->rule) {
+        rule_counts *rc = rule_slot(m, j->rule);
+        if (j->ended_ms > rc->last_success_ms)
+            rc->last_success_ms = j->ended_ms;
+    }
+    if (m->emf) {
+        /* under the lock: lines of parallel jobs never interleave */
+        char *line = metrics_emf_line(m->emf_ns, j, m->in_flight, j->ended_ms);
+        fprintf(m->emf, "%s\n", line);
+        fflush(m->emf);
+        free(line);
+    }
+    pthread_mutex_unlock(&m->lock);
+}
+
+void metrics_queue_add(metrics *m, metrics_queue_counter c, unsigned n)
+{
+    if ((unsigned)c >= METRICS_QUEUE_N || n == 0)
+        return;
+    pthread_mutex_lock(&m->lock);
+    m->queue[c] += n;
+    pthread_mutex_unlock(&m->lock);
+}
+
+void metrics_watch_file(metrics *m, metrics_watch_outcome o)
+{
+    if ((unsigned)o >= METRICS_WATCH_N)
+        return;
+    pthread_mutex_lock(&m->lock);
+    m->watch[o]++;
+    pthread_mutex_unlock(&m->lock);
+}
+
+void metrics_expect_checked(metrics *m)
+{
+    pthread_mutex_lock(&m->lock);
+    m->expect_checks++;
+    pthread_mutex_unlock(&m->lock);
+}
+
+void metrics_expect_missing(metrics *m, const char *rule)
+{
+    pthread_mutex_lock(&m->lock);
+    rule_slot(m, rule)->missing++;
+    pthread_mutex_unlock(&m->lock);
+}
+
+void metrics_emf_start(metrics *m, FILE *out, const char *ns)
+{
+    pthread_mutex_lock(&m->lock);
+    free(m->emf_ns);
+    m->emf_ns = xstrdup(ns);
+    m->emf = out;
+    pthread_mutex_unlock(&m->lock);
+}
+
+/* --- Embedded Metric Format ---------------------------------------------- */
+
+static void emf_metric(json_t *defs, json_t *root, const char *name, const char *unit,
+                       json_t *value)
+{
+    json_array_append_new(defs, json_pack("{s:s, s:s}", "Name", name, "Unit", unit));
+    json_object_set_new(root, name, value);
+}
+
+char *metrics_emf_line(const char *ns, const metrics_job *j, long in_flight,
+                       long long timestamp_ms)
+{
+    json_t *defs = json_array();
+    json_t *root = json_object();
+    int oi = outcome_index(j->outcome);
+    json_object_set_new(root, "rule", json_string(j->rule ? j->rule : NO_RULE));
+    json_object_set_new(root, "outcome", json_string(outcome_names[oi]));
+    emf_metric(defs, root, "sluice_jobs_total", "Count", json_integer(1));
+    emf_metric(defs, root, "sluice_job_duration_seconds", "Seconds",
+               json_real(j->seconds > 0 ? j->seconds : 0));
+    emf_metric(defs, root, "sluice_bytes_in_total", "Bytes",
+               json_integer(j->bytes_in > 0 ? j->bytes_in : 0));
+    emf_metric(defs, root, "sluice_bytes_out_total", "Bytes",
+               json_integer(j->bytes_out > 0 ? j->bytes_out : 0));
+    emf_metric(defs, root, "sluice_jobs_in_flight", "Count", json_integer(in_flight));
+    emf_metric(defs, root, "sluice_notification_failures_total", "Count",
+               json_integer(j->notify_failures));
+    emf_metric(defs, root, "sluice_run_record_failures_total", "Count",
+               json_integer(j->record_failures));
+    if (oi == OUTCOME_SUCCEEDED && j->rule)
+        emf_metric(defs, root, "sluice_last_success_timestamp_seconds", "Seconds",
+                   json_real((double)j->ended_ms / 1000.0));
+    json_t *directive = json_pack("{s:s, s:[[s,s]], s:o}", "Namespace", ns, "Dimensions",
+                                  "rule", "outcome", "Metrics", defs);
+    json_object_set_new(root, "_aws", json_pack("{s:I, s:[o]}", "Timestamp",
+                                                (json_int_t)timestamp_ms, "CloudWatchMetrics",
+                                                directive));
+    char *text = json_dumps(root, JSON_COMPACT);
+    json_decref(root);
+    if (!text)
+        abort(); /* allocation failure */
+    return text;
+}
+
+/* --- rendering ------------------------------------------------------------ */
 
 void metrics_http_request(metrics *m, int status)
 {
@@ -194,6 +321,43 @@ static void render_http(const metrics *m, strbuf *out)
                     m->http[c - HTTP_MIN_CODE]);
 }
 
+static void render_rule_gauges(const metrics *m, strbuf *out)
+{
+    header(out, "sluice_last_success_timestamp_seconds", "gauge",
+           "When a job of the rule last succeeded (seconds since the epoch).");
+    for (size_t i = 0; i < m->n_rules; i++) {
+        if (!m->rules[i].last_success_ms)
+            continue;
+        sb_adds(out, "sluice_last_success_timestamp_seconds{rule=\"");
+        add_label_value(out, m->rules[i].rule);
+        sb_addf(out, "\"} %.3f\n", (double)m->rules[i].last_success_ms / 1000.0);
+    }
+    header(out, "sluice_expect_checks_total", "counter", "Runs of the expected-arrival check.");
+    sb_addf(out, "sluice_expect_checks_total %" PRIu64 "\n", m->expect_checks);
+    header(out, "sluice_expect_missing_total", "counter",
+           "MISSING alarms sent: an expected arrival of the rule was late.");
+    for (size_t i = 0; i < m->n_rules; i++) {
+        if (!m->rules[i].missing)
+            continue;
+        sb_adds(out, "sluice_expect_missing_total{rule=\"");
+        add_label_value(out, m->rules[i].rule);
+        sb_addf(out, "\"} %" PRIu64 "\n", m->rules[i].missing);
+    }
+}
+
+static void render_intake(const metrics *m, strbuf *out)
+{
+    for (int c = 0; c < METRICS_QUEUE_N; c++) {
+        header(out, queue_names[c], "counter", queue_help[c]);
+        sb_addf(out, "%s %" PRIu64 "\n", queue_names[c], m->queue[c]);
+    }
+    header(out, "sluice_watch_files_total", "counter",
+           "Files of sluice watch, by outcome (uploaded, already, failed).");
+    for (int o = 0; o < METRICS_WATCH_N; o++)
+        sb_addf(out, "sluice_watch_files_total{outcome=\"%s\"} %" PRIu64 "\n", watch_names[o],
+                m->watch[o]);
+}
+
 void metrics_render(metrics *m, long spool_pending, strbuf *out)
 {
     pthread_mutex_lock(&m->lock);
@@ -215,6 +379,8 @@ void metrics_render(metrics *m, long spool_pending, strbuf *out)
            "Event documents accepted (spooled or processed).");
     sb_addf(out, "sluice_events_accepted_total %" PRIu64 "\n", m->events_accepted);
     render_http(m, out);
+    render_rule_gauges(m, out);
+    render_intake(m, out);
     pthread_mutex_unlock(&m->lock);
     if (spool_pending >= 0) {
         header(out, "sluice_spool_pending", "gauge",

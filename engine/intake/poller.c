@@ -95,9 +95,11 @@ static void heartbeat_main(void *arg)
             if (sqs_change_visibility(c, p->creds, &p->queue, due[i], p->o->visibility_s,
                                       &err) != 0)
                 log_msg(NULL, SL_LOG_WARN, "heartbeat: %s", err.msg);
-            else
+            else {
+                metrics_queue_add(p->in->metrics, METRICS_QUEUE_VISIBILITY_EXTENSIONS, 1);
                 log_msg(NULL, SL_LOG_DEBUG, "heartbeat: visibility extended by %d s",
                         p->o->visibility_s);
+            }
             free(due[i]);
         }
         free(due);
@@ -145,6 +147,7 @@ static void settle_message(poller *p, http_client *c, const sqs_message *m, int 
         pthread_mutex_lock(&p->lock);
         p->kept++;
         pthread_mutex_unlock(&p->lock);
+        metrics_queue_add(p->in->metrics, METRICS_QUEUE_MESSAGES_LEFT, 1);
         return;
     }
     if (sqs_delete(c, p->creds, &p->queue, m->receipt, &err) != 0) {
@@ -155,6 +158,7 @@ static void settle_message(poller *p, http_client *c, const sqs_message *m, int 
     pthread_mutex_lock(&p->lock);
     p->deleted++;
     pthread_mutex_unlock(&p->lock);
+    metrics_queue_add(p->in->metrics, METRICS_QUEUE_MESSAGES_DELETED, 1);
 }
 
 /* A message received but not started when a stop came: make it visible
@@ -167,6 +171,7 @@ static void release_message(poller *p, http_client *c, const sqs_message *m)
     pthread_mutex_lock(&p->lock);
     p->kept++;
     pthread_mutex_unlock(&p->lock);
+    metrics_queue_add(p->in->metrics, METRICS_QUEUE_MESSAGES_LEFT, 1);
 }
 
 /* --- workers ------------------------------------------------------------ */
@@ -195,6 +200,7 @@ static void worker_main(poller *p)
                         stop_requested, NULL, &msgs, &n, &retryable, &err) != 0) {
             if (signals_stopping())
                 break;
+            metrics_queue_add(p->in->metrics, METRICS_QUEUE_RECEIVE_ERRORS, 1);
             long wait = 500 + retry_backoff_ms(&receive_backoff, ++errors, &rs.rng);
             log_msg(NULL, SL_LOG_ERROR, "receive failed: %s; retrying in %.1f s", err.msg,
                     wait / 1000.0);
@@ -202,6 +208,8 @@ static void worker_main(poller *p)
             continue;
         }
         errors = 0;
+        metrics_queue_add(p->in->metrics, METRICS_QUEUE_RECEIVES, 1);
+        metrics_queue_add(p->in->metrics, METRICS_QUEUE_MESSAGES_RECEIVED, (unsigned)n);
         idle = n == 0 ? idle + 1 : 0;
         if (p->o->max_idle && idle >= p->o->max_idle)
             break;

@@ -97,9 +97,11 @@ int runner_job(runner *r, const job_spec *spec, job_result *res, runner_totals *
     if (r->metrics) {
         double seconds =
             res->ended_ms > res->started_ms ? (res->ended_ms - res->started_ms) / 1000.0 : 0;
-        metrics_job_finished(r->metrics, res->rule, outcome_name(res->state), res->bytes_in,
-                             res->bytes_out, seconds);
-        metrics_report_failures(r->metrics, (unsigned)nf, (unsigned)rf);
+        metrics_job mj = {.rule = res->rule, .outcome = outcome_name(res->state),
+                          .bytes_in = res->bytes_in, .bytes_out = res->bytes_out,
+                          .seconds = seconds, .ended_ms = res->ended_ms,
+                          .notify_failures = (unsigned)nf, .record_failures = (unsigned)rf};
+        metrics_job_done(r->metrics, &mj);
     }
     if (!totals)
         return rc;

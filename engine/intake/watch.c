@@ -363,6 +363,7 @@ static outcome upload_file(gateway *g, const char *path, const char *rel, int ve
         pthread_mutex_lock(&g->lock);
         g->already++;
         pthread_mutex_unlock(&g->lock);
+        metrics_watch_file(g->in->metrics, METRICS_WATCH_ALREADY);
     } else if (lseek(fd, 0, SEEK_SET) != 0) {
         out = OUT_RETRY;
     } else {
@@ -373,6 +374,7 @@ static outcome upload_file(gateway *g, const char *path, const char *rel, int ve
             pthread_mutex_lock(&g->lock);
             g->uploaded++;
             pthread_mutex_unlock(&g->lock);
+            metrics_watch_file(g->in->metrics, METRICS_WATCH_UPLOADED);
             out = mark_done(g, path, rel, &before) == 0 ? OUT_DONE : OUT_RETRY;
             if (g->run_jobs)
                 run_rules(g, key);
@@ -444,6 +446,7 @@ static void settle_item(gateway *g, item *it, outcome out, long long due_ms)
     if (out == OUT_RETRY) {
         it->attempts++;
         g->failed++;
+        metrics_watch_file(g->in->metrics, METRICS_WATCH_FAILED);
         due_ms = clock_now_ms() + retry_delay_ms(it->attempts);
         log_msg(NULL, SL_LOG_WARN, "%s stays in place; retrying in %lld s", it->rel,
                 (due_ms - clock_now_ms() + 999) / 1000);

@@ -198,11 +198,13 @@ int notifier_send(notifier *nf, const notify_target *t, json_t *event, const log
     return -1;
 }
 
-/* Target names for this job: the rule's list, else the top-level default. */
-static void targets_for(const config *cfg, const job_result *res, char ***names, size_t *n)
+/* Target names for a rule's failure or success: the rule's list, else the
+ * top-level default. */
+static void targets_for(const config *cfg, const char *rule_name, int failed, char ***names,
+                        size_t *n)
 {
-    const rule *r = res->rule ? config_find_rule(cfg, res->rule) : NULL;
-    if (res->state == JOB_FAILED) {
+    const rule *r = rule_name ? config_find_rule(cfg, rule_name) : NULL;
+    if (failed) {
         *names = r && r->on_failure ? r->on_failure : cfg->on_failure;
         *n = r && r->on_failure ? r->n_on_failure : cfg->n_on_failure;
     } else {
@@ -224,7 +226,27 @@ int notifier_job(notifier *nf, const job_result *res, json_t *event)
     }
     char **names;
     size_t n;
-    targets_for(nf->cfg, res, &names, &n);
+    targets_for(nf->cfg, res->rule, res->state == JOB_FAILED, &names, &n);
+    for (size_t i = 0; i < n; i++) {
+        const notify_target *t = config_find_target(nf->cfg, names[i]);
+        if (t && notifier_send(nf, t, event, &ctx, NULL, 0, NULL, 0) != 0)
+            failures++;
+    }
+    return failures;
+}
+
+int notifier_missing(notifier *nf, const char *rule_name, json_t *event)
+{
+    const char *run_id =
+        json_string_value(json_object_get(json_object_get(event, "detail"), "run_id"));
+    log_ctx ctx = {.run_id = run_id, .rule = rule_name};
+    json_t *f = json_pack("{s:s, s:O}", "target", "log", "event", event);
+    log_fields(&ctx, SL_LOG_ERROR, f, "expected arrival MISSING");
+    json_decref(f);
+    char **names;
+    size_t n;
+    int failures = 0;
+    targets_for(nf->cfg, rule_name, 1, &names, &n);
     for (size_t i = 0; i < n; i++) {
         const notify_target *t = config_find_target(nf->cfg, names[i]);
         if (t && notifier_send(nf, t, event, &ctx, NULL, 0, NULL, 0) != 0)

@@ -85,6 +85,56 @@ json_t *notify_job_event(const job_result *res)
     return ev;
 }
 
+static json_t *missing_detail(const notify_missing *m)
+{
+    char host[256] = "", from[32], due[32];
+    gethostname(host, sizeof host - 1);
+    clock_format_iso_ms(m->window_start_ms, from);
+    clock_format_iso_ms(m->deadline_ms, due);
+    json_t *d = json_object();
+    json_object_set_new(d, "rule", json_string(m->rule));
+    json_object_set_new(d, "state", json_string("MISSING"));
+    json_object_set_new(d, "run_id", json_string(m->run_id));
+    json_object_set_new(d, "input", json_pack("{s:s, s:n, s:n, s:n}", "location",
+                                              m->expected_location ? m->expected_location : "",
+                                              "etag", "version_id", "event_time"));
+    json_object_set_new(d, "output", json_pack("{s:n}", "location"));
+    json_object_set_new(d, "plugin", json_pack("{s:o, s:n}", "name", string_or_null(m->plugin),
+                                               "version"));
+    char *msg = xasprintf("no SUCCEEDED run of rule %s between %s and %s (expected every %s by "
+                          "%s, grace %s)",
+                          m->rule, from, due, m->every, m->by, m->grace);
+    json_object_set_new(d, "error", json_pack("{s:s, s:s}", "kind", "timeout", "message", msg));
+    free(msg);
+    json_object_set_new(d, "started_at", iso_time(m->checked_ms));
+    json_object_set_new(d, "ended_at", iso_time(m->checked_ms));
+    json_object_set_new(d, "duration_ms", json_integer(0));
+    json_object_set_new(d, "attempt", json_integer(1));
+    json_object_set_new(d, "retry_of", json_null());
+    json_object_set_new(d, "host", json_string(host));
+    json_object_set_new(d, "sluice_version", json_string(PACKAGE_VERSION));
+    json_object_set_new(d, "bytes_in", json_integer(0));
+    json_object_set_new(d, "bytes_out", json_integer(0));
+    json_object_set_new(d, "stats", json_object());
+    json_object_set_new(d, "expected",
+                        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "every", m->every, "by",
+                                  m->by, "grace", m->grace, "period", m->period, "window_start",
+                                  from, "deadline", due));
+    return d;
+}
+
+json_t *notify_missing_event(const notify_missing *m)
+{
+    json_t *ev = json_object();
+    json_object_set_new(ev, "version", json_string("0"));
+    json_object_set_new(ev, "id", json_string(m->run_id));
+    json_object_set_new(ev, "detail-type", json_string(NOTIFY_DETAIL_TYPE));
+    json_object_set_new(ev, "source", json_string(NOTIFY_SOURCE));
+    json_object_set_new(ev, "time", iso_time(m->checked_ms));
+    json_object_set_new(ev, "detail", missing_detail(m));
+    return ev;
+}
+
 void notify_sample_result(job_result *res)
 {
     memset(res, 0, sizeof *res);

@@ -26,6 +26,25 @@
 /* The job-state event for a finished job (new reference). */
 json_t *notify_job_event(const job_result *res);
 
+/* An expected arrival that did not come (intake/expect.h): the fields of
+ * its `state: MISSING` event. Strings are borrowed. */
+typedef struct notify_missing {
+    const char *rule;
+    const char *plugin;            /* the rule's plugin */
+    const char *run_id;            /* a new run id for the alarm */
+    const char *expected_location; /* where the rule's objects come from */
+    const char *every, *by, *grace;
+    const char *period;            /* "2026-12-06" (day), "2026-12-06T14Z" (hour) */
+    long long window_start_ms;     /* a SUCCEEDED run ending in [start, deadline) */
+    long long deadline_ms;         /* `by` + `grace` */
+    long long checked_ms;          /* when the check found it missing */
+} notify_missing;
+
+/* The job-state-style event of a missing arrival: state MISSING, the
+ * error (kind timeout) saying what was expected when, and `expected`
+ * (new reference). */
+json_t *notify_missing_event(const notify_missing *m);
+
 /* Fills `res` with a sample FAILED job, for `sluice notify-test`. */
 void notify_sample_result(job_result *res);
 

@@ -4,6 +4,8 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 long long clock_now_ms(void)
 {
@@ -24,6 +26,53 @@ double clock_mono_seconds(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int clock_parse_iso(const char *text, long long *ms)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    const char *end = strptime(text, "%Y-%m-%dT%H:%M", &tm);
+    if (end && *end == ':')
+        end = strptime(end, ":%S", &tm);
+    int frac = 0;
+    if (end && *end == '.') {
+        int digits = 0;
+        for (end++; *end >= '0' && *end <= '9'; end++, digits++)
+            if (digits < 3)
+                frac = frac * 10 + (*end - '0');
+        for (; digits > 0 && digits < 3; digits++)
+            frac *= 10;
+    }
+    if (!end || strcmp(end, "Z") != 0)
+        return -1;
+    *ms = (long long)timegm(&tm) * 1000 + frac;
+    return 0;
+}
+
+/* SLUICE_FAKE_NOW: a time, or a file holding one (tests only). */
+static int fake_now(long long *ms)
+{
+    const char *v = getenv("SLUICE_FAKE_NOW");
+    if (!v || !*v)
+        return -1;
+    if (v[0] != '/')
+        return clock_parse_iso(v, ms);
+    char buf[64] = "";
+    FILE *f = fopen(v, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    buf[strcspn(buf, "\r\n")] = '\0';
+    return clock_parse_iso(buf, ms);
+}
+
+long long clock_schedule_now_ms(void)
+{
+    long long ms;
+    return fake_now(&ms) == 0 ? ms : clock_now_ms();
 }
 
 void clock_format_date(time_t t, char buf[11])

@@ -272,6 +272,7 @@ DOC_PART = {
     "storage.local": "`storage`", "storage.s3": "`storage`", "plugins": "`plugins`",
     "notify.log": "`notify`", "notify.sns": "`notify`", "notify.eventbridge": "`notify`",
     "notify.webhook": "`notify`", "runs": "`runs`", "rule": "`rules`", "match": "`rules`",
+    "expect": "`expect`",
 }
 
 

@@ -63,6 +63,42 @@ static const char expected[] =
     "# TYPE sluice_http_requests_total counter\n"
     "sluice_http_requests_total{code=\"202\"} 2\n"
     "sluice_http_requests_total{code=\"403\"} 1\n"
+    "# HELP sluice_last_success_timestamp_seconds When a job of the rule last succeeded "
+    "(seconds since the epoch).\n"
+    "# TYPE sluice_last_success_timestamp_seconds gauge\n"
+    "# HELP sluice_expect_checks_total Runs of the expected-arrival check.\n"
+    "# TYPE sluice_expect_checks_total counter\n"
+    "sluice_expect_checks_total 2\n"
+    "# HELP sluice_expect_missing_total MISSING alarms sent: an expected arrival of the rule "
+    "was late.\n"
+    "# TYPE sluice_expect_missing_total counter\n"
+    "sluice_expect_missing_total{rule=\"revenue\"} 1\n"
+    "# HELP sluice_queue_receives_total SQS ReceiveMessage calls that answered.\n"
+    "# TYPE sluice_queue_receives_total counter\n"
+    "sluice_queue_receives_total 3\n"
+    "# HELP sluice_queue_receive_errors_total SQS ReceiveMessage calls that failed.\n"
+    "# TYPE sluice_queue_receive_errors_total counter\n"
+    "sluice_queue_receive_errors_total 1\n"
+    "# HELP sluice_queue_messages_received_total SQS messages received.\n"
+    "# TYPE sluice_queue_messages_received_total counter\n"
+    "sluice_queue_messages_received_total 12\n"
+    "# HELP sluice_queue_messages_deleted_total SQS messages deleted after their jobs.\n"
+    "# TYPE sluice_queue_messages_deleted_total counter\n"
+    "sluice_queue_messages_deleted_total 11\n"
+    "# HELP sluice_queue_messages_left_total SQS messages left on the queue for redelivery (or "
+    "released at a stop).\n"
+    "# TYPE sluice_queue_messages_left_total counter\n"
+    "sluice_queue_messages_left_total 1\n"
+    "# HELP sluice_queue_visibility_extensions_total SQS visibility extensions of messages "
+    "whose jobs run.\n"
+    "# TYPE sluice_queue_visibility_extensions_total counter\n"
+    "sluice_queue_visibility_extensions_total 4\n"
+    "# HELP sluice_watch_files_total Files of sluice watch, by outcome (uploaded, already, "
+    "failed).\n"
+    "# TYPE sluice_watch_files_total counter\n"
+    "sluice_watch_files_total{outcome=\"uploaded\"} 2\n"
+    "sluice_watch_files_total{outcome=\"already\"} 0\n"
+    "sluice_watch_files_total{outcome=\"failed\"} 1\n"
     "# HELP sluice_spool_pending Accepted events in the spool, waiting or running.\n"
     "# TYPE sluice_spool_pending gauge\n"
     "sluice_spool_pending 4\n";
@@ -76,6 +112,64 @@ static void *hammer(void *arg)
         metrics_http_request(m, 200);
     }
     return NULL;
+}
+
+/* The whole job at once: counts, failures, the last success per rule, and
+ * its EMF line with the same names. */
+static void test_job_done_and_emf(void)
+{
+    metrics *m = metrics_new();
+    char *path = NULL;
+    size_t len = 0;
+    FILE *emf = open_memstream(&path, &len);
+    metrics_emf_start(m, emf, "sluice-test");
+    metrics_job_started(m);
+    metrics_job_done(m, &(metrics_job){.rule = "daily", .outcome = "succeeded", .bytes_in = 10,
+                                       .bytes_out = 4, .seconds = 0.5,
+                                       .ended_ms = 1765022400250LL});
+    metrics_job_started(m);
+    metrics_job_done(m, &(metrics_job){.rule = "daily", .outcome = "failed", .seconds = 2,
+                                       .ended_ms = 1765026000000LL, .notify_failures = 2,
+                                       .record_failures = 1});
+    fclose(emf);
+    strbuf out = STRBUF_INIT;
+    metrics_render(m, -1, &out);
+    ok(strstr(sb_str(&out), "sluice_last_success_timestamp_seconds{rule=\"daily\"} "
+                            "1765022400.250\n") != NULL,
+       "the last success of the rule (a later failure does not move it)");
+    ok(strstr(sb_str(&out), "sluice_jobs_total{rule=\"daily\",outcome=\"failed\"} 1\n") &&
+           strstr(sb_str(&out), "sluice_notification_failures_total 2\n") &&
+           strstr(sb_str(&out), "sluice_run_record_failures_total 1\n"),
+       "metrics_job_done counts the job and its failures");
+    const char *first_end = strchr(path, '\n');
+    ok(first_end && strchr(first_end + 1, '\n') && !strchr(strchr(first_end + 1, '\n') + 1, '\n'),
+       "one EMF line per job");
+    char *line = metrics_emf_line("sluice-test", &(metrics_job){.rule = "daily",
+                                  .outcome = "succeeded", .bytes_in = 10, .bytes_out = 4,
+                                  .seconds = 0.5, .ended_ms = 1765022400250LL}, 0,
+                                  1765022400250LL);
+    ok(strncmp(path, line, strlen(line)) == 0, "the line written is metrics_emf_line's");
+    is_str(line,
+           "{\"rule\":\"daily\",\"outcome\":\"succeeded\",\"sluice_jobs_total\":1,"
+           "\"sluice_job_duration_seconds\":0.5,\"sluice_bytes_in_total\":10,"
+           "\"sluice_bytes_out_total\":4,\"sluice_jobs_in_flight\":0,"
+           "\"sluice_notification_failures_total\":0,\"sluice_run_record_failures_total\":0,"
+           "\"sluice_last_success_timestamp_seconds\":1765022400.25,\"_aws\":{\"Timestamp\":"
+           "1765022400250,\"CloudWatchMetrics\":[{\"Namespace\":\"sluice-test\","
+           "\"Dimensions\":[[\"rule\",\"outcome\"]],\"Metrics\":[{\"Name\":"
+           "\"sluice_jobs_total\",\"Unit\":\"Count\"},{\"Name\":"
+           "\"sluice_job_duration_seconds\",\"Unit\":\"Seconds\"},{\"Name\":"
+           "\"sluice_bytes_in_total\",\"Unit\":\"Bytes\"},{\"Name\":"
+           "\"sluice_bytes_out_total\",\"Unit\":\"Bytes\"},{\"Name\":"
+           "\"sluice_jobs_in_flight\",\"Unit\":\"Count\"},{\"Name\":"
+           "\"sluice_notification_failures_total\",\"Unit\":\"Count\"},{\"Name\":"
+           "\"sluice_run_record_failures_total\",\"Unit\":\"Count\"},{\"Name\":"
+           "\"sluice_last_success_timestamp_seconds\",\"Unit\":\"Seconds\"}]}]}}",
+           "an EMF line: the values and the _aws block, under the Prometheus names");
+    free(line);
+    free(path);
+    sb_free(&out);
+    metrics_free(m);
 }
 
 int main(void)
@@ -95,6 +189,19 @@ int main(void)
     metrics_http_request(m, 202);
     metrics_http_request(m, 403);
     metrics_http_request(m, 99); /* out of range: ignored */
+    metrics_queue_add(m, METRICS_QUEUE_RECEIVES, 3);
+    metrics_queue_add(m, METRICS_QUEUE_RECEIVE_ERRORS, 1);
+    metrics_queue_add(m, METRICS_QUEUE_MESSAGES_RECEIVED, 12);
+    metrics_queue_add(m, METRICS_QUEUE_MESSAGES_DELETED, 11);
+    metrics_queue_add(m, METRICS_QUEUE_MESSAGES_LEFT, 1);
+    metrics_queue_add(m, METRICS_QUEUE_VISIBILITY_EXTENSIONS, 4);
+    metrics_queue_add(m, METRICS_QUEUE_N, 9); /* not a counter: ignored */
+    metrics_watch_file(m, METRICS_WATCH_UPLOADED);
+    metrics_watch_file(m, METRICS_WATCH_UPLOADED);
+    metrics_watch_file(m, METRICS_WATCH_FAILED);
+    metrics_expect_checked(m);
+    metrics_expect_checked(m);
+    metrics_expect_missing(m, "revenue");
 
     strbuf out = STRBUF_INIT;
     metrics_render(m, 4, &out);
@@ -103,6 +210,8 @@ int main(void)
     metrics_render(m, -1, &out);
     ok(strstr(sb_str(&out), "sluice_spool_pending") == NULL, "no spool gauge when not given");
     metrics_free(m);
+
+    test_job_done_and_emf();
 
     m = metrics_new();
     pthread_t t[4];
