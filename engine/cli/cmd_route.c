@@ -49,8 +49,12 @@ static void print_output(const rule *r, const route_match *m, const location *lo
         .capture_values = (const char *const *)m->capture_values,
         .n_captures = m->capture_values ? r->n_captures : 0,
     };
-    char *out = template_expand(r->output, &vars);
-    printf("output: %s\n", out);
+    sl_error err = {0};
+    char *out = template_expand(r->output, &vars, &err);
+    if (out)
+        printf("output: %s\n", out);
+    else
+        printf("output: refused: %s\n", err.msg);
     for (size_t i = 0; m->capture_values && i < r->n_captures; i++)
         printf("  capture %s = \"%s\"\n", r->capture_names[i],
                m->capture_values[i] ? m->capture_values[i] : "");

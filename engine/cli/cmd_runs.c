@@ -71,7 +71,10 @@ static int parse_since(const char *s, long long *out)
     double n = strtod(s, &end);
     if (end != s && isdigit((unsigned char)s[0]) && end[0] && !end[1] && strchr("smhd", end[0])) {
         double unit = end[0] == 's' ? 1 : end[0] == 'm' ? 60 : end[0] == 'h' ? 3600 : 86400;
-        *out = ((long long)time(NULL) - (long long)(n * unit)) * 1000;
+        double now = (double)time(NULL), age = n * unit;
+        /* an age reaching back before 1970 (or overflowing to inf) is
+         * "everything"; converting it to an integer would be undefined */
+        *out = age < now ? (long long)((now - age) * 1000.0) : 0;
         return 0;
     }
     time_t t;

@@ -39,6 +39,14 @@ static void serve_usage(FILE *fp)
             "      --spool DIR          spool directory (default: spool/ beside the local\n"
             "                           storage root, else $STATE_DIRECTORY/spool)\n"
             "      --max-body BYTES     largest request body, k/M suffixes (default 1M)\n"
+            "      --max-connections N  open connections at most (default 4096, fewer when\n"
+            "                           open files are limited); more wait to be accepted\n"
+            "      --max-connections-per-client N\n"
+            "                           open connections from one address (default 64);\n"
+            "                           more are closed at once\n"
+            "      --request-timeout SECONDS\n"
+            "                           a request's headers and body must arrive within this\n"
+            "                           (default 30; not extended by a trickle of bytes)\n"
             "      --sync               run the jobs before answering (200, or 500 on failure)\n"
             "      --paused             accept and spool events but run none (maintenance)\n"
             "      --auth-token-env VAR require \"Authorization: Bearer $VAR\" (non-SNS senders)\n"
@@ -80,8 +88,22 @@ static void opts_free(serve_options *o)
 
 enum {
     OPT_LISTEN = 256, OPT_SPOOL, OPT_MAX_BODY, OPT_SYNC, OPT_PAUSED, OPT_AUTH_ENV, OPT_HMAC_ENV,
-    OPT_TOPIC, OPT_TEST_CA, OPT_TEST_MAP, OPT_EXPECT
+    OPT_TOPIC, OPT_TEST_CA, OPT_TEST_MAP, OPT_EXPECT, OPT_MAX_CONN, OPT_MAX_PER_CLIENT,
+    OPT_REQ_TIMEOUT
 };
+
+static int parse_limit(int opt, const char *text, serve_options *o)
+{
+    int n;
+    const char *name = opt == OPT_MAX_CONN ? "--max-connections" : "--max-connections-per-client";
+    if (cli_parse_int("serve", name, text, 1, 1000000, &n) != 0)
+        return -1;
+    if (opt == OPT_MAX_CONN)
+        o->max_connections = (unsigned)n;
+    else
+        o->max_per_client = (unsigned)n;
+    return 0;
+}
 
 /* Returns -1 to go on, or an exit status. */
 static int parse_options(int argc, char **argv, serve_options *o, cli_ops_options *ops)
@@ -91,6 +113,9 @@ static int parse_options(int argc, char **argv, serve_options *o, cli_ops_option
         {"workers", required_argument, NULL, 'w'},
         {"spool", required_argument, NULL, OPT_SPOOL},
         {"max-body", required_argument, NULL, OPT_MAX_BODY},
+        {"max-connections", required_argument, NULL, OPT_MAX_CONN},
+        {"max-connections-per-client", required_argument, NULL, OPT_MAX_PER_CLIENT},
+        {"request-timeout", required_argument, NULL, OPT_REQ_TIMEOUT},
         {"sync", no_argument, NULL, OPT_SYNC},
         {"paused", no_argument, NULL, OPT_PAUSED},
         {"auth-token-env", required_argument, NULL, OPT_AUTH_ENV},
@@ -114,6 +139,16 @@ static int parse_options(int argc, char **argv, serve_options *o, cli_ops_option
         case OPT_SPOOL: o->spool_dir = optarg; break;
         case OPT_MAX_BODY:
             if (cli_parse_bytes("serve", "--max-body", optarg, 1, (size_t)1 << 30, &o->max_body))
+                return SL_EXIT_USAGE;
+            break;
+        case OPT_MAX_CONN:
+        case OPT_MAX_PER_CLIENT:
+            if (parse_limit(c, optarg, o) != 0)
+                return SL_EXIT_USAGE;
+            break;
+        case OPT_REQ_TIMEOUT:
+            if (cli_parse_seconds("serve", "--request-timeout", optarg, 0.1, 86400,
+                                  &o->request_timeout_s) != 0)
                 return SL_EXIT_USAGE;
             break;
         case OPT_SYNC: o->sync = 1; break;

@@ -204,13 +204,120 @@ static const char *capture_value(const template_vars *vars, const char *name)
     return NULL;
 }
 
-static void add_opt(strbuf *sb, const char *s)
+/* --- placeholder values ------------------------------------------------ */
+
+#define SHOWN_VALUE_MAX 160
+
+/* The value as it can be shown in one log line: quotes, backslashes and
+ * control characters escaped, long values cut. */
+static void add_escaped(strbuf *sb, const char *v, size_t len)
 {
-    if (s)
-        sb_adds(sb, s);
+    size_t shown = len > SHOWN_VALUE_MAX ? SHOWN_VALUE_MAX : len;
+    sb_addc(sb, '"');
+    for (size_t i = 0; i < shown; i++) {
+        unsigned char c = (unsigned char)v[i];
+        if (c == '"' || c == '\\')
+            sb_addf(sb, "\\%c", c);
+        else if (c == '\n')
+            sb_adds(sb, "\\n");
+        else if (c == '\t')
+            sb_adds(sb, "\\t");
+        else if (c < 0x20 || c == 0x7f)
+            sb_addf(sb, "\\x%02x", c);
+        else
+            sb_addc(sb, (char)c);
+    }
+    sb_addc(sb, '"');
+    if (shown < len)
+        sb_addf(sb, "... (%zu bytes)", len);
 }
 
-char *template_expand(const template *t, const template_vars *vars)
+/* Why v[0..len) cannot stand in a location, or NULL when it can. */
+static const char *value_problem(const char *v, size_t len)
+{
+    if (len > 0 && v[0] == '/')
+        return "it is an absolute path (starts with '/')";
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)v[i];
+        if (c < 0x20 || c == 0x7f)
+            return "it holds a control character";
+    }
+    for (size_t start = 0; start <= len;) {
+        size_t end = start;
+        while (end < len && v[end] != '/')
+            end++;
+        size_t seg = end - start;
+        if (seg == 2 && v[start] == '.' && v[start + 1] == '.')
+            return "it has a \"..\" segment";
+        if (seg == 1 && v[start] == '.')
+            return "it has a \".\" segment";
+        start = end + 1;
+    }
+    return NULL;
+}
+
+static int check_value(const char *tpl, const char *placeholder, const char *v, size_t len,
+                       sl_error *err)
+{
+    const char *why = value_problem(v, len);
+    if (!why)
+        return 0;
+    strbuf msg = STRBUF_INIT;
+    if (tpl)
+        sb_addf(&msg, "output template \"%s\": ", tpl);
+    sb_addf(&msg, "placeholder {%s} has the value ", placeholder);
+    add_escaped(&msg, v, len);
+    sb_addf(&msg, ", refused because %s: a value may not lead out of the location the "
+                  "template names",
+            why);
+    sl_error_set(err, SL_ERR_INPUT, "%s", sb_str(&msg));
+    sb_free(&msg);
+    return -1;
+}
+
+int template_check_value(const char *placeholder, const char *value, sl_error *err)
+{
+    return check_value(NULL, placeholder, value ? value : "", value ? strlen(value) : 0, err);
+}
+
+static const char *seg_name(const segment *s)
+{
+    if (s->kind == SEG_CAPTURE)
+        return s->text;
+    for (size_t i = 0; i < N_BUILTINS; i++)
+        if (builtins[i].kind == s->kind)
+            return builtins[i].name;
+    return "?";
+}
+
+/* The value of one placeholder segment: a pointer and a length (parts of
+ * the key are not NUL-terminated). */
+static void seg_value(const segment *s, const template_vars *vars, const char *key,
+                      size_t dir_len, const char *base, size_t stem_len, const char **v,
+                      size_t *len)
+{
+    const char *val = NULL;
+    switch (s->kind) {
+    case SEG_LITERAL: val = s->text; break;
+    case SEG_BUCKET: val = vars->bucket; break;
+    case SEG_KEY: val = key; break;
+    case SEG_DIR: *v = key; *len = dir_len; return;
+    case SEG_BASENAME: val = base; break;
+    case SEG_STEM: *v = base; *len = stem_len; return;
+    case SEG_DATE: val = vars->date; break;
+    case SEG_RUN_DATE: val = vars->run_date; break;
+    case SEG_RUN_ID: val = vars->run_id; break;
+    case SEG_NAME: val = vars->name; break;
+    case SEG_RSID: val = vars->rsid; break;
+    case SEG_FEED_DATE: val = vars->feed_date; break;
+    case SEG_FEED_HOUR: val = vars->feed_hour; break;
+    case SEG_CAPTURE: val = capture_value(vars, s->text); break;
+    }
+    *v = val ? val : "";
+    *len = strlen(*v);
+}
+
+char *template_expand(const template *t, const template_vars *vars, sl_error *err)
 {
     static const template_vars none = {0};
     strbuf out = STRBUF_INIT;
@@ -223,22 +330,15 @@ char *template_expand(const template *t, const template_vars *vars)
     key_parts(key, &dir_len, &base, &stem_len);
     for (size_t i = 0; i < t->n_segs; i++) {
         const segment *s = &t->segs[i];
-        switch (s->kind) {
-        case SEG_LITERAL: sb_adds(&out, s->text); break;
-        case SEG_BUCKET: add_opt(&out, vars->bucket); break;
-        case SEG_KEY: sb_adds(&out, key); break;
-        case SEG_DIR: sb_add(&out, key, dir_len); break;
-        case SEG_BASENAME: sb_adds(&out, base); break;
-        case SEG_STEM: sb_add(&out, base, stem_len); break;
-        case SEG_DATE: add_opt(&out, vars->date); break;
-        case SEG_RUN_DATE: add_opt(&out, vars->run_date); break;
-        case SEG_RUN_ID: add_opt(&out, vars->run_id); break;
-        case SEG_NAME: add_opt(&out, vars->name); break;
-        case SEG_RSID: add_opt(&out, vars->rsid); break;
-        case SEG_FEED_DATE: add_opt(&out, vars->feed_date); break;
-        case SEG_FEED_HOUR: add_opt(&out, vars->feed_hour); break;
-        case SEG_CAPTURE: add_opt(&out, capture_value(vars, s->text)); break;
+        const char *v;
+        size_t len;
+        seg_value(s, vars, key, dir_len, base, stem_len, &v, &len);
+        /* the template's own text is the configuration's: trusted */
+        if (s->kind != SEG_LITERAL && check_value(t->source, seg_name(s), v, len, err) != 0) {
+            sb_free(&out);
+            return NULL;
         }
+        sb_add(&out, v, len);
     }
     return sb_steal(&out);
 }

@@ -179,7 +179,7 @@ static char *resolve_output(sluice_job *job, sl_error *err)
         .n_captures = job->match.capture_values ? r->n_captures : 0,
     };
     if (!spec->output_override)
-        return template_expand(r->output, &vars);
+        return template_expand(r->output, &vars, err);
 
     strbuf src = STRBUF_INIT;
     sb_adds(&src, spec->output_override);
@@ -198,7 +198,7 @@ static char *resolve_output(sluice_job *job, sl_error *err)
         sl_error_set(err, SL_ERR_CONFIG, "--output %s: %s", spec->output_override, msg);
         return NULL;
     }
-    char *out = template_expand(t, &vars);
+    char *out = template_expand(t, &vars, err);
     template_free(t);
     return out;
 }

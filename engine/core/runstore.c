@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "aws/sigv4.h"
+#include "config/template.h"
 #include "util/alloc.h"
 #include "util/fsutil.h"
 #include "util/strbuf.h"
@@ -31,9 +32,17 @@ struct runstore {
 
 /* --- templates ---------------------------------------------------------- */
 
-static char *expand_key(const runstore *rs, const char *run_id, const char *rule_name)
+/* The record's key. Its values go through the same check as every output
+ * location's (config/template.h): NULL with err set when one is refused. */
+static char *expand_key(const runstore *rs, const char *run_id, const char *rule_name,
+                        sl_error *err)
 {
     char date[11] = "unknown";
+    if (!rule_name || !*rule_name)
+        rule_name = "_none_";
+    if (template_check_value("run_id", run_id, err) != 0 ||
+        (rs->uses_rule && template_check_value("rule", rule_name, err) != 0))
+        return NULL;
     if (runid_time_ms(run_id) >= 0)
         snprintf(date, sizeof date, "%.4s-%.2s-%.2s", run_id, run_id + 4, run_id + 6);
     strbuf sb = STRBUF_INIT;
@@ -45,7 +54,7 @@ static char *expand_key(const runstore *rs, const char *run_id, const char *rule
             sb_adds(&sb, run_id);
             p += 8;
         } else if (!strncmp(p, "{rule}", 6)) {
-            sb_adds(&sb, rule_name && *rule_name ? rule_name : "_none_");
+            sb_adds(&sb, rule_name);
             p += 6;
         } else {
             sb_addc(&sb, *p++);
@@ -301,7 +310,9 @@ int runstore_write(runstore *rs, const json_t *event, const char *done_output, s
         sl_error_set(err, SL_ERR_INTERNAL, "run record without a run id");
         return -1;
     }
-    char *key = expand_key(rs, run_id, detail_string(detail, "rule", NULL));
+    char *key = expand_key(rs, run_id, detail_string(detail, "rule", NULL), err);
+    if (!key)
+        return -1;
     char *text = json_dumps(event, JSON_INDENT(2));
     strbuf sb = STRBUF_INIT;
     sb_adds(&sb, text);
@@ -453,7 +464,9 @@ int runstore_get(runstore *rs, const char *run_id, json_t **out, sl_error *err)
             return -1;
         *out = f.found;
     } else {
-        char *key = expand_key(rs, run_id, NULL);
+        char *key = expand_key(rs, run_id, NULL, err);
+        if (!key)
+            return -1;
         sl_error rerr = {0};
         *out = read_json(rs, key, &rerr);
         if (!*out && rerr.kind != SL_ERR_INPUT) {

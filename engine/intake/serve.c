@@ -349,6 +349,9 @@ static int serve(server *s)
     http_server_options ho = {.listen = s->o->listen,
                               .threads = s->o->workers,
                               .max_body = s->o->max_body,
+                              .max_connections = s->o->max_connections,
+                              .max_per_client = s->o->max_per_client,
+                              .request_timeout_s = s->o->request_timeout_s,
                               .routes = routes,
                               .n_routes = sizeof routes / sizeof *routes,
                               .ud = s,
@@ -363,9 +366,15 @@ static int serve(server *s)
         spool_stop(s->sp);
         return SL_EXIT_USAGE;
     }
+    unsigned max_conn, per_client;
+    double deadline;
+    http_server_limits(srv, &max_conn, &per_client, &deadline);
     log_msg(NULL, SL_LOG_INFO, "listening on %s (port %u), %d worker(s), spool %s%s%s",
             s->o->listen, http_server_port(srv), s->o->workers, spool_dir(s->sp),
             s->o->sync ? ", synchronous" : "", s->o->paused ? ", PAUSED: jobs are not run" : "");
+    log_msg(NULL, SL_LOG_INFO,
+            "limits: %u connections, %u per client address, a request must arrive within %g s",
+            max_conn, per_client, deadline);
 
     signals_wait(-1);
     log_msg(NULL, SL_LOG_INFO, "%s received: stopping (running jobs finish first)",

@@ -26,6 +26,9 @@ typedef struct serve_options {
     int workers;               /* job workers and HTTP threads */
     const char *spool_dir;     /* NULL: serve_default_spool_dir() */
     size_t max_body;
+    unsigned max_connections;  /* 0: the server's default (http_server.h) */
+    unsigned max_per_client;   /* 0: the server's default */
+    double request_timeout_s;  /* 0: the server's default */
     int sync;                  /* run the jobs before answering */
     int paused;                /* spool events, run none */
     serve_auth auth;

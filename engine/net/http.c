@@ -179,6 +179,20 @@ static void set_method(CURL *curl, const http_request *req, transfer *t)
         curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, m);
 }
 
+/* Only http and https, also after a redirect: a URL that comes from a
+ * message (an SNS SubscribeURL, a webhook target) must not reach file://,
+ * ftp:// or any other scheme libcurl was built with. */
+static void restrict_protocols(CURL *curl)
+{
+#if LIBCURL_VERSION_NUM >= 0x075500 /* 7.85.0 */
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+    curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+}
+
 int http_perform(http_client *c, const http_request *req, http_response *resp)
 {
     CURL *curl = c->curl;
@@ -187,6 +201,7 @@ int http_perform(http_client *c, const http_request *req, http_response *resp)
     memset(resp, 0, sizeof *resp);
 
     curl_easy_reset(curl); /* keeps the connection cache */
+    restrict_protocols(curl);
     curl_easy_setopt(curl, CURLOPT_URL, req->url);
     /* send the path as built: S3 keys may hold "/./" or "/../", and a
      * rewritten path would name another object and break the signature */

@@ -3,7 +3,15 @@
  * libmicrohttpd calls the access handler several times per request: once
  * with the headers, then once per chunk of body, then a last time with no
  * data. The per-request state lives in *con_cls and is freed by the
- * completion callback, which MHD calls exactly once per request. */
+ * completion callback, which MHD calls exactly once per request.
+ *
+ * Per connection (MHD's socket context, made and freed by the connection
+ * notifications) a conn_entry records when the request now being received
+ * had its chance to start; the reaper (one task on a private pool) shuts
+ * down the socket of every entry past the request deadline. An entry is
+ * unlinked, under conns_lock, in MHD's CLOSED notification, which MHD
+ * makes before it closes the socket: the reaper never touches a closed,
+ * possibly reused, descriptor. */
 #include "autoconfig.h"
 #include "net/http_server.h"
 
@@ -18,12 +26,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "util/alloc.h"
+#include "util/clock.h"
 #include "util/log.h"
+#include "util/workers.h"
 
 /* The handler's return type changed from int to enum in 0.9.71. */
 #if MHD_VERSION >= 0x00097002
@@ -34,6 +45,20 @@
 
 /* How long a drain waits for requests being received or handled. */
 #define DRAIN_GRACE_S 30
+/* How often the reaper looks at the connections; a deadline is enforced
+ * this much late at most. */
+#define REAP_INTERVAL_MS 200
+/* Cut connections are reported at most this often (a flood of slow
+ * clients must not become a flood of log lines). */
+#define REAP_LOG_INTERVAL_MS 10000
+
+typedef struct conn_entry {
+    struct conn_entry *prev, *next;
+    int fd;
+    long long since_ms; /* monotonic: the request's chance to start */
+    int receiving;      /* 0 from the full request to the end of the answer */
+    int cut;            /* shut down by the reaper */
+} conn_entry;
 
 struct http_server {
     struct MHD_Daemon *daemon;
@@ -44,6 +69,16 @@ struct http_server {
     pthread_cond_t idle;
     int draining;
     long in_flight; /* requests between their headers and completion */
+
+    unsigned max_connections, max_per_client;
+    long long request_timeout_ms;
+
+    pthread_mutex_t conns_lock; /* guards the list, its entries and the rest */
+    pthread_cond_t reaper_wake;
+    conn_entry *conns;
+    int reaper_stop;
+    long long cut_unreported, last_report_ms;
+    workers_pool *reaper;
 };
 
 typedef struct request_state {
@@ -217,6 +252,124 @@ static MHD_RESULT finish_request(http_server *srv, struct MHD_Connection *conn, 
     return rc;
 }
 
+/* --- connections and the request deadline --------------------------------- */
+
+static conn_entry *conn_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+/* The whole request is in: from now on the time is the handler's. */
+static void conn_mark_received(http_server *srv, struct MHD_Connection *conn)
+{
+    conn_entry *e = conn_of(conn);
+    if (!e)
+        return;
+    pthread_mutex_lock(&srv->conns_lock);
+    e->receiving = 0;
+    pthread_mutex_unlock(&srv->conns_lock);
+}
+
+/* The answer is out: the next request's deadline starts now. */
+static void conn_mark_done(http_server *srv, struct MHD_Connection *conn)
+{
+    conn_entry *e = conn_of(conn);
+    if (!e)
+        return;
+    pthread_mutex_lock(&srv->conns_lock);
+    e->receiving = 1;
+    e->since_ms = clock_mono_ms();
+    pthread_mutex_unlock(&srv->conns_lock);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    http_server *srv = cls;
+    conn_entry *e = *socket_context;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        e = xcalloc(1, sizeof *e);
+        e->fd = ci ? ci->connect_fd : -1;
+        e->since_ms = clock_mono_ms();
+        e->receiving = 1;
+        pthread_mutex_lock(&srv->conns_lock);
+        e->next = srv->conns;
+        if (srv->conns)
+            srv->conns->prev = e;
+        srv->conns = e;
+        pthread_mutex_unlock(&srv->conns_lock);
+        *socket_context = e;
+        return;
+    }
+    if (!e)
+        return;
+    pthread_mutex_lock(&srv->conns_lock);
+    if (e->prev)
+        e->prev->next = e->next;
+    else
+        srv->conns = e->next;
+    if (e->next)
+        e->next->prev = e->prev;
+    pthread_mutex_unlock(&srv->conns_lock);
+    free(e);
+    *socket_context = NULL;
+}
+
+/* Shuts down every connection past its deadline; conns_lock held. MHD
+ * sees the end of the stream and closes the connection itself. */
+static void reap_once(http_server *srv, long long now)
+{
+    for (conn_entry *e = srv->conns; e; e = e->next) {
+        if (!e->receiving || e->cut || e->fd < 0 || now - e->since_ms < srv->request_timeout_ms)
+            continue;
+        shutdown(e->fd, SHUT_RDWR);
+        e->cut = 1;
+        srv->cut_unreported++;
+    }
+    if (srv->cut_unreported && now - srv->last_report_ms >= REAP_LOG_INTERVAL_MS) {
+        log_msg(NULL, SL_LOG_WARN,
+                "http server: closed %lld connection(s) that did not send a whole request "
+                "within %.1f s (--request-timeout)",
+                srv->cut_unreported, (double)srv->request_timeout_ms / 1000.0);
+        srv->cut_unreported = 0;
+        srv->last_report_ms = now;
+    }
+}
+
+static void reaper_main(void *arg)
+{
+    http_server *srv = arg;
+    pthread_mutex_lock(&srv->conns_lock);
+    while (!srv->reaper_stop) {
+        reap_once(srv, clock_mono_ms());
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_nsec += REAP_INTERVAL_MS * 1000000L;
+        ts.tv_sec += ts.tv_nsec / 1000000000L;
+        ts.tv_nsec %= 1000000000L;
+        pthread_cond_timedwait(&srv->reaper_wake, &srv->conns_lock, &ts);
+    }
+    pthread_mutex_unlock(&srv->conns_lock);
+}
+
+static void reaper_stop(http_server *srv)
+{
+    if (!srv->reaper)
+        return;
+    pthread_mutex_lock(&srv->conns_lock);
+    srv->reaper_stop = 1;
+    pthread_cond_signal(&srv->reaper_wake);
+    pthread_mutex_unlock(&srv->conns_lock);
+    workers_free(srv->reaper);
+    srv->reaper = NULL;
+}
+
+/* --- the access handler ------------------------------------------------- */
+
 static MHD_RESULT on_request(void *cls, struct MHD_Connection *conn, const char *url,
                              const char *method, const char *version, const char *upload_data,
                              size_t *upload_data_size, void **con_cls)
@@ -248,6 +401,7 @@ static MHD_RESULT on_request(void *cls, struct MHD_Connection *conn, const char 
         *upload_data_size = 0;
         return MHD_YES;
     }
+    conn_mark_received(srv, conn);
     return finish_request(srv, conn, url, method, rs);
 }
 
@@ -256,8 +410,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
     http_server *srv = cls;
     request_state *rs = *con_cls;
-    (void)conn;
     (void)toe;
+    conn_mark_done(srv, conn);
     if (!rs)
         return;
     sb_free(&rs->body);
@@ -337,15 +491,87 @@ static struct addrinfo *resolve_listen(const char *listen, sl_error *err)
     return ai;
 }
 
+/* Makes room for `want` connections in the open-file limit: raises the
+ * soft limit up to the hard one when needed. Returns the connections that
+ * fit (want, or fewer), or 0 after an error for an explicit limit. */
+static unsigned fit_open_files(unsigned want, int explicit_limit, sl_error *err)
+{
+    struct rlimit rl;
+    rlim_t need = (rlim_t)want + HTTP_SERVER_FD_RESERVE;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return want;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+        struct rlimit up = rl;
+        up.rlim_cur = (rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need) ? need : rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+            rl = up;
+    }
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+        return want;
+    if (explicit_limit) {
+        sl_error_set(err, SL_ERR_CONFIG,
+                     "--max-connections %u needs %llu open files, and the limit is %llu (raise "
+                     "it: ulimit -n, or LimitNOFILE= in the systemd unit)",
+                     want, (unsigned long long)need, (unsigned long long)rl.rlim_max);
+        return 0;
+    }
+    unsigned fit = rl.rlim_cur > HTTP_SERVER_FD_RESERVE + 16
+                       ? (unsigned)(rl.rlim_cur - HTTP_SERVER_FD_RESERVE)
+                       : 16;
+    log_msg(NULL, SL_LOG_WARN,
+            "http server: open files are limited to %llu: at most %u connections (not %u)",
+            (unsigned long long)rl.rlim_cur, fit, want);
+    return fit;
+}
+
+static int resolve_limits(http_server *srv, const http_server_options *opts, sl_error *err)
+{
+    unsigned want = opts->max_connections ? opts->max_connections
+                                          : HTTP_SERVER_DEFAULT_MAX_CONNECTIONS;
+    srv->max_connections = fit_open_files(want, opts->max_connections != 0, err);
+    srv->max_per_client = opts->max_per_client ? opts->max_per_client
+                                               : HTTP_SERVER_DEFAULT_MAX_PER_CLIENT;
+    double t = opts->request_timeout_s > 0 ? opts->request_timeout_s
+                                           : HTTP_SERVER_DEFAULT_REQUEST_TIMEOUT_S;
+    srv->request_timeout_ms = (long long)(t * 1000.0);
+    return srv->max_connections ? 0 : -1;
+}
+
+static void server_free(http_server *srv)
+{
+    pthread_cond_destroy(&srv->reaper_wake);
+    pthread_mutex_destroy(&srv->conns_lock);
+    pthread_cond_destroy(&srv->idle);
+    pthread_mutex_destroy(&srv->lock);
+    free(srv);
+}
+
+static http_server *server_new(const http_server_options *opts)
+{
+    http_server *srv = xcalloc(1, sizeof *srv);
+    pthread_condattr_t ca;
+    srv->opts = *opts;
+    pthread_mutex_init(&srv->lock, NULL);
+    pthread_cond_init(&srv->idle, NULL);
+    pthread_mutex_init(&srv->conns_lock, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&srv->reaper_wake, &ca);
+    pthread_condattr_destroy(&ca);
+    return srv;
+}
+
 http_server *http_server_start(const http_server_options *opts, sl_error *err)
 {
     struct addrinfo *ai = resolve_listen(opts->listen, err);
     if (!ai)
         return NULL;
-    http_server *srv = xcalloc(1, sizeof *srv);
-    srv->opts = *opts;
-    pthread_mutex_init(&srv->lock, NULL);
-    pthread_cond_init(&srv->idle, NULL);
+    http_server *srv = server_new(opts);
+    if (resolve_limits(srv, opts, err) != 0) {
+        freeaddrinfo(ai);
+        server_free(srv);
+        return NULL;
+    }
 
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
                      MHD_USE_ERROR_LOG;
@@ -354,22 +580,37 @@ http_server *http_server_start(const http_server_options *opts, sl_error *err)
     unsigned threads = opts->threads > 1 ? (unsigned)opts->threads : 1;
     srv->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
-        MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
-        opts->idle_timeout_s ? opts->idle_timeout_s : 60u, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, srv, MHD_OPTION_END);
+        MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_CONNECTION_TIMEOUT, opts->idle_timeout_s ? opts->idle_timeout_s : 60u,
+        MHD_OPTION_CONNECTION_LIMIT, srv->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        srv->max_per_client, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!srv->daemon) {
         sl_error_set(err, SL_ERR_CONFIG, "cannot listen on %s (address in use or not local?)",
                      opts->listen);
-        pthread_cond_destroy(&srv->idle);
-        pthread_mutex_destroy(&srv->lock);
-        free(srv);
+        server_free(srv);
         return NULL;
     }
+    srv->reaper = workers_new(1);
+    if (!srv->reaper) {
+        sl_error_set(err, SL_ERR_INTERNAL, "http server: cannot start the deadline thread");
+        MHD_stop_daemon(srv->daemon);
+        server_free(srv);
+        return NULL;
+    }
+    workers_submit(srv->reaper, reaper_main, NULL, srv);
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
     srv->port = di ? di->port : 0;
     return srv;
+}
+
+void http_server_limits(const http_server *srv, unsigned *max_connections,
+                        unsigned *max_per_client, double *request_timeout_s)
+{
+    *max_connections = srv->max_connections;
+    *max_per_client = srv->max_per_client;
+    *request_timeout_s = (double)srv->request_timeout_ms / 1000.0;
 }
 
 unsigned http_server_port(const http_server *srv)
@@ -409,8 +650,7 @@ void http_server_stop(http_server *srv)
     if (!srv)
         return;
     http_server_drain(srv);
+    reaper_stop(srv);
     MHD_stop_daemon(srv->daemon);
-    pthread_cond_destroy(&srv->idle);
-    pthread_mutex_destroy(&srv->lock);
-    free(srv);
+    server_free(srv);
 }

@@ -1,4 +1,6 @@
-/* test_template.c — output location templates. */
+/* test_template.c — output location templates; the placeholder-value check
+ * (issue 12, finding 1: a key like "p/../../../../tmp/x/PWNED" must not
+ * lead an output out of the location its template names). */
 #include "autoconfig.h"
 
 #include <stdlib.h>
@@ -26,8 +28,11 @@ static void expands(const char *src, const template_vars *vars, const char *want
         diag_note(err);
         return;
     }
-    char *got = template_expand(t, vars);
+    sl_error e = {0};
+    char *got = template_expand(t, vars, &e);
     is_str(got, want, "%s: %s", name, src);
+    if (!got)
+        diag_note(e.msg);
     free(got);
     is_str(template_source(t), src, "%s: source kept", name);
     template_free(t);
@@ -54,6 +59,128 @@ static void fails(const char *src, const char *const *caps, size_t n, size_t wan
     ok(strncmp(err, want_msg_prefix, strlen(want_msg_prefix)) == 0, "%s: message \"%s\"", name,
        err);
     template_free(t);
+}
+
+/* Expanding src with vars is refused, the message naming {placeholder}
+ * and showing the value as `shown`. */
+static void refused(const char *src, const template_vars *vars, const char *placeholder,
+                    const char *shown, const char *why, const char *name)
+{
+    const char *caps[] = {"path"};
+    char cerr[256] = "";
+    size_t off;
+    template *t = template_compile(src, caps, 1, cerr, sizeof cerr, &off);
+    if (!ok(t != NULL, "%s: compiles", name))
+        return;
+    sl_error e = {0};
+    char *got = template_expand(t, vars, &e);
+    ok(got == NULL, "%s: refused (got \"%s\")", name, got ? got : "");
+    is_int(e.kind, SL_ERR_INPUT, "%s: an input error", name);
+    char want[256];
+    snprintf(want, sizeof want, "placeholder {%s} has the value %s, refused because %s",
+             placeholder, shown, why);
+    ok(strstr(e.msg, want) != NULL, "%s: message names the placeholder and value: %s", name,
+       e.msg);
+    ok(strstr(e.msg, src) != NULL, "%s: message names the template", name);
+    ok(!strchr(e.msg, '\n'), "%s: the message is one line", name);
+    free(got);
+    template_free(t);
+}
+
+/* Finding 1: every placeholder's value is checked as a path. */
+static void placeholder_safety(void)
+{
+    static const char *dotdot = "it has a \"..\" segment";
+    static const char *dot = "it has a \".\" segment";
+    static const char *abs_ = "it is an absolute path";
+    static const char *ctl = "it holds a control character";
+    template_vars v = base_vars;
+
+    v.key = "p/../../../../tmp/x/PWNED";
+    refused("/srv/out/{key}.lines", &v, "key", "\"p/../../../../tmp/x/PWNED\"", dotdot,
+            "{key} climbing out (the reported exploit)");
+    refused("s3://out/{key}", &v, "key", "\"p/../../../../tmp/x/PWNED\"", dotdot,
+            "{key} into an S3 output too");
+    v.key = "/etc/cron.d/x";
+    refused("/srv/out/{key}", &v, "key", "\"/etc/cron.d/x\"", abs_, "{key} absolute");
+    v.key = "a/./b";
+    refused("/srv/out/{key}", &v, "key", "\"a/./b\"", dot, "{key} with a . segment");
+    v.key = "a/b\nINFO forged";
+    refused("/srv/out/{key}", &v, "key", "\"a/b\\nINFO forged\"", ctl, "{key} with a newline");
+    v.key = "a\x7f";
+    refused("/srv/out/{key}", &v, "key", "\"a\\x7f\"", ctl, "{key} with DEL");
+    v.key = "a\x01" "b";
+    refused("/srv/out/{key}", &v, "key", "\"a\\x01b\"", ctl, "{key} with \\x01");
+    v.key = "../x.csv";
+    refused("/srv/out/{dir}/y", &v, "dir", "\"..\"", dotdot, "{dir}");
+    v.key = "a/..";
+    refused("/srv/out/{basename}", &v, "basename", "\"..\"", dotdot, "{basename}");
+    v.key = "a/...";
+    refused("/srv/out/{stem}.csv", &v, "stem", "\"..\"", dotdot, "{stem}");
+    v.key = "a/\tb.csv";
+    refused("/srv/out/{stem}.csv", &v, "stem", "\"\\tb\"", ctl, "{stem} with a tab");
+    v = base_vars;
+    v.bucket = "..";
+    refused("/srv/out/{bucket}/x", &v, "bucket", "\"..\"", dotdot, "{bucket}");
+    v = base_vars;
+    v.name = "../x";
+    refused("/srv/out/{name}", &v, "name", "\"../x\"", dotdot, "{name}");
+    v = base_vars;
+    v.date = "../../x";
+    refused("/srv/out/{date}", &v, "date", "\"../../x\"", dotdot, "{date}");
+    v = base_vars;
+    v.run_date = "/x";
+    refused("/srv/out/{run_date}", &v, "run_date", "\"/x\"", abs_, "{run_date}");
+    v = base_vars;
+    v.run_id = "..";
+    refused("/srv/out/{run_id}", &v, "run_id", "\"..\"", dotdot, "{run_id}");
+    const char *names[] = {"path"};
+    const char *values[] = {"x/../../etc"};
+    v = base_vars;
+    v.capture_names = names;
+    v.capture_values = values;
+    v.n_captures = 1;
+    refused("/srv/out/{path}.csv", &v, "path", "\"x/../../etc\"", dotdot, "a regex capture");
+    values[0] = "\"quoted\"/\x1b[31m";
+    refused("/srv/out/{path}", &v, "path", "\"\\\"quoted\\\"/\\x1b[31m\"", ctl,
+            "a capture with an escape sequence is shown escaped");
+
+    /* a long value is cut in the message, which says how long it was */
+    char longkey[600];
+    memset(longkey, 'k', sizeof longkey);
+    memcpy(longkey + 500, "/../x", 6);
+    v = base_vars;
+    v.key = longkey;
+    template *t = template_compile("/srv/{key}", NULL, 0, NULL, 0, NULL);
+    sl_error e = {0};
+    char *got = template_expand(t, &v, &e);
+    ok(!got && strstr(e.msg, "... (505 bytes)"), "a long value is cut: %.60s...", e.msg);
+    free(got);
+    template_free(t);
+
+    /* what stays allowed: relative multi-segment keys, dots inside names */
+    v = base_vars;
+    v.key = "a/b/c.csv";
+    expands("/srv/out/{key}", &v, "/srv/out/a/b/c.csv", "a multi-segment key");
+    v.key = "..a/b..c/...";
+    expands("/srv/out/{key}", &v, "/srv/out/..a/b..c/...", "dots that are not . or ..");
+    v.key = ".hidden/x";
+    expands("/srv/out/{key}", &v, "/srv/out/.hidden/x", "a dot-file directory");
+    v.key = "a//b";
+    expands("s3://o/{key}", &v, "s3://o/a//b", "an empty segment (S3 allows it)");
+    v.key = "hit data/café ü.tsv";
+    expands("s3://o/{key}", &v, "s3://o/hit data/café ü.tsv", "spaces and UTF-8");
+    /* the template's own text is the configuration's and is not checked */
+    v = base_vars;
+    expands("../out/{date}", &v, "../out/2026-11-20", "literal .. in the template itself");
+
+    /* template_check_value alone, as the run records use it */
+    e = (sl_error){0};
+    is_int(template_check_value("rule", "daily", &e), 0, "check_value: a plain name");
+    is_int(template_check_value("rule", NULL, &e), 0, "check_value: NULL is empty");
+    is_int(template_check_value("rule", "../x", &e), -1, "check_value: ..");
+    ok(strstr(e.msg, "placeholder {rule} has the value \"../x\"") != NULL,
+       "check_value: message %s", e.msg);
 }
 
 int main(void)
@@ -108,12 +235,13 @@ int main(void)
     v.capture_names = names;
     v.capture_values = values;
     v.n_captures = 2;
-    char *got = template_expand(t, &v);
+    sl_error e = {0};
+    char *got = template_expand(t, &v, &e);
     is_str(got, "out/acme/2009-09-27/part-0001.tsv.csv",
            "captures by name; a capture named like a built-in wins");
     free(got);
     v.n_captures = 1;
-    got = template_expand(t, &v);
+    got = template_expand(t, &v, &e);
     is_str(got, "out//2009-09-27/part-0001.tsv.csv", "a missing capture value expands to nothing");
     free(got);
     ok(template_uses(t, "client"), "uses {client}");
@@ -144,6 +272,8 @@ int main(void)
     fails("{", NULL, 0, 0, "unterminated placeholder", "a lone '{'");
     fails("é{Key}", NULL, 0, 2, "unknown placeholder {Key}", "offsets are bytes; names are case-sensitive");
     fails("{ key }", NULL, 0, 0, "unknown placeholder { key }", "no whitespace trimming");
+
+    placeholder_safety();
 
     /* err/err_offset may be NULL */
     ok(template_compile("{bad}", NULL, 0, NULL, 0, NULL) == NULL, "NULL err and offset");
