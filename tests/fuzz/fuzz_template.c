@@ -24,7 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         template_vars v = {.bucket = "bucket", .key = part[1], .date = "2026-12-06",
                            .run_date = "2026-12-06", .run_id = "run", .name = part[3],
                            .capture_names = names, .capture_values = values, .n_captures = 2};
-        char *out = template_expand(t, &v);
+        sl_error xerr = {0};
+        char *out = template_expand(t, &v, &xerr); /* NULL: a value refused */
         if (out) {
             location loc;
             sl_error e = {0};
