@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "util/alloc.h"
+#include "plugin/plugin_host.h"
 #include "plugin/plugin_template.h"
 
 static void new_usage(FILE *fp)
@@ -32,16 +33,6 @@ static void new_usage(FILE *fp)
             "\n"
             "Prints the project directory. Exit status: 0 written, 2 usage error or the\n"
             "project could not be written (then nothing is left behind).\n");
-}
-
-static int valid_name(const char *name)
-{
-    if (!*name || strlen(name) > 64)
-        return 0;
-    for (const char *p = name; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
-            return 0;
-    return 1;
 }
 
 int cmd_plugins_new(int argc, char **argv, const cli_globals *g)
@@ -69,7 +60,7 @@ int cmd_plugins_new(int argc, char **argv, const cli_globals *g)
     if (optind + 1 < argc)
         return cli_usage_error("plugins new", "unexpected argument \"%s\"", argv[optind + 1]);
     const char *name = argv[optind];
-    if (!valid_name(name))
+    if (!plugin_host_valid_name(name))
         return cli_usage_error("plugins new",
                                "invalid plugin name \"%s\": use lower-case letters, digits "
                                "and '_' (at most 64)",

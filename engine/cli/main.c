@@ -21,7 +21,7 @@ static const command commands[] = {
     {"process", cmd_process, "process objects or files directly (backfills, ad-hoc runs)"},
     {"route", cmd_route, "show which rule an object would take, and why"},
     {"validate", cmd_validate, "check the configuration and report every problem"},
-    {"plugins", cmd_plugins, "list the plugins found, with versions and options"},
+    {"plugins", cmd_plugins, "list the plugins found; new, check, run: the plugin kit"},
     {"runs", cmd_runs, "list, show and retry recorded runs"},
     {"notify-test", cmd_notify_test, "send a sample failure event to a notification target"},
     {"lambda", cmd_lambda, "serve as an AWS Lambda custom runtime (Runtime API loop)"},

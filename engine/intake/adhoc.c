@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "plugin/plugin_host.h"
 #include "util/alloc.h"
 
 int adhoc_is_path(const char *plugin)
@@ -20,13 +21,7 @@ int adhoc_is_path(const char *plugin)
 /* The plugin name a path or name stands for. */
 static char *plugin_name(const char *plugin)
 {
-    if (!adhoc_is_path(plugin))
-        return xstrdup(plugin);
-    const char *base = strrchr(plugin, '/') ? strrchr(plugin, '/') + 1 : plugin;
-    size_t n = strlen(base);
-    if (n > 3 && (!strcmp(base + n - 3, ".so") || !strcmp(base + n - 3, ".la")))
-        n -= 3;
-    return xstrndup(base, n);
+    return adhoc_is_path(plugin) ? plugin_host_file_name(plugin) : xstrdup(plugin);
 }
 
 /* A JSON value is also a YAML flow value when written on one line with

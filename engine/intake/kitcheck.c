@@ -2,9 +2,11 @@
 #include "autoconfig.h"
 #include "intake/kitcheck.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config/jsonschema.h"
@@ -12,6 +14,7 @@
 #include "intake/adhoc.h"
 #include "plugin/plugin_host.h"
 #include "plugin/plugin_symbols.h"
+#include "storage/storage.h"
 #include "util/alloc.h"
 #include "util/strbuf.h"
 
@@ -231,11 +234,103 @@ static const char *difference(const job_result *r)
     return NULL;
 }
 
+/* --- the gate: both concurrent runs inside run() at once ----------------
+ * The concurrent jobs read their input through this storage. A reader's
+ * first read() waits until the other job has read too (or has ended
+ * without reading), so both run() calls are in flight together whatever
+ * the scheduler does. The wait has a generous deadline only as a guard. */
+#define GATE_DEADLINE_S 60
+
+typedef struct gate {
+    storage st;
+    const char *input;      /* the file both jobs read */
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int arrived, departed;  /* readers at their first read, closed unread */
+    int met;                /* both runs were inside run() at once */
+} gate;
+
+typedef struct gate_reader {
+    storage_reader base;
+    storage_reader *inner;
+    gate *g;
+    int passed;
+} gate_reader;
+
+static void gate_pass(gate *g)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += GATE_DEADLINE_S;
+    pthread_mutex_lock(&g->lock);
+    g->arrived++;
+    pthread_cond_broadcast(&g->cond);
+    while (g->arrived + g->departed < 2)
+        if (pthread_cond_timedwait(&g->cond, &g->lock, &until) != 0)
+            break;
+    if (g->arrived == 2)
+        g->met = 1;
+    pthread_mutex_unlock(&g->lock);
+}
+
+static ssize_t gate_read(storage_reader *r, void *buf, size_t cap, sl_error *err)
+{
+    gate_reader *gr = (gate_reader *)r;
+    if (!gr->passed) {
+        gr->passed = 1;
+        gate_pass(gr->g);
+    }
+    return storage_read(gr->inner, buf, cap, err);
+}
+
+static void gate_close(storage_reader *r)
+{
+    gate_reader *gr = (gate_reader *)r;
+    if (!gr->passed) {
+        pthread_mutex_lock(&gr->g->lock);
+        gr->g->departed++;
+        pthread_cond_broadcast(&gr->g->cond);
+        pthread_mutex_unlock(&gr->g->lock);
+    }
+    storage_reader_close(gr->inner);
+    free(gr);
+}
+
+static const storage_reader_ops gate_reader_ops = {gate_read, gate_close};
+
+static int gate_open_read(storage *st, const char *bucket, const char *key,
+                          storage_reader **out, object_info *info, sl_error *err)
+{
+    (void)bucket, (void)key;
+    gate *g = st->impl;
+    storage_reader *inner;
+    if (storage_local_read_file(g->input, &inner, info, err) != 0)
+        return -1;
+    gate_reader *gr = xcalloc(1, sizeof *gr);
+    gr->base.ops = &gate_reader_ops;
+    gr->inner = inner;
+    gr->g = g;
+    *out = &gr->base;
+    return 0;
+}
+
+static const storage_ops gate_ops = {.type = "local", .open_read = gate_open_read};
+
 static void check_concurrent(check *c, adhoc *a, const char *input)
 {
+    gate g = {.st = {.ops = &gate_ops}, .input = input};
+    g.st.impl = &g;
+    pthread_mutex_init(&g.lock, NULL);
+    pthread_cond_init(&g.cond, NULL);
     job_spec specs[2] = {adhoc_spec(a, input, NULL), adhoc_spec(a, input, NULL)};
+    for (int i = 0; i < 2; i++) {
+        specs[i].storage = &g.st;
+        specs[i].input = (location){.kind = LOC_OBJECT, .bucket = "check", .key = "input"};
+    }
     job_result res[2];
     runner_batch(a->in->runner, specs, 2, 2, res, NULL);
+    pthread_cond_destroy(&g.cond);
+    pthread_mutex_destroy(&g.lock);
     strbuf br = STRBUF_INIT;
     rule_breaches(&res[0], &br);
     rule_breaches(&res[1], &br);
@@ -248,8 +343,9 @@ static void check_concurrent(check *c, adhoc *a, const char *input)
              "its state as read-only (sluice/plugin.h, section 2)",
              diff);
     else
-        step(c, 1, "concurrent", "two runs at once on the same input: the same %s",
-             res[0].state == JOB_FAILED ? "failure" : "output");
+        step(c, 1, "concurrent", "two runs at once on the same input: the same %s%s",
+             res[0].state == JOB_FAILED ? "failure" : "output",
+             g.met ? " (both were reading at once)" : " (one did not read its input)");
     sb_free(&br);
     job_result_free(&res[0]);
     job_result_free(&res[1]);

@@ -11,7 +11,9 @@
  *   empty input     a job on an empty file ends cleanly
  *   input           a job on the given file succeeds
  *   concurrent      two jobs on the same input, on two threads of the worker
- *                   pool with the one state: the same outcome, byte for byte
+ *                   pool with the one state: the same outcome, byte for byte;
+ *                   each job's first read waits for the other's (a gate), so
+ *                   both run() calls are in flight together
  *
  * Every job step also holds the plugin to the job's error rules: no write
  * after the job failed, no SLUICE_OK after host->error(), no SLUICE_ERROR

@@ -126,7 +126,7 @@ const char *plugin_host_search_path(const plugin_host *h)
 
 /* Plugin names become file names: keep them to a safe alphabet so a rule
  * can never name a path. */
-static int valid_plugin_name(const char *name)
+int plugin_host_valid_name(const char *name)
 {
     if (!*name || strlen(name) > 64)
         return 0;
@@ -232,8 +232,7 @@ static int has_suffix(const char *s, const char *suffix)
     return ls > lx && strcmp(s + ls - lx, suffix) == 0;
 }
 
-/* "dir/x.so" and "dir/x.la" name the plugin x. */
-static char *name_of_file(const char *path)
+char *plugin_host_file_name(const char *path)
 {
     const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
     size_t n = strlen(base);
@@ -244,10 +243,10 @@ static char *name_of_file(const char *path)
 
 const loaded_plugin *plugin_host_load_file(plugin_host *h, const char *path, sl_error *err)
 {
-    char *name = name_of_file(path);
+    char *name = plugin_host_file_name(path);
     char abs[PATH_MAX];
     plugin_entry *e = NULL;
-    if (!valid_plugin_name(name)) {
+    if (!plugin_host_valid_name(name)) {
         sl_error_set(err, SL_ERR_CONFIG,
                      "%s: a plugin file is named NAME.so or NAME.la, NAME of lower-case "
                      "letters, digits and '_'",
@@ -286,7 +285,7 @@ int plugin_host_from_build_tree(void)
 
 const loaded_plugin *plugin_host_load(plugin_host *h, const char *name, sl_error *err)
 {
-    if (!valid_plugin_name(name)) {
+    if (!plugin_host_valid_name(name)) {
         sl_error_set(err, SL_ERR_CONFIG,
                      "invalid plugin name \"%s\": use lower-case letters, digits and '_'",
                      name);
@@ -320,7 +319,7 @@ static void scan_dir(const char *dir, char ***names, size_t *n)
         if (!ext)
             continue;
         char *name = xstrndup(de->d_name, strlen(de->d_name) - 3);
-        int dup = !valid_plugin_name(name);
+        int dup = !plugin_host_valid_name(name);
         for (size_t i = 0; i < *n && !dup; i++)
             dup = strcmp((*names)[i], name) == 0;
         if (dup) {

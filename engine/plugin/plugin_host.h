@@ -45,6 +45,11 @@ const loaded_plugin *plugin_host_load(plugin_host *h, const char *name, sl_error
  * NAME binds this file. Fails when a plugin of that name is loaded already.
  * `sluice plugins check` and `run` on a path. */
 const loaded_plugin *plugin_host_load_file(plugin_host *h, const char *path, sl_error *err);
+/* A valid plugin name: 1 to 64 of [a-z0-9_] (names become file names). */
+int plugin_host_valid_name(const char *name);
+/* The plugin name a file stands for: "dir/x.so" and "dir/x.la" name x.
+ * Caller frees. */
+char *plugin_host_file_name(const char *path);
 /* True when this process runs from sluice's build tree (which the search
  * path then includes). */
 int plugin_host_from_build_tree(void);
