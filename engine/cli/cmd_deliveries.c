@@ -133,7 +133,7 @@ static int scan_one(scan_ctx *c, storage *st, const char *where)
                              where);
     } else {
         c->bucket = loc.bucket;
-        if (delivery_scan(st, loc.bucket, loc.key ? loc.key : "", print_set, c, &err) != 0) {
+        if (delivery_scan_list(st, loc.bucket, loc.key ? loc.key : "", print_set, c, &err) != 0) {
             fprintf(stderr, "sluice deliveries: %s\n", err.msg);
             rc = SL_EXIT_JOB_FAILED;
         }

@@ -381,7 +381,7 @@ static void set_place(delivery *d, const delivery_place *where)
 }
 
 static int open_set(const delivery_place *where, storage_reader *manifest, delivery **out,
-                    strbuf *problems, sl_error *err)
+                    sl_error *err)
 {
     delivery *d = xcalloc(1, sizeof *d);
     d->m.total_records = -1;
@@ -391,7 +391,6 @@ static int open_set(const delivery_place *where, storage_reader *manifest, deliv
         delivery_free(d);
         return -1;
     }
-    check_present(d, problems);
     *out = d;
     return 0;
 }
@@ -399,29 +398,29 @@ static int open_set(const delivery_place *where, storage_reader *manifest, deliv
 int delivery_inspect(const delivery_place *where, storage_reader *manifest, delivery **out,
                      strbuf *problems, sl_error *err)
 {
-    return open_set(where, manifest, out, problems, err);
+    if (open_set(where, manifest, out, err) != 0)
+        return -1;
+    check_present(*out, problems);
+    return 0;
 }
 
 int delivery_open(const delivery_place *where, storage_reader *manifest, delivery **out,
                   sl_error *err)
 {
+    return open_set(where, manifest, out, err);
+}
+
+int delivery_prepare(delivery *d, sl_error *err)
+{
     strbuf problems = STRBUF_INIT;
-    delivery *d;
-    int rc = open_set(where, manifest, &d, &problems, err);
-    if (rc == 0 && problems.len) {
+    int rc = 0;
+    if (check_present(d, &problems) != 0) {
         sl_error_set(err, SL_ERR_INPUT, "delivery %s is incomplete: %s", d->manifest,
                      sb_str(&problems));
         rc = -1;
     }
     sb_free(&problems);
-    if (rc == 0)
-        rc = load_lookups(d, err);
-    if (rc != 0) {
-        delivery_free(d);
-        return -1;
-    }
-    *out = d;
-    return 0;
+    return rc == 0 ? load_lookups(d, err) : -1;
 }
 
 size_t delivery_n_data(const delivery *d)
@@ -448,20 +447,6 @@ const char *delivery_meta(const delivery *d, const char *key)
 const char *delivery_digest(const delivery *d)
 {
     return d->digest;
-}
-
-int64_t delivery_size(const delivery *d)
-{
-    int64_t total = 0;
-    for (size_t i = 0; i < d->m.n_files; i++) {
-        const sibling *s = find_sibling(d, d->m.files[i].name);
-        if (d->m.files[i].is_lookup)
-            continue;
-        if (!s || s->size < 0)
-            return -1;
-        total += s->size;
-    }
-    return total;
 }
 
 void delivery_free(delivery *d)

@@ -44,11 +44,14 @@ typedef struct delivery_place {
 /* 1 when the key's last segment names a manifest or `.fin` marker. */
 int delivery_is_manifest(const char *key);
 
-/* Reads the manifest from `manifest` (taken: closed here), checks that the
- * set is complete (every listed file present, with the listed size) and
- * unpacks its lookup archives. Returns 0 with *out, or -1 with err. */
+/* Reads and parses the manifest from `manifest` (taken: closed here) and
+ * lists the objects beside it: enough for delivery_digest() and meta.
+ * Returns 0 with *out, or -1 with err. */
 int delivery_open(const delivery_place *where, storage_reader *manifest, delivery **out,
                   sl_error *err);
+/* Checks that the set is complete (every listed file present, with the
+ * listed size) and unpacks its lookup archives. 0, or -1 with err. */
+int delivery_prepare(delivery *d, sl_error *err);
 /* The data files, decoded, as one stream; the checks of §1 fail its read
  * with err naming the file and the check. The caller closes it. */
 storage_reader *delivery_reader(delivery *d);
@@ -61,8 +64,6 @@ const char *delivery_meta(const delivery *d, const char *key);
 /* The identity of the set for duplicate detection: "sha256:HEX" of the
  * manifest's content (of the listing of a `.fin` set). */
 const char *delivery_digest(const delivery *d);
-/* Data bytes of the set as listed (compressed), -1 when unknown. */
-int64_t delivery_size(const delivery *d);
 void delivery_free(delivery *d);
 
 /* Lookup files (sluice/plugin.h section 5). */

@@ -136,7 +136,7 @@ static int report_waiting(listing *l, delivery_scan_fn fn, void *ud)
     return rc;
 }
 
-int delivery_scan(storage *st, const char *bucket, const char *prefix, delivery_scan_fn fn,
+int delivery_scan_list(storage *st, const char *bucket, const char *prefix, delivery_scan_fn fn,
                   void *ud, sl_error *err)
 {
     listing l = {0};

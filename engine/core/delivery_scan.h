@@ -35,7 +35,7 @@ typedef int (*delivery_scan_fn)(void *ud, const delivery_scan_set *set);
 /* Calls fn for every set under s3://bucket/prefix (prefix may be NULL or
  * ""), manifests in key order, then the data files waiting for one; fn
  * returns non-zero to stop. 0, or -1 with err when the listing fails. */
-int delivery_scan(storage *st, const char *bucket, const char *prefix, delivery_scan_fn fn,
+int delivery_scan_list(storage *st, const char *bucket, const char *prefix, delivery_scan_fn fn,
                   void *ud, sl_error *err);
 const char *delivery_scan_state_name(delivery_scan_state s);
 

@@ -513,11 +513,20 @@ static int open_delivery(sluice_job *job)
     job->reader = NULL;
     if (delivery_open(&where, manifest, &job->delivery, &job->error) != 0)
         return -1;
-    job->reader = delivery_reader(job->delivery);
-    job->info.size = delivery_size(job->delivery);
     /* the set's identity is its manifest's content, whatever the etag */
     free(job->res->etag);
     job->res->etag = xstrdup(delivery_digest(job->delivery));
+    return 0;
+}
+
+/* The set's checks before the plugin runs; its data files become the
+ * input. 0, or -1 with the job's error set. */
+static int prepare_delivery(sluice_job *job)
+{
+    if (delivery_prepare(job->delivery, &job->error) != 0)
+        return -1;
+    job->reader = delivery_reader(job->delivery);
+    job->info.size = -1; /* the decoded size is known only at the end */
     return 0;
 }
 
@@ -615,7 +624,7 @@ int job_execute(const job_spec *spec, job_result *res)
         if (opened == 0) {
             if (!job.delivery)
                 adopt_storage_etag(&job);
-            if (!skip_duplicate(&job))
+            if (!skip_duplicate(&job) && (!job.delivery || prepare_delivery(&job) == 0))
                 run_plugin(&job);
         }
     }

@@ -44,6 +44,12 @@ cmp -s "$TMP/root/reports/rev/day/shopzilla_2009-09-27.tab" "$want"
 ok $? "exactly expected_SearchKeywordPerformance.tab"
 like "$(cat "$TMP/log")" '"lines_read":24' "the plugin read the 24 records of both files"
 
+# the manifest's event again after the data files were cleaned up: a duplicate
+rm "$TMP/root/feeds/rev/day/"*.gz
+sluice run "$TMP/ev.json" >/dev/null 2>"$TMP/log"; ok $? "the same manifest again, its data gone: exit 0"
+like "$(cat "$TMP/log")" 'job skipped: duplicate: rule \\"report\\"' "skipped as a duplicate before the set is looked at"
+put_feed feeds rev/day
+
 # a data file's own event: not processed, the set waits for its manifest
 s3_event feeds "rev/day/02-$STEM.tsv.gz" > "$TMP/ev2.json"
 sluice run "$TMP/ev2.json" >"$TMP/out" 2>"$TMP/log"; ok $? "a data file's event is no failure"
