@@ -59,8 +59,10 @@ is "$(fn 'd["Configuration"]["Runtime"]') $(fn 'd["Configuration"]["Handler"]')"
 is "$(fn 'd["Configuration"]["Timeout"]') $(fn 'd["Configuration"]["MemorySize"]')" "$(pfile Timeout) $(pfile MemorySize)" \
     "timeout and memory are the parameters'"
 like "$(fn 'd["Configuration"]["Role"]')" "^arn:aws:iam::[0-9]{12}:role/$STACK-FunctionRole-" "it runs as the stack's role"
-is "$(fn 'd["Configuration"].get("DeadLetterConfig", {}).get("TargetArn")')" "$DLQ_ARN" \
-    "its dead-letter target is the stack's queue # TODO moto 5's CloudFormation drops a function's DeadLetterConfig"
+dlq_target=$(fn 'd["Configuration"].get("DeadLetterConfig", {}).get("TargetArn")')
+[ "$dlq_target" = "$DLQ_ARN" ]
+ok $? "its dead-letter target is the stack's queue # TODO moto 5's CloudFormation drops a function's DeadLetterConfig (got $dlq_target)"
+grep -q "TargetArn: !GetAtt DeadLetterQueue.Arn" "$T"; ok $? "the template declares it (DeadLetterConfig.TargetArn)"
 is "$(fn 'd["Configuration"]["CodeSize"]')" "$(wc -c < "$TMP/sluice-lambda.zip" | tr -d ' ')" "its code is the artifact"
 
 # Least privilege, as deployed: the role's inline policy.
