@@ -107,6 +107,15 @@ typedef struct rule {
     size_t n_on_failure;
     char **on_success;
     size_t n_on_success;
+    /* compressed and archived objects (docs/compression.md) */
+    char *decompress;          /* "auto", "none", "gzip", "zstd", "bzip2" */
+    char **members;            /* archive member patterns; NULL: none given */
+    size_t n_members;
+    char *members_as;          /* "stream" or "jobs" */
+    long long max_expanded_bytes;
+    long long max_ratio;
+    char *compress;            /* the output's: "none", "gzip", "zstd" */
+    int compress_level;        /* 0: the codec's default */
 } rule;
 
 typedef struct config {

@@ -281,6 +281,40 @@ static const config_key rule_keys[] = {
                 "Targets notified when this rule's job succeeds ([]: none); default: the "
                 "top-level on_success.",
                 rule, on_success, n_on_success),
+    /* compressed and archived objects: docs/compression.md */
+    {"decompress", CONFIG_ENUM, .def = "auto",
+     .help = "How the object is decoded: auto (gzip, zstd, bzip2, zip, tar by their magic "
+             "bytes), none, or a forced gzip, zstd or bzip2.",
+     .what = "decompress mode",
+     .choices = (const char *const[]){"auto", "none", "gzip", "zstd", "bzip2", NULL},
+     FIELD(rule, decompress)},
+    {"members", CONFIG_LIST, CONFIG_NONEMPTY,
+     .help = "Glob patterns (fnmatch) choosing the members of an archive to read; needed when "
+             "it holds several files.",
+     .pattern = ".+", .what = "a glob pattern", STRV(rule, members, n_members),
+     .load = config_load_strings},
+    {"members_as", CONFIG_ENUM, .def = "stream",
+     .help = "stream: the chosen members in archive order as one input; jobs: each member its "
+             "own job.",
+     .what = "members_as mode", .choices = (const char *const[]){"stream", "jobs", NULL},
+     FIELD(rule, members_as)},
+    {"max_expanded_bytes", CONFIG_INT, .def = "68719476736", .min = 1,
+     .max = 9223372036854775807LL,
+     .help = "Decoded bytes one object may expand to (default 64 GiB); more fails the job.",
+     FIELD(rule, max_expanded_bytes)},
+    {"max_ratio", CONFIG_INT, .def = "1000", .min = 1, .max = 1000000000LL,
+     .help = "Decoded bytes per compressed byte an object may reach past its first MiB; more "
+             "fails the job as a decompression bomb.",
+     FIELD(rule, max_ratio)},
+    {"compress", CONFIG_ENUM, .def = "none",
+     .help = "Compress the output: none, gzip or zstd (the suffix .gz or .zst is added to "
+             "{name}).",
+     .what = "output compression",
+     .choices = (const char *const[]){"none", "gzip", "zstd", NULL}, FIELD(rule, compress)},
+    {"compress_level", CONFIG_INT, .def = "0", .min = 0, .max = 19,
+     .help = "Output compression level; 0: the codec's default (gzip 1-3 as ISA-L has them, "
+             "zstd 1-19).",
+     FIELD(rule, compress_level)},
 };
 
 static const config_section rule_section = SECTION("rule", "in %s", NULL, rule_keys);

@@ -39,6 +39,7 @@ struct decode_archive {
     char *what;           /* "name: member \"path\"" for messages */
     member_reader member;
     int failed;
+    int raw_eof;          /* the raw reader has ended */
 };
 
 static la_ssize_t archive_read_cb(struct archive *ar, void *ud, const void **buf)
@@ -50,6 +51,8 @@ static la_ssize_t archive_read_cb(struct archive *ar, void *ud, const void **buf
         return -1;
     }
     a->used += n;
+    if (n == 0)
+        a->raw_eof = 1;
     *buf = a->buf;
     return n;
 }
@@ -79,8 +82,9 @@ static void archive_fail(decode_archive *a, sl_error *err, const char *what, con
         return;
     }
     const char *why = archive_error_string(a->ar);
-    sl_error_set(err, SL_ERR_INPUT, "%s: %s: %s", what, doing,
-                 why ? why : "corrupt or truncated archive");
+    sl_error_set(err, SL_ERR_INPUT, "%s: %s: %s%s", what, doing,
+                 why ? why : "corrupt or truncated archive",
+                 a->raw_eof ? " (truncated: the archive ends too early)" : "");
 }
 
 static int unsafe_path(const char *p)
