@@ -2,10 +2,13 @@
 """ref_revenue.py — a slow, straightforward model of the revenue report,
 written from the spec alone, to cross-check the C plugin on generated data:
 
-    python3 bench/ref_revenue.py [--first] [--ip-ua] [--timeout N] FILE > OUT
+    python3 bench/ref_revenue.py [--first] [--ip-ua|--ip] [--timeout N]
+        [--columns column_headers.tsv] [--no-escapes] [--no-exclude] FILE > OUT
     cmp OUT <(bench/rev_bench FILE /dev/stdout ...)
 
-Default engines only; no `columns` option (the input needs its header)."""
+Default engines only. Also the data-feed amendment: backslash escapes,
+caret escapes in lists, post_event_list / post_product_list, visitor ids
+(visitor auto), excluded rows, duplicate purchases."""
 import re
 import sys
 
@@ -98,12 +101,39 @@ def shorten(host):
     return b".".join(labels)
 
 
+CARET = {b",": b"\x00a", b";": b"\x00b", b"=": b"\x00c", b"^": b"\x00d"}
+
+
+def caret_hide(s):
+    """Escaped list separators out of the way (left to right, so ^^ pairs)."""
+    return re.sub(rb"\^([,;=^])", lambda m: CARET[m.group(1)], s)
+
+
+def caret_show(s):
+    for k, v in CARET.items():
+        s = s.replace(v, k)
+    return s
+
+
 def is_purchase(events):
-    for item in events.split(b","):
-        ident = re.split(rb"[=:]", item.strip(b" "), maxsplit=1)[0].strip(b" ")
-        if ident == b"1":
+    for item in caret_hide(events).split(b","):
+        ident = re.split(rb"[=:]", item.strip(b" "), maxsplit=1)[0]
+        if caret_show(ident).strip(b" ") == b"1":
             return True
     return False
+
+
+BACKSLASH = {b"\\": b"\x00x", b"\t": b"\x00y", b"\n": b"\x00z"}
+
+
+def backslash_hide(data):
+    return re.sub(rb"\\([\\\t\n])", lambda m: BACKSLASH[m.group(1)], data)
+
+
+def backslash_show(s):
+    for k, v in BACKSLASH.items():
+        s = s.replace(v, k)
+    return s
 
 
 def cents(amount):
@@ -121,6 +151,8 @@ def main():
     args = sys.argv[1:]
     first = "--first" in args
     ip_ua = "--ip-ua" in args
+    escapes = "--no-escapes" not in args
+    exclude = "--no-exclude" not in args
     timeout = 1800
     if "--timeout" in args:
         timeout = int(args[args.index("--timeout") + 1])
@@ -129,10 +161,27 @@ def main():
     revenue = {}
     now = -1
     header = None
+    columns = None
+    if "--columns" in args:
+        with open(args[args.index("--columns") + 1], "rb") as f:
+            columns = f.read().split(b"\n")[0].rstrip(b"\r").split(b"\t")
     with open(path, "rb") as f:
         data = f.read()
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    if escapes:
+        data = backslash_hide(data)
+
+    def use(names):
+        h = {}
+        for i, name in enumerate(names):
+            h.setdefault(name, i)
+        for post in (b"event_list", b"product_list"):
+            if b"post_" + post in h:
+                h[post] = h[b"post_" + post]
+        return h, len(names)
+
+    visid = False
     for line in data.split(b"\n"):
         if line.endswith(b"\r"):
             line = line[:-1]
@@ -140,21 +189,38 @@ def main():
             continue
         fields = line.split(b"\t")
         if header is None:
-            assert b"hit_time_gmt" in fields, "needs a header"
-            header = {}
-            for i, name in enumerate(fields):
-                header.setdefault(name, i)
-            ncols = len(fields)
-            continue
+            if b"hit_time_gmt" in fields:
+                header, ncols = use(fields)
+            else:
+                assert columns, "needs a header or --columns"
+                header, ncols = use(columns)
+            visid = not ip_ua and "--ip" not in args and \
+                b"post_visid_high" in header and b"post_visid_low" in header
+            if b"hit_time_gmt" in fields:
+                continue
         if len(fields) != ncols:
             continue
+        fields = [backslash_show(x) for x in fields] if escapes else fields
+        if exclude:
+            x = fields[header[b"exclude_hit"]] if b"exclude_hit" in header else b""
+            src = fields[header[b"hit_source"]] if b"hit_source" in header else b""
+            if (x and x != b"0") or src in (b"5", b"7", b"8", b"9"):
+                continue
         t = fields[header[b"hit_time_gmt"]]
-        ip = fields[header[b"ip"]]
+        if visid:
+            ip = fields[header[b"post_visid_high"]]
+            low = fields[header[b"post_visid_low"]]
+            if not ip or not low:
+                continue
+        else:
+            ip = fields[header[b"ip"]]
         if not re.fullmatch(rb"\d{1,18}", t) or not ip:
             continue
         t = int(t)
         now = max(now, t)
         key = ip + b"\t" + fields[header[b"user_agent"]] if ip_ua else ip
+        if visid:
+            key = ip + b"\t" + low
         v = visitors.get(key)
         if v is not None:
             if now - v[0] > timeout:
@@ -172,11 +238,12 @@ def main():
                     revenue.setdefault(pair, 0)
                     if v[1] is None or not first:
                         v[1] = pair
-        if is_purchase(fields[header[b"event_list"]]):
+        dup = b"duplicate_purchase" in header and fields[header[b"duplicate_purchase"]] == b"1"
+        if is_purchase(fields[header[b"event_list"]]) and not dup:
             total = 0
-            for product in fields[header[b"product_list"]].split(b","):
+            for product in caret_hide(fields[header[b"product_list"]]).split(b","):
                 parts = product.split(b";")
-                total += cents(parts[3])[0] if len(parts) > 3 else 0
+                total += cents(caret_show(parts[3]))[0] if len(parts) > 3 else 0
             if v[1] is not None:
                 revenue[v[1]] += total
     out = sys.stdout.buffer

@@ -3,7 +3,7 @@
  * the report to OUT (default: discarded) and prints throughput and peak
  * RSS. For profiling the core; `make bench` measures the real CLI.
  *
- *   rev_bench [--first] [--ip-ua] [--timeout N] [--columns HEADERS.tsv]
+ *   rev_bench [--first] [--ip-ua|--ip] [--timeout N] [--columns HEADERS.tsv]
  *             [--no-escapes] [--no-exclude] FILE [OUT]
  *
  * Defaults as the plugin's: visitor auto, escapes backslash, exclude adobe. */
@@ -38,7 +38,7 @@ static int write_file(void *ctx, const void *buf, size_t len)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: rev_bench [--first] [--ip-ua] [--timeout N] [--columns HEADERS.tsv] "
+    fprintf(stderr, "usage: rev_bench [--first] [--ip-ua|--ip] [--timeout N] [--columns HEADERS.tsv] "
                     "[--no-escapes] [--no-exclude] FILE [OUT]\n");
     return 2;
 }
@@ -57,6 +57,8 @@ int main(int argc, char **argv)
             cfg.attribution_first = 1;
         else if (strcmp(argv[i], "--ip-ua") == 0)
             cfg.visitor = REV_VISITOR_IP_UA;
+        else if (strcmp(argv[i], "--ip") == 0)
+            cfg.visitor = REV_VISITOR_IP;
         else if (strcmp(argv[i], "--no-escapes") == 0)
             cfg.escapes = 0;
         else if (strcmp(argv[i], "--no-exclude") == 0)

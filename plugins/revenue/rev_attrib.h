@@ -1,7 +1,8 @@
-/* rev_attrib.h — the streaming heart of the revenue report: splits the
- * input into lines, finds the columns by name, tells data from malformed
- * lines, follows each visitor's current search and attributes purchase
- * revenue to (search engine domain, keyword) pairs.
+/* rev_attrib.h — the streaming heart of the revenue report: cuts the
+ * input into records and their needed fields (through the parsing core,
+ * rev_columns.h and rev_scan.h), tells data from header, excluded and
+ * malformed records, follows each visitor's current search and attributes
+ * purchase revenue to (search engine domain, keyword) pairs.
  *
  * Use:
  *     rev_attrib *a = rev_attrib_new(&cfg);
@@ -11,7 +12,8 @@
  *     pairs = rev_attrib_pairs(a, &npairs);            // for rev_report
  *     rev_attrib_free(a);
  *
- * Memory is bounded by the longest line (REV_MAX_LINE), the visitors seen
+ * Memory is bounded by the longest record (REV_MAX_LINE, twice: the record
+ * and its unescaped values), the visitors seen
  * within one visit_timeout of `now` (plus one time bucket of
  * visit_timeout / 512 + 1 seconds), and the distinct (domain, keyword)
  * pairs. Not thread-safe; one per job. */

@@ -15,20 +15,24 @@ static void trim_spaces(const char **s, size_t *n)
         (*n)--;
 }
 
+/* Is an event id, spaces around it aside, "1"? */
+static int id_is_purchase(const char *s, size_t n)
+{
+    trim_spaces(&s, &n);
+    return n == 1 && s[0] == '1';
+}
+
 /* One item of an event list: "1", " 1 ", "1=5", "1:abc" are the event id
  * "1"; "11", "event1" are not. */
 static int item_is_purchase(const char *s, size_t n)
 {
-    trim_spaces(&s, &n);
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '=' || s[i] == ':') {
             n = i;
             break;
         }
     }
-    while (n && s[n - 1] == ' ')
-        n--;
-    return n == 1 && s[0] == '1';
+    return id_is_purchase(s, n);
 }
 
 /* ---- carets ----------------------------------------------------------------
@@ -77,7 +81,7 @@ static int item_is_purchase_caret(const char *s, size_t n)
     char id[8];
     const char *end = s + n;
     size_t k = caret_drop(s, (size_t)(caret_find(s, end, "=:") - s), id, sizeof id);
-    return k <= sizeof id && item_is_purchase(id, k);
+    return k <= sizeof id && id_is_purchase(id, k);
 }
 
 int rev_is_purchase(const char *s, size_t n)

@@ -33,6 +33,39 @@ static inline uint64_t bytes_equal(uint64_t w, unsigned char c)
     return ~(((x & LOW7) + LOW7) | x | LOW7);
 }
 
+/* Number of 0x80 bytes of a bytes_equal() mask, without a popcount
+ * instruction (not in the x86-64 baseline): one multiply. */
+static inline size_t mask_count(uint64_t m)
+{
+    return (size_t)(((m >> 7) * ONES) >> 56);
+}
+
+/* TABs of p[i..n) past the last needed column: only counted, eight bytes
+ * at a time into byte counters (flushed before they can overflow). Sets
+ * *escape when escapes are on and a backslash shows up (the count is then
+ * meaningless). Returns the TABs of the whole words; *end gets the index
+ * where the byte-wise tail starts. */
+static size_t count_tabs(const char *p, size_t i, size_t n, int escapes, int *escape, size_t *end)
+{
+    size_t total = 0;
+    uint64_t bs = 0;
+    while (i + 8 <= n) {
+        uint64_t acc = 0;
+        for (int k = 0; k < 255 && i + 8 <= n; k++, i += 8) {
+            uint64_t w = load_word(p + i);
+            acc += bytes_equal(w, '\t') >> 7;
+            if (escapes)
+                bs |= bytes_equal(w, '\\');
+        }
+        /* bytes to 16-bit lanes, then their sum (up to 8 * 255) */
+        uint64_t lanes = (acc & UINT64_C(0x00ff00ff00ff00ff)) + ((acc >> 8) & UINT64_C(0x00ff00ff00ff00ff));
+        total += (size_t)((lanes * UINT64_C(0x0001000100010001)) >> 48);
+    }
+    *escape = bs != 0;
+    *end = i;
+    return total;
+}
+
 int rev_scan_lf_escaped(const char *p, const char *nl)
 {
     size_t run = 0;
@@ -100,13 +133,20 @@ size_t rev_scan_fields(const rev_layout *l, const char *p, size_t n, int escapes
     const char *start = p;                               /* of field `col` */
 
     for (; i + 8 <= n; i += 8) {
+        if (k == l->nneed) { /* every needed field found: count the rest */
+            int escape;
+            col += count_tabs(p, i, n, escapes, &escape, &i);
+            if (escape)
+                return scan_escaped(l, p, n, scratch, f);
+            break;
+        }
         uint64_t w = load_word(p + i);
         if (escapes && bytes_equal(w, '\\'))
             return scan_escaped(l, p, n, scratch, f);
         uint64_t tabs = bytes_equal(w, '\t');
         if (!tabs)
             continue;
-        size_t c = (size_t)__builtin_popcountll(tabs);
+        size_t c = mask_count(tabs);
         if (col + c < next) { /* no TAB here ends or starts a needed field */
             col += c;
             continue;

@@ -16,6 +16,7 @@
 #include "rev_keyword.h"
 #include "rev_money.h"
 #include "rev_report.h"
+#include "rev_scan.h"
 #include "rev_url.h"
 #include "tap.h"
 
@@ -114,6 +115,7 @@ typedef struct result {
     rev_err_kind err;
     char msg[512];
     uint64_t warned_malformed, warned_amount;
+    uint64_t last_malformed_line;
 } result;
 
 static int collect(void *ctx, const void *p, size_t n)
@@ -126,10 +128,11 @@ static void count_warn(void *ctx, rev_warn_kind kind, uint64_t line, const char 
                        const char *text, size_t len)
 {
     result *r = ctx;
-    (void)line, (void)what, (void)text, (void)len;
-    if (kind == REV_WARN_MALFORMED)
+    (void)what, (void)text, (void)len;
+    if (kind == REV_WARN_MALFORMED) {
         r->warned_malformed++;
-    else
+        r->last_malformed_line = line;
+    } else
         r->warned_amount++;
 }
 
@@ -1169,6 +1172,305 @@ static void test_eviction_bounds_memory(void)
     buf_free(&b);
 }
 
+/* ---- real data feeds: the parsing core ---------------------------------- */
+
+static uint64_t prng(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+/* The record split the slow, obvious way: unescape and cut at unescaped
+ * TABs. Returns the field count; vals[i] gets field i (caller frees). */
+static size_t naive_fields(const char *p, size_t n, int escapes, char **vals, size_t max)
+{
+    size_t col = 0, len = 0;
+    char *cur = malloc(n + 1);
+    for (size_t i = 0; i <= n; i++) {
+        if (i == n || p[i] == '\t') {
+            cur[len] = '\0';
+            if (col < max)
+                vals[col] = cur;
+            else
+                free(cur);
+            col++;
+            cur = malloc(n + 1);
+            len = 0;
+            continue;
+        }
+        if (escapes && p[i] == '\\' && i + 1 < n &&
+            (p[i + 1] == '\t' || p[i + 1] == '\n' || p[i + 1] == '\\'))
+            i++;
+        cur[len++] = p[i];
+    }
+    free(cur);
+    return col;
+}
+
+static void test_scan_matches_naive(void)
+{
+    enum { COLS = 260 };
+    static char namebuf[COLS][16];
+    const char *names[COLS];
+    for (size_t i = 0; i < COLS; i++) {
+        snprintf(namebuf[i], sizeof namebuf[i], "c%zu", i);
+        names[i] = namebuf[i];
+    }
+    /* the needed columns scattered, some adjacent, one first, one last */
+    static const struct {
+        size_t col;
+        const char *name;
+    } placed[] = {{0, "exclude_hit"},   {1, "hit_time_gmt"},    {7, "hit_source"},
+                  {100, "ip"},          {101, "user_agent"},    {150, "event_list"},
+                  {151, "post_event_list"}, {170, "product_list"}, {200, "post_product_list"},
+                  {230, "referrer"},    {240, "post_visid_high"}, {241, "post_visid_low"},
+                  {COLS - 1, "duplicate_purchase"}};
+    for (size_t i = 0; i < sizeof placed / sizeof placed[0]; i++)
+        names[placed[i].col] = placed[i].name;
+    rev_layout l;
+    char err[256];
+    int rc = rev_layout_build(&l, names, NULL, COLS, REV_VISITOR_AUTO, 1, "t", err, sizeof err);
+    is_int(rc, 0, "layout of 260 columns (%s)", rc ? err : "ok");
+    is_int(l.visitor, REV_VISITOR_VISID, "auto with both post_visid columns is visid");
+    ok(l.post_events && l.post_products, "post_ lists preferred");
+    is_int(l.col[REV_ROLE_EVENTS], 151, "events from post_event_list");
+    is_int(l.col[REV_ROLE_PRODUCTS], 200, "products from post_product_list");
+    is_int(l.col[REV_ROLE_IP], REV_COL_NONE, "ip not read with visid");
+
+    static const char alphabet[] = "ab\t\t\t\\\\\n;,^=1 x%";
+    uint64_t seed = 0x9e3779b97f4a7c15ULL;
+    int bad = 0;
+    char *line = malloc(8192), *scratch = malloc(8192);
+    for (int iter = 0; iter < 4000 && !bad; iter++) {
+        int escapes = iter & 1;
+        size_t n = 0;
+        /* mostly short and empty fields, some long ones, now and then
+         * escapes; lengths vary so fields straddle the 8-byte words */
+        size_t target = 200 + prng(&seed) % 3000;
+        while (n < target) {
+            uint64_t r = prng(&seed);
+            if (r % 4 == 0)
+                line[n++] = '\t';
+            else if (r % 97 == 1)
+                for (size_t k = 0; k < 20 + r % 40 && n < target; k++)
+                    line[n++] = (char)('a' + k % 26);
+            else
+                line[n++] = alphabet[(r >> 8) % (escapes ? sizeof alphabet - 1 : 3)];
+        }
+        if (line[n - 1] == '\\' && escapes)
+            line[n++] = 'z';
+        char *vals[COLS + 1] = {0};
+        size_t want = naive_fields(line, n, escapes, vals, COLS);
+        rev_slice f[REV_ROLE_COUNT];
+        memset(f, 0, sizeof f);
+        size_t got = rev_scan_fields(&l, line, n, escapes, scratch, f);
+        if (got != want) {
+            bad = 1;
+            ok(0, "scan: %zu fields, naive %zu (iteration %d)", got, want, iter);
+        }
+        for (size_t k = 0; !bad && want == COLS && k < l.nneed; k++) {
+            const char *v = vals[l.need[k].col];
+            rev_slice s = f[l.need[k].role];
+            if (s.n != strlen(v) || memcmp(s.p, v, s.n) != 0) {
+                bad = 1;
+                ok(0, "scan: column %u differs (iteration %d)", l.need[k].col, iter);
+            }
+        }
+        for (size_t k = 0; k < COLS && k < want; k++)
+            free(vals[k]);
+    }
+    ok(!bad, "the word-wise scanner agrees with a naive split on 4000 random records");
+    free(line);
+    free(scratch);
+    rev_layout_clear(&l);
+}
+
+static void test_record_ends(void)
+{
+    size_t inner;
+    const char *s = "a\\\nb\\\\\nc\n";
+    const char *nl = rev_scan_record_end(s, s + strlen(s), 1, &inner);
+    is_int(nl ? nl - s : -1, 3 + 3, "escaped LF does not end the record; \\\\ then LF does");
+    is_int((int64_t)inner, 1, "one LF inside the record");
+    nl = rev_scan_record_end(s, s + strlen(s), 0, &inner);
+    is_int(nl ? nl - s : -1, 2, "escapes none: every LF ends a record");
+    s = "a\\\\\\\nb\n";
+    nl = rev_scan_record_end(s, s + strlen(s), 1, &inner);
+    is_int(nl ? nl - s : -1, 6, "three backslashes before LF: escaped");
+    s = "\\\n";
+    nl = rev_scan_record_end(s, s + 2, 1, &inner);
+    ok(nl == NULL, "a lone escaped LF: the record goes on");
+}
+
+/* A feed-shaped input: many columns, names from `columns`. */
+#define FEED_COLS "hit_time_gmt", "post_visid_high", "post_visid_low", "exclude_hit", \
+    "hit_source", "duplicate_purchase", "user_agent", "ip", "event_list", "post_event_list", \
+    "product_list", "post_product_list", "referrer"
+
+static void feed_hit(buf *b, long t, const char *visid, const char *exclude, const char *source,
+                     const char *dup, const char *ip, const char *post_events,
+                     const char *post_products, const char *referrer)
+{
+    buf_addf(b, "%ld\t%s\t%s\t%s\t%s\t%s\tUA\t%s\t\t%s\t\t%s\t%s\n", t, visid, visid[0] ? "7" : "",
+             exclude, source, dup, ip, post_events, post_products, referrer);
+}
+
+static void test_feed_rules(void)
+{
+    static const char *const cols[] = {FEED_COLS};
+    opts o = {.columns = cols, .ncolumns = sizeof cols / sizeof cols[0]};
+    result r;
+    buf b = {0};
+
+    /* escapes in the referrer, user agent and lists are undone */
+    feed_hit(&b, 100, "v1", "0", "1", "0", "1.1.1.1", "", "", "http://www.google.com/search?q=i\\\\pod");
+    feed_hit(&b, 110, "v1", "", "", "", "2.2.2.2", "1", "A;B;1;5;", "x\\\ty");
+    run_str(b.p, &o, &r);
+    is_str(buf_str(&r.report), RHDR "google.com\ti\\pod\t5.00\n",
+           "escaped backslash in the keyword, escaped TAB in a value; IP change, same visid");
+    is_int((int64_t)r.st.malformed_lines, 0, "escapes: nothing malformed");
+    buf_free(&r.report);
+    for (size_t chunk = 1; chunk <= 9; chunk += 4) {
+        buf c = {0};
+        buf_addf(&c, "100\tv1\t7\t\t\t\tU\\\nA\t1.1.1.1\t\t\t\t\thttp://bing.com/?q=a\\\\\n"
+                     "bad\n"
+                     "101\tv1\t7\t\t\t\tUA\t1.1.1.1\t\t1\t\tA;B;1;2;\tx\n");
+        o.chunk = chunk;
+        run_str(c.p, &o, &r);
+        is_str(buf_str(&r.report), RHDR "bing.com\ta\\\t2.00\n",
+               "escaped LF inside a record, fed %zu bytes at a time", chunk);
+        is_int((int64_t)r.st.lines_read, 3, "three records in four lines (chunk %zu)", chunk);
+        is_int((int64_t)r.st.malformed_lines, 1, "the short record is malformed (chunk %zu)", chunk);
+        buf_free(&r.report);
+        buf_free(&c);
+    }
+    o.chunk = 0;
+    o.no_escapes = 1;
+    run_str(b.p, &o, &r);
+    is_int((int64_t)r.st.malformed_lines, 1, "escapes none: the escaped TAB splits");
+    buf_free(&r.report);
+    o.no_escapes = 0;
+    buf_free(&b);
+
+    /* excluded rows: not hits, whatever else they hold */
+    feed_hit(&b, 100, "v1", "", "", "", "1.1.1.1", "", "", GOOGLE_IPOD);
+    feed_hit(&b, 110, "v1", "1", "", "", "1.1.1.1", "1", "A;B;1;7;", BING_ZUNE);
+    feed_hit(&b, 120, "v1", "", "8", "", "1.1.1.1", "1", "A;B;1;11;", BING_ZUNE);
+    buf_addf(&b, "garbage\tv1\t7\t2\t\t\tUA\t\t\t\t\t\t\n"); /* excluded before its time is read */
+    feed_hit(&b, 130, "v1", "0", "1", "", "1.1.1.1", "1", "A;B;1;3;", SHOP);
+    run_str(b.p, &o, &r);
+    is_str(buf_str(&r.report), RHDR "google.com\tipod\t3.00\n", "excluded rows change nothing");
+    is_int((int64_t)r.st.excluded_rows, 3, "excluded rows counted");
+    is_int((int64_t)r.st.malformed_lines, 0, "an excluded row is not malformed");
+    is_int((int64_t)r.st.purchases, 1, "excluded purchases not counted");
+    buf_free(&r.report);
+    o.no_exclude = 1;
+    run_str(b.p, &o, &r);
+    is_int((int64_t)r.st.excluded_rows, 0, "exclude none: no row excluded");
+    is_int((int64_t)r.st.malformed_lines, 1, "exclude none: the garbage row is malformed");
+    is_str(buf_str(&r.report), RHDR "bing.com\tzune\t21.00\ngoogle.com\tipod\t0.00\n",
+           "exclude none: every row is a hit");
+    buf_free(&r.report);
+    o.no_exclude = 0;
+    buf_free(&b);
+
+    /* hit_source values: only 5, 7, 8, 9 */
+    static const char *const sources[] = {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "55"};
+    for (size_t i = 0; i < sizeof sources / sizeof sources[0]; i++)
+        feed_hit(&b, 100 + (long)i, "v1", "", sources[i], "", "1.1.1.1", "", "", SHOP);
+    run_str(b.p, &o, &r);
+    is_int((int64_t)r.st.excluded_rows, 4, "hit_source 5, 7, 8 and 9 are excluded, no other");
+    buf_free(&r.report);
+    buf_free(&b);
+
+    /* duplicate purchases: the purchase is ignored, the search counts */
+    feed_hit(&b, 100, "v1", "", "", "1", "1.1.1.1", "1", "A;B;1;9;", GOOGLE_IPOD);
+    feed_hit(&b, 110, "v1", "", "", "1", "1.1.1.1", "2", "A;B;1;9;", SHOP);
+    feed_hit(&b, 120, "v1", "", "", "0", "1.1.1.1", "1", "A;B;1;4;", SHOP);
+    run_str(b.p, &o, &r);
+    is_str(buf_str(&r.report), RHDR "google.com\tipod\t4.00\n", "duplicate purchase ignored");
+    is_int((int64_t)r.st.duplicate_purchases, 1, "only a purchase counts as a duplicate");
+    is_int((int64_t)r.st.purchases, 1, "the duplicate is no purchase");
+    is_int((int64_t)r.st.search_hits, 1, "the duplicate's search counts");
+    buf_free(&r.report);
+    buf_free(&b);
+
+    /* visid: an empty id is malformed; ip may then be empty */
+    feed_hit(&b, 100, "", "", "", "", "1.1.1.1", "", "", SHOP);
+    feed_hit(&b, 110, "v2", "", "", "", "", "1", "A;B;1;1;", GOOGLE_IPOD);
+    run_str(b.p, &o, &r);
+    is_int((int64_t)r.st.malformed_lines, 1, "visid: a row without visitor id is malformed");
+    is_str(buf_str(&r.report), RHDR "google.com\tipod\t1.00\n", "visid: an empty ip is fine");
+    buf_free(&r.report);
+    o.visitor = REV_VISITOR_IP;
+    run_str(b.p, &o, &r);
+    is_int((int64_t)r.st.malformed_lines, 1, "visitor ip: the row with an empty ip is malformed");
+    buf_free(&r.report);
+    o.visitor = REV_VISITOR_AUTO;
+    buf_free(&b);
+
+    /* visid asked for, columns without it */
+    static const char *const novisid[] = {"hit_time_gmt", "ip", "event_list", "product_list",
+                                          "referrer"};
+    opts v = {.columns = novisid, .ncolumns = 5, .visitor = REV_VISITOR_VISID};
+    run_str("1\t1.1.1.1\t\t\tx\n", &v, &r);
+    ok(r.err == REV_ERR_CONFIG && strstr(r.msg, "'post_visid_high'"), "visid needs the columns: %s",
+       r.msg);
+
+    /* warnings name the physical line where the record starts */
+    buf c = {0};
+    buf_addf(&c, HDR "1\t1.1.1.1\tU\\\nA\t\t\tx\n" "x\t1.1.1.1\tUA\t\t\tx\n");
+    opts plain = {0};
+    run_str(c.p, &plain, &r);
+    is_int((int64_t)r.last_malformed_line, 4,
+           "the malformed record after an escaped LF is on line 4");
+    buf_free(&r.report);
+    buf_free(&c);
+
+    /* a record longer than 4 MiB with escaped LFs is skipped to its end */
+    buf_addf(&c, HDR "1\t1.1.1.1\tUA\t\t\t");
+    for (size_t i = 0; i < REV_MAX_LINE / 1024 * 3 / 2; i++) {
+        char blk[1024];
+        memset(blk, 'a', sizeof blk);
+        blk[1022] = '\\'; /* an escaped LF, or an escaped backslash */
+        blk[1023] = i % 3 ? '\n' : '\\';
+        buf_add(&c, blk, sizeof blk);
+    }
+    buf_addf(&c, "\n2\t1.1.1.1\tUA\t1\tA;B;1;5;\t%s\n", GOOGLE_IPOD);
+    for (size_t chunk = 0; chunk <= 4096; chunk += 4096) {
+        plain.chunk = chunk;
+        run_core(c.p, c.len, &plain, &r);
+        is_str(buf_str(&r.report), RHDR "google.com\tipod\t5.00\n",
+               "a too-long record with escaped LFs is skipped whole (chunk %zu)", chunk);
+        is_int((int64_t)r.st.malformed_lines, 1, "the too-long record is one malformed (chunk %zu)",
+               chunk);
+        is_int((int64_t)r.st.data_lines, 2, "then the next record is read (chunk %zu)", chunk);
+        buf_free(&r.report);
+    }
+    buf_free(&c);
+}
+
+static void test_carets(void)
+{
+    ok(rev_is_purchase("2,1", 3), "carets: plain list");
+    ok(!rev_is_purchase("2^,1", 4), "carets: an escaped comma joins items");
+    ok(rev_is_purchase("^^,1", 4), "carets: an escaped caret does not escape the comma");
+    ok(!rev_is_purchase("1^=5", 4), "carets: an escaped '=' is part of the id");
+    ok(rev_is_purchase("x^y,1=5", 7), "carets: a caret before another byte is a byte");
+    ok(!rev_is_purchase("^1", 2), "carets: '^1' is not the id 1");
+    uint64_t bad = 0;
+    is_int(rev_product_revenue("A^;X;B;1;5;", 11, &bad, NULL, NULL), 500,
+           "carets: an escaped ';' stays in its field");
+    is_int(rev_product_revenue("A;B^,C;1;2,D;E;1;3", 18, &bad, NULL, NULL), 500,
+           "carets: an escaped ',' stays in its product");
+    is_int((int64_t)bad, 0, "carets: no warnings so far");
+    is_int(rev_product_revenue("A;B;1;1^,5", 10, &bad, NULL, NULL), 0,
+           "carets: an amount holding an escaped ',' is no amount");
+    is_int((int64_t)bad, 1, "carets: and a warning");
+}
+
 /* ---- the glue, through a fake host -------------------------------------- */
 
 struct sluice_value {
@@ -1177,7 +1479,7 @@ struct sluice_value {
     const char *s;
     int64_t i;
     double d;
-    struct sluice_value *kids[16];
+    struct sluice_value *kids[64];
     size_t nkids;
 };
 
@@ -1303,6 +1605,16 @@ struct sluice_job {
     } counters[32];
     size_t ncounters;
     buf log;
+    /* lookup files: column_headers.tsv's text, or NULL for none */
+    const char *lookup_cols;
+    size_t lookup_max_read;
+    int lookup_fail, lookups_open, lookups_opened;
+    const char *delivery, *feed_hour;
+};
+
+struct sluice_lookup {
+    sluice_job *job;
+    size_t off;
 };
 
 static ssize_t h_read(sluice_job *j, void *p, size_t cap)
@@ -1336,6 +1648,14 @@ static const char *h_meta(sluice_job *j, const char *key)
         return j->date;
     if (strcmp(key, "run_date") == 0)
         return j->run_date;
+    if (strcmp(key, "delivery") == 0)
+        return j->delivery;
+    if (strcmp(key, "rsid") == 0)
+        return j->delivery ? "shopzilla" : NULL;
+    if (strcmp(key, "feed_date") == 0)
+        return j->delivery ? "2009-09-27" : NULL;
+    if (strcmp(key, "feed_hour") == 0)
+        return j->feed_hour;
     return NULL;
 }
 static int h_set_name(sluice_job *j, const char *name)
@@ -1387,6 +1707,39 @@ static void h_error(sluice_job *j, sluice_error_kind kind, const char *fmt, ...)
     j->err_kind = kind;
 }
 
+static sluice_lookup *h_lookup_open(sluice_job *j, const char *name)
+{
+    if (!j->lookup_cols || strcmp(name, "column_headers.tsv") != 0)
+        return NULL;
+    sluice_lookup *l = calloc(1, sizeof *l);
+    l->job = j;
+    j->lookups_open++;
+    j->lookups_opened++;
+    return l;
+}
+static ssize_t h_lookup_read(sluice_lookup *l, void *p, size_t cap)
+{
+    sluice_job *j = l->job;
+    if (j->lookup_fail) {
+        h_error(j, SLUICE_ERR_INPUT, "lookup read failed");
+        return -1;
+    }
+    size_t n = strlen(j->lookup_cols) - l->off;
+    if (n > cap)
+        n = cap;
+    if (j->lookup_max_read && n > j->lookup_max_read)
+        n = j->lookup_max_read;
+    memcpy(p, j->lookup_cols + l->off, n);
+    l->off += n;
+    return (ssize_t)n;
+}
+static void h_lookup_close(sluice_lookup *l)
+{
+    if (l)
+        l->job->lookups_open--;
+    free(l);
+}
+
 static const sluice_host fake_host = {
     .abi_version = SLUICE_PLUGIN_ABI_VERSION,
     .struct_size = sizeof(sluice_host),
@@ -1408,6 +1761,9 @@ static const sluice_host fake_host = {
     .log = h_log,
     .counter_add = h_counter,
     .error = h_error,
+    .lookup_open = h_lookup_open,
+    .lookup_read = h_lookup_read,
+    .lookup_close = h_lookup_close,
 };
 
 static int64_t counter(const sluice_job *j, const char *name)
@@ -1455,7 +1811,9 @@ static void test_glue_options(void)
     static const char *const opts_named[] = {"\"attribution\"", "\"visit_timeout\"",
                                              "\"include_zero\"", "\"visitor\"",
                                              "\"columns\"",     "\"max_bad_ratio\"",
-                                             "\"engines\"",     "\"additionalProperties\":false"};
+                                             "\"engines\"",     "\"additionalProperties\":false",
+                                             "\"escapes\"",     "\"exclude\"",
+                                             "\"auto\",\"visid\",\"ip\",\"ip_ua\""};
     for (size_t i = 0; i < sizeof opts_named / sizeof opts_named[0]; i++)
         ok(strstr(p->options_schema, opts_named[i]) != NULL, "schema has %s", opts_named[i]);
 
@@ -1472,6 +1830,16 @@ static void test_glue_options(void)
     expect_init_error(vmap("include_zero", vstr("yes"), NULL), "boolean", "include_zero: yes");
     expect_init_error(vmap("visitor", vstr("mac"), NULL),
                       "must be one of \"auto\", \"ip\", \"ip_ua\", \"visid\"", "visitor: mac");
+    expect_init_error(vmap("escapes", vstr("caret"), NULL), "\"backslash\" or \"none\"",
+                      "escapes: caret");
+    expect_init_error(vmap("exclude", vbool(1), NULL), "\"adobe\" or \"none\"", "exclude: true");
+    expect_init_error(vmap("visitor", vstr("visid"), "columns",
+                           vlist(vstr("hit_time_gmt"), vstr("ip"), vstr("event_list"),
+                                 vstr("product_list"), vstr("referrer"), vstr("post_visid_low"),
+                                 NULL),
+                           NULL),
+                      "option 'columns' has no column 'post_visid_high'",
+                      "visitor visid with columns lacking post_visid_high");
     expect_init_error(vmap("max_bad_ratio", vnum(1.5), NULL), "from 0 to 1", "max_bad_ratio 1.5");
     expect_init_error(vmap("max_bad_ratio", vnum(-0.1), NULL), "from 0 to 1",
                       "max_bad_ratio -0.1");
@@ -1550,7 +1918,7 @@ static void test_glue_run(void)
             is_int(counter(&job, "visitors_evicted"), 0, "counter visitors_evicted");
             is_int(counter(&job, "keywords"), 3, "counter keywords");
             ok(strstr(buf_str(&job.log), "revenue attributed 730.00") != NULL,
-               "summary logged: %s", buf_str(&job.log));
+               "summary logged");
         }
         buf_free(&job.out);
         buf_free(&job.log);
@@ -1696,6 +2064,141 @@ static void test_glue_run(void)
     buf_free(&noheader);
 }
 
+/* ---- the glue on a real feed: lookup files ------------------------------ */
+
+static int run_cmd(const char *cmd, buf *out)
+{
+    FILE *f = popen(cmd, "r");
+    if (!f)
+        return -1;
+    char tmp[65536];
+    size_t n;
+    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
+        buf_add(out, tmp, n);
+    return pclose(f) == 0 ? 0 : -1;
+}
+
+static void test_glue_feed(void)
+{
+    buf in = {0}, cols = {0}, want = {0};
+    char *feed = data_path("tests/data/adobe-feed");
+    char cmd[4096], err[512];
+    snprintf(cmd, sizeof cmd, "gzip -dc '%s/01-shopzilla_2009-09-27.tsv.gz' "
+             "'%s/02-shopzilla_2009-09-27.tsv.gz'", feed, feed);
+    int rc = run_cmd(cmd, &in);
+    snprintf(cmd, sizeof cmd, "tar -xzOf '%s/shopzilla_2009-09-27-lookup_data.tar.gz' "
+             "column_headers.tsv", feed);
+    rc |= run_cmd(cmd, &cols);
+    snprintf(cmd, sizeof cmd, "%s/expected_SearchKeywordPerformance.tab", feed);
+    FILE *f = fopen(cmd, "rb");
+    if (f) {
+        char tmp[1024];
+        size_t n = fread(tmp, 1, sizeof tmp, f);
+        buf_add(&want, tmp, n);
+        fclose(f);
+    }
+    ok(rc == 0 && in.len > 0 && cols.len > 0 && want.len > 0,
+       "the fixture: data (gzip -dc), column_headers.tsv (tar), expected report");
+    free(feed);
+
+    /* the delivery's column_headers.tsv names the columns */
+    sluice_job job = {.date = "2009-09-27", .lookup_cols = buf_str(&cols)};
+    for (size_t reads = 0; reads <= 7; reads += 7) {
+        memset(&job, 0, sizeof job);
+        job.lookup_cols = buf_str(&cols);
+        job.max_read = reads;
+        job.lookup_max_read = reads;
+        rc = glue(NULL, in.p, in.len, &job, err, sizeof err);
+        is_int(rc, SLUICE_OK, "fixture with lookup columns: ok (reads of %zu) %s", reads, job.err);
+        is_mem(buf_str(&job.out), job.out.len, buf_str(&want), want.len,
+               "fixture: the expected report exactly (reads of %zu)", reads);
+        is_int(job.lookups_open, 0, "the lookup file was closed (reads of %zu)", reads);
+        is_int(counter(&job, "lines_read"), 24, "fixture: 24 records");
+        is_int(counter(&job, "excluded_rows"), 2, "fixture: 2 excluded rows");
+        is_int(counter(&job, "duplicate_purchases"), 1, "fixture: 1 duplicate purchase");
+        is_int(counter(&job, "malformed_lines"), 0, "fixture: nothing malformed");
+        ok(strstr(buf_str(&job.log), "20 columns (the delivery's column_headers.tsv)") != NULL,
+           "the log names where the columns came from");
+        buf_free(&job.out);
+        buf_free(&job.log);
+    }
+
+    /* the option wins over the lookup file: here a list that hides
+     * duplicate_purchase, and the duplicate counts again */
+    sluice_value *list = vnew(SLUICE_VALUE_LIST);
+    char *names = strdup(buf_str(&cols));
+    names[strcspn(names, "\r\n")] = '\0';
+    for (char *save = NULL, *t = strtok_r(names, "\t", &save); t; t = strtok_r(NULL, "\t", &save))
+        list->kids[list->nkids++] = vstr(strcmp(t, "duplicate_purchase") ? t : "x");
+    memset(&job, 0, sizeof job);
+    job.lookup_cols = buf_str(&cols);
+    rc = glue(vmap("columns", list, NULL), in.p, in.len, &job, err, sizeof err);
+    is_int(rc, SLUICE_OK, "columns option with a lookup file: ok (%s)", err);
+    is_str(buf_str(&job.out), RHDR "bing.com\tzune\t500.00\ngoogle.com\tipod\t480.00\n"
+           "yahoo.com\tcd player\t0.00\n", "the columns option wins over column_headers.tsv");
+    is_int(job.lookups_opened, 0, "with the option, the lookup file is not even opened");
+    buf_free(&job.out);
+    buf_free(&job.log);
+    free(names);
+
+    /* an hourly set without its lookup archive */
+    memset(&job, 0, sizeof job);
+    job.delivery = "adobe";
+    job.feed_hour = "05";
+    rc = glue(NULL, in.p, in.len, &job, err, sizeof err);
+    is_int(rc, SLUICE_ERROR, "no lookup file, no columns: the job fails");
+    is_int(job.err_kind, SLUICE_ERR_INPUT, "no lookup file: an input error");
+    ok(strstr(job.err, "no column_headers.tsv") && strstr(job.err, "shopzilla 2009-09-27 hour 05") &&
+           strstr(job.err, "first hour") && strstr(job.err, "'columns'"),
+       "no lookup file: the message says which set and what to do: %s", job.err);
+    is_int(job.writes, 0, "no lookup file: nothing written");
+    buf_free(&job.out);
+    buf_free(&job.log);
+
+    /* a lookup file without a needed column, an empty one, an unreadable one */
+    static const struct {
+        const char *cols;
+        int fail;
+        const char *needle;
+    } bad[] = {
+        {"hit_time_gmt\tip\tevent_list\tproduct_list\n", 0,
+         "the delivery's column_headers.tsv has no column 'referrer'"},
+        {"\n", 0, "column_headers.tsv: its first line is empty"},
+        {"hit_time_gmt\n", 1, "lookup read failed"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        memset(&job, 0, sizeof job);
+        job.lookup_cols = bad[i].cols;
+        job.lookup_fail = bad[i].fail;
+        rc = glue(NULL, in.p, in.len, &job, err, sizeof err);
+        ok(rc == SLUICE_ERROR && job.err_kind == SLUICE_ERR_INPUT && strstr(job.err, bad[i].needle),
+           "bad lookup file %zu fails the job: %s", i, job.err);
+        is_int(job.writes, 0, "bad lookup file %zu: nothing written", i);
+        buf_free(&job.out);
+        buf_free(&job.log);
+    }
+
+    /* a host table from before lookup files: headerless input needs columns */
+    sluice_host old = fake_host;
+    old.struct_size = offsetof(sluice_host, lookup_open);
+    const sluice_plugin *p = &sluice_plugin_descriptor;
+    void *state = NULL;
+    is_int(p->init(&old, NULL, &state, err, sizeof err), 0, "an older host table is accepted");
+    memset(&job, 0, sizeof job);
+    job.lookup_cols = buf_str(&cols);
+    job.input = in.p;
+    job.len = in.len;
+    is_int(p->run(state, &job), SLUICE_ERROR, "older host: headerless input fails");
+    is_int(job.lookups_opened, 0, "older host: lookup_open is not called");
+    p->destroy(state);
+    buf_free(&job.out);
+    buf_free(&job.log);
+
+    buf_free(&in);
+    buf_free(&cols);
+    buf_free(&want);
+}
+
 int main(void)
 {
     test_url();
@@ -1710,7 +2213,12 @@ int main(void)
     test_visits();
     test_sorting();
     test_eviction_bounds_memory();
+    test_scan_matches_naive();
+    test_record_ends();
+    test_feed_rules();
+    test_carets();
     test_glue_options();
     test_glue_run();
+    test_glue_feed();
     return done_testing();
 }
