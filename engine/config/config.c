@@ -723,6 +723,28 @@ void config_load_target_list(loader *L, const config_key *k, const ynode *n, con
     }
 }
 
+/* A list of non-empty strings (a rule's members:), kept with its count. */
+void config_load_strings(loader *L, const config_key *k, const ynode *n, const char *path,
+                         void *base)
+{
+    if (!expect_type(L, n, path, "list"))
+        return;
+    if ((k->flags & CONFIG_NONEMPTY) && n->count == 0) {
+        error_at(L, n, "%s: must not be empty (omit it instead)", path);
+        return;
+    }
+    for (size_t i = 0; i < n->count; i++) {
+        char *ip = xasprintf("%s[%zu]", path, i);
+        if (expect_type(L, n->items[i], ip, "string")) {
+            if (!*n->items[i]->value)
+                error_at(L, n->items[i], "%s: must not be empty", ip);
+            else
+                strv_push(base, k, xstrdup(n->items[i]->value));
+        }
+        free(ip);
+    }
+}
+
 /* ---- rules ------------------------------------------------------------- */
 
 int config_check_rule_name(loader *L, const config_key *k, const ynode *map, const ynode *n,

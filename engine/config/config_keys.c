@@ -294,7 +294,8 @@ static const config_key rule_keys[] = {
     {"members", CONFIG_LIST, CONFIG_NONEMPTY,
      .help = "Glob patterns (fnmatch) choosing the members of an archive to read; needed when "
              "it holds several files.",
-     .pattern = ".+", .what = "a glob pattern", STRV(rule, members, n_members)},
+     .pattern = ".+", .what = "a glob pattern", STRV(rule, members, n_members),
+     .load = config_load_strings},
     {"members_as", CONFIG_ENUM, .def = "stream",
      .help = "stream: the chosen members in archive order as one input; jobs: each member its "
              "own job.",

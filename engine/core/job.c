@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "core/delivery.h"
+#include "core/job_decode.h"
 #include "core/progress.h"
 #include "core/router.h"
 #include "core/runstore.h"
@@ -28,9 +29,10 @@ struct sluice_job {
     route_match match;
     log_ctx log;
 
-    storage_reader *reader;
+    storage_reader *reader;  /* decoded (storage/decode.h) */
     object_info info;
     delivery *delivery;      /* the rule's delivery set, when it has one */
+    int decoded;             /* the object was compressed or archived */
 
     char *output_name;       /* proposed by the plugin */
     storage_writer *writer;  /* opened at the first write */
@@ -157,13 +159,30 @@ static int is_directory(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+static char *resolve_output_named(sluice_job *job, const char *name, sl_error *err);
+
 /* The output location: the rule's template (or --output) expanded with the
- * job's values. --output naming a directory gets {name} appended. */
+ * job's values. --output naming a directory gets {name} appended. {name}
+ * is the plugin's, else the input's basename without the suffix of its
+ * compression; compress: adds its own suffix. */
 static char *resolve_output(sluice_job *job, sl_error *err)
+{
+    const rule *r = job->rule;
+    char *plain = job->output_name || !job->decoded ? NULL : job_decode_plain_name(basename_of(job->key));
+    char *name = xasprintf("%s%s", job->output_name ? job->output_name
+                                   : plain          ? plain
+                                                    : basename_of(job->key),
+                           encode_suffix(job_decode_output_codec(r)));
+    free(plain);
+    char *out = resolve_output_named(job, name, err);
+    free(name);
+    return out;
+}
+
+static char *resolve_output_named(sluice_job *job, const char *name, sl_error *err)
 {
     const job_spec *spec = job->spec;
     const rule *r = job->rule;
-    const char *name = job->output_name ? job->output_name : basename_of(job->key);
     template_vars vars = {
         .bucket = job->bucket,
         .key = job->key,
@@ -211,6 +230,22 @@ static char *anchor_path(const job_spec *spec, const char *path)
     return xasprintf("%s/%s", spec->cfg->dir, path);
 }
 
+/* The rule's compress: the encoder goes between the job and storage. */
+static int wrap_output(sluice_job *job)
+{
+    encode_codec c = job_decode_output_codec(job->rule);
+    if (c == ENCODE_NONE)
+        return 0;
+    const char *base = basename_of(job->res->output);
+    size_t len = strlen(base), n = strlen(encode_suffix(c));
+    char *plain = xstrndup(base, len > n && strcmp(base + len - n, encode_suffix(c)) == 0
+                                     ? len - n : len);
+    job->writer = encode_writer_new(job->writer, c, job->rule->compress_level,
+                                    job_decode_content_type(plain), &job->error);
+    free(plain);
+    return job->writer ? 0 : -1;
+}
+
 static int open_output(sluice_job *job)
 {
     sl_error *err = &job->error;
@@ -241,6 +276,8 @@ static int open_output(sluice_job *job)
         else
             free(path);
     }
+    if (rc == 0)
+        rc = wrap_output(job);
 out:
     location_free(&loc);
     return rc;
@@ -441,13 +478,31 @@ static int choose_rule(sluice_job *job)
     return 0;
 }
 
-static int open_input(sluice_job *job)
+/* The object's bytes as stored. */
+static int open_raw(sluice_job *job, storage_reader **raw)
 {
     const job_spec *spec = job->spec;
-    if (spec->input.kind == LOC_FILE)
-        return storage_local_read_file(spec->input.path, &job->reader, &job->info, &job->error);
-    return spec->storage->ops->open_read(spec->storage, spec->input.bucket, spec->input.key,
-                                         &job->reader, &job->info, &job->error);
+    return spec->input.kind == LOC_FILE
+               ? storage_local_read_file(spec->input.path, raw, &job->info, &job->error)
+               : spec->storage->ops->open_read(spec->storage, spec->input.bucket,
+                                               spec->input.key, raw, &job->info, &job->error);
+}
+
+/* The object through its decoded content (the rule's decompress:). */
+static int open_input(sluice_job *job)
+{
+    storage_reader *raw = NULL;
+    if (open_raw(job, &raw) != 0)
+        return -1;
+    decode_options o;
+    job_decode_options(job->rule, job->res->input, &o);
+    if (decode_open(raw, &o, &job->reader, &job->error) != 0)
+        return -1;
+    if (job->reader != raw) {
+        job->decoded = 1;
+        job->info.size = -1; /* the decoded size is known at the end only */
+    }
+    return 0;
 }
 
 /* The storage's etag, when it reports one, names the bytes actually read
@@ -505,12 +560,11 @@ static int open_delivery(sluice_job *job)
                                           job->rule->name);
         return 1;
     }
-    if (open_input(job) != 0)
+    storage_reader *manifest = NULL;
+    if (open_raw(job, &manifest) != 0)
         return -1;
     delivery_place where = {spec->input.kind == LOC_OBJECT ? spec->storage : NULL, job->bucket,
                             job->key};
-    storage_reader *manifest = job->reader;
-    job->reader = NULL;
     if (delivery_open(&where, manifest, &job->delivery, &job->error) != 0)
         return -1;
     /* the set's identity is its manifest's content, whatever the etag */

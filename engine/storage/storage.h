@@ -55,6 +55,10 @@ typedef struct storage_writer_ops {
     int (*write)(storage_writer *w, const void *buf, size_t len, sl_error *err);
     int (*commit)(storage_writer *w, sl_error *err);
     void (*abort)(storage_writer *w);
+    /* Optional (NULL: the backend keeps no such metadata, as local files):
+     * the object's Content-Type and Content-Encoding (either may be NULL),
+     * set before the first write; the strings are copied. */
+    void (*set_content)(storage_writer *w, const char *type, const char *encoding);
 } storage_writer_ops;
 
 struct storage_reader {
@@ -80,6 +84,12 @@ static inline int storage_write(storage_writer *w, const void *buf, size_t len, 
 static inline int storage_writer_commit(storage_writer *w, sl_error *err)
 {
     return w->ops->commit(w, err);
+}
+static inline void storage_writer_set_content(storage_writer *w, const char *type,
+                                              const char *encoding)
+{
+    if (w->ops->set_content)
+        w->ops->set_content(w, type, encoding);
 }
 static inline void storage_writer_abort(storage_writer *w)
 {

@@ -204,7 +204,7 @@ static int atomic_writer_commit(storage_writer *sw, sl_error *err)
 }
 
 static const storage_writer_ops atomic_writer_ops = {atomic_writer_write, atomic_writer_commit,
-                                                     atomic_writer_abort};
+                                                     atomic_writer_abort, NULL};
 
 static void random_suffix(char out[7])
 {

@@ -493,6 +493,8 @@ typedef struct s3_writer {
     storage_writer base;
     s3_storage *st;
     char *bucket, *key, *name;
+    char *content_type;     /* sent on PUT / CreateMultipartUpload, or NULL */
+    char *content_encoding;
     part *cur;              /* being filled by write() */
     int next_number;        /* the number cur will get */
     char *upload_id;        /* once the output needs a multipart upload */
@@ -638,6 +640,18 @@ static void stop_workers(s3_writer *w)
     w->uploads = NULL;
 }
 
+/* The Content-Type and Content-Encoding headers the writer was given;
+ * returns how many were put in hdrs (room for 2). */
+static size_t content_headers(const s3_writer *w, sigv4_header *hdrs)
+{
+    size_t n = 0;
+    if (w->content_type)
+        hdrs[n++] = (sigv4_header){"Content-Type", w->content_type};
+    if (w->content_encoding)
+        hdrs[n++] = (sigv4_header){"Content-Encoding", w->content_encoding};
+    return n;
+}
+
 static int start_upload(s3_writer *w, sl_error *err)
 {
     s3_client *c = w->st->client;
@@ -645,9 +659,10 @@ static int start_upload(s3_writer *w, sl_error *err)
     if (!h)
         return -1;
     sigv4_param q = {"uploads", ""};
-    sigv4_header algo = {"x-amz-checksum-algorithm", "SHA256"};
+    sigv4_header hdrs[3] = {{"x-amz-checksum-algorithm", "SHA256"}};
+    size_t n = 1 + content_headers(w, hdrs + 1);
     s3_request req = {.method = "POST", .bucket = w->bucket, .key = w->key, .query = &q,
-                      .n_query = 1, .headers = &algo, .n_headers = 1};
+                      .n_query = 1, .headers = hdrs, .n_headers = n};
     s3_reply rep;
     int rc = s3_call(c, h, &req, &rep, w->name, err);
     if (rc == 0) {
@@ -781,6 +796,8 @@ static void s3_writer_free(s3_writer *w)
     pthread_cond_destroy(&w->cond);
     pthread_mutex_destroy(&w->lock);
     free(w->upload_id);
+    free(w->content_type);
+    free(w->content_encoding);
     free(w->bucket);
     free(w->key);
     free(w->name);
@@ -832,9 +849,10 @@ static int put_object(s3_writer *w, sl_error *err)
     size_t len = w->cur ? w->cur->len : 0;
     char hex[65], b64[45];
     s3_sha256(data, len, hex, b64);
-    sigv4_header checksum = {"x-amz-checksum-sha256", b64};
-    s3_request req = {.method = "PUT", .bucket = w->bucket, .key = w->key, .headers = &checksum,
-                      .n_headers = 1, .body = data, .body_len = len, .payload_sha256 = hex};
+    sigv4_header hdrs[3] = {{"x-amz-checksum-sha256", b64}};
+    size_t n = 1 + content_headers(w, hdrs + 1);
+    s3_request req = {.method = "PUT", .bucket = w->bucket, .key = w->key, .headers = hdrs,
+                      .n_headers = n, .body = data, .body_len = len, .payload_sha256 = hex};
     s3_reply rep;
     int rc = s3_call(c, h, &req, &rep, w->name, err);
     s3_reply_free(&rep);
@@ -924,8 +942,17 @@ static int s3_writer_commit(storage_writer *sw, sl_error *err)
     return rc;
 }
 
+static void s3_writer_set_content(storage_writer *sw, const char *type, const char *encoding)
+{
+    s3_writer *w = (s3_writer *)sw;
+    free(w->content_type);
+    free(w->content_encoding);
+    w->content_type = type ? xstrdup(type) : NULL;
+    w->content_encoding = encoding ? xstrdup(encoding) : NULL;
+}
+
 static const storage_writer_ops s3_writer_ops = {s3_writer_write, s3_writer_commit,
-                                                 s3_writer_abort};
+                                                 s3_writer_abort, s3_writer_set_content};
 
 static int s3_open_write(storage *st, const char *bucket, const char *key, storage_writer **out,
                          sl_error *err)
