@@ -126,12 +126,11 @@ eventually test -e "$TMP/slow.started"; ok $? "the first poller runs the slow jo
 # its /metrics while the job runs (validated by tests/intake/promtext.py)
 MPORT=$(sed -n 's/.*metrics on 127.0.0.1:0 (port \([0-9]*\)).*/\1/p' "$TMP/log4a" | head -1)
 scrape() { # scrape NAME: the samples of /metrics as JSON in $TMP/NAME
-    curl -sf "http://127.0.0.1:$MPORT/metrics" > "$TMP/$1.txt" &&
-        "$PYTHON3" "$top_srcdir/tests/intake/promtext.py" "$TMP/$1.txt" > "$TMP/$1" 2> "$TMP/$1.err"
+    "$PYTHON3" "$top_srcdir/tests/intake/promtext.py" "http://127.0.0.1:$MPORT/metrics" "$TMP/$1.txt" > "$TMP/$1" 2> "$TMP/$1.err"
 }
 metric() { "$PYTHON3" -c 'import json,sys; v=json.load(open(sys.argv[1])).get(sys.argv[2]); print("" if v is None else "%g" % v)' "$TMP/$1" "$2"; }
 scrape m1; ok $? "poll --metrics-listen: /metrics is valid Prometheus text while a job runs $(cat "$TMP/m1.err")"
-is "$(curl -sf "http://127.0.0.1:$MPORT/healthz")" "ok" "poll: GET /healthz"
+is "$("$PYTHON3" -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=60).read().decode(), end="")' "http://127.0.0.1:$MPORT/healthz")" "ok" "poll: GET /healthz"
 is "$(metric m1 sluice_jobs_in_flight)" 1 "metrics: one job in flight"
 is "$(metric m1 sluice_queue_messages_received_total)" 1 "metrics: one message received"
 is "$(metric m1 sluice_queue_messages_deleted_total)" 0 "metrics: none deleted yet"
