@@ -392,6 +392,15 @@ static int retry_job_init(retry_job *rj, const json_t *rec, sl_error *err)
     memset(rj, 0, sizeof *rj);
     const json_t *in = json_object_get(detail(rec), "input");
     const char *loc = input_of(rec);
+    const char *state = field(rec, "state");
+    if (state && !strcmp(state, "MISSING")) {
+        /* an alarm, not a job: there is no object to run again */
+        sl_error_set(err, SL_ERR_INPUT,
+                     "run %s is a MISSING alarm (an expected arrival), not a job: nothing to "
+                     "retry",
+                     field(rec, "run_id"));
+        return -1;
+    }
     if (!loc) {
         sl_error_set(err, SL_ERR_INPUT, "run %s names no input", field(rec, "run_id"));
         return -1;

@@ -963,9 +963,11 @@ static void check_expect_twice(loader *L, const ynode *item, const char *path, s
     const expect_config *e = &L->cfg->expects[i];
     for (size_t j = 0; j < i && e->rule && e->every; j++) {
         const expect_config *o = &L->cfg->expects[j];
-        if (o->rule && o->every && !strcmp(o->rule, e->rule) && !strcmp(o->every, e->every))
+        if (o->rule && o->every && !strcmp(o->rule, e->rule) && !strcmp(o->every, e->every)) {
             error_at(L, item, "%s: rule \"%s\" is already expected every %s (line %d)", path,
                      e->rule, e->every, o->line);
+            return;
+        }
     }
 }
 

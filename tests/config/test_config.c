@@ -556,6 +556,27 @@ static void test_rule_errors(void)
       "bad names, duplicates");
     E("rules:\n"
       "  - name: a\n"
+      "    match: {bucket: b}\n"
+      "    plugin: linecount\n"
+      "    output: o\n"
+      "expect:\n"
+      "  - {rule: nope, every: day, by: \"12:00Z\"}\n"
+      "  - {rule: a, every: week, by: \"1:00Z\"}\n"
+      "  - {rule: a, every: hour, by: \"11:00Z\"}\n"
+      "  - {rule: a, every: day, by: \"13:00Z\", grace: 2 h, lookback: 0}\n"
+      "  - {rule: a, every: day, by: \"14:00Z\"}\n",
+      "7:12: error: expect[0].rule: no rule is named \"nope\"\n"
+      "8:22: error: expect[1].every: unknown period \"week\" (expected day or hour)\n"
+      "8:32: error: expect[1].by: \"1:00Z\" is not a time \"HH:MMZ\" (every: day) or \":MM\" "
+      "(every: hour)\n"
+      "9:32: error: expect[2].by: \"11:00Z\" does not go with every: hour (write \":MM\", minutes "
+      "past the hour)\n"
+      "10:48: error: expect[3].grace: \"2 h\" is not a duration like 90s, 30m, 2h or 1d\n"
+      "10:63: error: expect[3].lookback: must be between 1 and 1000\n"
+      "11:5: error: expect[4]: rule \"a\" is already expected every day (line 10)",
+      "expect: unknown rule, period, by, grace, lookback, a rule expected twice");
+    E("rules:\n"
+      "  - name: a\n"
       "    match:\n"
       "      bucket: [b-in]\n"
       "      prefx: hit-data/\n"

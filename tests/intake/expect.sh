@@ -137,8 +137,7 @@ start_watch() { # start_watch NAME: sets W and MPORT
     MPORT=$(sed -n 's/.*metrics on 127.0.0.1:0 (port \([0-9]*\)).*/\1/p' "$TMP/$1.log" | head -1)
 }
 scrape() { # scrape FILE: /metrics into FILE.txt, its samples as JSON into FILE
-    curl -sf "http://127.0.0.1:$MPORT/metrics" > "$1.txt" &&
-        "$PYTHON3" "$top_srcdir/tests/intake/promtext.py" "$1.txt" > "$1" 2> "$1.err"
+    "$PYTHON3" "$top_srcdir/tests/intake/promtext.py" "http://127.0.0.1:$MPORT/metrics" "$1.txt" > "$1" 2> "$1.err"
 }
 metric() { # metric FILE KEY: a sample's value (empty when absent)
     "$PYTHON3" -c 'import json,sys; v=json.load(open(sys.argv[1])).get(sys.argv[2]); print("" if v is None else "%g" % v)' "$1" "$2"
@@ -149,7 +148,7 @@ checked() { # checked N: the watch has run at least N checks
 YESTERDAY=$(day_after "$TODAY" -1)
 start_watch w1
 ok $([ -n "$MPORT" ]; echo $?) "watch --metrics-listen logs its port"
-is "$(curl -sf "http://127.0.0.1:$MPORT/healthz")" "ok" "watch: GET /healthz"
+is "$("$PYTHON3" -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=60).read().decode(), end="")' "http://127.0.0.1:$MPORT/healthz")" "ok" "watch: GET /healthz"
 eventually test "$(alarms watched "$YESTERDAY")" = 1; ok $? "timer: yesterday had no watched job: one alarm"
 eventually test "$(alarms watched "$(day_after "$TODAY" -2)")" = 1; ok $? "timer: lookback 2: the day before too"
 scrape "$TMP/m0"; ok $? "watch: /metrics is valid Prometheus text ($(cat "$TMP/m0.err"))"

@@ -137,7 +137,44 @@ is "$(tree out)" "lines/a.txt" "mixed event: the good job's output exists, the f
 cmp -s "$TMP/root/out/lines/a.txt" "$TMP/seq"; ok $? "the good job's exact output"
 like "$(cat "$TMP/main.log")" "invocation req-ok: [0-9]+ bytes, [0-9]+ ms left, trace $TRACE" "request id, deadline and trace logged"
 like "$(cat "$TMP/main.log")" 'job skipped: .*duplicate' "a redelivered event is a duplicate: skipped, not processed again"
-is "$(cat "$TMP/main.out")" "" "nothing on stdout"
+# stdout carries only the jobs' Embedded Metric Format lines (one per job,
+# the Prometheus names): checked against the EMF rules, then counted
+"$PYTHON3" "$top_srcdir/tests/intake/emf_check.py" "$TMP/main.out" sluice > "$TMP/emf.txt" 2> "$TMP/emf.err"
+ok $? "stdout holds only valid EMF lines $(cat "$TMP/emf.err")"
+is "$(cat "$TMP/emf.txt")" "fail failed
+fail failed
+lines succeeded
+none skipped
+revenue skipped
+revenue succeeded
+revenue succeeded
+revenue succeeded" "one EMF line per job, by rule and outcome"
+"$PYTHON3" - "$TMP/main.out" > "$TMP/emf-values.txt" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    d = json.loads(line)
+    if d["rule"] == "revenue" and d["outcome"] == "succeeded":
+        print(d["sluice_jobs_total"], d["sluice_bytes_in_total"],
+              d["sluice_last_success_timestamp_seconds"] > 1.7e9, d["sluice_notification_failures_total"])
+PY
+is "$(sort -u "$TMP/emf-values.txt")" "1 6259 True 0" "a revenue job's values: one job, the sample's bytes, its success time"
+
+# --- an EventBridge schedule checks the expected arrivals ---------------------
+# (`lines` SUCCEEDED today only: yesterday's period is MISSING, unless the
+# day changed since, when yesterday's was the job's day: ARRIVED)
+cp "$TMP/sluice.yaml" "$TMP/noexpect.yaml"
+printf 'expect:\n  - {rule: lines, every: day, by: "23:59Z", grace: 1m}\n' >> "$TMP/sluice.yaml"
+printf '{"version":"0","id":"c1","detail-type":"Scheduled Event","source":"aws.events","account":"123456789012","time":"2026-12-06T00:05:00Z","region":"us-east-1","resources":["arn:aws:events:us-east-1:123456789012:rule/sluice-expect"],"detail":{}}' > "$TMP/ev/cron.json"
+start_fake cron '[{"id": "req-cron", "body_file": "ev/cron.json"}, {"id": "req-cron2", "body_file": "ev/cron.json"}]'
+start_lambda cron
+eventually nlines cron 5; ok $? "both scheduled invocations answered"
+stop_pid "$LAMBDA_PID" TERM
+like "$(sed -n 2p "$TMP/cron.record")" "POST $E/req-cron/response application/json \\{\"expect\":\\{\"arrived\":0,\"missing_new\":1,\"missing_before\":0\\}\\}|\"arrived\":1,\"missing_new\":0" "a Scheduled Event runs the expect check: yesterday MISSING"
+like "$(sed -n 4p "$TMP/cron.record")" "POST $E/req-cron2/response application/json \\{\"expect\":\\{\"arrived\":0,\"missing_new\":0,\"missing_before\":1\\}\\}|\"arrived\":1,\"missing_new\":0" "the second schedule does not alarm again"
+like "$(cat "$TMP/cron.log")" "expected arrival MISSING|ARRIVED" "the alarm is in the function's log"
+is "$(cat "$TMP/cron.violations")" "" "no violation"
+stop_fake
+cp "$TMP/noexpect.yaml" "$TMP/sluice.yaml"
 
 # --- SIGTERM during an invocation: its result is posted, then exit -----------
 # The stand-in holds its answer to the result until $TMP/slow.release

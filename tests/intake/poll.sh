@@ -120,16 +120,34 @@ is "$(depth "$Q3")" "0 0" "queue empty"
 Q4=$(queue q4 '{"VisibilityTimeout":"4"}')
 put_object in slow/s.txt "$TMP/f"
 send "$Q4" "$(s3_event in slow/s.txt)"
-$POLL --queue "$Q4" --visibility 4 --workers 1 --max-idle 1 --log-level debug >/dev/null 2>"$TMP/log4a" &
+$POLL --queue "$Q4" --visibility 4 --workers 1 --log-level debug --metrics-listen 127.0.0.1:0 >/dev/null 2>"$TMP/log4a" &
 p1=$!
 eventually test -e "$TMP/slow.started"; ok $? "the first poller runs the slow job"
+# its /metrics while the job runs (validated by tests/intake/promtext.py)
+MPORT=$(sed -n 's/.*metrics on 127.0.0.1:0 (port \([0-9]*\)).*/\1/p' "$TMP/log4a" | head -1)
+scrape() { # scrape NAME: the samples of /metrics as JSON in $TMP/NAME
+    "$PYTHON3" "$top_srcdir/tests/intake/promtext.py" "http://127.0.0.1:$MPORT/metrics" "$TMP/$1.txt" > "$TMP/$1" 2> "$TMP/$1.err"
+}
+metric() { "$PYTHON3" -c 'import json,sys; v=json.load(open(sys.argv[1])).get(sys.argv[2]); print("" if v is None else "%g" % v)' "$TMP/$1" "$2"; }
+scrape m1; ok $? "poll --metrics-listen: /metrics is valid Prometheus text while a job runs $(cat "$TMP/m1.err")"
+is "$("$PYTHON3" -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=60).read().decode(), end="")' "http://127.0.0.1:$MPORT/healthz")" "ok" "poll: GET /healthz"
+is "$(metric m1 sluice_jobs_in_flight)" 1 "metrics: one job in flight"
+is "$(metric m1 sluice_queue_messages_received_total)" 1 "metrics: one message received"
+is "$(metric m1 sluice_queue_messages_deleted_total)" 0 "metrics: none deleted yet"
+ok $([ "$(metric m1 sluice_queue_receives_total)" -ge 1 ]; echo $?) "metrics: receives counted"
 $POLL --queue "$Q4" --visibility 4 --workers 1 --max-idle 6 >/dev/null 2>"$TMP/log4b" &
 p2=$!
 eventually exited $p2; ok $? "the second poller found nothing in 6 receives and stopped"
 wait $p2
 ok "$(exited $p1 && echo 1 || echo 0)" "the first poller is still in the job"
 touch "$TMP/slow.go"
-wait $p1
+settled() { scrape m2 && [ "$(metric m2 sluice_queue_messages_deleted_total)" = 1 ]; }
+eventually settled; ok $? "metrics: the message deleted after its job"
+is "$(metric m2 'sluice_jobs_total{rule="slow",outcome="succeeded"}')" 1 "metrics: the job counted by rule and outcome"
+is "$(metric m2 sluice_jobs_in_flight)" 0 "metrics: nothing in flight"
+ok $([ "$(metric m2 sluice_queue_visibility_extensions_total)" -ge 1 ]; echo $?) "metrics: the heartbeat's extensions counted"
+ok $([ -n "$(metric m2 'sluice_last_success_timestamp_seconds{rule="slow"}')" ]; echo $?) "metrics: the rule's last success"
+kill -TERM $p1; wait $p1
 is "$(cat "$TMP/log4a" "$TMP/log4b" | grep -c 'job done')" "1" "slow job ran once"
 like "$(cat "$TMP/log4a")" 'heartbeat: visibility extended' "heartbeat extended the visibility"
 is "$(depth "$Q4")" "0 0" "slow job's message deleted"

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""promtext.py FILE — checks a Prometheus text exposition (format 0.0.4) and
+"""promtext.py FILE|URL [SAVE] — checks a Prometheus text exposition (format 0.0.4) and
 prints its samples as JSON: {"name{label=\"v\",...}": value, ...}. Exits 1
-with the reasons on stderr when the text is not valid.
+with the reasons on stderr when the text is not valid. A URL is fetched
+first (GET; the text is saved to SAVE when given).
 
 Two checks, both must pass: a strict checker written here (every sample
 belongs to a family declared by # HELP and # TYPE before it, names and
@@ -137,8 +138,17 @@ def with_client(text):
 
 
 def main():
-    with open(sys.argv[1], encoding="utf-8") as f:
-        text = f.read()
+    src = sys.argv[1]
+    if src.startswith("http://"):
+        import urllib.request
+        with urllib.request.urlopen(src, timeout=60) as r:
+            text = r.read().decode("utf-8")
+        if len(sys.argv) > 2:  # keep what was scraped, for the test's log
+            with open(sys.argv[2], "w", encoding="utf-8") as f:
+                f.write(text)
+    else:
+        with open(src, encoding="utf-8") as f:
+            text = f.read()
     errors, samples = strict(text)
     client = with_client(text)
     if isinstance(client, Exception):
