@@ -165,10 +165,14 @@ static char *resolve_output(sluice_job *job, sl_error *err)
 {
     const rule *r = job->rule;
     char *plain = job->output_name || !job->decoded ? NULL : job_decode_plain_name(basename_of(job->key));
-    char *name = xasprintf("%s%s", job->output_name ? job->output_name
-                                   : plain          ? plain
-                                                    : basename_of(job->key),
-                           encode_suffix(job_decode_output_codec(r)));
+    const char *base = job->output_name ? job->output_name
+                       : plain          ? plain
+                                        : basename_of(job->key);
+    const char *suffix = encode_suffix(job_decode_output_codec(r));
+    size_t len = strlen(base), n = strlen(suffix);
+    if (len > n && strcmp(base + len - n, suffix) == 0)
+        suffix = ""; /* already named for its compression */
+    char *name = xasprintf("%s%s", base, suffix);
     free(plain);
     char *out = resolve_output_named(job, name, err);
     free(name);
