@@ -398,6 +398,14 @@ static int choose_rule(sluice_job *job)
 static int open_input(sluice_job *job)
 {
     const job_spec *spec = job->spec;
+    if (job->rule->members_as && strcmp(job->rule->members_as, "jobs") == 0) {
+        /* not built yet: refused rather than read as one stream */
+        sl_error_set(&job->error, SL_ERR_CONFIG,
+                     "rule \"%s\": members_as: jobs (each member its own job) is not "
+                     "implemented in this build; use members_as: stream",
+                     job->rule->name);
+        return -1;
+    }
     storage_reader *raw = NULL;
     int rc = spec->input.kind == LOC_FILE
                  ? storage_local_read_file(spec->input.path, &raw, &job->info, &job->error)
