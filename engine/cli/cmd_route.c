@@ -12,6 +12,7 @@
 #include "config/location.h"
 #include "core/router.h"
 #include "core/runid.h"
+#include "core/job_decode.h"
 #include "util/clock.h"
 #include "util/strbuf.h"
 
@@ -22,7 +23,9 @@ static void route_usage(FILE *fp)
             "\n"
             "Shows, rule by rule, whether the object matches and why not, then the rule\n"
             "that wins and the output location it would write. {name} stays as is: it is\n"
-            "the file name the plugin proposes when it runs.\n"
+            "the file name the plugin proposes when it runs. Then what the job would decode\n"
+            "(the rule's decompress:, members: and limits) and how it would compress\n"
+            "the output (compress:).\n"
             "\n"
             "Options:\n"
             "  -e, --event NAME   the event to route (default ObjectCreated:Put)\n"
@@ -59,6 +62,43 @@ static void print_output(const rule *r, const route_match *m, const location *lo
         printf("  capture %s = \"%s\"\n", r->capture_names[i],
                m->capture_values[i] ? m->capture_values[i] : "");
     free(out);
+}
+
+/* What the job would decode and how it would compress (docs/compression.md).
+ * The object is not read: `auto` is decided by its magic bytes when the
+ * job runs; the key's suffix is only a hint. */
+static void print_decode(const rule *r, const char *key)
+{
+    const char *mode = r->decompress ? r->decompress : "auto";
+    char *plain = job_decode_plain_name(key ? key : "");
+    const char *hint = key && strlen(plain) != strlen(key) ? key + strlen(plain) : NULL;
+    if (strcmp(mode, "auto") == 0)
+        printf("decode: auto (gzip, zstd, bzip2, zip, tar by magic bytes when read%s%s%s)\n",
+               hint ? "; the key suggests " : "", hint ? hint : "", hint ? "" : "; plain bytes pass");
+    else if (strcmp(mode, "none") == 0)
+        printf("decode: none (the plugin reads the raw bytes)\n");
+    else
+        printf("decode: %s (forced; other content fails the job), then zip/tar by magic bytes\n",
+               mode);
+    free(plain);
+    if (r->members) {
+        printf("members:");
+        for (size_t i = 0; i < r->n_members; i++)
+            printf(" \"%s\"", r->members[i]);
+        printf(" (%s)\n", r->members_as && strcmp(r->members_as, "jobs") == 0
+                               ? "each its own job: not implemented yet, the job fails"
+                               : "in archive order, as one stream");
+    } else {
+        printf("members: none given (an archive must hold exactly one regular file)\n");
+    }
+    printf("limits: max_expanded_bytes %lld, max_ratio %lld\n", r->max_expanded_bytes,
+           r->max_ratio);
+    encode_codec c = job_decode_output_codec(r);
+    if (c != ENCODE_NONE)
+        printf("compress: %s (level %d%s): %s added to {name}, Content-Encoding %s on S3\n",
+               encode_codec_name(c), r->compress_level,
+               r->compress_level ? "" : ", the codec's default", encode_suffix(c),
+               encode_content_encoding(c));
 }
 
 int cmd_route(int argc, char **argv, const cli_globals *g)
@@ -112,6 +152,7 @@ int cmd_route(int argc, char **argv, const cli_globals *g)
     }
     printf("rule: %s (plugin %s)\n", m.rule->name, m.rule->plugin_name);
     print_output(m.rule, &m, &loc);
+    print_decode(m.rule, loc.key);
     rc = SL_EXIT_OK;
 out:
     route_match_free(&m);

@@ -169,10 +169,14 @@ static char *resolve_output(sluice_job *job, sl_error *err)
 {
     const rule *r = job->rule;
     char *plain = job->output_name || !job->decoded ? NULL : job_decode_plain_name(basename_of(job->key));
-    char *name = xasprintf("%s%s", job->output_name ? job->output_name
-                                   : plain          ? plain
-                                                    : basename_of(job->key),
-                           encode_suffix(job_decode_output_codec(r)));
+    const char *base = job->output_name ? job->output_name
+                       : plain          ? plain
+                                        : basename_of(job->key);
+    const char *suffix = encode_suffix(job_decode_output_codec(r));
+    size_t len = strlen(base), n = strlen(suffix);
+    if (len > n && strcmp(base + len - n, suffix) == 0)
+        suffix = ""; /* already named for its compression */
+    char *name = xasprintf("%s%s", base, suffix);
     free(plain);
     char *out = resolve_output_named(job, name, err);
     free(name);
@@ -491,6 +495,14 @@ static int open_raw(sluice_job *job, storage_reader **raw)
 /* The object through its decoded content (the rule's decompress:). */
 static int open_input(sluice_job *job)
 {
+    if (job->rule->members_as && strcmp(job->rule->members_as, "jobs") == 0) {
+        /* not built yet: refused rather than read as one stream */
+        sl_error_set(&job->error, SL_ERR_CONFIG,
+                     "rule \"%s\": members_as: jobs (each member its own job) is not "
+                     "implemented in this build; use members_as: stream",
+                     job->rule->name);
+        return -1;
+    }
     storage_reader *raw = NULL;
     if (open_raw(job, &raw) != 0)
         return -1;

@@ -32,7 +32,7 @@ encode_codec job_decode_output_codec(const rule *r)
 static int ends_with(const char *s, size_t len, const char *suffix)
 {
     size_t n = strlen(suffix);
-    return len > n && strcasecmp(s + len - n, suffix) == 0;
+    return len > n && strncasecmp(s + len - n, suffix, n) == 0;
 }
 
 char *job_decode_plain_name(const char *name)

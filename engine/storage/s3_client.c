@@ -383,8 +383,12 @@ int s3_send(s3_client *c, http_client *h, const s3_request *req, s3_reply *rep,
 
     s3_target tgt;
     s3_target_build(&c->ep, req->bucket, req->key, &tgt);
-    /* PUT bodies are opaque bytes; the type is sent and signed */
+    /* PUT bodies are opaque bytes unless the caller names their type; the
+     * type is sent and signed */
     int typed = req->body_len && strcmp(req->method, "PUT") == 0;
+    for (size_t i = 0; typed && i < req->n_headers; i++)
+        if (strcasecmp(req->headers[i].name, "content-type") == 0)
+            typed = 0;
     sigv4_header *hdrs = xcalloc(req->n_headers + 1, sizeof *hdrs);
     size_t n_hdrs = 0;
     if (typed)

@@ -86,6 +86,15 @@ zstd -q -dc "$TMP/root/out/plain.tsv.zst" | cmp -s - "$F/plain.tsv"; ok $? "zstd
 sz=$(wc -c < "$TMP/root/out/plain.tsv.zst")
 ok $(( sz >= $(wc -c < "$F/plain.tsv") / 4 )) "the zstd output is compressed ($sz bytes)"
 
+# sluice route says what would be decoded and compressed
+out=$("$SLUICE" -c "$TMP/sluice.yaml" route s3://in/ab/x.tar.gz 2>&1)
+like "$out" 'decode: auto \(gzip, zstd, bzip2, zip, tar by magic bytes when read; the key suggests \.tar\.gz\)' "route: auto decoding, the key's hint"
+like "$out" 'members: "b\*" \(in archive order, as one stream\)' "route: the members"
+out=$("$SLUICE" -c "$TMP/sluice.yaml" route s3://in/zstout/x.tsv 2>&1)
+like "$out" 'compress: zstd \(level 19\): \.zst added to \{name\}' "route: the output compression"
+out=$("$SLUICE" -c "$TMP/sluice.yaml" route s3://in/raw/x.gz 2>&1)
+like "$out" 'decode: none' "route: decompress none"
+
 # bad input: every job fails, is notified, publishes nothing
 rm -rf "$TMP/root/out"; mkdir -p "$TMP/root/out"
 keys=""
