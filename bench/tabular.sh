@@ -62,6 +62,7 @@ $cols
       to: jsonl
 $cols
     output: "s3://none/{name}"
+runs: {dir: "$OUT/runs"}
 YAML
 
 # measure NAME CMD...: "<wall s> <cpu s> <peak RSS KiB>"
