@@ -15,6 +15,8 @@ struct tab_writer {
     const tab_out_col *cols;
     size_t ncols;
     tab_obuf out;
+    char **keys;    /* JSON Lines: the escaped "name": of each column */
+    size_t *keylen;
     pq_writer *pq;
     char err[256];
 };
@@ -188,6 +190,42 @@ static int text_header(tab_writer *w)
     return obuf_addc(&w->out, '\n');
 }
 
+/* Each column's `"name":` once, not per row. */
+static int collect_key(void *ctx, const void *p, size_t n)
+{
+    (void)ctx;
+    (void)p;
+    (void)n;
+    return -1; /* a key never fills the buffer */
+}
+
+static int json_keys(tab_writer *w)
+{
+    w->keys = calloc(w->ncols ? w->ncols : 1, sizeof *w->keys);
+    w->keylen = calloc(w->ncols ? w->ncols : 1, sizeof *w->keylen);
+    if (!w->keys || !w->keylen)
+        return -1;
+    for (size_t i = 0; i < w->ncols; i++) {
+        tab_obuf k;
+        if (tab_obuf_init(&k, collect_key, NULL) != 0)
+            return -1;
+        const char *n = w->cols[i].name;
+        if (tab_obuf_add(&k, i ? "," : "{", 1) != 0 ||
+            tab_obuf_json_string(&k, n, strlen(n)) != 0 || tab_obuf_add(&k, ":", 1) != 0) {
+            tab_obuf_free(&k);
+            return -1;
+        }
+        w->keys[i] = malloc(k.len);
+        if (w->keys[i])
+            memcpy(w->keys[i], k.data, k.len);
+        w->keylen[i] = k.len;
+        tab_obuf_free(&k);
+        if (!w->keys[i])
+            return -1;
+    }
+    return 0;
+}
+
 tab_writer *tab_writer_open(const tab_write_opts *o, const tab_out_col *cols, size_t n,
                             tab_sink sink, void *ctx, char *err, size_t errlen)
 {
@@ -216,7 +254,13 @@ tab_writer *tab_writer_open(const tab_write_opts *o, const tab_out_col *cols, si
             tab_writer_free(w);
             return NULL;
         }
-    } else if (o->format != TAB_OUT_JSONL && text_header(w) != 0) {
+    } else if (o->format == TAB_OUT_JSONL) {
+        if (json_keys(w) != 0) {
+            snprintf(err, errlen, "out of memory");
+            tab_writer_free(w);
+            return NULL;
+        }
+    } else if (text_header(w) != 0) {
         snprintf(err, errlen, "writing the header failed");
         tab_writer_free(w);
         return NULL;
@@ -267,13 +311,11 @@ static int text_row(tab_writer *w, const tab_value *v)
 static int jsonl_row(tab_writer *w, const tab_value *v)
 {
     tab_obuf *b = &w->out;
-    if (obuf_addc(b, '{') != 0)
+    if (w->ncols == 0 && obuf_addc(b, '{') != 0)
         return -1;
     for (size_t i = 0; i < w->ncols; i++) {
         const tab_coltype *t = &w->cols[i].type;
-        if ((i && obuf_addc(b, ',') != 0) ||
-            tab_obuf_json_string(b, w->cols[i].name, strlen(w->cols[i].name)) != 0 ||
-            obuf_addc(b, ':') != 0)
+        if (tab_obuf_add(b, w->keys[i], w->keylen[i]) != 0)
             return -1;
         int rc;
         char tmp[TAB_TEXT_MAX];
@@ -318,6 +360,10 @@ void tab_writer_free(tab_writer *w)
         return;
     pq_writer_free(w->pq);
     tab_obuf_free(&w->out);
+    for (size_t i = 0; w->keys && i < w->ncols; i++)
+        free(w->keys[i]);
+    free(w->keys);
+    free(w->keylen);
     free(w);
 }
 

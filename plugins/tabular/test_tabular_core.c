@@ -87,6 +87,16 @@ static void test_types(void)
     ok(rc == 0 && strcmp(text, "2026-12-31 23:59:00") == 0, "timestamp with a format: %s", text);
     rc = tab_value_convert(&t, "2026-12-31 23:59", 16, &v, why, sizeof why);
     ok(rc != 0 && strstr(why, "%d/%m/%Y"), "a text not matching the format: %s", why);
+    tab_coltype common = {TAB_TIMESTAMP, 0, 0, "%Y-%m-%d %H:%M:%S"};
+    rc = tab_value_convert(&common, "2026-01-02 03:04:05.5", 21, &v, why, sizeof why);
+    tab_value_text(&common, &v, text);
+    ok(rc == 0 && strcmp(text, "2026-01-02 03:04:05.500000") == 0, "the common format, fast: %s", text);
+    rc = tab_value_convert(&common, "2026-1-2 3:04:05", 16, &v, why, sizeof why);
+    tab_value_text(&common, &v, text);
+    ok(rc == 0 && strcmp(text, "2026-01-02 03:04:05") == 0,
+       "the common format still accepts what strptime does (one-digit month): %s", text);
+    rc = tab_value_convert(&common, "2026-02-30 03:04:05", 19, &v, why, sizeof why);
+    ok(rc != 0, "the common format refuses February 30th");
     tab_coltype d = {TAB_DECIMAL, 12, 3, NULL};
     v.i = -5;
     tab_value_text(&d, &v, text);

@@ -4,10 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-int pq_buf_reserve(pq_buf *b, size_t extra)
+int pq_buf_grow(pq_buf *b, size_t extra)
 {
-    if (b->cap - b->len >= extra)
-        return 0;
     size_t cap = b->cap ? b->cap : 256;
     while (cap - b->len < extra) {
         if (cap > SIZE_MAX / 2)

@@ -16,7 +16,12 @@ typedef struct pq_buf {
 
 #define PQ_BUF_INIT {NULL, 0, 0}
 
-int pq_buf_reserve(pq_buf *b, size_t extra);
+int pq_buf_grow(pq_buf *b, size_t extra);
+/* Room for `extra` more bytes; 0, or -1 when out of memory. */
+static inline int pq_buf_reserve(pq_buf *b, size_t extra)
+{
+    return b->cap - b->len >= extra ? 0 : pq_buf_grow(b, extra);
+}
 int pq_buf_add(pq_buf *b, const void *p, size_t n);
 int pq_buf_addc(pq_buf *b, uint8_t c);
 int pq_buf_add_le32(pq_buf *b, uint32_t v);

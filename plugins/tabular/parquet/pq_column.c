@@ -170,12 +170,25 @@ static int64_t dict_find_or_add(pq_column *c, const void *v, size_t len)
     if (c->ndict * 2 >= c->nslots && dict_grow_slots(c) != 0)
         return -1;
     size_t i = hash_bytes(v, len) & (c->nslots - 1);
-    while (c->slots[i]) {
-        size_t e = c->slots[i] - 1, elen;
-        const uint8_t *ev = dict_entry(c, e, &elen);
-        if (elen == len && memcmp(ev, v, len) == 0)
-            return (int64_t)e;
-        i = (i + 1) & (c->nslots - 1);
+    if (c->width == 8 || c->width == 4) { /* fixed width: compare words */
+        uint64_t want = 0;
+        memcpy(&want, v, (size_t)c->width);
+        while (c->slots[i]) {
+            size_t e = c->slots[i] - 1;
+            uint64_t have = 0;
+            memcpy(&have, c->dict.data + e * (size_t)c->width, (size_t)c->width);
+            if (have == want)
+                return (int64_t)e;
+            i = (i + 1) & (c->nslots - 1);
+        }
+    } else {
+        while (c->slots[i]) {
+            size_t e = c->slots[i] - 1, elen;
+            const uint8_t *ev = dict_entry(c, e, &elen);
+            if (elen == len && memcmp(ev, v, len) == 0)
+                return (int64_t)e;
+            i = (i + 1) & (c->nslots - 1);
+        }
     }
     if (!c->width) {
         if (c->ndict == c->capdict) {
@@ -225,8 +238,15 @@ static int dict_put(pq_column *c, const void *v, size_t len)
 int pq_column_put_fixed(pq_column *c, const void *le, int64_t ival, double dval)
 {
     if (put_def(c, 1) != 0 || (c->dict_on && dict_put(c, le, (size_t)c->width) != 0) ||
-        pq_buf_add(&c->plain, le, (size_t)c->width) != 0)
+        pq_buf_reserve(&c->plain, 8) != 0)
         return -1;
+    if (c->width == 8) /* constant sizes: no call to memcpy */
+        memcpy(c->plain.data + c->plain.len, le, 8);
+    else if (c->width == 4)
+        memcpy(c->plain.data + c->plain.len, le, 4);
+    else
+        c->plain.data[c->plain.len] = *(const uint8_t *)le;
+    c->plain.len += (size_t)c->width;
     c->values++;
     if (c->phys == PQ_PHYS_DOUBLE) {
         if (isnan(dval))
