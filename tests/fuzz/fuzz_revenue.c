@@ -2,7 +2,8 @@
  * (plugins/revenue): header detection, line splitting, URL and keyword
  * extraction, product-list amounts, the visit clock.
  * The first input byte picks the options (bit 0 first-search attribution,
- * bit 1 ip+user-agent visitors); the rest is the file, fed in pieces.
+ * bits 1-2 the visitor mode, bit 3 backslash escapes off, bit 4 exclusion
+ * off); the rest is the file, fed in pieces.
  * Reaches: rev_attrib_feed, rev_attrib_finish, rev_attrib_pairs. */
 #include "autoconfig.h"
 
@@ -29,7 +30,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size == 0)
         return 0;
     rev_config cfg = {.engines = &engines, .visit_timeout = 1800,
-                      .attribution_first = data[0] & 1, .visitor_ip_ua = (data[0] >> 1) & 1};
+                      .attribution_first = data[0] & 1,
+                      .visitor = (rev_visitor_mode)((data[0] >> 1) & 3),
+                      .escapes = !((data[0] >> 3) & 1), .exclude = !((data[0] >> 4) & 1)};
     rev_attrib *a = rev_attrib_new(&cfg);
     if (!a)
         abort();
