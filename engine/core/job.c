@@ -309,7 +309,9 @@ static void job_init(sluice_job *job, const job_spec *spec, job_result *res)
     job->info.size = -1;
     time_t run_t = (time_t)(res->started_ms / 1000);
     clock_format_date(run_t, job->run_date);
-    if (spec->event && spec->event->event_time > 0)
+    /* present is what was received, not a positive time: an eventTime at or
+     * before 1970-01-01T00:00:00Z is still the event's date */
+    if (spec->event && spec->event->event_time_iso)
         clock_format_date(spec->event->event_time, job->date);
     else
         memcpy(job->date, job->run_date, sizeof job->date);
