@@ -101,6 +101,26 @@ int sns_cert_url_allowed(const char *url)
     return ok;
 }
 
+int sns_subscribe_url_allowed(const char *url)
+{
+    static const char scheme[] = "https://";
+    static const char action[] = "/?Action=ConfirmSubscription&";
+    if (!url || strncasecmp(url, scheme, sizeof scheme - 1) != 0)
+        return 0;
+    for (const char *p = url; *p; p++)
+        if (*p <= ' ' || *p >= 0x7f || *p == '#' || *p == '\\' || *p == '@')
+            return 0;
+    url_parts u;
+    if (url_parse(url, &u) != 0)
+        return 0;
+    size_t hl = strlen(u.host);
+    const char *written = url + sizeof scheme - 1;
+    int ok = sns_host_allowed(u.host, hl) && strncmp(written, u.host, hl) == 0 &&
+             strncmp(written + hl, action, sizeof action - 1) == 0 && strcmp(u.path, "/") == 0;
+    url_parts_free(&u);
+    return ok;
+}
+
 /* --- the string to sign ------------------------------------------------------ */
 
 typedef struct signed_field {
@@ -235,7 +255,7 @@ void sns_verifier_free(sns_verifier *v)
 
 /* --- fetching and checking certificates -------------------------------------- */
 
-static char *fetch_url_for(const sns_verifier *v, const char *url)
+char *sns_fetch_url(const sns_verifier *v, const char *url)
 {
     for (size_t i = 0; i < v->n_map; i++) {
         size_t fl = strlen(v->map_from[i]);
@@ -265,7 +285,7 @@ static int collect_capped(void *ud, const char *data, size_t len)
 static sns_verdict fetch_pem(const sns_verifier *v, const char *url, strbuf *pem, char *why,
                              size_t whylen)
 {
-    char *target = fetch_url_for(v, url);
+    char *target = sns_fetch_url(v, url);
     http_client *c = http_client_new(NULL);
     http_response resp = {0};
     capped_body body = {pem, 0};

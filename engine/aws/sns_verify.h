@@ -49,6 +49,15 @@ sns_verdict sns_verify(sns_verifier *v, json_t *msg, char *why, size_t whylen);
 /* The pieces, for tests. */
 /* 1 when `url` satisfies the certificate URL rule, else 0. */
 int sns_cert_url_allowed(const char *url);
+/* 1 when `url` is an SNS confirmation URL:
+ * https://sns.<region>.amazonaws.com[.cn]/?Action=ConfirmSubscription&...
+ * (https, that exact host form, no port, no user part, path "/", no
+ * fragment), else 0. Checked before a verified SubscriptionConfirmation
+ * is confirmed: nothing else is ever fetched. */
+int sns_subscribe_url_allowed(const char *url);
+/* The URL to fetch for an allowed SNS URL: itself, or its mapping by the
+ * test-only URL map. Caller frees. */
+char *sns_fetch_url(const sns_verifier *v, const char *url);
 /* The string to sign for the message's Type; NULL (and `why`) when a
  * required field is missing or the Type is unknown. Caller frees. */
 char *sns_string_to_sign(json_t *msg, char *why, size_t whylen);

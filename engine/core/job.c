@@ -61,9 +61,19 @@ const char *job_state_name(job_state s)
 
 /* --- the services plugins call (job_services.c puts them in the table) --- */
 
+/* Past the spec's deadline the job is cut off: its error is set once. */
+static int past_deadline(sluice_job *job)
+{
+    if (!job->spec->deadline_ms || clock_now_ms() < job->spec->deadline_ms)
+        return 0;
+    sl_error_set(&job->error, SL_ERR_TIMEOUT,
+                 "cut off: the invocation's deadline came before the job finished");
+    return 1;
+}
+
 ssize_t job_read(sluice_job *job, void *buf, size_t cap)
 {
-    if (!job->reader || job->error.kind != SL_ERR_NONE)
+    if (!job->reader || job->error.kind != SL_ERR_NONE || past_deadline(job))
         return -1;
     ssize_t n = storage_read(job->reader, buf, cap, &job->error);
     if (n > 0) {
@@ -291,7 +301,7 @@ int job_write(sluice_job *job, const void *buf, size_t len)
 {
     if (job->error.kind != SL_ERR_NONE)
         job->res->writes_after_error++;
-    if (job->error.kind != SL_ERR_NONE || job->output_refused)
+    if (job->error.kind != SL_ERR_NONE || job->output_refused || past_deadline(job))
         return -1;
     if (!job->writer && open_output(job) != 0) {
         job->output_refused = 1;
@@ -438,7 +448,9 @@ static void job_init(sluice_job *job, const job_spec *spec, job_result *res)
     job->info.size = -1;
     time_t run_t = (time_t)(res->started_ms / 1000);
     clock_format_date(run_t, job->run_date);
-    if (spec->event && spec->event->event_time > 0)
+    /* present is what was received, not a positive time: an eventTime at or
+     * before 1970-01-01T00:00:00Z is still the event's date */
+    if (spec->event && spec->event->event_time_iso)
         clock_format_date(spec->event->event_time, job->date);
     else
         memcpy(job->date, job->run_date, sizeof job->date);
@@ -617,7 +629,9 @@ static void run_plugin(sluice_job *job)
     if (job->error.kind == SL_ERR_NONE) {
         storage_writer *w = job->writer;
         job->writer = NULL;
-        if (storage_writer_commit(w, &job->error) != 0) {
+        if (past_deadline(job)) {
+            storage_writer_abort(w);
+        } else if (storage_writer_commit(w, &job->error) != 0) {
             free(job->res->output);
             job->res->output = NULL;
         }
@@ -686,7 +700,9 @@ int job_execute(const job_spec *spec, job_result *res)
         res->plugin = xstrdup(job.plugin->plugin->desc->name);
         res->plugin_version = xstrdup(job.plugin->plugin->desc->version);
         job.log.rule = res->rule;
-        int opened = job.rule->delivery ? open_delivery(&job) : open_input(&job);
+        int opened = past_deadline(&job)  ? -1
+                     : job.rule->delivery ? open_delivery(&job)
+                                          : open_input(&job);
         if (opened == 0) {
             if (!job.delivery)
                 adopt_storage_etag(&job);

@@ -41,6 +41,9 @@ typedef struct job_spec {
     const char *retry_of;          /* the run id this job retries, or NULL */
     struct runstore *runs;         /* run records, for duplicate detection; set by the
                                       runner (NULL: no detection) */
+    long long deadline_ms;         /* epoch ms after which the job's reads and writes
+                                      fail (SL_ERR_TIMEOUT) and nothing is published;
+                                      0: none (a Lambda invocation's deadline) */
 } job_spec;
 
 typedef struct job_result {

@@ -186,6 +186,7 @@ int intake_run_event(intake *in, const char *text, size_t len, const intake_run 
         specs[n].input = (location){.kind = LOC_OBJECT, .bucket = ev->bucket, .key = ev->key};
         specs[n].event = ev;
         specs[n].force = how->force;
+        specs[n].deadline_ms = how->deadline_ms;
         specs[n].show_progress = how->show_progress && how->workers <= 1;
         n++;
     }

@@ -91,6 +91,7 @@ typedef struct intake_run {
     int print_outputs;    /* print each output location on stdout */
     int collect_outputs;  /* fill intake_outcome.outputs */
     const char *origin;   /* for log lines: "request", "spool ID", a message id */
+    long long deadline_ms; /* epoch ms: jobs are cut off then (job_spec); 0: none */
 } intake_run;
 
 /* What became of an event document's jobs. */

@@ -140,6 +140,93 @@ static int handle_schedule(lambda_ctx *lc, lambda_invocation *inv)
     return rc;
 }
 
+/* --- SQS-triggered invocations: batchItemFailures ------------------------- */
+
+/* Jobs are cut off this long before the invocation's deadline, so that the
+ * answer still reaches the Runtime API in time. */
+#define DEADLINE_MARGIN_MS 1000
+
+static long long jobs_deadline(const lambda_invocation *inv)
+{
+    return inv->deadline_ms > 0 ? inv->deadline_ms - DEADLINE_MARGIN_MS : 0;
+}
+
+/* The Records of an SQS trigger (every record from aws:sqs with a
+ * messageId and a body), or NULL for any other event. Borrowed from doc. */
+static json_t *sqs_records(json_t *doc)
+{
+    json_t *recs = json_object_get(doc, "Records"), *r;
+    size_t i;
+    if (!json_is_array(recs) || json_array_size(recs) == 0)
+        return NULL;
+    json_array_foreach(recs, i, r) {
+        const char *src = json_string_value(json_object_get(r, "eventSource"));
+        if (!src || strcmp(src, "aws:sqs") != 0 ||
+            !json_is_string(json_object_get(r, "messageId")) ||
+            !json_is_string(json_object_get(r, "body")))
+            return NULL;
+    }
+    return recs;
+}
+
+/* Runs one message's event; 0 when the message is done with (its jobs
+ * succeeded, were skipped, or failed only on objects gone since), -1 when
+ * SQS should deliver it again. */
+static int run_message(lambda_ctx *lc, const lambda_invocation *inv, json_t *rec)
+{
+    const char *id = json_string_value(json_object_get(rec, "messageId"));
+    const char *body = json_string_value(json_object_get(rec, "body"));
+    long long cut = jobs_deadline(inv);
+    if (cut && clock_now_ms() >= cut) {
+        log_msg(NULL, SL_LOG_WARN, "invocation %s: message %s not started: the invocation's "
+                "deadline is near", inv->request_id, id);
+        return -1;
+    }
+    intake_run how = {.workers = lc->workers, .origin = id, .deadline_ms = cut};
+    intake_outcome o;
+    sl_error err = {0};
+    int rc = intake_run_event(lc->in, body, strlen(body), &how, &o, &err);
+    if (rc != 0)
+        log_msg(NULL, SL_LOG_ERROR, "invocation %s: message %s: invalid event: %s",
+                inv->request_id, id, err.msg);
+    else if (o.failed_to_retry > 0)
+        log_msg(NULL, SL_LOG_ERROR, "invocation %s: message %s: %zu job(s) failed: %s",
+                inv->request_id, id, o.failed, sb_str(&o.failures));
+    int failed = rc != 0 || o.failed_to_retry > 0;
+    intake_outcome_free(&o);
+    return failed ? -1 : 0;
+}
+
+/* An SQS batch: every message runs on its own, and only the failed ones
+ * are returned (batchItemFailures; the event source mapping needs
+ * FunctionResponseTypes ReportBatchItemFailures), so one bad object does
+ * not bring the whole batch back. */
+static int handle_sqs_batch(lambda_ctx *lc, lambda_invocation *inv, json_t *recs)
+{
+    json_t *failures = json_array(), *rec;
+    size_t i;
+    json_array_foreach(recs, i, rec) {
+        if (run_message(lc, inv, rec) != 0)
+            json_array_append_new(failures, json_pack("{s:O}", "itemIdentifier",
+                                                      json_object_get(rec, "messageId")));
+    }
+    size_t n_failed = json_array_size(failures);
+    json_t *doc = json_pack("{s:o}", "batchItemFailures", failures);
+    char *body = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    if (!body)
+        abort(); /* allocation failure */
+    sl_error err = {0};
+    int rc = lambda_runtime_respond(lc->rt, inv->request_id, body, strlen(body), &err);
+    free(body);
+    if (rc != LAMBDA_POST_OK)
+        log_msg(NULL, SL_LOG_ERROR, "%s", err.msg);
+    else
+        log_msg(NULL, SL_LOG_INFO, "invocation %s: %zu SQS message(s), %zu to retry",
+                inv->request_id, json_array_size(recs), n_failed);
+    return rc;
+}
+
 /* Posts the result of an invocation. Returns the LAMBDA_POST_* code. */
 static int handle_invocation(lambda_ctx *lc, lambda_invocation *inv)
 {
@@ -153,7 +240,16 @@ static int handle_invocation(lambda_ctx *lc, lambda_invocation *inv)
             inv->event.len, inv->deadline_ms ? inv->deadline_ms - clock_now_ms() : -1LL,
             inv->trace_id ? inv->trace_id : "-");
 
-    intake_run how = {.workers = lc->workers, .collect_outputs = 1, .origin = inv->request_id};
+    json_t *doc = json_loadb(sb_str(&inv->event), inv->event.len, 0, NULL);
+    json_t *recs = sqs_records(doc);
+    if (recs) {
+        rc = handle_sqs_batch(lc, inv, recs);
+        json_decref(doc);
+        return rc;
+    }
+    json_decref(doc);
+    intake_run how = {.workers = lc->workers, .collect_outputs = 1, .origin = inv->request_id,
+                      .deadline_ms = jobs_deadline(inv)};
     intake_outcome o;
     if (intake_run_event(lc->in, sb_str(&inv->event), inv->event.len, &how, &o, &err) != 0) {
         log_msg(NULL, SL_LOG_ERROR, "invocation %s: invalid event: %s", inv->request_id, err.msg);

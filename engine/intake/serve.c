@@ -156,14 +156,25 @@ static int topic_allowed(const server *s, const char *topic)
     return 0;
 }
 
-static void confirm_subscription(const http_server_request *req, json_t *msg,
+/* Only SNS's own confirmation URL is fetched: the message verified, but a
+ * GET elsewhere would let whoever can get a message signed (any topic
+ * owner, without --sns-topic-arn) make the server request any URL. */
+static void confirm_subscription(server *s, const http_server_request *req, json_t *msg,
                                  http_server_reply *rep)
 {
     const char *url = json_string_value(json_object_get(msg, "SubscribeURL"));
     const char *topic = json_string_value(json_object_get(msg, "TopicArn"));
+    if (!sns_subscribe_url_allowed(url)) {
+        reply_error(rep, req, 403,
+                    "SubscribeURL: \"%s\" is not https://sns.<region>.amazonaws.com/"
+                    "?Action=ConfirmSubscription&...: not confirmed",
+                    url ? url : "(missing)");
+        return;
+    }
+    char *target = sns_fetch_url(s->sns, url);
     http_client *c = http_client_new(NULL);
     http_response resp = {0};
-    http_request hr = {.method = "GET", .url = url, .timeout_ms = 15000};
+    http_request hr = {.method = "GET", .url = target, .timeout_ms = 15000};
     if (!c || http_perform(c, &hr, &resp) != 0 || resp.status != 200) {
         reply_error(rep, req, 502, "cannot confirm the subscription to %s: %s", topic,
                     !c ? "no HTTP client" : resp.status ? "the confirmation was refused"
@@ -174,6 +185,7 @@ static void confirm_subscription(const http_server_request *req, json_t *msg,
     }
     http_response_free(&resp);
     http_client_free(c);
+    free(target);
 }
 
 static void handle_sns(server *s, const http_server_request *req, json_t *msg, const char *text,
@@ -211,7 +223,7 @@ static void handle_sns(server *s, const http_server_request *req, json_t *msg, c
         return;
     }
     if (strcmp(type, "SubscriptionConfirmation") == 0) {
-        confirm_subscription(req, msg, rep);
+        confirm_subscription(s, req, msg, rep);
     } else if (strcmp(type, "UnsubscribeConfirmation") == 0) {
         log_msg(NULL, SL_LOG_WARN, "SNS: the subscription to %s was removed", topic);
         reply_json(rep, 200, json_pack("{s:s}", "acknowledged", type));

@@ -78,8 +78,13 @@ long long clock_schedule_now_ms(void)
 void clock_format_date(time_t t, char buf[11])
 {
     struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, 11, "%Y-%m-%d", &tm);
+    /* %Y does not pad years before 1000; dates here always have 4 digits */
+    if (!gmtime_r(&t, &tm) || tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999) {
+        snprintf(buf, 11, "0000-00-00");
+        return;
+    }
+    snprintf(buf, 11, "%04u-%02u-%02u", (unsigned)(tm.tm_year + 1900) % 10000u,
+             (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u);
 }
 
 void clock_format_iso_ms(long long epoch_ms, char buf[32])

@@ -65,22 +65,65 @@ static void format_timestamp(char *buf, size_t len)
     snprintf(buf + n, len - n, ".%03dZ", (int)(tv.tv_usec / 1000));
 }
 
-/* Text values are quoted when they hold spaces or quotes, so a line stays
- * splittable by a shell or awk. */
+/* A control character as an escape ("\\n", "\\x1b"): a name that comes
+ * from outside (a watched file, an object key) can never split a line or
+ * forge one. */
+static void text_add_escaped(strbuf *sb, unsigned char c)
+{
+    if (c == '\n')
+        sb_adds(sb, "\\n");
+    else if (c == '\r')
+        sb_adds(sb, "\\r");
+    else if (c == '\t')
+        sb_adds(sb, "\\t");
+    else
+        sb_addf(sb, "\\x%02x", c);
+}
+
+static int is_control(unsigned char c)
+{
+    return c < 0x20 || c == 0x7f;
+}
+
+/* The message itself, control characters escaped. */
+static void text_add_message(strbuf *sb, const char *m)
+{
+    for (; *m; m++) {
+        if (is_control((unsigned char)*m))
+            text_add_escaped(sb, (unsigned char)*m);
+        else
+            sb_addc(sb, *m);
+    }
+}
+
+static int needs_quotes(const char *v)
+{
+    if (!*v)
+        return 1;
+    for (; *v; v++)
+        if (*v == ' ' || *v == '"' || *v == '=' || is_control((unsigned char)*v))
+            return 1;
+    return 0;
+}
+
+/* Text values are quoted when they hold spaces, quotes or control
+ * characters, so a line stays splittable by a shell or awk. */
 static void text_add_value(strbuf *sb, const char *v)
 {
-    if (*v && !strpbrk(v, " \t\"=")) {
+    if (!needs_quotes(v)) {
         sb_adds(sb, v);
         return;
     }
     sb_addc(sb, '"');
     for (; *v; v++) {
-        if (*v == '"' || *v == '\\')
+        if (*v == '"' || *v == '\\') {
             sb_addc(sb, '\\');
-        if (*v == '\n')
-            sb_adds(sb, "\\n");
-        else
             sb_addc(sb, *v);
+        } else if (is_control((unsigned char)*v)) {
+            text_add_escaped(sb, (unsigned char)*v);
+        } else {
+            sb_addc(sb, *v);
+        }
     }
     sb_addc(sb, '"');
 }
@@ -120,7 +163,7 @@ static void log_text(const log_ctx *ctx, log_level level, json_t *fields, const 
     sb_addf(&sb, "%s %-5s ", ts, level_names[level]);
     if (ctx && ctx->run_id)
         sb_addf(&sb, "[%s] ", ctx->run_id);
-    sb_adds(&sb, msg);
+    text_add_message(&sb, msg);
     if (ctx && ctx->rule) {
         sb_adds(&sb, " rule=");
         text_add_value(&sb, ctx->rule);

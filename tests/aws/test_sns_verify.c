@@ -72,6 +72,36 @@ static void test_url_rule(void)
     is_int(sns_cert_url_allowed(NULL), 0, "URL rule: NULL refused");
 }
 
+/* Issue 12, finding 6: SubscribeURL is fetched only when it is SNS's. */
+static void test_subscribe_url_rule(void)
+{
+    static const struct {
+        const char *url;
+        int allowed;
+    } cases[] = {
+        {"https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=arn:aws:sns:"
+         "us-east-1:123456789012:t&Token=2336412f37", 1},
+        {"https://sns.cn-north-1.amazonaws.com.cn/?Action=ConfirmSubscription&Token=x", 1},
+        {"http://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token=x", 0},
+        {"https://sns.us-east-1.amazonaws.com:8443/?Action=ConfirmSubscription&Token=x", 0},
+        {"https://user@sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token=x", 0},
+        {"https://sns.us-east-1.amazonaws.com.evil.example/?Action=ConfirmSubscription&T=x", 0},
+        {"https://evil.example/?Action=ConfirmSubscription&Token=x", 0},
+        {"https://127.0.0.1/?Action=ConfirmSubscription&Token=x", 0},
+        {"https://sns.us-east-1.amazonaws.com/other?Action=ConfirmSubscription&Token=x", 0},
+        {"https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&Token=x", 0},
+        {"https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token=x#f", 0},
+        {"https://SNS.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token=x", 0},
+        {"file:///etc/passwd", 0},
+        {"", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        is_int(sns_subscribe_url_allowed(cases[i].url), cases[i].allowed,
+               "SubscribeURL rule: %s -> %s", cases[i].url,
+               cases[i].allowed ? "allowed" : "refused");
+    is_int(sns_subscribe_url_allowed(NULL), 0, "SubscribeURL rule: NULL refused");
+}
+
 static void test_string_to_sign(void)
 {
     char why[256];
@@ -187,6 +217,7 @@ int main(void)
 {
     test_url_rule();
     test_string_to_sign();
+    test_subscribe_url_rule();
     test_verdicts_without_fetch();
     return done_testing();
 }

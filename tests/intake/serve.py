@@ -210,7 +210,7 @@ class Loopback:
                 with lock:
                     outer.seen.append(self.path)
                 name = self.path.split("?")[0].lstrip("/")
-                if name == "confirm":
+                if name == "" and "Action=ConfirmSubscription" in self.path:
                     body, status = b"<ConfirmSubscriptionResponse/>", 200
                 elif name in outer.files:
                     body, status = outer.files[name], 200
@@ -593,20 +593,36 @@ def test_sns(tmp, a, crypto, loop):
     status, body, _ = a.post_json(msg, {"x-amz-sns-message-type": "SubscriptionConfirmation"})
     is_(status, 400, "header type differs from the message Type: 400")
 
-    sub_url = "http://127.0.0.1:%d/confirm?Action=ConfirmSubscription&Token=tok123" % loop.port
+    # SNS's own URL; the test-only map sends the GET to the loopback server
+    sub_url = SNS_PREFIX + "?Action=ConfirmSubscription&Token=tok123"
     conf = sns_message(crypto, "SubscriptionConfirmation",
                        "You have chosen to subscribe to the topic " + TOPIC, "1",
                        Token="tok123", SubscribeURL=sub_url)
     bad = dict(conf, Token="tok999")
     status, body, _ = post_sns(bad)
     is_(status, 403, "SubscriptionConfirmation with a changed Token: 403")
-    ok(not any(p.startswith("/confirm") for p in loop.requests()),
+    ok(not any("Action=ConfirmSubscription" in p for p in loop.requests()),
        "no GET on SubscribeURL before a signature verified")
+    # issue 12, finding 6: a verified confirmation naming any other URL is
+    # not fetched (main GETs it)
+    for elsewhere in ("http://127.0.0.1:%d/confirm?Action=ConfirmSubscription&Token=t" %
+                      loop.port,
+                      "https://sns.us-east-1.amazonaws.com.evil.example/?Action="
+                      "ConfirmSubscription&Token=t",
+                      "http://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token=t"):
+        status, body, _ = post_sns(sns_message(
+            crypto, "SubscriptionConfirmation", "subscribe", "1", Token="t",
+            SubscribeURL=elsewhere))
+        is_(status, 403, "a verified confirmation with SubscribeURL %s: 403" % elsewhere)
+        like(body.get("error") if isinstance(body, dict) else None,
+             "is not https://sns.<region>.amazonaws.com/", "403 says which URLs are confirmed")
+    ok(not any("Action=ConfirmSubscription" in p for p in loop.requests()),
+       "no GET on a SubscribeURL that is not SNS's")
     status, body, _ = post_sns(conf)
     is_((status, body), (200, {"confirmed": True, "topic": TOPIC}),
         "verified SubscriptionConfirmation: 200 confirmed")
-    is_([p for p in loop.requests() if p.startswith("/confirm")],
-        ["/confirm?Action=ConfirmSubscription&Token=tok123"], "GET on SubscribeURL observed once")
+    is_([p for p in loop.requests() if "Action=ConfirmSubscription" in p],
+        ["/?Action=ConfirmSubscription&Token=tok123"], "GET on SubscribeURL observed once")
 
     unsub = sns_message(crypto, "UnsubscribeConfirmation", "unsubscribed", "2",
                         Token="tok123", SubscribeURL=sub_url)

@@ -51,6 +51,18 @@ static void emit_text(void)
     log_msg(&ctx, SL_LOG_ERROR, "job failed");
 }
 
+/* Issue 12, finding 6: a raw newline in a watched file's name split the
+ * text log line (and could forge one). */
+static void emit_text_controls(void)
+{
+    log_configure(SL_LOG_FORMAT_TEXT, SL_LOG_INFO);
+    log_ctx ctx = {.run_id = "R3", .input = "/in/a\n2026-01-01T00:00:00.000Z error forged",
+                   .rule = "r"};
+    json_t *f = json_pack("{s:s}", "file", "x\ty\x1b[31m");
+    log_fields(&ctx, SL_LOG_INFO, f, "uploaded %s to s3://b/k", "new\nline\r.txt");
+    json_decref(f);
+}
+
 int main(void)
 {
     char *out = capture_stderr(emit_json);
@@ -75,5 +87,16 @@ int main(void)
     ok(strstr(out, "error [R2] job failed rule=r input=\"s3://b/a key\"") != NULL,
        "text line with quoted input: %s", out);
     free(out);
+    char *ctl = capture_stderr(emit_text_controls);
+    size_t lines = 0;
+    for (const char *p = ctl; *p; p++)
+        lines += *p == '\n';
+    is_int((int64_t)lines, 1, "control characters in a message and values: still one line");
+    ok(strstr(ctl, "uploaded new\\nline\\r.txt to s3://b/k") != NULL,
+       "the message's newline and CR are escaped: %s", ctl);
+    ok(strstr(ctl, "input=\"/in/a\\n2026-01-01T00:00:00.000Z error forged\"") != NULL,
+       "a value with a newline is quoted and escaped");
+    ok(strstr(ctl, "file=\"x\\ty\\x1b[31m\"") != NULL, "tab and ESC escaped in a field");
+    free(ctl);
     return done_testing();
 }
