@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "plugin/plugin_host.h"
@@ -134,8 +136,48 @@ static int remove_entry(const char *path, const struct stat *st, int type, struc
     return 0;
 }
 
+/* `autoreconf -fi` in `dir`, its output in dir/autoreconf.log (removed,
+ * with autom4te.cache, when it succeeded). */
+static int bootstrap(const char *dir, sl_error *err)
+{
+    char *logpath = xasprintf("%s/autoreconf.log", dir);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0 || chdir(dir) != 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+            _exit(126);
+        execlp("autoreconf", "autoreconf", "-fi", (char *)NULL);
+        _exit(127);
+    }
+    int status = 0;
+    while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    int ok = pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (!ok) {
+        strbuf log = STRBUF_INIT;
+        sb_read_file(&log, logpath);
+        const char *text = sb_str(&log);
+        const char *last = strrchr(text, '\n') && log.len > 1 ? text + log.len - 1 : text;
+        while (last > text && last[-1] != '\n')
+            last--;
+        sl_error_set(err, SL_ERR_CONFIG, "autoreconf -fi in the new project failed (%s)%s%.200s",
+                     pid < 0 ? strerror(errno)
+                     : WIFEXITED(status) && WEXITSTATUS(status) == 127 ? "autoreconf not found"
+                     : "see its output",
+                     *last ? ": " : "", last);
+        sb_free(&log);
+    } else {
+        char *cache = xasprintf("%s/autom4te.cache", dir);
+        nftw(cache, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        free(cache);
+        remove(logpath);
+    }
+    free(logpath);
+    return ok ? 0 : -1;
+}
+
 int plugin_template_write(const char *template_dir, const char *name, const char *dest,
-                          sl_error *err)
+                          int run_autoreconf, sl_error *err)
 {
     /* the temporary directory is a sibling, so the rename stays on one
      * file system */
@@ -146,6 +188,8 @@ int plugin_template_write(const char *template_dir, const char *name, const char
         return -1;
     }
     int rc = copy_all(template_dir, name, tmp, err);
+    if (rc == 0 && run_autoreconf)
+        rc = bootstrap(tmp, err);
     if (rc == 0 && (chmod(tmp, 0755) != 0 || rename(tmp, dest) != 0)) {
         sl_error_set(err, SL_ERR_CONFIG, "cannot create %s: %s", dest,
                      errno == ENOTEMPTY || errno == EEXIST

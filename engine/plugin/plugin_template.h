@@ -23,9 +23,11 @@ char *plugin_template_dir(void);
 
 /* Writes the project for plugin `name` (a valid plugin name: [a-z0-9_]+)
  * from `template_dir` into `dest`, which must not exist or be an empty
- * directory. Returns 0, or -1 with err naming the file and the cause;
- * then nothing is left at `dest`. */
+ * directory. With `run_autoreconf`, runs `autoreconf -fi` in it first (a
+ * child process), so the project starts at ./configure. Returns 0, or -1
+ * with err naming the file or the step and the cause; then nothing is
+ * left at `dest`. */
 int plugin_template_write(const char *template_dir, const char *name, const char *dest,
-                          sl_error *err);
+                          int run_autoreconf, sl_error *err);
 
 #endif

@@ -61,3 +61,22 @@ char *fsutil_installed(const char *path, const char *prefix)
     free(moved);
     return xstrdup(path);
 }
+
+int fsutil_in_path(const char *name)
+{
+    const char *path = getenv("PATH");
+    if (!path || !*name || strchr(name, '/'))
+        return 0;
+    for (const char *p = path;; p++) {
+        const char *end = strchr(p, ':');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        char *file = xasprintf("%.*s/%s", (int)len, len ? p : ".", name);
+        int found = access(file, X_OK) == 0;
+        free(file);
+        if (found)
+            return 1;
+        if (!end)
+            return 0;
+        p = end;
+    }
+}

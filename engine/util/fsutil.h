@@ -19,4 +19,7 @@ int fsutil_mkdirs(const char *dir, mode_t mode, char *failed, size_t failedlen);
  * Else `path` itself. Caller frees. */
 char *fsutil_installed(const char *path, const char *prefix);
 
+/* 1 when an executable `name` is in one of $PATH's directories. */
+int fsutil_in_path(const char *name);
+
 #endif
