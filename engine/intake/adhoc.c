@@ -31,6 +31,8 @@ static char *yaml_value(const json_t *v)
     return json_dumps(v, JSON_ENCODE_ANY | JSON_ENSURE_ASCII | JSON_SORT_KEYS);
 }
 
+/* The one rule: the input file is handed over as it is (decompress: none),
+ * so the plugin's reads are the only reads `plugins check` sees. */
 static char *config_text(const char *name, const json_t *options)
 {
     json_t *jname = json_string(name);
@@ -42,6 +44,7 @@ static char *config_text(const char *name, const json_t *options)
                            "  - name: adhoc\n"
                            "    match: {bucket: \"*\"}\n"
                            "    plugin: %s\n"
+                           "    decompress: none\n"
                            "    options: %s\n"
                            "    output: \"out/{run_id}/{name}\"\n",
                            n, o);

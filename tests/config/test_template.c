@@ -263,7 +263,8 @@ int main(void)
           "unknown placeholder");
     fails("{client}", NULL, 0, 0, "unknown placeholder {client}", "capture not declared");
     fails("{x}", caps, 2, 0, "unknown placeholder {x} (known: {bucket} {key} {dir} {basename} "
-          "{stem} {date} {run_date} {run_id} {name} {client} {date})", "known list includes captures");
+          "{stem} {date} {run_date} {run_id} {name} {rsid} {feed_date} {feed_hour} {client} {date})",
+          "known list includes captures");
     fails("out/{date", NULL, 0, 4, "unterminated placeholder", "unterminated at the end");
     fails("out/{da{te}", NULL, 0, 4, "unterminated placeholder", "'{' inside a placeholder");
     fails("a{}b", NULL, 0, 1, "empty placeholder {}", "empty placeholder");
