@@ -33,6 +33,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "bench_rng.h"
+
 #define ACTIVE 8000        /* concurrent visits */
 #define START_TIME 1254009600 /* 2009-09-27 00:00:00 UTC */
 #define ROW_MAX 16384
@@ -115,25 +117,6 @@ static const struct {
     {"CD Player", 4999},         {"Headphones", 1995},           {"Camera", 24999},
     {"USB Cable", 450},           {"Charger", 99},                {"Laptop Bag", 3500},
 };
-
-typedef struct rng {
-    uint64_t s;
-} rng;
-
-static uint64_t next(rng *r)
-{
-    uint64_t z = (r->s += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
-static unsigned below(rng *r, unsigned n)
-{
-    return (unsigned)(next(r) % n);
-}
-
-#define PICK(r, arr) ((arr)[below((r), sizeof(arr) / sizeof((arr)[0]))])
 
 typedef struct visit {
     uint64_t visid_high, visid_low;

@@ -19,6 +19,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_rng.h"
+
 #define LINE_MAX_LEN 1024
 #define ACTIVE 20000         /* concurrent sessions */
 #define START_TIME 1254033280
@@ -104,25 +106,6 @@ static const struct {
     {"USB Cable", "us4004", "4.5"},             {"Charger", "ch5005", ".99"},
     {"Laptop Bag", "lb6006", "35."},            {"Speaker", "sp7007", "0.005"},
 };
-
-typedef struct rng {
-    uint64_t s;
-} rng;
-
-static uint64_t next(rng *r)
-{
-    uint64_t z = (r->s += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
-static unsigned below(rng *r, unsigned n)
-{
-    return (unsigned)(next(r) % n);
-}
-
-#define PICK(r, arr) ((arr)[below((r), sizeof(arr) / sizeof((arr)[0]))])
 
 typedef struct session {
     char ip[16];
