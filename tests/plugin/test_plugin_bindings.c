@@ -18,34 +18,7 @@
 #include "services.h"
 #include "tap.h"
 
-static char tmpdir[256];
-
-static char *write_file(const char *rel, const char *text)
-{
-    char *path = xasprintf("%s/%s", tmpdir, rel);
-    FILE *fp = fopen(path, "w");
-    if (!fp) {
-        perror(path);
-        exit(99);
-    }
-    fputs(text, fp);
-    fclose(fp);
-    return path;
-}
-
-/* Every diagnostic as "line:col: severity: message", one per line. */
-static char *format_diags(const diag_list *dl, const char *path)
-{
-    strbuf sb = STRBUF_INIT;
-    for (size_t i = 0; i < dl->count; i++) {
-        const diag *d = &dl->items[i];
-        if (strcmp(d->file, path) != 0)
-            sb_addf(&sb, "[file %s] ", d->file);
-        sb_addf(&sb, "%s%d:%d: %s: %s", i ? "\n" : "", d->line, d->column,
-                d->severity == DIAG_ERROR ? "error" : "warning", d->message);
-    }
-    return sb_steal(&sb);
-}
+#include "config_fixture.h"
 
 static char *bind_text(const char *top_builddir, const char *rules, int *bound)
 {
