@@ -8,6 +8,10 @@
 # 2. Layers: the include rule (engine/layers.sh) holds; it also runs on
 #    every build, so this only proves the check itself still bites.
 # 3. Threads: only the worker pool and the signal thread create threads.
+# 4. Tests: no polled `test` reads a command substitution. The shell
+#    expands the substitution once, before the first poll, so `eventually`
+#    waits out its deadline on a stale value; a function that counts
+#    (`eventually counted 1`) is polled afresh.
 . "$top_srcdir/tests/lib.sh"
 
 command -v nm >/dev/null 2>&1 || skip_all "nm (binutils) is not installed"
@@ -71,5 +75,14 @@ like "$out" "util/strbuf.h:[0-9]+: layer util includes \"config/config.h\" from 
 # Threads are started by the one pool and the one signal thread only.
 starters=$(grep -l 'pthread_create' "$ENGINE"/*/*.c | sed "s|$ENGINE/||" | sort | tr '\n' ' ')
 is "$starters" "util/signals.c util/workers.c " "only util/workers.c and util/signals.c create threads"
+
+# A polled `test` with a command substitution in its arguments.
+stale=$(grep -n -E '(eventually|wait_until +[^ ]+) +(test|\[) [^;]*\$\(' \
+            "$top_srcdir"/tests/*.sh "$top_srcdir"/tests/*/*.sh "$top_srcdir"/plugins/*/*.sh |
+        sed "s|$top_srcdir/||")
+is "$stale" "" "no polled test reads a value expanded once before the polling"
+printf '%s test "$(count)" = 1\n' eventually > "$TMP/poll.sh"
+grep -q -E '(eventually|wait_until +[^ ]+) +(test|\[) [^;]*\$\(' "$TMP/poll.sh"
+ok $? "and the pattern catches one"
 
 done_testing

@@ -35,6 +35,8 @@ uploads() { # uploads LOGFILE REL: how many times REL was uploaded
     grep_count "uploaded $2 to " "$1"
 }
 obj() { echo "$TMP/root/$1"; }
+# uploaded BUCKET/KEY: the object exists (for `eventually`, which polls it)
+uploaded() { test -f "$TMP/root/$1"; }
 # all_sent DIR REL...: every REL was marked done (moved to DIR/.sent/)
 all_sent() {
     _d=$1; shift
@@ -58,7 +60,7 @@ touch -m -d '1 minute ago' "$IN/held.txt"
 start_watch a "$IN" --to s3://bkt/pre --settle 0.3 --workers 2 --run
 A=$WATCH_PID
 
-eventually test -f "$(obj bkt/pre/pre.txt)"; ok $? "a file present at start is uploaded"
+eventually uploaded bkt/pre/pre.txt; ok $? "a file present at start is uploaded"
 is "$(cat "$(obj bkt/pre/pre.txt)")" "before start" "its bytes"
 eventually test -f "$IN/.sent/pre.txt"; ok $? "then moved to .sent/"
 ok "$([ ! -e "$IN/pre.txt" ]; echo $?)" "and gone from DIR"
@@ -89,23 +91,23 @@ mv "$TMP/staging/batch" "$IN/batch"
 printf 'hidden\n' > "$IN/.part.tmp"
 printf '1\n2\n3\n' > "$IN/run/r.txt"
 
-eventually test -f "$(obj bkt/pre/moved.csv)"; ok $? "a file moved in is uploaded"
-eventually test -f "$(obj bkt/pre/new/deeper/n.txt)"; ok $? "a file in a new nested directory is uploaded"
-eventually test -f "$(obj bkt/pre/batch/2.txt)"; ok $? "a directory moved in: its files are uploaded"
+eventually uploaded bkt/pre/moved.csv; ok $? "a file moved in is uploaded"
+eventually uploaded bkt/pre/new/deeper/n.txt; ok $? "a file in a new nested directory is uploaded"
+eventually uploaded bkt/pre/batch/2.txt; ok $? "a directory moved in: its files are uploaded"
 is "$(cat "$(obj bkt/pre/batch/1.txt)")" "one" "batch/1.txt bytes"
 eventually test -f "$TMP/root/out/pre/run/r.txt"; ok $? "--run: the routing rules ran on the uploaded object"
 cmp -s "$TMP/root/out/pre/run/r.txt" "$IN/.sent/run/r.txt"; ok $? "--run: the job's output"
 ok "$([ ! -e "$(obj bkt/pre/.part.tmp)" ] && [ -e "$IN/.part.tmp" ]; echo $?)" "a hidden name is left alone"
 mv "$IN/.part.tmp" "$IN/renamed.txt"
-eventually test -f "$(obj bkt/pre/renamed.txt)"; ok $? "renamed to a visible name: uploaded"
+eventually uploaded bkt/pre/renamed.txt; ok $? "renamed to a visible name: uploaded"
 
 ok "$([ ! -e "$(obj bkt/pre/slow.bin)" ]; echo $?)" "slow.bin still not uploaded after the others"
 touch "$TMP/slow.go"; wait "$SLOW_PID"; untrack "$SLOW_PID"
-eventually test -f "$(obj bkt/pre/slow.bin)"; ok $? "the slow file arrives once closed"
+eventually uploaded bkt/pre/slow.bin; ok $? "the slow file arrives once closed"
 cmp -s "$(obj bkt/pre/slow.bin)" "$TMP/slow.src"; ok $? "whole: all four chunks, exact bytes"
 is "$(uploads "$TMP/a.log" slow.bin)" 1 "uploaded exactly once"
 touch "$TMP/release"; wait "$HELD_PID"; untrack "$HELD_PID"
-eventually test -f "$(obj bkt/pre/held.txt)"; ok $? "the file held open at start arrives after its close"
+eventually uploaded bkt/pre/held.txt; ok $? "the file held open at start arrives after its close"
 is "$(cat "$(obj bkt/pre/held.txt)")" "part1,part2" "whole"
 is "$(uploads "$TMP/a.log" held.txt)" 1 "uploaded exactly once"
 
@@ -189,7 +191,7 @@ IN="$TMP/in-c"
 mkdir -p "$IN/sub"
 start_watch c "$IN" --to s3://bkt3 --on-done delete --settle 0
 printf 'delete me\n' > "$IN/sub/d.txt"
-eventually test -f "$(obj bkt3/sub/d.txt)"; ok $? "uploaded (no prefix: the relative path is the key)"
+eventually uploaded bkt3/sub/d.txt; ok $? "uploaded (no prefix: the relative path is the key)"
 eventually test ! -e "$IN/sub/d.txt"; ok $? "then deleted"
 ok "$([ ! -e "$IN/.sent" ]; echo $?)" "no .sent tree"
 is "$(cat "$(obj bkt3/sub/d.txt)")" "delete me" "bytes"
