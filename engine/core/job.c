@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/delivery.h"
 #include "core/job_decode.h"
@@ -44,6 +45,7 @@ struct sluice_job {
     size_t nsides;
 
     char date[11], run_date[11];
+    char cpu_share[24];      /* online cores / spec->concurrency, at least 1 */
     char *bucket, *key;      /* of the input; key is the path for files */
     progress progress;
     sl_error error;          /* first error of the job */
@@ -110,6 +112,8 @@ const char *job_meta(sluice_job *job, const char *key)
         return job->date;
     if (strcmp(key, "run_date") == 0)
         return job->run_date;
+    if (strcmp(key, "cpu_share") == 0)
+        return job->cpu_share;
     if (strcmp(key, "run_id") == 0)
         return r->run_id;
     if (strcmp(key, "rule") == 0)
@@ -448,6 +452,9 @@ static void job_init(sluice_job *job, const job_spec *spec, job_result *res)
     job->info.size = -1;
     time_t run_t = (time_t)(res->started_ms / 1000);
     clock_format_date(run_t, job->run_date);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    long share = (cores > 0 ? cores : 1) / (spec->concurrency > 1 ? spec->concurrency : 1);
+    snprintf(job->cpu_share, sizeof job->cpu_share, "%ld", share > 0 ? share : 1);
     /* present is what was received, not a positive time: an eventTime at or
      * before 1970-01-01T00:00:00Z is still the event's date */
     if (spec->event && spec->event->event_time_iso)

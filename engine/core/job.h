@@ -44,6 +44,9 @@ typedef struct job_spec {
     long long deadline_ms;         /* epoch ms after which the job's reads and writes
                                       fail (SL_ERR_TIMEOUT) and nothing is published;
                                       0: none (a Lambda invocation's deadline) */
+    int concurrency;               /* jobs this process may run at once (0: 1); a
+                                      plugin sees its share of the cores as the meta
+                                      key "cpu_share" */
 } job_spec;
 
 typedef struct job_result {

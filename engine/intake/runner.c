@@ -124,6 +124,7 @@ typedef struct batch {
     const job_spec *specs;
     job_result *results;   /* NULL: print outputs and free each result */
     runner_totals *totals;
+    int nthreads;          /* jobs at once */
     pthread_mutex_t lock;  /* guards stdout */
 } batch;
 
@@ -134,12 +135,15 @@ typedef struct batch_item {
 
 static void run_one(batch *b, size_t i)
 {
+    job_spec spec = b->specs[i];
+    if (spec.concurrency < b->nthreads)
+        spec.concurrency = b->nthreads; /* the jobs share the cores */
     if (b->results) {
-        runner_job(b->runner, &b->specs[i], &b->results[i], b->totals);
+        runner_job(b->runner, &spec, &b->results[i], b->totals);
         return;
     }
     job_result res;
-    runner_job(b->runner, &b->specs[i], &res, b->totals);
+    runner_job(b->runner, &spec, &res, b->totals);
     if (res.state == JOB_SUCCEEDED && res.output) {
         pthread_mutex_lock(&b->lock);
         printf("%s\n", res.output);
@@ -181,6 +185,7 @@ void runner_batch(runner *r, const job_spec *specs, size_t n, int workers,
     int nthreads = workers < 1 ? 1 : workers;
     if ((size_t)nthreads > n)
         nthreads = (int)n;
+    b.nthreads = nthreads;
     workers_pool *pool = nthreads > 1 ? workers_new(nthreads) : NULL;
     if (pool) {
         batch_item *items = xcalloc(n, sizeof *items);

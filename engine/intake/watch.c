@@ -55,6 +55,7 @@ typedef struct gateway {
     intake *in;
     storage *st;
     int run_jobs;     /* each uploaded object runs its rule's job */
+    int workers;      /* uploads (and their jobs) at once */
     workers_pool *pool;    /* the uploads */
     /* shared, under lock */
     pthread_mutex_t lock;
@@ -332,6 +333,7 @@ static void run_rules(gateway *g, const char *key)
 {
     job_spec spec = intake_spec(g->in);
     spec.input = (location){.kind = LOC_OBJECT, .bucket = g->bucket, .key = (char *)key};
+    spec.concurrency = g->workers;
     job_result res;
     runner_job(g->in->runner, &spec, &res, NULL);
     if (res.state == JOB_SUCCEEDED && res.output) {
@@ -608,6 +610,7 @@ static int run_gateway(gateway *g, const watch_options *o)
         return SL_EXIT_USAGE;
     }
     int rc = SL_EXIT_JOB_FAILED;
+    g->workers = o->workers;
     g->pool = workers_new(o->workers);
     if (!g->pool) {
         log_msg(NULL, SL_LOG_ERROR, "cannot start upload threads");

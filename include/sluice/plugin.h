@@ -201,6 +201,9 @@ typedef struct sluice_host {
      *   "run_date"        UTC YYYY-MM-DD of the run
      *   "run_id"          unique id of this job
      *   "rule"            name of the routing rule
+     *   "cpu_share"       decimal count, at least 1: the online cores divided
+     *                     by the jobs this process may run at once; how many
+     *                     threads a plugin that parallelises should use
      */
     const char *(*meta)(sluice_job *job, const char *key);
 

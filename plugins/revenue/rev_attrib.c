@@ -10,13 +10,13 @@
 #include <time.h>
 
 #include "rev_hash.h"
-#include "rev_keyword.h"
 #include "rev_money.h"
+#include "rev_parse.h"
+#include "rev_pipe.h"
 #include "rev_scan.h"
-#include "rev_url.h"
 
 #define HEADER_FIELD "hit_time_gmt"
-#define HOST_MAX 255          /* longer hosts are not search engines */
+#define MAX_THREADS 64
 #define RING 1024             /* time buckets of visitors, see evict_idle() */
 #define RING_SPAN 512         /* visit_timeout covers at most this many */
 #define ARENA_BLOCK ((size_t)64 << 10)
@@ -39,10 +39,10 @@ typedef struct rev_visitor {
     char key[];
 } rev_visitor;
 
-/* ip; ip TAB user_agent; or post_visid_high TAB post_visid_low. */
+/* ip; ip TAB user_agent; or post_visid_high TAB post_visid_low
+ * (rev_hit.vkey: part[1].p NULL when there is no second part). */
 typedef struct visitor_key {
-    slice ip;        /* the first part */
-    const slice *ua; /* the second part, or NULL */
+    slice part[2];
 } visitor_key;
 
 typedef struct pair_key {
@@ -61,12 +61,12 @@ struct rev_attrib {
 
     char *buf;        /* REV_MAX_LINE + REV_CHUNK bytes */
     size_t pending;   /* bytes of an unfinished record at buf[0] */
+    size_t clean;     /* of those, how many are known to hold no record end */
     int at_start;     /* nothing processed yet: a UTF-8 BOM may come */
     int skipping;     /* inside a record longer than REV_MAX_LINE */
     int skip_odd;     /* skipping, and the bytes so far end in an odd run of '\\' */
     uint64_t line;    /* physical line where the current record starts */
     uint64_t next_line;
-    char *scratch;    /* unescaped values of one record (REV_MAX_LINE) */
 
     int header_known;
     int header_seen;  /* the layout came from a header line of the input */
@@ -83,8 +83,9 @@ struct rev_attrib {
     size_t pairv_cap;
     arena_block *arena;
 
-    char *kw;          /* scratch for decoding keywords */
-    size_t kw_cap;
+    rev_parser ps;      /* the parse stage on this thread */
+    rev_pipe *pipe;     /* the parse stage on cfg.threads threads, or NULL */
+    int no_pipe;        /* the threads could not be started: this thread parses */
 
     /* Hash seeds, different for every job so crafted input cannot aim at
      * collisions. Only speed depends on them, never the report. */
@@ -214,10 +215,10 @@ static int pair_eq(const void *item, const void *key)
            memcmp(p->key + p->dlen, k->keyword.p, k->keyword.n) == 0;
 }
 
-static rev_pair *pair_get(rev_attrib *a, const char *d, size_t dlen, const char *k, size_t klen)
+static rev_pair *pair_get(rev_attrib *a, uint64_t h, const char *d, size_t dlen, const char *k,
+                          size_t klen)
 {
     pair_key key = {{d, dlen}, {k, klen}};
-    uint64_t h = rev_hash(k, klen, rev_hash(d, dlen, a->seed_pair));
     size_t slot = rev_table_find(&a->pairs, h, pair_eq, &key);
     if (a->pairs.slots[slot].item)
         return a->pairs.slots[slot].item;
@@ -248,53 +249,18 @@ oom:
     return NULL;
 }
 
-/* The (domain, keyword) of an external search hit, or NULL. */
-static rev_pair *search_pair(rev_attrib *a, slice ref)
-{
-    rev_url u;
-    char host[HOST_MAX];
-    if (rev_url_split(ref.p, ref.n, &u) != 0)
-        return NULL;
-    long hl = rev_url_host(u.authority, u.authority_len, host, sizeof host);
-    if (hl < 0 || !u.query)
-        return NULL;
-    const rev_engine *e = rev_engines_match(a->cfg.engines, host, (size_t)hl);
-    if (!e)
-        return NULL;
-    if (u.query_len > a->kw_cap) {
-        char *kw = realloc(a->kw, u.query_len);
-        if (!kw) {
-            fail(a, REV_ERR_NOMEM, "out of memory");
-            return NULL;
-        }
-        a->kw = kw;
-        a->kw_cap = u.query_len;
-    }
-    size_t kl = rev_query_keyword(u.query, u.query_len, e->param, e->param_len, a->kw);
-    if (!kl)
-        return NULL;
-    size_t off = rev_domain_shorten(host, (size_t)hl);
-    return pair_get(a, host + off, (size_t)hl - off, a->kw, kl);
-}
-
 /* ---- visitors ----------------------------------------------------------- */
 
 static int visitor_eq(const void *item, const void *key)
 {
     const rev_visitor *v = item;
     const visitor_key *k = key;
-    if (v->iplen != k->ip.n || memcmp(v->key, k->ip.p, k->ip.n) != 0)
+    const slice *ip = &k->part[0], *ua = &k->part[1];
+    if (v->iplen != ip->n || memcmp(v->key, ip->p, ip->n) != 0)
         return 0;
-    if (!k->ua)
+    if (!ua->p)
         return 1;
-    return v->keylen == k->ip.n + 1 + k->ua->n &&
-           memcmp(v->key + k->ip.n + 1, k->ua->p, k->ua->n) == 0;
-}
-
-static uint64_t visitor_hash(const rev_attrib *a, const visitor_key *k)
-{
-    uint64_t h = rev_hash(k->ip.p, k->ip.n, a->seed_visitor);
-    return k->ua ? rev_hash(k->ua->p, k->ua->n, h) : h;
+    return v->keylen == ip->n + 1 + ua->n && memcmp(v->key + ip->n + 1, ua->p, ua->n) == 0;
 }
 
 /* Visitors sit in time buckets of `width` seconds by their `last`, on a
@@ -370,7 +336,8 @@ static void evict_idle(rev_attrib *a)
 static rev_visitor *visitor_new(rev_attrib *a, size_t slot, uint64_t h, const visitor_key *k,
                                 int64_t t)
 {
-    size_t keylen = k->ip.n + (k->ua ? 1 + k->ua->n : 0);
+    const slice *ip = &k->part[0], *ua = k->part[1].p ? &k->part[1] : NULL;
+    size_t keylen = ip->n + (ua ? 1 + ua->n : 0);
     rev_visitor *v = malloc(sizeof *v + keylen);
     if (!v) {
         fail(a, REV_ERR_NOMEM, "out of memory");
@@ -379,12 +346,12 @@ static rev_visitor *visitor_new(rev_attrib *a, size_t slot, uint64_t h, const vi
     v->hash = h;
     v->last = t;
     v->search = NULL;
-    v->iplen = (uint32_t)k->ip.n;
+    v->iplen = (uint32_t)ip->n;
     v->keylen = (uint32_t)keylen;
-    memcpy(v->key, k->ip.p, k->ip.n);
-    if (k->ua) {
-        v->key[k->ip.n] = '\t';
-        memcpy(v->key + k->ip.n + 1, k->ua->p, k->ua->n);
+    memcpy(v->key, ip->p, ip->n);
+    if (ua) {
+        v->key[ip->n] = '\t';
+        memcpy(v->key + ip->n + 1, ua->p, ua->n);
     }
     ring_link(a, v);
     if (rev_table_insert_at(&a->visitors, slot, h, v) != 0)
@@ -397,10 +364,11 @@ static rev_visitor *visitor_new(rev_attrib *a, size_t slot, uint64_t h, const vi
 
 /* ---- hits --------------------------------------------------------------- */
 
+#define BAD_AMOUNT "product revenue is not a plain decimal amount; counted as 0"
+
 static void on_bad_amount(void *ctx, const char *amount, size_t len)
 {
-    warn(ctx, REV_WARN_AMOUNT, "product revenue is not a plain decimal amount; counted as 0",
-         amount, len);
+    warn(ctx, REV_WARN_AMOUNT, BAD_AMOUNT, amount, len);
 }
 
 static void add_revenue(rev_attrib *a, int64_t *acc, int64_t cents)
@@ -442,43 +410,23 @@ static rev_visitor *visitor_touch(rev_attrib *a, uint64_t h, const visitor_key *
     return v;
 }
 
-/* Visitor key parts of a hit (rev_columns.h: the resolved visitor). */
-static visitor_key hit_visitor(const rev_attrib *a, const slice *f)
+/* Attribution of one parsed hit (rev_parse.h), in input order. */
+static void apply_hit(rev_attrib *a, const rev_hit *hit)
 {
-    switch (a->layout.visitor) {
-    case REV_VISITOR_VISID: return (visitor_key){f[REV_ROLE_VISID_HIGH], &f[REV_ROLE_VISID_LOW]};
-    case REV_VISITOR_IP_UA: return (visitor_key){f[REV_ROLE_IP], &f[REV_ROLE_UA]};
-    default: return (visitor_key){f[REV_ROLE_IP], NULL};
-    }
-}
-
-static void apply_hit(rev_attrib *a, int64_t t, const slice *f)
-{
-    if (t > a->now)
-        a->now = t;
+    if (hit->t > a->now)
+        a->now = hit->t;
     evict_idle(a);
 
     /* The visitor lookup is the one cache miss of nearly every line: start
      * loading its slot, then do the work that does not need it. */
-    visitor_key key = hit_visitor(a, f);
-    uint64_t h = visitor_hash(a, &key);
-    __builtin_prefetch(&a->visitors.slots[(size_t)h & a->visitors.mask]);
+    __builtin_prefetch(&a->visitors.slots[(size_t)hit->vhash & a->visitors.mask]);
+    rev_pair *pair = NULL;
+    if (hit->search && !(pair = pair_get(a, hit->phash, hit->domain.p, hit->domain.n,
+                                         hit->keyword.p, hit->keyword.n)))
+        return; /* out of memory */
 
-    rev_pair *pair = search_pair(a, f[REV_ROLE_REFERRER]);
-    /* revenue of hits without the purchase event is ignored */
-    int purchase = rev_is_purchase(f[REV_ROLE_EVENTS].p, f[REV_ROLE_EVENTS].n);
-    if (purchase && slice_is(f[REV_ROLE_DUPLICATE], "1")) {
-        a->st.duplicate_purchases++; /* Adobe saw this purchase already */
-        purchase = 0;
-    }
-    int64_t cents = 0;
-    if (purchase)
-        cents = rev_product_revenue(f[REV_ROLE_PRODUCTS].p, f[REV_ROLE_PRODUCTS].n,
-                                    &a->st.warnings, on_bad_amount, a);
-    if (a->err_kind)
-        return;
-
-    rev_visitor *v = visitor_touch(a, h, &key, t);
+    visitor_key key = {{hit->vkey[0], hit->vkey[1]}};
+    rev_visitor *v = visitor_touch(a, hit->vhash, &key, hit->t);
     if (!v)
         return;
     if (pair) {
@@ -486,97 +434,164 @@ static void apply_hit(rev_attrib *a, int64_t t, const slice *f)
         if (!v->search || !a->cfg.attribution_first)
             v->search = pair;
     }
-    if (purchase) {
+    if (hit->purchase) {
         a->st.purchases++;
-        attribute_purchase(a, v, cents);
+        attribute_purchase(a, v, hit->cents);
     }
     if (a->now - v->last > a->cfg.visit_timeout)
         visitor_drop(a, v); /* idle already (its times lie far back) */
 }
 
-/* ---- records ------------------------------------------------------------ */
-
-static int parse_time(slice s, int64_t *t)
+/* The outcome of one parsed record. */
+static void apply_record(rev_attrib *a, rev_outcome o, const rev_hit *hit)
 {
-    int64_t v = 0;
-    if (s.n == 0 || s.n > 18)
-        return -1;
-    for (size_t i = 0; i < s.n; i++) {
-        if (s.p[i] < '0' || s.p[i] > '9')
-            return -1;
-        v = v * 10 + (s.p[i] - '0');
+    switch (o) {
+    case REV_REC_HIT: apply_hit(a, hit); break;
+    case REV_REC_MALFORMED: warn(a, REV_WARN_MALFORMED, hit->what, hit->text.p, hit->text.n); break;
+    case REV_REC_NOMEM: fail(a, REV_ERR_NOMEM, "out of memory"); break;
+    default: break;
     }
-    *t = v;
-    return 0;
 }
 
-static void malformed(rev_attrib *a, const char *what, const char *text, size_t len)
-{
-    a->st.malformed_lines++;
-    warn(a, REV_WARN_MALFORMED, what, text, len);
-}
-
-/* Adobe's rule for rows that are not hits: exclude_hit neither empty nor
- * "0", or hit_source 5, 7, 8 or 9 (data-source uploads). */
-static int excluded(const rev_attrib *a, const slice *f)
-{
-    if (!a->layout.exclude)
-        return 0;
-    slice x = f[REV_ROLE_EXCLUDE], src = f[REV_ROLE_SOURCE];
-    if (a->layout.col[REV_ROLE_EXCLUDE] != REV_COL_NONE && x.n && !slice_is(x, "0"))
-        return 1;
-    return a->layout.col[REV_ROLE_SOURCE] != REV_COL_NONE && src.n == 1 &&
-           (src.p[0] == '5' || src.p[0] == '7' || src.p[0] == '8' || src.p[0] == '9');
-}
-
-/* Why the hit's visitor is unusable, or NULL. */
-static const char *visitor_missing(const rev_attrib *a, const slice *f)
-{
-    if (a->layout.visitor == REV_VISITOR_VISID)
-        return f[REV_ROLE_VISID_HIGH].n && f[REV_ROLE_VISID_LOW].n
-                   ? NULL
-                   : "empty post_visid_high or post_visid_low";
-    return f[REV_ROLE_IP].n ? NULL : "empty ip";
-}
-
+/* One record on this thread: the header decision, then parse and apply. */
 static void process_line(rev_attrib *a, const char *p, size_t n)
 {
-    a->st.lines_read++;
-    if (n && p[n - 1] == '\r')
-        n--;
-    if (n == 0) {
-        a->st.empty_lines++;
-        return;
+    if (!a->header_known) {
+        size_t m = n && p[n - 1] == '\r' ? n - 1 : n;
+        int r = m ? decide_header(a, p, m) : 0;
+        if (r != 0) { /* the header itself, or a fatal error */
+            a->st.lines_read++;
+            return;
+        }
     }
-    if (!a->header_known && decide_header(a, p, n) != 0)
-        return; /* the header itself, or a fatal error */
-    a->st.data_lines++;
+    rev_hit hit;
+    apply_record(a, rev_parse_record(&a->ps, p, n, &hit), &hit);
+}
 
-    slice f[REV_ROLE_COUNT] = {{NULL, 0}};
-    size_t nf = rev_scan_fields(&a->layout, p, n, a->cfg.escapes, a->scratch, f);
-    if (nf != a->layout.ncols) {
-        char msg[64];
-        int len = snprintf(msg, sizeof msg, "%zu fields, the header has %zu", nf,
-                           a->layout.ncols);
-        malformed(a, "wrong number of fields", msg, (size_t)len);
-        return;
+/* ---- the parallel parse stage (rev_pipe.h) -------------------------------- */
+
+static void add_stats(rev_stats *to, const rev_stats *from)
+{
+    to->lines_read += from->lines_read;
+    to->data_lines += from->data_lines;
+    to->malformed_lines += from->malformed_lines;
+    to->empty_lines += from->empty_lines;
+    to->excluded_rows += from->excluded_rows;
+    to->duplicate_purchases += from->duplicate_purchases;
+    to->warnings += from->warnings;
+}
+
+/* A parsed chunk, applied as process_line would have, record by record. */
+static void apply_chunk(rev_attrib *a, const rev_chunk *c)
+{
+    uint64_t base = a->next_line;
+    for (size_t i = 0; i < c->nops && !a->err_kind; i++) {
+        const rev_op *op = &c->ops[i];
+        const char *b = c->bytes + op->off;
+        a->line = base + op->line;
+        if (op->kind == REV_OP_AMOUNT) {
+            warn(a, REV_WARN_AMOUNT, BAD_AMOUNT, b, op->len0);
+            continue;
+        }
+        if (op->kind == REV_OP_MALFORMED) {
+            warn(a, REV_WARN_MALFORMED, op->what, b, op->len0);
+            continue;
+        }
+        rev_hit hit = {.t = op->t, .vhash = op->vhash, .search = op->search,
+                       .phash = op->phash, .purchase = op->purchase, .cents = op->cents};
+        hit.vkey[0] = (slice){b, op->len0};
+        hit.vkey[1] = (slice){op->has_k1 ? b + op->len0 : NULL, op->len1};
+        hit.domain = (slice){b + op->len0 + op->len1, op->dlen};
+        hit.keyword = (slice){hit.domain.p + op->dlen, op->klen};
+        apply_hit(a, &hit);
     }
-    if (excluded(a, f)) {
-        a->st.excluded_rows++; /* not a hit: no time, no visitor, no purchase */
-        return;
+    add_stats(&a->st, &c->st);
+    a->next_line = base + c->lines;
+    if (c->nomem)
+        fail(a, REV_ERR_NOMEM, "out of memory");
+}
+
+/* Applies the oldest chunk in flight (waiting for its parse); 0 when none. */
+static int take_chunk(rev_attrib *a)
+{
+    const rev_chunk *c = rev_pipe_next(a->pipe);
+    if (!c)
+        return 0;
+    apply_chunk(a, c);
+    rev_pipe_release(a->pipe);
+    return 1;
+}
+
+/* Every chunk in flight applied: this thread's state is the input's so far. */
+static void drain(rev_attrib *a)
+{
+    while (a->pipe && take_chunk(a))
+        ;
+}
+
+static int use_pipe(rev_attrib *a)
+{
+    if (a->pipe)
+        return 1;
+    if (a->cfg.threads <= 1 || a->no_pipe || !a->header_known)
+        return 0;
+    rev_pipe_config pc = {.threads = a->cfg.threads > MAX_THREADS ? MAX_THREADS : a->cfg.threads,
+                          .layout = &a->layout, .engines = a->cfg.engines,
+                          .escapes = a->cfg.escapes, .seed_visitor = a->seed_visitor,
+                          .seed_pair = a->seed_pair};
+    a->pipe = rev_pipe_new(&pc);
+    a->no_pipe = !a->pipe; /* then this thread parses: slower, same result */
+    return a->pipe != NULL;
+}
+
+/* The last record end (unescaped LF) in [from, end), or NULL; records
+ * start at p <= from. */
+static char *last_record_end(char *p, char *from, char *end, int escapes)
+{
+    for (char *q = end; q > from;) {
+        if (*--q == '\n' && (!escapes || !rev_scan_lf_escaped(p, q)))
+            return q;
     }
-    int64_t t;
-    if (parse_time(f[REV_ROLE_TIME], &t) != 0) {
-        malformed(a, "hit_time_gmt is not a non-negative integer", f[REV_ROLE_TIME].p,
-                  f[REV_ROLE_TIME].n);
-        return;
+    return NULL;
+}
+
+/* The first record end at or after `from` (p <= from <= last, last being
+ * one): a chunk is cut there. */
+static char *record_end_from(char *p, char *from, char *last, int escapes)
+{
+    for (char *q = from;; q++) {
+        q = memchr(q, '\n', (size_t)(last + 1 - q));
+        if (!escapes || !rev_scan_lf_escaped(p, q))
+            return q;
     }
-    const char *why = visitor_missing(a, f);
-    if (why) {
-        malformed(a, why, NULL, 0);
-        return;
+}
+
+/* Hands the whole records of [p, end) to the parse threads in chunks of
+ * about cfg.chunk bytes; returns where the unfinished record starts. */
+static char *submit_records(rev_attrib *a, char *p, char *end)
+{
+    /* the unfinished record kept from earlier input holds no record end:
+     * not searched again (a long record arriving in small reads) */
+    char *from = a->buf + a->clean > p ? a->buf + a->clean : p;
+    char *last = last_record_end(p, from, end, a->cfg.escapes);
+    size_t chunk = a->cfg.chunk ? a->cfg.chunk : REV_CHUNK;
+    while (last && p <= last && !a->err_kind) {
+        char *cut = (size_t)(last - p) < chunk ? last
+                                                : record_end_from(p, p + chunk - 1, last,
+                                                                  a->cfg.escapes);
+        while (rev_pipe_full(a->pipe) && !a->err_kind)
+            take_chunk(a);
+        if (a->err_kind)
+            break;
+        if (rev_pipe_submit(a->pipe, p, (size_t)(cut + 1 - p)) != 0) {
+            fail(a, REV_ERR_NOMEM, "out of memory");
+            break;
+        }
+        p = cut + 1;
+        while (rev_pipe_ready(a->pipe) && !a->err_kind)
+            take_chunk(a); /* keeps the results few and the clock current */
     }
-    apply_hit(a, t, f);
+    return p;
 }
 
 /* ---- buffer ------------------------------------------------------------- */
@@ -595,9 +610,11 @@ rev_attrib *rev_attrib_new(const rev_config *cfg)
     a->seed_visitor = rev_hash(&entropy, sizeof entropy, 0x5bd1e9955bd1e995ULL);
     a->seed_pair = rev_hash(&entropy, sizeof entropy, 0x27d4eb2f165667c5ULL);
     a->next_line = 1;
+    a->ps = (rev_parser){.layout = &a->layout, .engines = cfg->engines, .escapes = cfg->escapes,
+                         .seed_visitor = a->seed_visitor, .seed_pair = a->seed_pair,
+                         .st = &a->st, .on_amount = on_bad_amount, .amount_ctx = a};
     a->buf = malloc(REV_MAX_LINE + REV_CHUNK);
-    a->scratch = malloc(REV_MAX_LINE + REV_CHUNK);
-    if (!a->buf || !a->scratch || rev_table_init(&a->visitors, 0) != 0 || rev_table_init(&a->pairs, 0) != 0) {
+    if (!a->buf || rev_table_init(&a->visitors, 0) != 0 || rev_table_init(&a->pairs, 0) != 0) {
         rev_attrib_free(a);
         return NULL;
     }
@@ -608,6 +625,7 @@ void rev_attrib_free(rev_attrib *a)
 {
     if (!a)
         return;
+    rev_pipe_free(a->pipe); /* first: its threads read the layout */
     for (size_t i = 0; i < RING; i++) {
         for (rev_visitor *v = a->ring[i], *next; v; v = next) {
             next = v->next;
@@ -622,8 +640,7 @@ void rev_attrib_free(rev_attrib *a)
     rev_table_free(&a->pairs);
     free(a->pairv);
     rev_layout_clear(&a->layout);
-    free(a->kw);
-    free(a->scratch);
+    rev_parser_clear(&a->ps);
     free(a->buf);
     free(a);
 }
@@ -673,6 +690,7 @@ int rev_attrib_commit(rev_attrib *a, size_t n)
         size_t have = (size_t)(end - p);
         if (have < sizeof utf8_bom && memcmp(p, utf8_bom, have) == 0) {
             a->pending = have; /* maybe the start of a BOM: wait for more */
+            a->clean = 0;
             return 0;
         }
         a->at_start = 0;
@@ -683,13 +701,17 @@ int rev_attrib_commit(rev_attrib *a, size_t n)
         char *nl = skip_to_end(a, p, end);
         if (!nl) {
             a->pending = 0;
+            a->clean = 0;
             return 0;
         }
         a->skipping = 0;
         p = nl + 1;
     }
     size_t inner;
-    for (char *nl; (nl = (char *)rev_scan_record_end(p, end, a->cfg.escapes, &inner)) != NULL;
+    /* This thread parses until the layout is known (the header decides it),
+     * then the parse threads take the whole records, if there are any. */
+    for (char *nl; !use_pipe(a) &&
+                   (nl = (char *)rev_scan_record_end(p, end, a->cfg.escapes, &inner)) != NULL;
          p = nl + 1) {
         a->line = a->next_line;
         a->next_line += 1 + inner;
@@ -697,23 +719,35 @@ int rev_attrib_commit(rev_attrib *a, size_t n)
         if (a->err_kind)
             return -1;
     }
+    if (a->pipe)
+        p = submit_records(a, p, end);
+    if (a->err_kind)
+        return -1;
 
     size_t rest = (size_t)(end - p);
     if (rest > REV_MAX_LINE) {
         /* Counted now as one malformed data record, its bytes dropped until
-         * its end: memory stays bounded whatever the input. */
+         * its end: memory stays bounded whatever the input. The records
+         * before it are applied first (their lines, their warnings). */
+        drain(a);
+        if (a->err_kind)
+            return -1;
+        rev_scan_record_end(p, end, a->cfg.escapes, &inner); /* its escaped LFs */
         a->line = a->next_line;
         a->next_line += inner;
         a->st.lines_read++;
         a->st.data_lines++;
-        malformed(a, "line longer than 4 MiB", NULL, 0);
+        a->st.malformed_lines++;
+        warn(a, REV_WARN_MALFORMED, "line longer than 4 MiB", NULL, 0);
         a->skipping = 1;
         a->skip_odd = a->cfg.escapes && (backslash_run(p, end, 0) & 1);
         a->pending = 0;
+        a->clean = 0;
         return 0;
     }
     memmove(a->buf, p, rest);
     a->pending = rest;
+    a->clean = rest; /* no record end in it, or the loop above had cut there */
     return 0;
 }
 
@@ -737,6 +771,9 @@ int rev_attrib_finish(rev_attrib *a)
 {
     if (a->err_kind)
         return -1;
+    drain(a);
+    if (a->err_kind)
+        return -1;
     a->at_start = 0;
     if (a->skipping)
         a->skipping = 0;
@@ -745,6 +782,7 @@ int rev_attrib_finish(rev_attrib *a)
         process_line(a, a->buf, a->pending);
     }
     a->pending = 0;
+    a->clean = 0;
     return a->err_kind ? -1 : 0;
 }
 

@@ -16,7 +16,9 @@
  * and its unescaped values), the visitors seen
  * within one visit_timeout of `now` (plus one time bucket of
  * visit_timeout / 512 + 1 seconds), and the distinct (domain, keyword)
- * pairs. Not thread-safe; one per job. */
+ * pairs; with threads, 2 * threads + 1 chunks in flight (rev_pipe.h).
+ * Not thread-safe: one per job, called from one thread; it runs its own
+ * parse threads when cfg.threads > 1. */
 #ifndef REV_ATTRIB_H
 #define REV_ATTRIB_H
 
@@ -56,8 +58,14 @@ typedef struct rev_config {
     const char *columns_what;
     int columns_from_input;
     const char *no_columns_hint; /* appended to the headerless error, or NULL */
-    rev_warn_fn warn;            /* optional */
+    rev_warn_fn warn;            /* optional; called on the caller's thread */
     void *warn_ctx;
+    /* Parse threads (rev_pipe.h): 0 or 1 parses on the caller's thread;
+     * more parse whole records on that many threads while the caller's
+     * thread attributes them in order. The result is the same. */
+    size_t threads;
+    size_t chunk;                /* bytes per parallel chunk; 0: REV_CHUNK (tests
+                                    use a few bytes to hit every boundary) */
 } rev_config;
 
 typedef struct rev_stats {

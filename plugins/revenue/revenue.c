@@ -28,6 +28,8 @@
 #define WARN_TEXT_MAX 120
 #define LOOKUP_COLUMNS "column_headers.tsv"
 #define LOOKUP_MAX ((size_t)1 << 20)
+#define MAX_THREADS 64
+#define DEFAULT_MAX_THREADS 8 /* past this, attribution on one thread is the limit */
 
 typedef struct rev_state {
     const sluice_host *host;
@@ -41,6 +43,7 @@ typedef struct rev_state {
     int include_zero;
     int64_t visit_timeout;
     double max_bad_ratio;
+    int threads;    /* 0: the job's share of the cores (meta "cpu_share") */
 } rev_state;
 
 static const char options_schema[] =
@@ -76,6 +79,10 @@ static const char options_schema[] =
     "{\"type\":\"string\"}]},"
     "\"max_bad_ratio\":{\"type\":\"number\",\"minimum\":0,\"maximum\":1,\"default\":0.01,"
     "\"description\":\"largest share of malformed data lines a successful run accepts\"},"
+    "\"threads\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":64,"
+    "\"description\":\"threads parsing the input (attribution runs on the job's thread); "
+    "default: the job's share of the cores, at most 8; the report is the same for any "
+    "count\"},"
     "\"engines\":{\"type\":\"array\",\"minItems\":1,"
     "\"description\":\"replaces the default search engine table\","
     "\"items\":{\"type\":\"object\",\"additionalProperties\":false,"
@@ -342,13 +349,23 @@ static int opt_one(rev_state *st, const sluice_host *h, const char *key, const s
         st->max_bad_ratio = r;
         return 0;
     }
+    if (strcmp(key, "threads") == 0) {
+        int64_t n = h->value_int(v, 0);
+        if (t != SLUICE_VALUE_INT || n < 1 || n > MAX_THREADS) {
+            snprintf(err, errlen, "option 'threads' must be an integer from 1 to %d",
+                     MAX_THREADS);
+            return -1;
+        }
+        st->threads = (int)n;
+        return 0;
+    }
     if (strcmp(key, "columns") == 0)
         return opt_columns(st, h, v, err, errlen);
     if (strcmp(key, "engines") == 0)
         return opt_engines(st, h, v, err, errlen);
     snprintf(err, errlen,
              "unknown option '%s' (known: attribution, visit_timeout, include_zero, visitor, "
-             "escapes, exclude, columns, max_bad_ratio, engines)",
+             "escapes, exclude, columns, max_bad_ratio, engines, threads)",
              key);
     return -1;
 }
@@ -622,16 +639,27 @@ static void no_columns_hint(const sluice_host *h, sluice_job *job, char *hint, s
 }
 
 static void log_layout(const rev_state *st, sluice_job *job, const rev_layout *l,
-                       const char *source)
+                       const char *source, size_t threads)
 {
     static const char *const visitors[] = {"auto", "ip", "ip + user_agent",
                                            "post_visid_high + post_visid_low"};
     st->host->log(job, SLUICE_LOG_INFO,
                   "revenue: %zu columns (%s); visitor %s; events from %s, products from %s; "
-                  "escapes %s; exclude %s",
+                  "escapes %s; exclude %s; %zu parse thread%s",
                   l->ncols, source, visitors[l->visitor], rev_layout_name(l, REV_ROLE_EVENTS),
                   rev_layout_name(l, REV_ROLE_PRODUCTS), st->escapes ? "backslash" : "none",
-                  st->exclude ? "adobe" : "none");
+                  st->exclude ? "adobe" : "none", threads, threads == 1 ? "" : "s");
+}
+
+/* The parse threads of a job: the option, else the job's share of the
+ * cores (older hosts do not say: 1). */
+static size_t job_threads(const rev_state *st, sluice_job *job)
+{
+    if (st->threads)
+        return (size_t)st->threads;
+    const char *share = st->host->meta(job, "cpu_share");
+    long n = share ? strtol(share, NULL, 10) : 1;
+    return n < 1 ? 1 : n > DEFAULT_MAX_THREADS ? DEFAULT_MAX_THREADS : (size_t)n;
 }
 
 static int rev_run(void *state, sluice_job *job)
@@ -652,6 +680,7 @@ static int rev_run(void *state, sluice_job *job)
         .columns_what = "option 'columns'",
         .warn = job_warn,
         .warn_ctx = &ctx,
+        .threads = job_threads(st, job),
     };
 
     if (set_output_name(h, job) != 0)
@@ -682,7 +711,8 @@ static int rev_run(void *state, sluice_job *job)
     add_counters(h, job, s);
     if (rev_attrib_layout(a))
         log_layout(st, job, rev_attrib_layout(a),
-                   rev_attrib_header_seen(a) ? "the input's header line" : cfg.columns_what);
+                   rev_attrib_header_seen(a) ? "the input's header line" : cfg.columns_what,
+                   cfg.threads);
     if (rc == 0)
         rc = check_bad_ratio(st, job, s);
     if (rc == 0) {

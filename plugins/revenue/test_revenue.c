@@ -116,6 +116,7 @@ typedef struct result {
     char msg[512];
     uint64_t warned_malformed, warned_amount;
     uint64_t last_malformed_line;
+    buf warnings; /* every warning: kind, line, what, text */
 } result;
 
 static int collect(void *ctx, const void *p, size_t n)
@@ -128,7 +129,8 @@ static void count_warn(void *ctx, rev_warn_kind kind, uint64_t line, const char 
                        const char *text, size_t len)
 {
     result *r = ctx;
-    (void)what, (void)text, (void)len;
+    buf_addf(&r->warnings, "%d %llu %s [%.*s]\n", (int)kind, (unsigned long long)line, what,
+             (int)len, text ? text : "");
     if (kind == REV_WARN_MALFORMED) {
         r->warned_malformed++;
         r->last_malformed_line = line;
@@ -136,7 +138,16 @@ static void count_warn(void *ctx, rev_warn_kind kind, uint64_t line, const char 
         r->warned_amount++;
 }
 
-static void run_core(const char *input, size_t len, const opts *o, result *r)
+static void result_free(result *r)
+{
+    buf_free(&r->report);
+    buf_free(&r->warnings);
+}
+
+/* One run of the core: the input fed in pieces of o->chunk bytes, parsed
+ * on `threads` threads in chunks of `pchunk` bytes (rev_attrib.h). */
+static void run_core_with(const char *input, size_t len, const opts *o, size_t threads,
+                          size_t pchunk, result *r)
 {
     static rev_engines defaults = REV_ENGINES_INIT;
     char err[256];
@@ -154,6 +165,8 @@ static void run_core(const char *input, size_t len, const opts *o, result *r)
         .ncolumns = o->ncolumns,
         .warn = count_warn,
         .warn_ctx = r,
+        .threads = threads,
+        .chunk = pchunk,
     };
     rev_attrib *a = rev_attrib_new(&cfg);
     size_t chunk = o->chunk ? o->chunk : (len ? len : 1);
@@ -172,6 +185,52 @@ static void run_core(const char *input, size_t len, const opts *o, result *r)
         rev_report_write(pairs, n, !o->exclude_zero, collect, &r->report);
     }
     rev_attrib_free(a);
+}
+
+/* Where two runs differ, or NULL. */
+static const char *difference(const result *x, const result *y)
+{
+    if (x->report.len != y->report.len || memcmp(buf_str(&x->report), buf_str(&y->report),
+                                                 x->report.len) != 0)
+        return "report";
+    if (memcmp(&x->st, &y->st, sizeof x->st) != 0)
+        return "statistics";
+    if (x->err != y->err || strcmp(x->msg, y->msg) != 0)
+        return "error";
+    if (x->warnings.len != y->warnings.len ||
+        memcmp(buf_str(&x->warnings), buf_str(&y->warnings), x->warnings.len) != 0)
+        return "warnings";
+    return NULL;
+}
+
+static size_t parallel_runs, parallel_diffs;
+
+/* Every input of these tests runs single-threaded (the result the tests
+ * check), then on 2, 3 and 8 parse threads with chunks from one byte up:
+ * each must give the same report, statistics, error and warnings (line
+ * numbers included). Tiny chunks put a chunk edge at every byte. */
+static void run_core(const char *input, size_t len, const opts *o, result *r)
+{
+    static const size_t threads[] = {2, 3, 8};
+    static const size_t pchunks[] = {1, 7, 0};
+    run_core_with(input, len, o, 1, 0, r);
+    for (size_t t = 0; t < sizeof threads / sizeof *threads; t++) {
+        for (size_t c = 0; c < sizeof pchunks / sizeof *pchunks; c++) {
+            if (len > ((size_t)16 << 10) && pchunks[c] && pchunks[c] < 4096)
+                continue; /* big inputs: a chunk per record would take long */
+            result par;
+            run_core_with(input, len, o, threads[t], pchunks[c], &par);
+            const char *diff = difference(r, &par);
+            parallel_runs++;
+            if (diff && parallel_diffs++ < 5) {
+                char note[160];
+                snprintf(note, sizeof note, "%zu threads, chunk %zu: the %s differs", threads[t],
+                         pchunks[c], diff);
+                diag_note(note);
+            }
+            result_free(&par);
+        }
+    }
 }
 
 static void run_str(const char *input, const opts *o, result *r)
@@ -486,7 +545,7 @@ static void test_sample(void)
         run_core(in.p, in.len, &o, &r);
         is_mem(buf_str(&r.report), r.report.len, buf_str(&want), want.len,
                "sample report, fed in chunks of %zu", chunks[i]);
-        buf_free(&r.report);
+        result_free(&r);
     }
     opts o = {0};
     result r;
@@ -504,20 +563,20 @@ static void test_sample(void)
     is_int(r.st.revenue_unattributed_cents, 0, "sample: unattributed");
     is_int((int64_t)r.st.keywords, 3, "sample: keywords");
     is_int((int64_t)r.st.warnings, 0, "sample: warnings");
-    buf_free(&r.report);
+    result_free(&r);
 
     /* visitor ip_ua gives the same on the sample (one agent per ip) */
     o.ip_ua = 1;
     run_core(in.p, in.len, &o, &r);
     is_mem(buf_str(&r.report), r.report.len, buf_str(&want), want.len, "sample with ip_ua");
-    buf_free(&r.report);
+    result_free(&r);
 
     /* attribution first: the same too (one search per visit but 44.12.96.2's) */
     o.ip_ua = 0;
     o.first = 1;
     run_core(in.p, in.len, &o, &r);
     is_mem(buf_str(&r.report), r.report.len, buf_str(&want), want.len, "sample with first");
-    buf_free(&r.report);
+    result_free(&r);
     buf_free(&in);
     buf_free(&want);
 }
@@ -535,7 +594,7 @@ static void test_header_and_columns(void)
     run_str(b.p, &o, &r);
     is_str(buf_str(&r.report), RHDR "google.com\tipod\t12.50\n", "columns in any order");
     is_int((int64_t)r.st.data_lines, 2, "any order: data lines");
-    buf_free(&r.report);
+    result_free(&r);
     buf_free(&b);
 
     /* duplicate column name: the first one counts */
@@ -543,7 +602,7 @@ static void test_header_and_columns(void)
     buf_addf(&b, "100\t1.1.1.1\t1\tA;B;1;3;\t%s\t%s\n", GOOGLE_IPOD, BING_ZUNE);
     run_str(b.p, &o, &r);
     is_str(buf_str(&r.report), RHDR "google.com\tipod\t3.00\n", "duplicate column: first wins");
-    buf_free(&r.report);
+    result_free(&r);
     buf_free(&b);
 
     /* headerless without columns: error */
@@ -562,7 +621,7 @@ static void test_header_and_columns(void)
     is_int(r.err, REV_ERR_NONE, "headerless with columns: ok");
     is_str(buf_str(&r.report), RHDR "google.com\tipod\t3.00\n", "headerless with columns");
     is_int((int64_t)r.st.data_lines, 1, "headerless: first line is data");
-    buf_free(&r.report);
+    result_free(&r);
     buf_free(&b);
 
     /* a header in the file wins over the option */
@@ -574,7 +633,7 @@ static void test_header_and_columns(void)
     run_str(b.p, &o, &r);
     is_str(buf_str(&r.report), RHDR "google.com\tipod\t3.00\n", "the file's header wins");
     is_int((int64_t)r.st.data_lines, 1, "header not counted as data");
-    buf_free(&r.report);
+    result_free(&r);
     buf_free(&b);
     o.columns = NULL;
     o.ncolumns = 0;
@@ -584,7 +643,7 @@ static void test_header_and_columns(void)
     buf_addf(&b, "1.1.1.1\t100\t1\tA;B;1;3;\t%s\n", GOOGLE_IPOD);
     run_str(b.p, &o, &r);
     is_str(buf_str(&r.report), RHDR "google.com\tipod\t3.00\n", "header by hit_time_gmt");
-    buf_free(&r.report);
+    result_free(&r);
     buf_free(&b);
 
     /* "hit_time_gmt_x" is not the header field */
@@ -644,15 +703,15 @@ static void test_header_and_columns(void)
     run_str("", &o, &r);
     is_str(buf_str(&r.report), RHDR, "0-byte input: header-only report");
     is_int((int64_t)r.st.lines_read, 0, "0-byte input: no lines");
-    buf_free(&r.report);
+    result_free(&r);
     run_str("\n\r\n\n", &o, &r);
     is_str(buf_str(&r.report), RHDR, "only empty lines: header-only report");
     is_int((int64_t)r.st.empty_lines, 3, "only empty lines: counted as empty");
     is_int((int64_t)r.st.data_lines, 0, "only empty lines: no data");
-    buf_free(&r.report);
+    result_free(&r);
     run_str(HDR, &o, &r);
     is_str(buf_str(&r.report), RHDR, "only a header: header-only report");
-    buf_free(&r.report);
+    result_free(&r);
 
     /* leading empty lines and a UTF-8 BOM before the header */
     buf_addf(&b, "\xEF\xBB\xBF\r\n\n" HDR);
@@ -663,7 +722,7 @@ static void test_header_and_columns(void)
         is_str(buf_str(&r.report), RHDR "google.com\tipod\t3.00\n",
                "BOM and empty lines before the header (chunk %zu)", chunk);
         is_int((int64_t)r.st.empty_lines, 2, "BOM: empty lines (chunk %zu)", chunk);
-        buf_free(&r.report);
+        result_free(&r);
     }
     o.chunk = 0;
     buf_free(&b);
@@ -695,7 +754,7 @@ static void test_lines(void)
     is_int((int64_t)r.st.data_lines, 12, "malformed lines are data lines");
     is_int((int64_t)r.warned_malformed, 10, "each malformed line reported");
     is_int((int64_t)r.st.search_hits, 1, "no search from malformed lines");
-    buf_free(&r.report);
+    result_free(&r);
     buf_free(&b);
 
     /* leading zeros and 0 are fine times */
@@ -705,7 +764,7 @@ static void test_lines(void)
     run_str(b.p, &o, &r);
     is_str(buf_str(&r.report), RHDR "google.com\tipod\t1.00\n", "time 0 and leading zeros");
     is_int((int64_t)r.st.malformed_lines, 0, "time 0: not malformed");
-    buf_free(&r.report);
+    result_free(&r);
     buf_free(&b);
 
     /* ratio boundary (the glue applies it; here the predicate) */
@@ -738,7 +797,7 @@ static void test_lines(void)
             o.chunk = chunk;
             run_str(inputs[i], &o, &r);
             is_str(buf_str(&r.report), want, "%s (chunk %zu)", names[i], chunk);
-            buf_free(&r.report);
+            result_free(&r);
         }
     }
     o.chunk = 0;
@@ -746,17 +805,17 @@ static void test_lines(void)
     is_int((int64_t)r.st.lines_read, 4, "CRLF: lines read");
     is_int((int64_t)r.st.empty_lines, 1, "CRLF: the CR-only line is empty");
     is_int((int64_t)r.st.data_lines, 2, "CRLF: data lines");
-    buf_free(&r.report);
+    result_free(&r);
     run_str(HDR "\n\n\r\n" "\r\n", &o, &r);
     is_int((int64_t)r.st.empty_lines, 4, "empty lines counted as empty");
     is_int((int64_t)r.st.data_lines, 0, "empty lines are not data");
     is_int((int64_t)r.st.malformed_lines, 0, "empty lines are not malformed");
-    buf_free(&r.report);
+    result_free(&r);
 
     /* a CR inside a line is data, not a line end: the referrer keeps it */
     run_str(HDR "100\t1.1.1.1\tUA\t\t\thttp://bing.com/?q=a\rb\n", &o, &r);
     is_str(buf_str(&r.report), RHDR "bing.com\ta b\t0.00\n", "inner CR is a control byte");
-    buf_free(&r.report);
+    result_free(&r);
 
     /* quotes are ordinary characters */
     buf_addf(&b, HDR);
@@ -768,7 +827,7 @@ static void test_lines(void)
     is_str(buf_str(&r.report), RHDR "bing.com\t\"zune\"\t4.00\n", "quotes are plain");
     is_int((int64_t)r.st.malformed_lines, 0, "quotes: nothing malformed");
     o.ip_ua = 0;
-    buf_free(&r.report);
+    result_free(&r);
     buf_free(&b);
 
     /* a line longer than REV_MAX_LINE is malformed, and memory stays put */
@@ -784,7 +843,7 @@ static void test_lines(void)
     is_int((int64_t)r.st.malformed_lines, 1, "overlong line is malformed");
     is_int((int64_t)r.st.data_lines, 3, "overlong line is one data line");
     is_int((int64_t)r.st.lines_read, 4, "overlong line is one line");
-    buf_free(&r.report);
+    result_free(&r);
     buf_free(&b);
 }
 
@@ -835,7 +894,7 @@ static void test_hits(void)
         is_int((int64_t)r.st.search_hits, refs[i].row != NULL, "search hit count for '%s'",
                refs[i].ref);
         buf_free(&want);
-        buf_free(&r.report);
+        result_free(&r);
         buf_free(&b);
     }
 
@@ -854,7 +913,7 @@ static void test_hits(void)
                ev[i].purchase ? RHDR "google.com\tipod\t10.00\n" : RHDR "google.com\tipod\t0.00\n",
                "event_list '%s'", ev[i].events);
         is_int((int64_t)r.st.purchases, ev[i].purchase, "purchases for '%s'", ev[i].events);
-        buf_free(&r.report);
+        result_free(&r);
         buf_free(&b);
     }
 
@@ -874,7 +933,7 @@ static void test_hits(void)
     is_int((int64_t)r.warned_amount, 7, "each bad amount reported");
     is_int((int64_t)r.st.purchases, 4, "four purchases");
     is_int(r.st.revenue_attributed_cents, 26080, "attributed cents");
-    buf_free(&r.report);
+    result_free(&r);
     buf_free(&b);
 
     /* unattributed revenue */
@@ -886,12 +945,12 @@ static void test_hits(void)
     is_str(buf_str(&r.report), RHDR "google.com\tipod\t0.00\n", "unattributed not in report");
     is_int(r.st.revenue_unattributed_cents, 475, "unattributed counted");
     is_int(r.st.revenue_attributed_cents, 0, "nothing attributed");
-    buf_free(&r.report);
+    result_free(&r);
     o.exclude_zero = 1;
     run_str(b.p, &o, &r);
     is_str(buf_str(&r.report), RHDR, "include_zero false drops zero rows");
     o.exclude_zero = 0;
-    buf_free(&r.report);
+    result_free(&r);
     buf_free(&b);
 
     /* last vs first; a purchase hit that is a search hit itself */
@@ -904,14 +963,14 @@ static void test_hits(void)
     is_str(buf_str(&r.report),
            RHDR "bing.com\tzune\t10.00\nduckduckgo.com\ttv\t1.00\ngoogle.com\tipod\t0.00\n",
            "attribution last; purchase hit's own search applied first");
-    buf_free(&r.report);
+    result_free(&r);
     o.first = 1;
     run_str(b.p, &o, &r);
     is_str(buf_str(&r.report),
            RHDR "google.com\tipod\t11.00\nbing.com\tzune\t0.00\nduckduckgo.com\ttv\t0.00\n",
            "attribution first");
     o.first = 0;
-    buf_free(&r.report);
+    result_free(&r);
     buf_free(&b);
 
     /* first: a new visit takes a new first search */
@@ -924,7 +983,7 @@ static void test_hits(void)
     is_str(buf_str(&r.report), RHDR "bing.com\tzune\t10.00\ngoogle.com\tipod\t0.00\n",
            "first: new visit, new first search");
     o.first = 0;
-    buf_free(&r.report);
+    result_free(&r);
     buf_free(&b);
 
     /* several purchases in a visit all go to the current search */
@@ -934,7 +993,7 @@ static void test_hits(void)
     hit(&b, 300, "1.1.1.1", "1", "A;B;1;2;", SHOP);
     run_str(b.p, &o, &r);
     is_str(buf_str(&r.report), RHDR "google.com\tipod\t3.00\n", "repeat purchases");
-    buf_free(&r.report);
+    result_free(&r);
     buf_free(&b);
 }
 
@@ -950,7 +1009,7 @@ static void visit_case(long search_t, long buy_t, int attributed, const char *na
     is_str(buf_str(&r.report),
            attributed ? RHDR "google.com\tipod\t10.00\n" : RHDR "google.com\tipod\t0.00\n", "%s",
            name);
-    buf_free(&r.report);
+    result_free(&r);
     buf_free(&b);
 }
 
@@ -971,7 +1030,7 @@ static void test_visits(void)
     hit(&b, 5400, "1.1.1.1", "1", "A;B;1;10;", SHOP);
     run_str(b.p, &o, &r);
     is_str(buf_str(&r.report), RHDR "google.com\tipod\t10.00\n", "chained hits keep the visit");
-    buf_free(&r.report);
+    result_free(&r);
     buf_free(&b);
 
     /* visit_timeout option */
@@ -981,12 +1040,12 @@ static void test_visits(void)
     o.timeout = 60;
     run_str(b.p, &o, &r);
     is_str(buf_str(&r.report), RHDR "google.com\tipod\t0.00\n", "visit_timeout 60: 61 s ends");
-    buf_free(&r.report);
+    result_free(&r);
     o.timeout = 61;
     run_str(b.p, &o, &r);
     is_str(buf_str(&r.report), RHDR "google.com\tipod\t10.00\n", "visit_timeout 61: continues");
     o.timeout = 0;
-    buf_free(&r.report);
+    result_free(&r);
     buf_free(&b);
 
     /* now is the largest time so far: times stepping back */
@@ -998,7 +1057,7 @@ static void test_visits(void)
     is_str(buf_str(&r.report), RHDR "google.com\tipod\t0.00\n",
            "step back: now - last(v) = 4900 > 1800 ends the visit");
     is_int(r.st.revenue_unattributed_cents, 1000, "step back: unattributed");
-    buf_free(&r.report);
+    result_free(&r);
     buf_free(&b);
 
     buf_addf(&b, HDR);
@@ -1008,7 +1067,7 @@ static void test_visits(void)
     run_str(b.p, &o, &r);
     is_str(buf_str(&r.report), RHDR "google.com\tipod\t11.00\n",
            "step back within the visit; last(v) stays the largest (6700 - 5000 <= 1800)");
-    buf_free(&r.report);
+    result_free(&r);
     buf_free(&b);
 
     buf_addf(&b, HDR);
@@ -1018,7 +1077,7 @@ static void test_visits(void)
     run_str(b.p, &o, &r);
     is_str(buf_str(&r.report), RHDR "google.com\tipod\t0.00\n",
            "an older hit does not lower last(v): 6801 - 5000 > 1800");
-    buf_free(&r.report);
+    result_free(&r);
     buf_free(&b);
 
     /* last(v) counts hits without a search too: 2750 - 1000 <= 1800 */
@@ -1029,7 +1088,7 @@ static void test_visits(void)
     run_str(b.p, &o, &r);
     is_str(buf_str(&r.report), RHDR "google.com\tipod\t10.00\n",
            "a hit without search keeps last(v) for a later, older search");
-    buf_free(&r.report);
+    result_free(&r);
     buf_free(&b);
 
     /* a hit far in the past: its own search still pays, then it is idle */
@@ -1041,7 +1100,7 @@ static void test_visits(void)
     is_str(buf_str(&r.report), RHDR "google.com\tipod\t10.00\n", "old hit's own search pays");
     is_int(r.st.revenue_unattributed_cents, 100, "old hit's visitor is idle afterwards");
     is_int((int64_t)r.st.visitors_live, 1, "idle visitors are not kept");
-    buf_free(&r.report);
+    result_free(&r);
     buf_free(&b);
 
     /* other visitors' hits move now: the same result whether evicted or not */
@@ -1052,7 +1111,7 @@ static void test_visits(void)
     run_str(b.p, &o, &r);
     is_str(buf_str(&r.report), RHDR "google.com\tipod\t0.00\n", "idle visitor forgotten");
     is_int((int64_t)r.st.visitors_evicted, 1, "one visitor evicted");
-    buf_free(&r.report);
+    result_free(&r);
     buf_free(&b);
 
     /* visitor: ip vs ip_ua */
@@ -1062,13 +1121,13 @@ static void test_visits(void)
     hit_ua(&b, 300, "1.1.1.1", "Firefox", "1", "A;B;1;1;", SHOP);
     run_str(b.p, &o, &r);
     is_str(buf_str(&r.report), RHDR "google.com\tipod\t11.00\n", "visitor ip");
-    buf_free(&r.report);
+    result_free(&r);
     o.ip_ua = 1;
     run_str(b.p, &o, &r);
     is_str(buf_str(&r.report), RHDR "google.com\tipod\t1.00\n", "visitor ip_ua");
     is_int(r.st.revenue_unattributed_cents, 1000, "ip_ua: other agent unattributed");
     o.ip_ua = 0;
-    buf_free(&r.report);
+    result_free(&r);
     buf_free(&b);
 
     /* ip_ua key is ip + tab + agent: ("1.1", "1.1x") differs from ("1.11", ...) */
@@ -1079,7 +1138,7 @@ static void test_visits(void)
     run_str(b.p, &o, &r);
     is_int(r.st.revenue_unattributed_cents, 1000, "ip_ua keys do not run together");
     o.ip_ua = 0;
-    buf_free(&r.report);
+    result_free(&r);
     buf_free(&b);
 }
 
@@ -1119,7 +1178,7 @@ static void test_sorting(void)
                 "ask.com\tsmall\t0.00\n"
                 "bing.com\tsmall\t0.00\n",
            "sorted by revenue desc, domain asc, keyword asc (bytewise)");
-    buf_free(&r.report);
+    result_free(&r);
     buf_free(&b);
 
     /* the keyword variants of the spec are one keyword */
@@ -1130,7 +1189,7 @@ static void test_sorting(void)
     run_str(b.p, &o, &r);
     is_str(buf_str(&r.report), RHDR "google.com\tipod\t0.00\n", "Ipod, ipod, IPOD%%20: one row");
     is_int((int64_t)r.st.keywords, 1, "one distinct pair");
-    buf_free(&r.report);
+    result_free(&r);
     buf_free(&b);
 }
 
@@ -1160,7 +1219,7 @@ static void test_eviction_bounds_memory(void)
     ok(r.st.visitors_evicted >= 198000, "evicted %llu", (unsigned long long)r.st.visitors_evicted);
     is_int(r.st.revenue_attributed_cents, 100, "recent visitor still attributed");
     is_int(r.st.revenue_unattributed_cents, 200, "old visitor's visit ended");
-    buf_free(&r.report);
+    result_free(&r);
 
     /* same with a long timeout: nothing may be evicted */
     o.timeout = 1000000;
@@ -1168,7 +1227,7 @@ static void test_eviction_bounds_memory(void)
     is_int((int64_t)r.st.visitors_evicted, 0, "long timeout: no eviction");
     is_int((int64_t)r.st.visitors_live, 200000, "long timeout: all live");
     is_int(r.st.revenue_attributed_cents, 300, "long timeout: both attributed");
-    buf_free(&r.report);
+    result_free(&r);
     buf_free(&b);
 }
 
@@ -1331,7 +1390,7 @@ static void test_feed_rules(void)
     is_str(buf_str(&r.report), RHDR "google.com\ti\\pod\t5.00\n",
            "escaped backslash in the keyword, escaped TAB in a value; IP change, same visid");
     is_int((int64_t)r.st.malformed_lines, 0, "escapes: nothing malformed");
-    buf_free(&r.report);
+    result_free(&r);
     for (size_t chunk = 1; chunk <= 9; chunk += 4) {
         buf c = {0};
         buf_addf(&c, "100\tv1\t7\t\t\t\tU\\\nA\t1.1.1.1\t\t\t\t\thttp://bing.com/?q=a\\\\\n"
@@ -1343,14 +1402,14 @@ static void test_feed_rules(void)
                "escaped LF inside a record, fed %zu bytes at a time", chunk);
         is_int((int64_t)r.st.lines_read, 3, "three records in four lines (chunk %zu)", chunk);
         is_int((int64_t)r.st.malformed_lines, 1, "the short record is malformed (chunk %zu)", chunk);
-        buf_free(&r.report);
+        result_free(&r);
         buf_free(&c);
     }
     o.chunk = 0;
     o.no_escapes = 1;
     run_str(b.p, &o, &r);
     is_int((int64_t)r.st.malformed_lines, 1, "escapes none: the escaped TAB splits");
-    buf_free(&r.report);
+    result_free(&r);
     o.no_escapes = 0;
     buf_free(&b);
 
@@ -1365,14 +1424,14 @@ static void test_feed_rules(void)
     is_int((int64_t)r.st.excluded_rows, 3, "excluded rows counted");
     is_int((int64_t)r.st.malformed_lines, 0, "an excluded row is not malformed");
     is_int((int64_t)r.st.purchases, 1, "excluded purchases not counted");
-    buf_free(&r.report);
+    result_free(&r);
     o.no_exclude = 1;
     run_str(b.p, &o, &r);
     is_int((int64_t)r.st.excluded_rows, 0, "exclude none: no row excluded");
     is_int((int64_t)r.st.malformed_lines, 1, "exclude none: the garbage row is malformed");
     is_str(buf_str(&r.report), RHDR "bing.com\tzune\t21.00\ngoogle.com\tipod\t0.00\n",
            "exclude none: every row is a hit");
-    buf_free(&r.report);
+    result_free(&r);
     o.no_exclude = 0;
     buf_free(&b);
 
@@ -1382,7 +1441,7 @@ static void test_feed_rules(void)
         feed_hit(&b, 100 + (long)i, "v1", "", sources[i], "", "1.1.1.1", "", "", SHOP);
     run_str(b.p, &o, &r);
     is_int((int64_t)r.st.excluded_rows, 4, "hit_source 5, 7, 8 and 9 are excluded, no other");
-    buf_free(&r.report);
+    result_free(&r);
     buf_free(&b);
 
     /* duplicate purchases: the purchase is ignored, the search counts */
@@ -1394,7 +1453,7 @@ static void test_feed_rules(void)
     is_int((int64_t)r.st.duplicate_purchases, 1, "only a purchase counts as a duplicate");
     is_int((int64_t)r.st.purchases, 1, "the duplicate is no purchase");
     is_int((int64_t)r.st.search_hits, 1, "the duplicate's search counts");
-    buf_free(&r.report);
+    result_free(&r);
     buf_free(&b);
 
     /* visid: an empty id is malformed; ip may then be empty */
@@ -1403,11 +1462,11 @@ static void test_feed_rules(void)
     run_str(b.p, &o, &r);
     is_int((int64_t)r.st.malformed_lines, 1, "visid: a row without visitor id is malformed");
     is_str(buf_str(&r.report), RHDR "google.com\tipod\t1.00\n", "visid: an empty ip is fine");
-    buf_free(&r.report);
+    result_free(&r);
     o.visitor = REV_VISITOR_IP;
     run_str(b.p, &o, &r);
     is_int((int64_t)r.st.malformed_lines, 1, "visitor ip: the row with an empty ip is malformed");
-    buf_free(&r.report);
+    result_free(&r);
     o.visitor = REV_VISITOR_AUTO;
     buf_free(&b);
 
@@ -1426,7 +1485,7 @@ static void test_feed_rules(void)
     run_str(c.p, &plain, &r);
     is_int((int64_t)r.last_malformed_line, 4,
            "the malformed record after an escaped LF is on line 4");
-    buf_free(&r.report);
+    result_free(&r);
     buf_free(&c);
 
     /* a record longer than 4 MiB with escaped LFs is skipped to its end */
@@ -1447,7 +1506,7 @@ static void test_feed_rules(void)
         is_int((int64_t)r.st.malformed_lines, 1, "the too-long record is one malformed (chunk %zu)",
                chunk);
         is_int((int64_t)r.st.data_lines, 2, "then the next record is read (chunk %zu)", chunk);
-        buf_free(&r.report);
+        result_free(&r);
     }
     buf_free(&c);
 }
@@ -1593,6 +1652,7 @@ struct sluice_job {
     size_t len, off, max_read;
     int fail_read;
     const char *date, *run_date;
+    const char *cpu_share;
     char name[128];
     int name_set_before_write, writes;
     buf out;
@@ -1656,6 +1716,8 @@ static const char *h_meta(sluice_job *j, const char *key)
         return j->delivery ? "2009-09-27" : NULL;
     if (strcmp(key, "feed_hour") == 0)
         return j->feed_hour;
+    if (strcmp(key, "cpu_share") == 0)
+        return j->cpu_share;
     return NULL;
 }
 static int h_set_name(sluice_job *j, const char *name)
@@ -1828,6 +1890,9 @@ static void test_glue_options(void)
     expect_init_error(vmap("visit_timeout", vnum(1.5), NULL), "positive integer",
                       "visit_timeout 1.5");
     expect_init_error(vmap("include_zero", vstr("yes"), NULL), "boolean", "include_zero: yes");
+    expect_init_error(vmap("threads", vint(0), NULL), "from 1 to 64", "threads 0");
+    expect_init_error(vmap("threads", vint(65), NULL), "from 1 to 64", "threads 65");
+    expect_init_error(vmap("threads", vstr("2"), NULL), "from 1 to 64", "threads as a string");
     expect_init_error(vmap("visitor", vstr("mac"), NULL),
                       "must be one of \"auto\", \"ip\", \"ip_ua\", \"visid\"", "visitor: mac");
     expect_init_error(vmap("escapes", vstr("caret"), NULL), "\"backslash\" or \"none\"",
@@ -1885,6 +1950,41 @@ static void test_glue_options(void)
     void *state = NULL;
     char err[256];
     is_int(p->init(&old, NULL, &state, err, sizeof err), -1, "short host table refused");
+}
+
+/* The parse threads: the option, else the host's cpu_share, else 1; the
+ * report is the same and the log says how many. */
+static void test_glue_threads(void)
+{
+    buf in = {0};
+    if (slurp("tests/data/hit_data.tsv", &in) != 0) {
+        ok(0, "threads: the sample is readable");
+        return;
+    }
+    static const struct {
+        int option;
+        const char *share, *want;
+    } cases[] = {{0, NULL, "; 1 parse thread"}, {0, "3", "; 3 parse threads"},
+                 {0, "40", "; 8 parse threads"}, {2, "40", "; 2 parse threads"},
+                 {16, NULL, "; 16 parse threads"}};
+    buf first = {0};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        sluice_job job = {.date = "2026-11-20", .cpu_share = cases[i].share};
+        char err[256];
+        sluice_value *o = cases[i].option ? vmap("threads", vint(cases[i].option), NULL) : NULL;
+        int rc = glue(o, in.p, in.len, &job, err, sizeof err);
+        is_int(rc, SLUICE_OK, "threads case %zu runs", i);
+        ok(strstr(buf_str(&job.log), cases[i].want) != NULL, "threads case %zu: the log says%s",
+           i, cases[i].want);
+        if (i == 0)
+            buf_add(&first, job.out.p, job.out.len);
+        else
+            is_mem(job.out.p, job.out.len, first.p, first.len, "threads case %zu: same report", i);
+        buf_free(&job.out);
+        buf_free(&job.log);
+    }
+    buf_free(&first);
+    buf_free(&in);
 }
 
 static void test_glue_run(void)
@@ -2199,6 +2299,65 @@ static void test_glue_feed(void)
     buf_free(&want);
 }
 
+/* Adversarial inputs for the parallel parse: records that straddle every
+ * chunk edge, escaped LFs, TABs and backslashes at edges, CRLF split by
+ * an edge, empty lines, malformed rows, no final newline, records longer
+ * than a chunk. run_core compares every thread count and chunk size with
+ * the single-threaded result; this only makes the inputs. */
+static void random_record(buf *b, uint64_t *seed)
+{
+    static const char *const pieces[] = {
+        "\\\n", "\\\t", "\\\\", "\\", "\r", "\t", "a", "zz", "1",
+        "http://www.google.com/search?q=ip\\\nod", "A;B;1;2.5;", "\xc3\xa9"};
+    static const char *const refs[] = {GOOGLE_IPOD, "http://www.bing.com/search?q=Zune",
+                                       "http://x/?a=1", ""};
+    uint64_t r = prng(seed);
+    switch (r % 5) {
+    case 0: /* a well-formed hit, maybe a purchase */
+        buf_addf(b, "%llu\t10.0.0.%llu\tU%s\t%s\t%s\t%s", (unsigned long long)(r >> 8) % 4000,
+                 (unsigned long long)(r >> 20) % 4, (r >> 30) & 1 ? "\\\nA" : "A",
+                 (r >> 31) & 1 ? "1" : "", (r >> 32) & 1 ? "A;B;1;3.25;" : "",
+                 refs[(r >> 33) % 4]);
+        break;
+    case 1: /* nothing: an empty line */
+        break;
+    default: /* pieces at random: mostly malformed, some long */
+        for (uint64_t k = 0, n = (r >> 8) % ((r >> 40) % 7 ? 12 : 400); k < n; k++)
+            buf_addf(b, "%s", pieces[prng(seed) % (sizeof pieces / sizeof *pieces)]);
+    }
+    buf_addf(b, "%s", (r >> 50) % 4 ? "\n" : "\r\n");
+}
+
+static void test_parallel_edges(void)
+{
+    uint64_t seed = 0x5eed;
+    size_t cases = 0;
+    for (int i = 0; i < 60; i++) {
+        buf b = {0};
+        buf_addf(&b, HDR);
+        for (uint64_t k = 0, n = prng(&seed) % 40; k < n; k++)
+            random_record(&b, &seed);
+        if (i % 3 == 0 && b.len > sizeof HDR) /* no final newline */
+            b.len -= b.p[b.len - 2] == '\r' ? 2 : 1;
+        opts o = {.no_escapes = i % 4 == 1, .chunk = (size_t[]){0, 1, 3, 17}[i % 4]};
+        result r;
+        run_core(b.p, b.len, &o, &r);
+        cases++;
+        result_free(&r);
+        buf_free(&b);
+    }
+    ok(cases == 60, "60 adversarial inputs ran through every thread count and chunk size");
+}
+
+/* The tally of run_core's comparisons, every case above included. */
+static void test_parallel_equals_sequential(void)
+{
+    char name[160];
+    snprintf(name, sizeof name, "parallel parsing gives the single-threaded result in all %zu "
+             "runs (threads 2, 3, 8 x chunks of 1 B, 7 B, 1 MiB)", parallel_runs);
+    ok(parallel_runs > 0 && parallel_diffs == 0, "%s", name);
+}
+
 int main(void)
 {
     test_url();
@@ -2220,5 +2379,8 @@ int main(void)
     test_glue_options();
     test_glue_run();
     test_glue_feed();
+    test_glue_threads();
+    test_parallel_edges();
+    test_parallel_equals_sequential();
     return done_testing();
 }

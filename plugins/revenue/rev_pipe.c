@@ -1,0 +1,319 @@
+/* rev_pipe.c — see rev_pipe.h.
+ *
+ * Slots form a ring filled in order (head), parsed in order of submission
+ * by whichever thread is free (next), and taken back in order (tail):
+ * tail <= next <= head <= tail + nslots. One mutex guards the counters
+ * and states; a slot's buffers belong to the submitter while it is FREE,
+ * to its parser while PARSING, to the taker while DONE. */
+#include "autoconfig.h"
+
+#include "rev_pipe.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rev_parse.h"
+#include "rev_scan.h"
+
+enum slot_state { SLOT_FREE, SLOT_FILLED, SLOT_PARSING, SLOT_DONE };
+
+typedef struct slot {
+    enum slot_state state;
+    char *in;            /* the submitted records */
+    size_t len, in_cap;
+    rev_op *ops;
+    size_t nops, ops_cap;
+    char *bytes;
+    size_t nbytes, bytes_cap;
+    int nomem;
+    rev_chunk view;
+} slot;
+
+typedef struct worker {
+    rev_pipe *pipe;
+    pthread_t tid;
+    int started;
+    rev_parser ps;
+    slot *cur;           /* the slot being parsed */
+    uint64_t line;       /* of the record being parsed */
+} worker;
+
+struct rev_pipe {
+    rev_pipe_config cfg;
+    pthread_mutex_t mu;
+    pthread_cond_t work, done;
+    int stop;
+    size_t nslots;
+    slot *slots;
+    size_t head, next, tail;
+    worker *workers;
+};
+
+/* ---- a chunk's output ---------------------------------------------------- */
+
+static int grow(void **buf, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    size_t want = *cap ? *cap : 1024;
+    while (want < need)
+        want *= 2;
+    void *b = realloc(*buf, want * elem);
+    if (!b)
+        return -1;
+    *buf = b;
+    *cap = want;
+    return 0;
+}
+
+static rev_op *op_add(slot *s)
+{
+    if (s->nomem || grow((void **)&s->ops, &s->ops_cap, s->nops + 1, sizeof *s->ops) != 0) {
+        s->nomem = 1;
+        return NULL;
+    }
+    rev_op *op = &s->ops[s->nops++];
+    memset(op, 0, sizeof *op);
+    return op;
+}
+
+/* Appends p[0..n) to the slot's bytes; its offset, or SIZE_MAX. */
+static size_t bytes_add(slot *s, const char *p, size_t n)
+{
+    if (s->nomem || grow((void **)&s->bytes, &s->bytes_cap, s->nbytes + n, 1) != 0) {
+        s->nomem = 1;
+        return SIZE_MAX;
+    }
+    size_t off = s->nbytes;
+    if (n)
+        memcpy(s->bytes + off, p, n);
+    s->nbytes += n;
+    return off;
+}
+
+static void add_text(worker *w, rev_op_kind kind, const char *what, const char *p, size_t n)
+{
+    slot *s = w->cur;
+    size_t off = bytes_add(s, p, n);
+    rev_op *op = op_add(s);
+    if (!op || off == SIZE_MAX)
+        return;
+    op->kind = (uint8_t)kind;
+    op->line = w->line;
+    op->what = what;
+    op->off = off;
+    op->len0 = (uint32_t)n;
+}
+
+static void on_amount(void *ctx, const char *text, size_t len)
+{
+    add_text(ctx, REV_OP_AMOUNT, NULL, text, len);
+}
+
+static void add_hit(worker *w, const rev_hit *h)
+{
+    slot *s = w->cur;
+    size_t off = bytes_add(s, h->vkey[0].p, h->vkey[0].n);
+    bytes_add(s, h->vkey[1].p, h->vkey[1].n);
+    if (h->search) {
+        bytes_add(s, h->domain.p, h->domain.n);
+        bytes_add(s, h->keyword.p, h->keyword.n);
+    }
+    rev_op *op = op_add(s);
+    if (!op)
+        return;
+    op->kind = REV_OP_HIT;
+    op->line = w->line;
+    op->off = off;
+    op->len0 = (uint32_t)h->vkey[0].n;
+    op->has_k1 = h->vkey[1].p != NULL;
+    op->len1 = (uint32_t)h->vkey[1].n;
+    op->search = (uint8_t)h->search;
+    op->dlen = (uint32_t)h->domain.n;
+    op->klen = (uint32_t)h->keyword.n;
+    op->purchase = (uint8_t)h->purchase;
+    op->t = h->t;
+    op->cents = h->cents;
+    op->vhash = h->vhash;
+    op->phash = h->phash;
+}
+
+static void parse_slot(worker *w, slot *s)
+{
+    s->nops = s->nbytes = 0;
+    s->nomem = 0;
+    memset(&s->view, 0, sizeof s->view);
+    w->cur = s;
+    w->ps.st = &s->view.st;
+    uint64_t lines = 0;
+    const char *p = s->in, *end = s->in + s->len;
+    while (p < end && !s->nomem) {
+        size_t inner;
+        const char *nl = rev_scan_record_end(p, end, w->pipe->cfg.escapes, &inner);
+        if (!nl)
+            nl = end; /* the submitter sends whole records; never here */
+        w->line = lines;
+        lines += 1 + inner;
+        rev_hit hit;
+        switch (rev_parse_record(&w->ps, p, (size_t)(nl - p), &hit)) {
+        case REV_REC_HIT: add_hit(w, &hit); break;
+        case REV_REC_MALFORMED:
+            add_text(w, REV_OP_MALFORMED, hit.what, hit.text.p, hit.text.n);
+            break;
+        case REV_REC_NOMEM: s->nomem = 1; break;
+        default: break;
+        }
+        p = nl + 1;
+    }
+    s->view.ops = s->ops;
+    s->view.nops = s->nops;
+    s->view.bytes = s->bytes;
+    s->view.lines = lines;
+    s->view.nomem = s->nomem;
+}
+
+/* ---- threads -------------------------------------------------------------- */
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    rev_pipe *p = w->pipe;
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        while (!p->stop && p->next == p->head)
+            pthread_cond_wait(&p->work, &p->mu);
+        if (p->stop) {
+            pthread_mutex_unlock(&p->mu);
+            return NULL;
+        }
+        slot *s = &p->slots[p->next++ % p->nslots];
+        s->state = SLOT_PARSING;
+        pthread_mutex_unlock(&p->mu);
+
+        parse_slot(w, s);
+
+        pthread_mutex_lock(&p->mu);
+        s->state = SLOT_DONE;
+        pthread_cond_broadcast(&p->done);
+        pthread_mutex_unlock(&p->mu);
+    }
+}
+
+rev_pipe *rev_pipe_new(const rev_pipe_config *cfg)
+{
+    rev_pipe *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->cfg = *cfg;
+    p->nslots = 2 * cfg->threads + 1;
+    p->slots = calloc(p->nslots, sizeof *p->slots);
+    p->workers = calloc(cfg->threads, sizeof *p->workers);
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->work, NULL);
+    pthread_cond_init(&p->done, NULL);
+    if (!p->slots || !p->workers) {
+        rev_pipe_free(p);
+        return NULL;
+    }
+    for (size_t i = 0; i < cfg->threads; i++) {
+        worker *w = &p->workers[i];
+        w->pipe = p;
+        w->ps.layout = cfg->layout;
+        w->ps.engines = cfg->engines;
+        w->ps.escapes = cfg->escapes;
+        w->ps.seed_visitor = cfg->seed_visitor;
+        w->ps.seed_pair = cfg->seed_pair;
+        w->ps.on_amount = on_amount;
+        w->ps.amount_ctx = w;
+        if (pthread_create(&w->tid, NULL, worker_main, w) != 0) {
+            rev_pipe_free(p);
+            return NULL;
+        }
+        w->started = 1;
+    }
+    return p;
+}
+
+void rev_pipe_free(rev_pipe *p)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->stop = 1;
+    pthread_cond_broadcast(&p->work);
+    pthread_mutex_unlock(&p->mu);
+    for (size_t i = 0; p->workers && i < p->cfg.threads; i++) {
+        if (p->workers[i].started)
+            pthread_join(p->workers[i].tid, NULL);
+        rev_parser_clear(&p->workers[i].ps);
+    }
+    for (size_t i = 0; p->slots && i < p->nslots; i++) {
+        free(p->slots[i].in);
+        free(p->slots[i].ops);
+        free(p->slots[i].bytes);
+    }
+    pthread_cond_destroy(&p->done);
+    pthread_cond_destroy(&p->work);
+    pthread_mutex_destroy(&p->mu);
+    free(p->workers);
+    free(p->slots);
+    free(p);
+}
+
+/* ---- the caller's side ------------------------------------------------- */
+
+int rev_pipe_full(const rev_pipe *p)
+{
+    return p->head - p->tail == p->nslots; /* head and tail move on this thread only */
+}
+
+int rev_pipe_submit(rev_pipe *p, const char *data, size_t n)
+{
+    if (rev_pipe_full(p))
+        return -1;
+    slot *s = &p->slots[p->head % p->nslots];
+    if (grow((void **)&s->in, &s->in_cap, n, 1) != 0)
+        return -1;
+    memcpy(s->in, data, n);
+    s->len = n;
+    pthread_mutex_lock(&p->mu);
+    s->state = SLOT_FILLED;
+    p->head++;
+    pthread_cond_signal(&p->work);
+    pthread_mutex_unlock(&p->mu);
+    return 0;
+}
+
+const rev_chunk *rev_pipe_next(rev_pipe *p)
+{
+    if (p->tail == p->head)
+        return NULL;
+    slot *s = &p->slots[p->tail % p->nslots];
+    pthread_mutex_lock(&p->mu);
+    while (s->state != SLOT_DONE)
+        pthread_cond_wait(&p->done, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+    return &s->view;
+}
+
+int rev_pipe_ready(rev_pipe *p)
+{
+    if (p->tail == p->head)
+        return 0;
+    pthread_mutex_lock(&p->mu);
+    int r = p->slots[p->tail % p->nslots].state == SLOT_DONE;
+    pthread_mutex_unlock(&p->mu);
+    return r;
+}
+
+void rev_pipe_release(rev_pipe *p)
+{
+    if (p->tail == p->head)
+        return;
+    slot *s = &p->slots[p->tail % p->nslots];
+    pthread_mutex_lock(&p->mu);
+    s->state = SLOT_FREE;
+    p->tail++;
+    pthread_mutex_unlock(&p->mu);
+}
