@@ -5,12 +5,18 @@
  * a time, the TABs of a word found at once (SWAR), and a word whose TABs all
  * lie before the next needed column only adds their count. Only the words
  * around needed columns look at single TABs. A record with a backslash
- * (escapes on) takes the byte-wise path that unescapes. */
+ * (escapes on) takes the byte-wise path that unescapes.
+ *
+ * That word-wise code is the portable path. On x86-64 the same split runs
+ * on SSE2 or AVX2 masks (below); one path is chosen once per process and
+ * every path gives byte-identical results (test_rev_scan checks). */
 #include "autoconfig.h"
 
 #include "rev_scan.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define ONES UINT64_C(0x0101010101010101)
@@ -76,10 +82,11 @@ int rev_scan_lf_escaped(const char *p, const char *nl)
     return run & 1;
 }
 
-const char *rev_scan_record_end(const char *p, const char *end, int escapes, size_t *inner)
+/* The portable search, from s on for the record that starts at p; *inner
+ * is only added to (a SIMD path hands its tail over mid-record). */
+static const char *record_end_from(const char *p, const char *s, const char *end, int escapes,
+                                   size_t *inner)
 {
-    const char *s = p;
-    *inner = 0;
     for (;;) {
         const char *nl = memchr(s, '\n', (size_t)(end - s));
         if (!nl || !escapes || nl == p || nl[-1] != '\\' || !rev_scan_lf_escaped(p, nl))
@@ -87,6 +94,13 @@ const char *rev_scan_record_end(const char *p, const char *end, int escapes, siz
         ++*inner;
         s = nl + 1;
     }
+}
+
+static const char *record_end_portable(const char *p, const char *end, int escapes,
+                                       size_t *inner)
+{
+    *inner = 0;
+    return record_end_from(p, p, end, escapes, inner);
 }
 
 static int escapable(char c)
@@ -125,8 +139,8 @@ static size_t scan_escaped(const rev_layout *l, const char *p, size_t n, char *s
     return col + 1;
 }
 
-size_t rev_scan_fields(const rev_layout *l, const char *p, size_t n, int escapes,
-                       char *scratch, rev_slice *f)
+static size_t fields_portable(const rev_layout *l, const char *p, size_t n, int escapes,
+                              char *scratch, rev_slice *f)
 {
     size_t col = 0, k = 0, i = 0;
     size_t next = l->nneed ? l->need[0].col : SIZE_MAX; /* next needed column */
@@ -180,4 +194,321 @@ size_t rev_scan_fields(const rev_layout *l, const char *p, size_t n, int escapes
         f[l->need[k].role].n = (size_t)(p + n - start);
     }
     return col + 1;
+}
+
+/* ---- SIMD paths (x86-64) ---------------------------------------------------
+ *
+ * A record is read in 64-byte blocks: a block's TABs and backslashes become
+ * two 64-bit masks (bit i = byte i), from four SSE2 or two AVX2 compares.
+ * One popcount tells whether a block can be skipped whole; ctz walks the
+ * TABs of the blocks around needed columns. The split itself (split_*) is
+ * the same code for both widths, so the paths differ only in how masks are
+ * made. Nothing is read past the record: the last, partial block is the
+ * record's last 64 bytes with the bits already seen shifted out, or, in a
+ * record shorter than a block, a copy in a zeroed buffer (a NUL is never a
+ * TAB or backslash). */
+
+/* Where a split stands: field `col` starts at `start`; `next` is the column
+ * of need[k], the next needed one (SIZE_MAX when all are found). */
+typedef struct split {
+    size_t col, k, next;
+    const char *start;
+} split;
+
+static inline void split_init(split *s, const rev_layout *l, const char *p)
+{
+    s->col = 0;
+    s->k = 0;
+    s->next = l->nneed ? l->need[0].col : SIZE_MAX;
+    s->start = p;
+}
+
+/* The TAB at `tab` ends field s->col. */
+static inline void split_tab(split *s, const rev_layout *l, rev_slice *f, const char *tab)
+{
+    if (s->col == s->next) {
+        f[l->need[s->k].role].p = s->start;
+        f[l->need[s->k].role].n = (size_t)(tab - s->start);
+        s->next = ++s->k < l->nneed ? l->need[s->k].col : SIZE_MAX;
+    }
+    s->col++;
+    s->start = tab + 1;
+}
+
+/* The `count` TABs of mask `tabs` of the block at `base`: counted only when
+ * none ends or starts a needed field, else walked one by one. */
+static inline void split_block(split *s, const rev_layout *l, rev_slice *f, const char *base,
+                               uint64_t tabs, size_t count)
+{
+    if (s->col + count < s->next) {
+        s->col += count;
+        return;
+    }
+    for (; tabs; tabs &= tabs - 1)
+        split_tab(s, l, f, base + __builtin_ctzll(tabs));
+}
+
+/* The record ends at `end`: the last field, and the field count. */
+static inline size_t split_end(split *s, const rev_layout *l, rev_slice *f, const char *end)
+{
+    if (s->col == s->next) {
+        f[l->need[s->k].role].p = s->start;
+        f[l->need[s->k].role].n = (size_t)(end - s->start);
+    }
+    return s->col + 1;
+}
+
+/* TAB mask of the 64 bytes at b; *bs the backslash mask (0 unless escapes). */
+typedef uint64_t (*block_masks_fn)(const char *b, int escapes, uint64_t *bs);
+typedef size_t (*popcount_fn)(uint64_t m);
+/* LF mask of one native block (16 or 32 bytes) at b. */
+typedef uint32_t (*lf_mask_fn)(const char *b);
+
+/* rev_scan_fields over 64-byte blocks. Always inlined into each target
+ * function, so `masks` and `count` become direct, inlined calls compiled
+ * for that target. */
+static inline __attribute__((always_inline)) size_t
+fields_blocks(const rev_layout *l, const char *p, size_t n, int escapes, char *scratch,
+              rev_slice *f, block_masks_fn masks, popcount_fn count)
+{
+    split s;
+    split_init(&s, l, p);
+    size_t i = 0;
+    uint64_t tabs, bs;
+    for (; i + 64 <= n; i += 64) {
+        tabs = masks(p + i, escapes, &bs);
+        if (bs)
+            return scan_escaped(l, p, n, scratch, f);
+        if (tabs)
+            split_block(&s, l, f, p + i, tabs, count(tabs));
+    }
+    if (i < n) {
+        if (n >= 64) { /* the last 64 bytes, overlapping: drop the bits before i */
+            unsigned seen = (unsigned)(64 - (n - i));
+            tabs = masks(p + n - 64, escapes, &bs) >> seen;
+            bs >>= seen;
+        } else {
+            _Alignas(64) char tail[64] = {0};
+            memcpy(tail, p, n);
+            tabs = masks(tail, escapes, &bs);
+        }
+        if (bs)
+            return scan_escaped(l, p, n, scratch, f);
+        if (tabs)
+            split_block(&s, l, f, p + i, tabs, count(tabs)); /* pointers into p, not tail */
+    }
+    return split_end(&s, l, f, p + n);
+}
+
+/* rev_scan_record_end over native blocks of `width` bytes; the tail (less
+ * than a block) goes to the portable memchr loop. */
+static inline __attribute__((always_inline)) const char *
+record_end_blocks(const char *p, const char *end, int escapes, size_t *inner, lf_mask_fn lfs,
+                  size_t width)
+{
+    const char *s = p;
+    *inner = 0;
+    for (; (size_t)(end - s) >= width; s += width) {
+        for (uint32_t m = lfs(s); m; m &= m - 1) {
+            const char *nl = s + __builtin_ctz(m);
+            if (!escapes || nl == p || nl[-1] != '\\' || !rev_scan_lf_escaped(p, nl))
+                return nl;
+            ++*inner;
+        }
+    }
+    return record_end_from(p, s, end, escapes, inner);
+}
+
+#if defined(__x86_64__) && defined(__SSE2__) && defined(__GNUC__)
+#define REV_SCAN_X86 1
+#include <immintrin.h>
+
+/* Bits set in m, without the popcnt instruction (not in the SSE2 baseline;
+ * __builtin_popcountll would be a libgcc call). */
+static inline size_t popcount_swar(uint64_t m)
+{
+    m -= (m >> 1) & UINT64_C(0x5555555555555555);
+    m = (m & UINT64_C(0x3333333333333333)) + ((m >> 2) & UINT64_C(0x3333333333333333));
+    m = (m + (m >> 4)) & UINT64_C(0x0f0f0f0f0f0f0f0f);
+    return (size_t)((m * ONES) >> 56);
+}
+
+static inline uint64_t sse2_eq(__m128i a, __m128i b, __m128i c, __m128i d, char ch)
+{
+    __m128i v = _mm_set1_epi8(ch);
+    uint64_t m0 = (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(a, v));
+    uint64_t m1 = (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(b, v));
+    uint64_t m2 = (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(c, v));
+    uint64_t m3 = (uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(d, v));
+    return m0 | m1 << 16 | m2 << 32 | m3 << 48;
+}
+
+static inline uint64_t sse2_masks(const char *b, int escapes, uint64_t *bs)
+{
+    __m128i x0 = _mm_loadu_si128((const __m128i *)(const void *)b);
+    __m128i x1 = _mm_loadu_si128((const __m128i *)(const void *)(b + 16));
+    __m128i x2 = _mm_loadu_si128((const __m128i *)(const void *)(b + 32));
+    __m128i x3 = _mm_loadu_si128((const __m128i *)(const void *)(b + 48));
+    *bs = escapes ? sse2_eq(x0, x1, x2, x3, '\\') : 0;
+    return sse2_eq(x0, x1, x2, x3, '\t');
+}
+
+static inline uint32_t sse2_lfs(const char *b)
+{
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)b);
+    return (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('\n')));
+}
+
+static size_t fields_sse2(const rev_layout *l, const char *p, size_t n, int escapes,
+                          char *scratch, rev_slice *f)
+{
+    return fields_blocks(l, p, n, escapes, scratch, f, sse2_masks, popcount_swar);
+}
+
+static const char *record_end_sse2(const char *p, const char *end, int escapes, size_t *inner)
+{
+    return record_end_blocks(p, end, escapes, inner, sse2_lfs, 16);
+}
+
+/* AVX2: compiled for that target only here (the build stays baseline) and
+ * called only when the CPU has it; popcnt comes with every AVX2 CPU. */
+#define AVX2_TARGET __attribute__((target("avx2,popcnt")))
+
+static inline AVX2_TARGET size_t popcount_hw(uint64_t m)
+{
+    return (size_t)__builtin_popcountll(m);
+}
+
+static inline AVX2_TARGET uint64_t avx2_eq(__m256i a, __m256i b, char ch)
+{
+    __m256i v = _mm256_set1_epi8(ch);
+    uint64_t lo = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, v));
+    uint64_t hi = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, v));
+    return lo | hi << 32;
+}
+
+static inline AVX2_TARGET uint64_t avx2_masks(const char *b, int escapes, uint64_t *bs)
+{
+    __m256i y0 = _mm256_loadu_si256((const __m256i *)(const void *)b);
+    __m256i y1 = _mm256_loadu_si256((const __m256i *)(const void *)(b + 32));
+    *bs = escapes ? avx2_eq(y0, y1, '\\') : 0;
+    return avx2_eq(y0, y1, '\t');
+}
+
+static inline AVX2_TARGET uint32_t avx2_lfs(const char *b)
+{
+    __m256i y = _mm256_loadu_si256((const __m256i *)(const void *)b);
+    return (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(y, _mm256_set1_epi8('\n')));
+}
+
+static AVX2_TARGET size_t fields_avx2(const rev_layout *l, const char *p, size_t n, int escapes,
+                                      char *scratch, rev_slice *f)
+{
+    return fields_blocks(l, p, n, escapes, scratch, f, avx2_masks, popcount_hw);
+}
+
+static AVX2_TARGET const char *record_end_avx2(const char *p, const char *end, int escapes,
+                                               size_t *inner)
+{
+    return record_end_blocks(p, end, escapes, inner, avx2_lfs, 32);
+}
+#endif /* x86-64 */
+
+/* ---- selection ---------------------------------------------------------- */
+
+typedef struct scan_impl {
+    const char *name;
+    size_t (*fields)(const rev_layout *, const char *, size_t, int, char *, rev_slice *);
+    const char *(*record_end)(const char *, const char *, int, size_t *);
+} scan_impl;
+
+enum { IMPL_PORTABLE, IMPL_SSE2, IMPL_AVX2, IMPL_COUNT };
+
+static const scan_impl impls[IMPL_COUNT] = {
+    [IMPL_PORTABLE] = {"portable", fields_portable, record_end_portable},
+#ifdef REV_SCAN_X86
+    [IMPL_SSE2] = {"sse2", fields_sse2, record_end_sse2},
+    [IMPL_AVX2] = {"avx2", fields_avx2, record_end_avx2},
+#else
+    [IMPL_SSE2] = {"sse2", NULL, NULL},
+    [IMPL_AVX2] = {"avx2", NULL, NULL},
+#endif
+};
+
+/* The path in use, or -1 before the first call. An int, not a pointer to
+ * the table, so a plain atomic load suffices: every thread that finds -1
+ * computes the same choice from the same environment, and the first store
+ * wins (a rev_scan_use() before it is not overwritten). */
+static atomic_int chosen = -1;
+
+static int impl_available(int i)
+{
+#ifdef REV_SCAN_X86
+    __builtin_cpu_init(); /* idempotent; needed if we run before constructors */
+    if (i == IMPL_AVX2)
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
+#endif
+    return impls[i].fields != NULL;
+}
+
+static int impl_best(void)
+{
+    int i = IMPL_COUNT - 1;
+    while (!impl_available(i))
+        i--;
+    return i; /* portable is always available */
+}
+
+static int impl_named(const char *name)
+{
+    for (int i = 0; i < IMPL_COUNT; i++)
+        if (strcmp(name, impls[i].name) == 0)
+            return i;
+    return -1;
+}
+
+/* SLUICE_REVENUE_SCANNER, or the best path when unset, "auto", unknown or
+ * naming a path this CPU or build lacks: a config mistake must not crash. */
+static int impl_from_env(void)
+{
+    const char *v = getenv("SLUICE_REVENUE_SCANNER");
+    int i = v ? impl_named(v) : -1;
+    return i >= 0 && impl_available(i) ? i : impl_best();
+}
+
+static const scan_impl *impl(void)
+{
+    int i = atomic_load_explicit(&chosen, memory_order_relaxed);
+    if (i < 0) {
+        int none = -1;
+        i = impl_from_env();
+        if (!atomic_compare_exchange_strong(&chosen, &none, i))
+            i = none; /* another thread chose first */
+    }
+    return &impls[i];
+}
+
+const char *rev_scan_impl(void)
+{
+    return impl()->name;
+}
+
+int rev_scan_use(const char *name)
+{
+    int i = strcmp(name, "auto") == 0 ? impl_best() : impl_named(name);
+    if (i < 0 || !impl_available(i))
+        return -1;
+    atomic_store(&chosen, i);
+    return 0;
+}
+
+const char *rev_scan_record_end(const char *p, const char *end, int escapes, size_t *inner)
+{
+    return impl()->record_end(p, end, escapes, inner);
+}
+
+size_t rev_scan_fields(const rev_layout *l, const char *p, size_t n, int escapes,
+                       char *scratch, rev_slice *f)
+{
+    return impl()->fields(l, p, n, escapes, scratch, f);
 }

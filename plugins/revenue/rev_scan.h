@@ -1,8 +1,14 @@
 /* rev_scan.h — the parsing core of the revenue plugin: where a record of
  * a data feed ends, and the needed fields of a record. Nothing here knows
  * attribution; rev_attrib calls it once per record. Stateless and
- * thread-safe: a later scanner (SIMD, several threads) can replace it
- * behind the same two calls.
+ * thread-safe but for the choice of path below, made once per process.
+ *
+ * Paths: `portable` (word-wise C, every platform), and on x86-64 `sse2`
+ * (the baseline) and `avx2` (used only when the CPU has it). All give
+ * byte-identical results; they differ only in speed. The environment
+ * variable SLUICE_REVENUE_SCANNER = auto (default: the best available) |
+ * portable | sse2 | avx2 picks one at the first call; a path the CPU or
+ * build lacks, or an unknown name, means auto.
  *
  * Escapes (option `escapes: backslash`, Adobe's hit_data.tsv): a backslash
  * makes the next TAB, LF or backslash literal; a record ends only at an
@@ -36,5 +42,17 @@ int rev_scan_lf_escaped(const char *p, const char *nl);
  * fields of the record; f[] is only complete when it equals l->ncols. */
 size_t rev_scan_fields(const rev_layout *l, const char *p, size_t n, int escapes,
                        char *scratch, rev_slice *f);
+
+/* The name of the path in use ("portable", "sse2", "avx2"; a static
+ * string, not to be freed). The first call of any rev_scan_* function
+ * reads SLUICE_REVENUE_SCANNER; later calls and other threads see the same
+ * choice (atomic, lock-free). */
+const char *rev_scan_impl(void);
+
+/* Switch to path `name` (or "auto") for the whole process, for tests and
+ * benchmarks. 0; -1, with the path unchanged, when the CPU or build lacks
+ * it or the name is unknown. Thread-safe, but a scan running meanwhile may
+ * finish on either path (results are the same). */
+int rev_scan_use(const char *name);
 
 #endif
