@@ -3,15 +3,19 @@
  * extraction, product-list amounts, the visit clock.
  * The first input byte picks the options (bit 0 first-search attribution,
  * bits 1-2 the visitor mode, bit 3 backslash escapes off, bit 4 exclusion
- * off); the rest is the file, fed in pieces.
- * Reaches: rev_attrib_feed, rev_attrib_finish, rev_attrib_pairs. */
+ * off, bits 5-7 the parallel chunk size); the rest is the file, fed in
+ * pieces. Differential: the same input is run single-threaded and on two
+ * parse threads (rev_pipe), and the statistics and report must agree.
+ * Reaches: rev_attrib_feed, rev_attrib_finish, rev_attrib_pairs, rev_pipe_submit. */
 #include "autoconfig.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "fuzz.h"
 #include "rev_attrib.h"
 #include "rev_engines.h"
+#include "rev_report.h"
 
 static rev_engines engines = REV_ENGINES_INIT;
 
@@ -25,15 +29,26 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+typedef struct outcome {
+    rev_stats st;
+    int failed;
+    char report[4096];
+    size_t len;
+} outcome;
+
+static int collect(void *ctx, const void *p, size_t n)
 {
-    if (size == 0)
-        return 0;
-    rev_config cfg = {.engines = &engines, .visit_timeout = 1800,
-                      .attribution_first = data[0] & 1,
-                      .visitor = (rev_visitor_mode)((data[0] >> 1) & 3),
-                      .escapes = !((data[0] >> 3) & 1), .exclude = !((data[0] >> 4) & 1)};
-    rev_attrib *a = rev_attrib_new(&cfg);
+    outcome *o = ctx;
+    size_t room = sizeof o->report - o->len;
+    memcpy(o->report + o->len, p, n < room ? n : room);
+    o->len += n < room ? n : room;
+    return 0;
+}
+
+static void run(const rev_config *cfg, const uint8_t *data, size_t size, outcome *o)
+{
+    memset(o, 0, sizeof *o);
+    rev_attrib *a = rev_attrib_new(cfg);
     if (!a)
         abort();
     /* Pieces of up to 7 bytes: every line and field straddles a boundary. */
@@ -42,9 +57,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (rev_attrib_feed(a, data + at, n) != 0)
             break;
     }
-    rev_attrib_finish(a);
+    o->failed = rev_attrib_finish(a) != 0;
+    o->st = *rev_attrib_stats(a);
     size_t n;
-    rev_attrib_pairs(a, &n); /* the attribution's own array */
+    rev_pair **pairs = rev_attrib_pairs(a, &n); /* the attribution's own array */
+    if (!o->failed)
+        rev_report_write(pairs, n, 1, collect, o);
     rev_attrib_free(a);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size == 0)
+        return 0;
+    rev_config cfg = {.engines = &engines, .visit_timeout = 1800,
+                      .attribution_first = data[0] & 1,
+                      .visitor = (rev_visitor_mode)((data[0] >> 1) & 3),
+                      .escapes = !((data[0] >> 3) & 1), .exclude = !((data[0] >> 4) & 1)};
+    outcome one, two;
+    run(&cfg, data, size, &one);
+    cfg.threads = 2;
+    cfg.chunk = (size_t)(data[0] >> 5) * 5 + 1; /* 1 .. 36 bytes */
+    run(&cfg, data, size, &two);
+    if (one.failed != two.failed || memcmp(&one.st, &two.st, sizeof one.st) != 0 ||
+        one.len != two.len || memcmp(one.report, two.report, one.len) != 0)
+        abort(); /* the parse threads changed the result */
     return 0;
 }
