@@ -588,22 +588,56 @@ static char *record_end_from(char *p, char *from, char *last, int escapes)
     }
 }
 
-/* Hands the whole records of [p, end) to the parse threads in chunks of
- * about cfg.chunk bytes; returns where the unfinished record starts. */
-static char *submit_records(rev_attrib *a, char *p, char *end)
+/* Waits for room in the pipe; 0, or -1 after a fatal error. */
+static int pipe_room(rev_attrib *a)
 {
+    while (rev_pipe_full(a->pipe) && !a->err_kind)
+        take_chunk(a);
+    return a->err_kind ? -1 : 0;
+}
+
+/* Every whole record of the buffer as one chunk, the buffer itself handed
+ * over (rev_pipe_submit_buffer): the bulk of the input is never copied on
+ * this thread, whose time bounds the whole job. The unfinished record is
+ * copied to the start of the buffer received; *p and *end move there. */
+static void submit_buffer(rev_attrib *a, char **p, char **end, char *last)
+{
+    if (pipe_room(a) != 0)
+        return;
+    char *old = a->buf;
+    size_t rest = (size_t)(*end - (last + 1));
+    if (rev_pipe_submit_buffer(a->pipe, &a->buf, REV_MAX_LINE + REV_CHUNK,
+                               (size_t)(*p - old), (size_t)(last + 1 - *p)) != 0) {
+        fail(a, REV_ERR_NOMEM, "out of memory");
+        return;
+    }
+    memcpy(a->buf, last + 1, rest);
+    *p = a->buf;
+    *end = a->buf + rest;
+    while (rev_pipe_ready(a->pipe) && !a->err_kind)
+        take_chunk(a); /* keeps the results few and the clock current */
+}
+
+/* Hands the whole records of [p, end) to the parse threads in chunks of
+ * about cfg.chunk bytes, or all at once without a copy (cfg.chunk 0);
+ * *pp and *endp end at the unfinished record. */
+static void submit_records(rev_attrib *a, char **pp, char **endp)
+{
+    char *p = *pp, *end = *endp;
     /* the unfinished record kept from earlier input holds no record end:
      * not searched again (a long record arriving in small reads) */
     char *from = a->buf + a->clean > p ? a->buf + a->clean : p;
     char *last = last_record_end(p, from, end, a->cfg.escapes);
-    size_t chunk = a->cfg.chunk ? a->cfg.chunk : REV_CHUNK;
+    if (last && !a->cfg.chunk) {
+        submit_buffer(a, pp, endp, last);
+        return;
+    }
+    size_t chunk = a->cfg.chunk;
     while (last && p <= last && !a->err_kind) {
         char *cut = (size_t)(last - p) < chunk ? last
                                                 : record_end_from(p, p + chunk - 1, last,
                                                                   a->cfg.escapes);
-        while (rev_pipe_full(a->pipe) && !a->err_kind)
-            take_chunk(a);
-        if (a->err_kind)
+        if (pipe_room(a) != 0)
             break;
         if (rev_pipe_submit(a->pipe, p, (size_t)(cut + 1 - p)) != 0) {
             fail(a, REV_ERR_NOMEM, "out of memory");
@@ -613,7 +647,7 @@ static char *submit_records(rev_attrib *a, char *p, char *end)
         while (rev_pipe_ready(a->pipe) && !a->err_kind)
             take_chunk(a); /* keeps the results few and the clock current */
     }
-    return p;
+    *pp = p;
 }
 
 /* ---- buffer ------------------------------------------------------------- */
@@ -742,7 +776,7 @@ int rev_attrib_commit(rev_attrib *a, size_t n)
             return -1;
     }
     if (a->pipe)
-        p = submit_records(a, p, end);
+        submit_records(a, &p, &end);
     if (a->err_kind)
         return -1;
 

@@ -64,8 +64,9 @@ typedef struct rev_config {
      * more parse whole records on that many threads while the caller's
      * thread attributes them in order. The result is the same. */
     size_t threads;
-    size_t chunk;                /* bytes per parallel chunk; 0: REV_CHUNK (tests
-                                    use a few bytes to hit every boundary) */
+    size_t chunk;                /* bytes per parallel chunk, copied; 0: the whole
+                                    records of each read, handed over without a
+                                    copy (tests use a few bytes to hit every edge) */
 } rev_config;
 
 typedef struct rev_stats {

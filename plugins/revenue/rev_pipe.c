@@ -20,8 +20,8 @@ enum slot_state { SLOT_FREE, SLOT_FILLED, SLOT_PARSING, SLOT_DONE };
 
 typedef struct slot {
     enum slot_state state;
-    char *in;            /* the submitted records */
-    size_t len, in_cap;
+    char *in;            /* the submitted records: in[start, start + len) */
+    size_t start, len, in_cap;
     rev_op *ops;
     size_t nops, ops_cap;
     char *bytes;
@@ -147,7 +147,7 @@ static void parse_slot(worker *w, slot *s)
     w->cur = s;
     w->ps.st = &s->view.st;
     uint64_t lines = 0;
-    const char *p = s->in, *end = s->in + s->len;
+    const char *p = s->in + s->start, *end = p + s->len;
     while (p < end && !s->nomem) {
         size_t inner;
         const char *nl = rev_scan_record_end(p, end, w->pipe->cfg.escapes, &inner);
@@ -276,7 +276,33 @@ int rev_pipe_submit(rev_pipe *p, const char *data, size_t n)
     if (grow((void **)&s->in, &s->in_cap, n, 1) != 0)
         return -1;
     memcpy(s->in, data, n);
+    s->start = 0;
     s->len = n;
+    pthread_mutex_lock(&p->mu);
+    s->state = SLOT_FILLED;
+    p->head++;
+    pthread_cond_signal(&p->work);
+    pthread_mutex_unlock(&p->mu);
+    return 0;
+}
+
+int rev_pipe_submit_buffer(rev_pipe *p, char **buf, size_t cap, size_t off, size_t n)
+{
+    if (rev_pipe_full(p))
+        return -1;
+    slot *s = &p->slots[p->head % p->nslots];
+    char *give = s->in;
+    if (!give || s->in_cap != cap) {
+        give = malloc(cap);
+        if (!give)
+            return -1;
+        free(s->in);
+    }
+    s->in = *buf;
+    s->in_cap = cap;
+    s->start = off;
+    s->len = n;
+    *buf = give;
     pthread_mutex_lock(&p->mu);
     s->state = SLOT_FILLED;
     p->head++;

@@ -81,6 +81,13 @@ int rev_pipe_full(const rev_pipe *p);
 /* Queues a copy of data[0..n): whole records, the last ending in its LF.
  * 0, or -1 when full or out of memory. */
 int rev_pipe_submit(rev_pipe *p, const char *data, size_t n);
+/* Queues (*buf)[off, off + n) without copying it: the slot takes the
+ * caller's buffer (cap bytes, malloc'd) and the caller gets the slot's
+ * previous one, or a new one, of the same capacity. The caller may still
+ * read its old buffer past off + n (an unfinished record to carry over)
+ * until its next call here. 0, or -1 when full or out of memory (then
+ * nothing changed hands). */
+int rev_pipe_submit_buffer(rev_pipe *p, char **buf, size_t cap, size_t off, size_t n);
 /* The oldest chunk submitted and not released, once parsed (waits for
  * it); NULL when none is in flight. Valid until rev_pipe_release. */
 const rev_chunk *rev_pipe_next(rev_pipe *p);
