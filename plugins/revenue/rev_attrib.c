@@ -493,10 +493,14 @@ static void prefetch_visitor(const rev_attrib *a, const rev_chunk *c, size_t i, 
     if (i >= c->nops || c->ops[i].kind != REV_OP_HIT)
         return;
     const rev_slot *slot = &a->visitors.slots[(size_t)c->ops[i].vhash & a->visitors.mask];
-    if (!deref)
+    if (!deref) {
         __builtin_prefetch(slot);
-    else if (slot->item)
+    } else if (slot->item) {
+        /* the struct and the start of its key: malloc aligns to 16 bytes
+         * only, so they may lie on the next cache line */
         __builtin_prefetch(slot->item);
+        __builtin_prefetch((const char *)slot->item + 64);
+    }
 }
 
 /* A parsed chunk, applied as process_line would have, record by record. */
