@@ -18,29 +18,42 @@
 
 enum slot_state { SLOT_FREE, SLOT_FILLED, SLOT_PARSING, SLOT_DONE };
 
-typedef struct slot {
-    enum slot_state state;
-    char *in;            /* the submitted records: in[start, start + len) */
-    size_t start, len, in_cap;
+/* A parse's output. While a thread parses, it is that thread's own copy
+ * (in struct worker): written per record, it must share no cache line
+ * with what other threads touch, or every record pays a line transfer. */
+typedef struct out {
     rev_op *ops;
     size_t nops, ops_cap;
     char *bytes;
     size_t nbytes, bytes_cap;
     int nomem;
+} out;
+
+/* Slots and workers are aligned to cache lines for the same reason. */
+typedef struct slot {
+    enum slot_state state;
+    char *in;            /* the submitted records: in[start, start + len) */
+    size_t start, len, in_cap;
+    out o;               /* the buffers, between parses */
     rev_chunk view;
-} slot;
+} __attribute__((aligned(64))) slot;
 
 typedef struct worker {
     rev_pipe *pipe;
     pthread_t tid;
     int started;
     rev_parser ps;
-    slot *cur;           /* the slot being parsed */
+    out o;               /* the output being written */
+    rev_stats st;        /* the counters being moved */
     uint64_t line;       /* of the record being parsed */
-} worker;
+} __attribute__((aligned(64))) worker;
 
 struct rev_pipe {
     rev_pipe_config cfg;
+    /* The threads' own copy of the layout: the caller's sits beside state
+     * it writes on every hit, and a read of a line another core keeps
+     * writing costs a transfer each time. */
+    rev_layout *layout;
     pthread_mutex_t mu;
     pthread_cond_t work, done;
     int stop;
@@ -67,7 +80,7 @@ static int grow(void **buf, size_t *cap, size_t need, size_t elem)
     return 0;
 }
 
-static rev_op *op_add(slot *s)
+static rev_op *op_add(out *s)
 {
     if (s->nomem || grow((void **)&s->ops, &s->ops_cap, s->nops + 1, sizeof *s->ops) != 0) {
         s->nomem = 1;
@@ -79,7 +92,7 @@ static rev_op *op_add(slot *s)
 }
 
 /* Appends p[0..n) to the slot's bytes; its offset, or SIZE_MAX. */
-static size_t bytes_add(slot *s, const char *p, size_t n)
+static size_t bytes_add(out *s, const char *p, size_t n)
 {
     if (s->nomem || grow((void **)&s->bytes, &s->bytes_cap, s->nbytes + n, 1) != 0) {
         s->nomem = 1;
@@ -94,7 +107,7 @@ static size_t bytes_add(slot *s, const char *p, size_t n)
 
 static void add_text(worker *w, rev_op_kind kind, const char *what, const char *p, size_t n)
 {
-    slot *s = w->cur;
+    out *s = &w->o;
     size_t off = bytes_add(s, p, n);
     rev_op *op = op_add(s);
     if (!op || off == SIZE_MAX)
@@ -113,7 +126,7 @@ static void on_amount(void *ctx, const char *text, size_t len)
 
 static void add_hit(worker *w, const rev_hit *h)
 {
-    slot *s = w->cur;
+    out *s = &w->o;
     size_t off = bytes_add(s, h->vkey[0].p, h->vkey[0].n);
     bytes_add(s, h->vkey[1].p, h->vkey[1].n);
     if (h->search) {
@@ -141,14 +154,14 @@ static void add_hit(worker *w, const rev_hit *h)
 
 static void parse_slot(worker *w, slot *s)
 {
-    s->nops = s->nbytes = 0;
-    s->nomem = 0;
-    memset(&s->view, 0, sizeof s->view);
-    w->cur = s;
-    w->ps.st = &s->view.st;
+    w->o = s->o; /* its buffers, reused */
+    w->o.nops = w->o.nbytes = 0;
+    w->o.nomem = 0;
+    memset(&w->st, 0, sizeof w->st);
+    w->ps.st = &w->st;
     uint64_t lines = 0;
     const char *p = s->in + s->start, *end = p + s->len;
-    while (p < end && !s->nomem) {
+    while (p < end && !w->o.nomem) {
         size_t inner;
         const char *nl = rev_scan_record_end(p, end, w->pipe->cfg.escapes, &inner);
         if (!nl)
@@ -161,16 +174,14 @@ static void parse_slot(worker *w, slot *s)
         case REV_REC_MALFORMED:
             add_text(w, REV_OP_MALFORMED, hit.what, hit.text.p, hit.text.n);
             break;
-        case REV_REC_NOMEM: s->nomem = 1; break;
+        case REV_REC_NOMEM: w->o.nomem = 1; break;
         default: break;
         }
         p = nl + 1;
     }
-    s->view.ops = s->ops;
-    s->view.nops = s->nops;
-    s->view.bytes = s->bytes;
-    s->view.lines = lines;
-    s->view.nomem = s->nomem;
+    s->o = w->o;
+    s->view = (rev_chunk){.ops = s->o.ops, .nops = s->o.nops, .bytes = s->o.bytes,
+                          .lines = lines, .st = w->st, .nomem = s->o.nomem};
 }
 
 /* ---- threads -------------------------------------------------------------- */
@@ -207,19 +218,26 @@ rev_pipe *rev_pipe_new(const rev_pipe_config *cfg)
         return NULL;
     p->cfg = *cfg;
     p->nslots = 2 * cfg->threads + 1;
-    p->slots = calloc(p->nslots, sizeof *p->slots);
-    p->workers = calloc(cfg->threads, sizeof *p->workers);
+    p->slots = aligned_alloc(64, p->nslots * sizeof *p->slots);
+    p->workers = aligned_alloc(64, cfg->threads * sizeof *p->workers);
+    if (p->slots)
+        memset(p->slots, 0, p->nslots * sizeof *p->slots);
+    if (p->workers)
+        memset(p->workers, 0, cfg->threads * sizeof *p->workers);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->work, NULL);
     pthread_cond_init(&p->done, NULL);
-    if (!p->slots || !p->workers) {
+    size_t lsize = (sizeof *p->layout + 63) / 64 * 64;
+    p->layout = aligned_alloc(64, lsize);
+    if (!p->slots || !p->workers || !p->layout) {
         rev_pipe_free(p);
         return NULL;
     }
+    *p->layout = *cfg->layout; /* its roles array is only read */
     for (size_t i = 0; i < cfg->threads; i++) {
         worker *w = &p->workers[i];
         w->pipe = p;
-        w->ps.layout = cfg->layout;
+        w->ps.layout = p->layout;
         w->ps.engines = cfg->engines;
         w->ps.escapes = cfg->escapes;
         w->ps.seed_visitor = cfg->seed_visitor;
@@ -250,12 +268,13 @@ void rev_pipe_free(rev_pipe *p)
     }
     for (size_t i = 0; p->slots && i < p->nslots; i++) {
         free(p->slots[i].in);
-        free(p->slots[i].ops);
-        free(p->slots[i].bytes);
+        free(p->slots[i].o.ops);
+        free(p->slots[i].o.bytes);
     }
     pthread_cond_destroy(&p->done);
     pthread_cond_destroy(&p->work);
     pthread_mutex_destroy(&p->mu);
+    free(p->layout);
     free(p->workers);
     free(p->slots);
     free(p);
