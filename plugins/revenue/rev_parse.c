@@ -147,7 +147,9 @@ rev_outcome rev_parse_record(rev_parser *ps, const char *p, size_t n, rev_hit *h
     if (ps->escapes && reserve(&ps->scratch, &ps->scratch_cap, n) != 0)
         return REV_REC_NOMEM;
 
-    slice f[REV_ROLE_COUNT] = {{NULL, 0}};
+    /* The scanner sets every role of the layout on a whole record; roles
+     * the layout lacks stay as zeroed once (no per-record clearing). */
+    slice *f = ps->f;
     size_t nf = rev_scan_fields(l, p, n, ps->escapes, ps->scratch, f);
     if (nf != l->ncols) {
         int len = snprintf(ps->msg, sizeof ps->msg, "%zu fields, the header has %zu", nf,

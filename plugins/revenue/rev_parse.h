@@ -68,6 +68,7 @@ typedef struct rev_parser {
     size_t kw_cap;
     char host[REV_HOST_MAX];
     char msg[64];
+    rev_slice f[REV_ROLE_COUNT]; /* the record's fields; zero before the first */
 } rev_parser;
 
 /* Parse record p[0..n) (its LF excluded; a CR before it is dropped). The
