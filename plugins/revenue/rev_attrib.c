@@ -513,7 +513,8 @@ static void apply_chunk(rev_attrib *a, const rev_chunk *c)
         const rev_op *op = &c->ops[i];
         prefetch_visitor(a, c, i + PREFETCH_FAR, 0);
         prefetch_visitor(a, c, i + PREFETCH_NEAR, 1);
-        const char *b = c->bytes + op->off;
+        /* no bytes at all when every op so far had empty text */
+        const char *b = c->bytes ? c->bytes + op->off : "";
         a->line = base + op->line;
         if (op->kind == REV_OP_AMOUNT) {
             warn(a, REV_WARN_AMOUNT, BAD_AMOUNT, b, op->len0);
