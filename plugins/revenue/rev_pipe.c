@@ -287,6 +287,19 @@ int rev_pipe_full(const rev_pipe *p)
     return p->head - p->tail == p->nslots; /* head and tail move on this thread only */
 }
 
+/* The slot at head holds in[start, start + len): hand it to a thread. */
+static int queue_head(rev_pipe *p, slot *s, size_t start, size_t len)
+{
+    s->start = start;
+    s->len = len;
+    pthread_mutex_lock(&p->mu);
+    s->state = SLOT_FILLED;
+    p->head++;
+    pthread_cond_signal(&p->work);
+    pthread_mutex_unlock(&p->mu);
+    return 0;
+}
+
 int rev_pipe_submit(rev_pipe *p, const char *data, size_t n)
 {
     if (rev_pipe_full(p))
@@ -295,14 +308,7 @@ int rev_pipe_submit(rev_pipe *p, const char *data, size_t n)
     if (grow((void **)&s->in, &s->in_cap, n, 1) != 0)
         return -1;
     memcpy(s->in, data, n);
-    s->start = 0;
-    s->len = n;
-    pthread_mutex_lock(&p->mu);
-    s->state = SLOT_FILLED;
-    p->head++;
-    pthread_cond_signal(&p->work);
-    pthread_mutex_unlock(&p->mu);
-    return 0;
+    return queue_head(p, s, 0, n);
 }
 
 int rev_pipe_submit_buffer(rev_pipe *p, char **buf, size_t cap, size_t off, size_t n)
@@ -319,15 +325,8 @@ int rev_pipe_submit_buffer(rev_pipe *p, char **buf, size_t cap, size_t off, size
     }
     s->in = *buf;
     s->in_cap = cap;
-    s->start = off;
-    s->len = n;
     *buf = give;
-    pthread_mutex_lock(&p->mu);
-    s->state = SLOT_FILLED;
-    p->head++;
-    pthread_cond_signal(&p->work);
-    pthread_mutex_unlock(&p->mu);
-    return 0;
+    return queue_head(p, s, off, n);
 }
 
 const rev_chunk *rev_pipe_next(rev_pipe *p)
