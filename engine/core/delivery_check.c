@@ -76,31 +76,41 @@ storage_reader *delivery_check_wrap(storage_reader *raw, delivery_tally *tally)
     return &c->base;
 }
 
+/* The records ending in [p, stop), which holds no backslash. memchr() is
+ * the fast scan here: a record is ~1.5 KB in a real feed. */
+static void count_lines(delivery_count *c, const unsigned char *p, const unsigned char *stop)
+{
+    while (p < stop) {
+        const unsigned char *lf = memchr(p, '\n', (size_t)(stop - p));
+        if (!lf) {
+            c->open = 1;
+            return;
+        }
+        c->records++;
+        c->open = 0;
+        p = lf + 1;
+    }
+}
+
 void delivery_check_count(delivery_count *c, const void *buf, size_t len)
 {
     const unsigned char *p = buf, *end = p + len;
+    if (c->escaped && p < end) { /* the byte after a backslash that ended the last buffer */
+        c->escaped = 0;
+        c->open = 1;
+        p++;
+    }
     while (p < end) {
-        if (c->escaped) {
-            c->escaped = 0;
-            c->open = 1;
-            p++;
-            continue;
-        }
-        const unsigned char *stop = p;
-        while (stop < end && *stop != '\n' && *stop != '\\')
-            stop++;
-        if (stop > p)
-            c->open = 1;
-        if (stop == end)
-            break;
-        if (*stop == '\n') {
-            c->records++;
-            c->open = 0;
-        } else {
+        const unsigned char *bs = memchr(p, '\\', (size_t)(end - p));
+        count_lines(c, p, bs ? bs : end);
+        if (!bs)
+            return;
+        c->open = 1;
+        if (end - bs < 2) {
             c->escaped = 1;
-            c->open = 1;
+            return;
         }
-        p = stop + 1;
+        p = bs + 2; /* the escaped byte is literal, LF included */
     }
 }
 

@@ -68,6 +68,13 @@ typedef struct decode_options {
 int decode_open(storage_reader *raw, const decode_options *opt, storage_reader **out,
                 sl_error *err);
 
+/* `inner` (owned) read ahead on a worker thread of its own (decode_pipe.c)
+ * into a bounded buffer of `cap` bytes, so that what reading it costs (a
+ * decompressor, a digest of the raw bytes) runs beside its consumer.
+ * decode_open() uses it; a delivery set puts its MD5 on one. NULL with err
+ * set when no thread could start (inner is then closed). */
+storage_reader *decode_pipe_new(storage_reader *inner, size_t cap, sl_error *err);
+
 /* One archive, member by member: for lookup archives and `members_as:
  * jobs`. */
 typedef struct decode_archive decode_archive;

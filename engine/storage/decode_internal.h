@@ -79,9 +79,4 @@ decode_archive *decode_archive_new(storage_reader *raw, const decode_options *op
 /* fnmatch() of every pattern; 1 when path is chosen. */
 int decode_archive_chosen(const decode_options *opt, const char *path);
 
-/* --- decode_pipe.c ------------------------------------------------------- */
-/* `inner` (owned) read ahead on a worker thread into a bounded buffer of
- * `cap` bytes. NULL when no thread could start (inner is then closed). */
-storage_reader *decode_pipe_new(storage_reader *inner, size_t cap, sl_error *err);
-
 #endif
