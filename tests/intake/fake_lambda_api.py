@@ -24,7 +24,8 @@ Every request is appended to the record file as one line,
   METHOD PATH [CONTENT-TYPE] [ERROR-TYPE] [BODY]
 (fields present only when sent), so a test compares exact lines.
 
-Invocation entries: {"id", "body" | "body_file", "deadline_ms", "trace",
+Invocation entries: {"id", "body" | "body_file", "deadline_ms",
+"deadline_in_ms" (the deadline this long after /next is answered), "trace",
 "arn", "delay_next": s (wait before answering /next), "delay_post": s
 (wait before acknowledging this invocation's result), "hold_post_until":
 PATH (acknowledge this invocation's result only once PATH exists: the test
@@ -141,7 +142,8 @@ class Handler(BaseHTTPRequestHandler):
                               [("Content-Type", "application/json")])
         headers = [("Lambda-Runtime-Aws-Request-Id", item["id"]),
                    ("Lambda-Runtime-Deadline-Ms",
-                    str(item.get("deadline_ms", int(time.time() * 1000) + 60000))),
+                    str(item.get("deadline_ms", int(time.time() * 1000)
+                                 + item.get("deadline_in_ms", 60000)))),
                    ("Lambda-Runtime-Invoked-Function-Arn",
                     item.get("arn", "arn:aws:lambda:us-east-1:123456789012:function:sluice")),
                    ("Content-Type", "application/json")]

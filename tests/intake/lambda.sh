@@ -302,4 +302,38 @@ ok "$([ ! -e "$TMP/root/out/lines/c.txt" ] && [ ! -e "$TMP/root/out/held/a.txt" 
     "jobs cut off or not started published nothing"
 like "$(cat "$TMP/batch.log")" 'message m-late not started: the invocation.s deadline is near' \
     "a message not started is logged"
+
+# A job cut off mid-run: the sleepy plugin holds it until the cut has passed,
+# then its next read fails; the invocation answers the failure, nothing is
+# published and no temporary file is left. The deadline is only so far after
+# /next: should the job not have started before the cut (a slow machine),
+# the run is repeated with a deadline four times as far, so the test does
+# not depend on the machine's speed.
+started_or_answered() { [ -s "$TMP/held.started" ] || nlines mid 2; }
+mid_run() { # mid_run SECONDS: 0 cut off mid-run, 2 cut off before it started
+    rm -f "$TMP/held.started" "$TMP/held.release" "$TMP/mid.port" "$TMP/mid.record"
+    start_fake mid "[{\"id\": \"req-mid\", \"body_file\": \"ev/held.json\", \"deadline_in_ms\": $(( $1 * 1000 ))}]"
+    start_lambda mid
+    eventually started_or_answered || echo "# neither started nor answered"
+    _mid=2
+    if [ -s "$TMP/held.started" ]; then
+        sleep "$1" # now >= /next + the deadline's distance: past the cut
+        : > "$TMP/held.release"
+        _mid=0
+    fi
+    eventually nlines mid 3 || echo "# the invocation was not answered"
+    stop_pid "$LAMBDA_PID" TERM
+    stop_fake
+    return $_mid
+}
+for secs in 3 12 48 192; do
+    mid_run $secs && break
+    echo "# the job did not start within $secs s of /next: again with a later deadline"
+done
+is "$(sed -n 2p "$TMP/mid.record")" "POST $E/req-mid/error application/json Sluice.JobFailed {\"errorMessage\":\"1 of 1 jobs failed: s3://inbound/held/a.txt: $CUT\",\"errorType\":\"Sluice.JobFailed\",\"stackTrace\":[]}" \
+    "a job cut off mid-run is the invocation's failure"
+is "$(cat "$TMP/mid.violations")" "" "no protocol violation"
+like "$(cat "$TMP/held.started")" "started s3://inbound/held/a.txt" "the job was running when the cut came"
+ok "$([ ! -e "$TMP/root/out/held/a.txt" ]; echo $?)" "a job cut off mid-run published nothing"
+is "$(find "$TMP/root/out" -name '.sluice-tmp*' | wc -l | tr -d ' ')" 0 "and left no temporary file"
 done_testing
