@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "util/log.h"
+#include "util/signals.h"
 
 typedef struct command {
     const char *name;
@@ -113,6 +114,7 @@ int main(int argc, char **argv)
     log_format fmt = SL_LOG_FORMAT_TEXT;
     log_level lvl = SL_LOG_INFO;
 
+    signals_ignore_write_faults();
     if (take_globals(&argc, argv, &g, &fmt, &lvl) != 0)
         return SL_EXIT_USAGE;
     if (argc < 2) {

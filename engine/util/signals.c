@@ -62,6 +62,12 @@ static void *signal_thread(void *arg)
     return NULL;
 }
 
+void signals_ignore_write_faults(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN);
+}
+
 int signals_start(signals_hook hook, void *ud)
 {
     pthread_mutex_lock(&S.lock);
@@ -81,7 +87,7 @@ int signals_start(signals_hook hook, void *ud)
     sigaddset(&S.set, SIGINT);
     sigaddset(&S.set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &S.set, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    signals_ignore_write_faults();
     pthread_t tid;
     int rc = pthread_create(&tid, NULL, signal_thread, NULL);
     if (rc != 0) {

@@ -2,7 +2,7 @@
  *
  * signals_start() blocks SIGTERM, SIGINT and SIGHUP in the calling thread
  * (so in every thread created after it: call it first, before any pool or
- * server exists), ignores SIGPIPE, and starts one thread that takes those
+ * server exists), ignores SIGPIPE and SIGXFSZ, and starts one thread that takes those
  * signals with sigwait(). Nothing runs in a signal handler. What a
  * long-running mode sees:
  *   - signals_stopping(): 1 once SIGTERM or SIGINT came;
@@ -16,6 +16,12 @@
  * Thread-safe. */
 #ifndef SLUICE_SIGNALS_H
 #define SLUICE_SIGNALS_H
+
+/* Ignores SIGPIPE and SIGXFSZ for the whole process: a write to a closed
+ * socket or past RLIMIT_FSIZE then fails with EPIPE or EFBIG, which fails
+ * that job (and names the file), instead of killing the engine with every
+ * other job in it. main() calls it first; signals_start() too. */
+void signals_ignore_write_faults(void);
 
 /* Called on the signal thread for each signal taken. */
 typedef void (*signals_hook)(int sig, void *ud);
