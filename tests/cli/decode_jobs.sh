@@ -220,6 +220,8 @@ for f in symlink.tar dotdot.zip crc.zip; do
     like "$(notified "s3://in/jobs/$f")" "^$bad_re\\|s3://in/jobs/$f: member" "$f: ... and its failure notified"
 done
 [ ! -e "$TMP/root/out/crc/a_hit_data.tsv.jsonl" ]; ok $? "crc.zip: the corrupt member's output is not published"
+like "$("$SLUICE" -c "$TMP/sluice.yaml" runs list --state failed 2>/dev/null)" 's3://in/jobs/symlink\.tar member "l_hit_data\.tsv"  input: ' \
+    "runs list names the member of a member's run"
 
 # a member's run retried runs that member only (here the archive was fixed)
 id=$("$PYTHON3" -c '
