@@ -141,12 +141,7 @@ def main():
     finally:
         if server:
             server.kill()
-        if S._failed == 0:
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            print("# logs kept in " + tmp)
-    print("1..%d" % S._n)
-    return 1 if S._failed else 0
+    return S.done_testing(tmp)
 
 
 if __name__ == "__main__":
