@@ -17,6 +17,9 @@ A rule is a JSON object; all match keys are optional:
   header   {"name": "regex"}            a request header must match
   nth      first match the rule acts on (1-based, default 1)
   count    how many matches it acts on (default 1; -1: all from nth on)
+  chance   act on a match only with this probability (0..1), drawn from
+           a generator seeded by --seed (default 1): the same requests in
+           the same order meet the same faults
 and one action:
   "action": "drop",   "bytes": N     forward, relay the status line, the
                                      headers and N body bytes, then close
@@ -43,6 +46,7 @@ import argparse
 import http.client
 import json
 import os
+import random
 import re
 import select
 import socket
@@ -53,6 +57,7 @@ import threading
 import time
 
 LOCK = threading.Lock()
+RNG = random.Random(1)  # reseeded from --seed
 
 
 class Rules:
@@ -94,6 +99,8 @@ class Rules:
                     if not re.search(rx, headers.get(name.lower(), "")):
                         ok = False
                 if not ok:
+                    continue
+                if "chance" in r and RNG.random() >= r["chance"]:
                     continue
                 self.hits[i] += 1
                 n, nth, count = self.hits[i], r.get("nth", 1), r.get("count", 1)
@@ -258,7 +265,9 @@ def main():
     ap.add_argument("--rules", required=True)
     ap.add_argument("--log", required=True)
     ap.add_argument("--port-file", required=True)
+    ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args()
+    RNG.seed(a.seed)
     host, port = a.upstream.rsplit(":", 1)
     srv = Server(("127.0.0.1", 0), Handler)
     srv.upstream = (host, int(port))

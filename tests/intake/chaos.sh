@@ -1,0 +1,136 @@
+#!/bin/sh
+# The chaos test (issue 12): 300 objects, their S3 events in an SQS queue,
+# two `sluice poll` workers whose S3 and SQS requests all pass through
+# tests/storage/faultproxy.py, which resets, refuses (503/500) or cuts a
+# seeded random few of them: GETs of the inputs, PUTs of the outputs,
+# ReceiveMessage, DeleteMessage and ChangeMessageVisibility. One poller is
+# SIGKILLed mid-run and started again. In the end: every object's output
+# exists once with the exact bytes, the queue is empty, no upload is left
+# open, and every object has exactly one SUCCEEDED run record (a message
+# that comes back after its job succeeded - a lost DeleteMessage, the
+# kill - is skipped as a duplicate).
+. "$top_srcdir/tests/storage/s3_lib.sh"
+start_moto_checked
+cd "$TMP" || exit 1
+N=300
+
+mkdir -p inputs
+Q=$(python3 - "$MOTO_URL" $N <<'PY'
+import boto3, json, sys
+url, n = sys.argv[1], int(sys.argv[2])
+s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1")
+sqs = boto3.client("sqs", endpoint_url=url, region_name="us-east-1")
+s3.create_bucket(Bucket="inbox")
+s3.create_bucket(Bucket="outbox")
+q = sqs.create_queue(QueueName="chaos", Attributes={"VisibilityTimeout": "5"})["QueueUrl"]
+batch = []
+for i in range(n):
+    key = "obj-%03d.txt" % i
+    body = "".join("%d line %d\n" % (i, j) for j in range(i % 40 + 1)).encode()
+    etag = s3.put_object(Bucket="inbox", Key=key, Body=body)["ETag"].strip('"')
+    open("inputs/" + key, "wb").write(body)
+    ev = {"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+                       "eventTime": "2026-11-20T09:15:42.118Z", "eventName": "ObjectCreated:Put",
+                       "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": "inbox"},
+                              "object": {"key": key, "size": len(body), "eTag": etag}}}]}
+    batch.append({"Id": str(i), "MessageBody": json.dumps(ev)})
+    if len(batch) == 10:
+        sqs.send_message_batch(QueueUrl=q, Entries=batch)
+        batch = []
+if batch:
+    sqs.send_message_batch(QueueUrl=q, Entries=batch)
+print(q)
+PY
+)
+ok $? "$N objects and their events in the queue"
+
+cat >rules.json <<'JSON'
+[{"method": "GET", "path": "^/inbox/", "action": "reset", "chance": 0.04, "count": -1},
+ {"method": "GET", "path": "^/inbox/", "action": "drop", "bytes": 10, "chance": 0.04, "count": -1},
+ {"method": "PUT", "path": "^/outbox/", "action": "status", "status": 503, "code": "SlowDown", "chance": 0.04, "count": -1},
+ {"method": "PUT", "path": "^/outbox/", "action": "reset", "chance": 0.03, "count": -1},
+ {"header": {"x-amz-target": "ReceiveMessage"}, "action": "status", "status": 500, "code": "InternalError", "chance": 0.05, "count": -1},
+ {"header": {"x-amz-target": "DeleteMessage"}, "action": "reset", "chance": 0.08, "count": -1},
+ {"header": {"x-amz-target": "ChangeMessageVisibility"}, "action": "reset", "chance": 0.1, "count": -1}]
+JSON
+start_proxy rules.json
+PQ=$(printf '%s' "$Q" | sed "s|127.0.0.1:$MOTO_PORT|127.0.0.1:$PROXY_PORT|")
+s3_config sluice.yaml "$PROXY_URL" "max_attempts: 4"
+sed -i 's|^rules:|runs:\n  dir: runs\nrules:|' sluice.yaml
+add_rule_to sluice.yaml '  - name: copy
+    match: {bucket: inbox}
+    plugin: linecount
+    output: "s3://outbox/{key}"'
+
+poller() { # poller NAME: one `sluice poll` through the proxy; sets POLLER_PID
+    "$SLUICE" -c sluice.yaml poll --queue "$PQ" --wait 1 --visibility 5 --workers 2 \
+        >"$1.out" 2>"$1.log" &
+    POLLER_PID=$!
+    _pids="$_pids $POLLER_PID"
+    POLLERS="$POLLERS $POLLER_PID"
+}
+POLLERS=""
+# One python process per wait (not one per poll: each would cost a
+# second of CPU beside the pollers). until.py OUTPUTS [QUEUE]: waits up to
+# 300 s until the output bucket holds OUTPUTS objects (and, with QUEUE,
+# that queue is empty, none in flight either); prints the outputs counted.
+cat >until.py <<'PY'
+import boto3, sys, time
+url, want = sys.argv[1], int(sys.argv[2])
+q = sys.argv[3] if len(sys.argv) > 3 else None
+s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1")
+sqs = boto3.client("sqs", endpoint_url=url, region_name="us-east-1")
+deadline = time.time() + 300
+while True:
+    have = sum(len(p.get("Contents", []))
+               for p in s3.get_paginator("list_objects_v2").paginate(Bucket="outbox"))
+    left = 0
+    if q:
+        a = sqs.get_queue_attributes(QueueUrl=q, AttributeNames=[
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        left = int(a["ApproximateNumberOfMessages"]) + int(a["ApproximateNumberOfMessagesNotVisible"])
+    if have >= want and left == 0:
+        print(have)
+        sys.exit(0)
+    if time.time() > deadline:
+        print(have)
+        sys.exit(1)
+    time.sleep(0.3)
+PY
+poller a; A=$POLLER_PID
+poller b
+before=$(python3 until.py "$MOTO_URL" 60) || echo "# fewer than 60 outputs before the kill"
+kill -KILL "$A"
+wait "$A" 2>/dev/null
+ok 0 "poller a killed with SIGKILL after at least $before outputs"
+poller a2
+python3 until.py "$MOTO_URL" $N "$Q" >/dev/null
+ok $? "every output written and the queue drained (none in flight)"
+for p in $POLLERS; do kill -TERM "$p" 2>/dev/null; done
+for p in $POLLERS; do wait "$p" 2>/dev/null; done
+python3 - "$MOTO_URL" "$N" >check.txt <<'PY'
+import boto3, glob, json, os, sys
+url, n = sys.argv[1], int(sys.argv[2])
+s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1")
+bad = [k for k in sorted(os.listdir("inputs"))
+       if s3.get_object(Bucket="outbox", Key=k)["Body"].read() != open("inputs/" + k, "rb").read()]
+print("different", len(bad), " ".join(bad[:5]))
+print("uploads", len(s3.list_multipart_uploads(Bucket="outbox").get("Uploads", [])))
+ok = {}
+for f in glob.glob("runs/*/*.json"):
+    r = json.load(open(f))
+    d = r.get("detail", r)
+    if d.get("state") == "SUCCEEDED":
+        key = d["input"]["location"].rsplit("/", 1)[1]
+        ok[key] = ok.get(key, 0) + 1
+print("objects-with-one-success", sum(1 for k in os.listdir("inputs") if ok.get(k) == 1))
+print("objects-with-more", " ".join(k for k, c in sorted(ok.items()) if c > 1)[:200] or "-")
+PY
+is "$(sed -n 1p check.txt)" "different 0 " "every output has the exact bytes of its input"
+is "$(sed -n 2p check.txt)" "uploads 0" "no multipart upload left open"
+is "$(sed -n 3p check.txt)" "objects-with-one-success $N" "every object has one SUCCEEDED run record"
+is "$(sed -n 4p check.txt)" "objects-with-more -" "none has two"
+faults=$(grep -c -E '"action": "(reset|status|drop)"' "$PROXY_LOG")
+like "$faults" '^[0-9]+$' "faults injected: $faults of $(grep -c . "$PROXY_LOG") requests"
+[ "$faults" -ge 20 ]; ok $? "at least 20 faults met the pollers"
+done_testing
