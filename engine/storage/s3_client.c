@@ -688,6 +688,67 @@ void s3_list_page_free(s3_list_page *page)
     memset(page, 0, sizeof *page);
 }
 
+/* The child's text, NULL when absent or empty. */
+static char *child_text_or_null(const xmlNode *n, const char *name)
+{
+    char *t = aws_xml_child_text(n, name);
+    if (t && !*t) {
+        free(t);
+        t = NULL;
+    }
+    return t;
+}
+
+int s3_xml_uploads(const char *xml, size_t len, s3_uploads_page *page, sl_error *err)
+{
+    size_t cap = 0;
+    memset(page, 0, sizeof *page);
+    xmlDocPtr doc = aws_xml_parse(xml, len);
+    xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+    if (!aws_xml_is(root, "ListMultipartUploadsResult")) {
+        sl_error_set(err, SL_ERR_STORAGE,
+                     "ListMultipartUploads: the response is not a ListMultipartUploadsResult");
+        if (doc)
+            xmlFreeDoc(doc);
+        return -1;
+    }
+    for (xmlNode *n = root->children; n; n = n->next) {
+        char *key = aws_xml_is(n, "Upload") ? child_text_or_null(n, "Key") : NULL;
+        char *id = key ? child_text_or_null(n, "UploadId") : NULL;
+        if (!id) {
+            free(key);
+            continue;
+        }
+        if (page->count == cap) {
+            cap = cap ? 2 * cap : 16;
+            page->items = xrealloc(page->items, cap * sizeof *page->items);
+        }
+        char *initiated = aws_xml_child_text(n, "Initiated");
+        page->items[page->count++] =
+            (storage_upload){.key = key, .upload_id = id, .initiated = s3_parse_iso8601(initiated)};
+        free(initiated);
+    }
+    char *truncated = aws_xml_child_text(root, "IsTruncated");
+    page->truncated = truncated && strcmp(truncated, "true") == 0;
+    free(truncated);
+    page->next_key_marker = child_text_or_null(root, "NextKeyMarker");
+    page->next_upload_id_marker = child_text_or_null(root, "NextUploadIdMarker");
+    xmlFreeDoc(doc);
+    return 0;
+}
+
+void s3_uploads_page_free(s3_uploads_page *page)
+{
+    for (size_t i = 0; i < page->count; i++) {
+        free((char *)page->items[i].key);
+        free((char *)page->items[i].upload_id);
+    }
+    free(page->items);
+    free(page->next_key_marker);
+    free(page->next_upload_id_marker);
+    memset(page, 0, sizeof *page);
+}
+
 char *s3_xml_upload_id(const char *xml, size_t len)
 {
     xmlDocPtr doc = aws_xml_parse(xml, len);

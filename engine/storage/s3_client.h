@@ -176,6 +176,18 @@ typedef struct s3_list_page {
 /* A ListObjectsV2 result. Returns 0, or -1 with err set. */
 int s3_xml_list(const char *xml, size_t len, s3_list_page *page, sl_error *err);
 void s3_list_page_free(s3_list_page *page);
+/* A ListMultipartUploads result: the open uploads of one page. */
+typedef struct s3_uploads_page {
+    storage_upload *items;        /* strings owned by the page */
+    size_t count;
+    int truncated;
+    char *next_key_marker;        /* NextKeyMarker, or NULL */
+    char *next_upload_id_marker;  /* NextUploadIdMarker, or NULL */
+} s3_uploads_page;
+/* Returns 0, or -1 with err set when the body is no
+ * ListMultipartUploadsResult. */
+int s3_xml_uploads(const char *xml, size_t len, s3_uploads_page *page, sl_error *err);
+void s3_uploads_page_free(s3_uploads_page *page);
 /* The UploadId of an InitiateMultipartUploadResult, or NULL. */
 char *s3_xml_upload_id(const char *xml, size_t len);
 /* The CompleteMultipartUpload body for parts 1..n with these ETags and,
