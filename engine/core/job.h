@@ -24,6 +24,7 @@
 #include "sluice/plugin.h"
 
 struct runstore;
+struct job_result;
 
 typedef enum job_state { JOB_SUCCEEDED = 0, JOB_FAILED, JOB_SKIPPED } job_state;
 
@@ -47,6 +48,13 @@ typedef struct job_spec {
     int concurrency;               /* jobs this process may run at once (0: 1); a
                                       plugin sees its share of the cores as the meta
                                       key "cpu_share" */
+    /* Called once, on the job's thread, when the job has its rule and is
+     * about to open its input (res holds the run id, rule, plugin, input
+     * and the event's etag): where the runner writes the RUNNING record.
+     * Not called for a job that ends before (no rule matches, the rule has
+     * no plugin). NULL: nothing. */
+    void (*on_start)(void *ud, const struct job_result *res);
+    void *on_start_ud;
 } job_spec;
 
 typedef struct job_result {
@@ -77,7 +85,10 @@ typedef struct job_result {
 /* Runs the job; always fills `res` (free it with job_result_free).
  * With spec->runs set and neither force nor output_override, an object
  * whose etag already has a SUCCEEDED record under the chosen rule is not
- * processed again: the job is SKIPPED with duplicate_of set.
+ * processed again: the job is SKIPPED with duplicate_of set. With
+ * spec->runs set, every S3 multipart upload the job starts is marked in
+ * the store while it is open (runstore_upload_mark), so that `sluice
+ * janitor` can abort it when the process dies.
  * Returns 0 when the job SUCCEEDED or was SKIPPED, -1 when it FAILED. */
 int job_execute(const job_spec *spec, job_result *res);
 void job_result_free(job_result *res);
