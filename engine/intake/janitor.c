@@ -152,6 +152,7 @@ typedef struct janitor {
     janitor_totals *t;
     runstore *rs; /* NULL: records are off or unusable */
     long long now_s;
+    char why[512]; /* the temporary being removed: why */
 } janitor;
 
 static void report(janitor *j, janitor_kind kind, janitor_verdict v, const char *name,
@@ -219,34 +220,49 @@ static void reconcile_records(janitor *j)
 
 /* --- temporaries ------------------------------------------------------------ */
 
+/* Reported once the file is gone (temp_removed), or here when it stays
+ * or with a dry run. */
 static int judge_temp(void *ud, const storage_temp *t)
 {
     janitor *j = ud;
-    char why[512] = "";
+    char *why = j->why;
+    size_t cap = sizeof j->why;
     int go;
     procid w;
+    why[0] = '\0';
     if (t->writer && procid_parse(t->writer, &w) == 0) {
-        procid_verdict v = procid_judge(&w, why, sizeof why);
+        procid_verdict v = procid_judge(&w, why, cap);
         go = v == PROCID_GONE ||
-             (v == PROCID_FOREIGN && old_enough(j, t->mtime, "last written", why, sizeof why));
+             (v == PROCID_FOREIGN && old_enough(j, t->mtime, "last written", why, cap));
     } else {
-        snprintf(why, sizeof why, "named by an older sluice (no writer in the name)");
-        go = old_enough(j, t->mtime, "last written", why, sizeof why);
+        snprintf(why, cap, "named by an older sluice (no writer in the name)");
+        go = old_enough(j, t->mtime, "last written", why, cap);
     }
-    report(j, JANITOR_TEMP, go ? JANITOR_CLEANED : JANITOR_KEPT, t->path, why, NULL);
+    if (!go || j->o->dry_run)
+        report(j, JANITOR_TEMP, go ? JANITOR_CLEANED : JANITOR_KEPT, t->path, why, NULL);
     return go && !j->o->dry_run;
 }
 
-static void temp_failed(void *ud, const char *path, const char *why)
+static void temp_removed(void *ud, const storage_temp *t, const char *error)
 {
-    report(ud, JANITOR_TEMP, JANITOR_FAILED, path, why, NULL);
+    janitor *j = ud;
+    report(j, JANITOR_TEMP, error ? JANITOR_FAILED : JANITOR_CLEANED, t->path,
+           error ? error : j->why, NULL);
+}
+
+static void dir_unreadable(void *ud, const char *dir, const char *why)
+{
+    janitor *j = ud;
+    log_msg(NULL, SL_LOG_WARN, "janitor: %s: %s", dir, why);
+    j->t->unreadable++;
 }
 
 static void sweep_temps(janitor *j, const places *p)
 {
+    storage_sweep_fns fns = {judge_temp, temp_removed, dir_unreadable, j};
     for (size_t i = 0; i < p->ndirs; i++) {
         sl_error err = {0};
-        if (storage_local_sweep(p->dirs[i], judge_temp, temp_failed, j, &err) < 0) {
+        if (storage_local_sweep(p->dirs[i], &fns, &err) < 0) {
             log_msg(NULL, SL_LOG_WARN, "janitor: %s", err.msg);
             j->t->unreadable++;
         }

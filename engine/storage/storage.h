@@ -160,16 +160,19 @@ typedef struct storage_temp {
     long long size;
     long long mtime;    /* seconds since the epoch */
 } storage_temp;
-/* 1: remove the file; 0: keep it. */
-typedef int (*storage_temp_fn)(void *ud, const storage_temp *t);
-/* Calls fn for every temporary file at or below `dir` (no symbolic link
- * is followed) and removes those fn says to. Returns the number removed,
- * or -1 with err set when `dir` cannot be read (a missing `dir` is 0);
- * a file that cannot be removed is reported through `failed` (may be
- * NULL) with the reason, and the walk goes on. */
-typedef void (*storage_temp_failed_fn)(void *ud, const char *path, const char *why);
-int storage_local_sweep(const char *dir, storage_temp_fn fn, storage_temp_failed_fn failed,
-                        void *ud, sl_error *err);
+typedef struct storage_sweep_fns {
+    /* every temporary: 1 to remove it, 0 to keep it */
+    int (*judge)(void *ud, const storage_temp *t);
+    /* after judge said 1: error is NULL when it was removed, else why not */
+    void (*removed)(void *ud, const storage_temp *t, const char *error);
+    /* a directory below `dir` that could not be read (the walk goes on) */
+    void (*unreadable)(void *ud, const char *dir, const char *why);
+    void *ud;
+} storage_sweep_fns;
+/* Judges every temporary file at or below `dir` (no symbolic link is
+ * followed) and removes those judge picks. Returns the number removed, or
+ * -1 with err set when `dir` itself cannot be read (a missing `dir` is 0). */
+int storage_local_sweep(const char *dir, const storage_sweep_fns *fns, sl_error *err);
 /* The directory of root/bucket/key_prefix that holds every key starting
  * with key_prefix ("root/bucket/a/b/" for "a/b/c"); NULL with err set when
  * bucket or the prefix's directories could not be keys. Caller frees. */

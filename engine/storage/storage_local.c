@@ -789,9 +789,7 @@ static const char *temp_writer(const char *name)
 }
 
 typedef struct sweep {
-    storage_temp_fn fn;
-    storage_temp_failed_fn failed;
-    void *ud;
+    const storage_sweep_fns *fns;
     int removed;
 } sweep;
 
@@ -803,11 +801,10 @@ static void sweep_temp(sweep *sw, int dirfd, const char *dir_path, const char *n
     char *path = xasprintf("%s/%s", dir_path, name);
     storage_temp t = {.path = path, .writer = temp_writer(name), .size = (long long)sb.st_size,
                       .mtime = (long long)sb.st_mtime};
-    if (sw->fn(sw->ud, &t)) {
-        if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
-            sw->removed++;
-        else if (sw->failed)
-            sw->failed(sw->ud, path, strerror(errno));
+    if (sw->fns->judge(sw->fns->ud, &t)) {
+        int ok = unlinkat(dirfd, name, 0) == 0 || errno == ENOENT;
+        sw->removed += ok;
+        sw->fns->removed(sw->fns->ud, &t, ok ? NULL : strerror(errno));
     }
     free(path);
 }
@@ -844,8 +841,7 @@ static void sweep_dir(sweep *sw, int dirfd, const char *dir_path)
     size_t count = 0;
     sl_error err = {0};
     if (sweep_names(dirfd, &names, &count, &err) != 0) {
-        if (sw->failed)
-            sw->failed(sw->ud, dir_path, err.msg);
+        sw->fns->unreadable(sw->fns->ud, dir_path, err.msg);
         close(dirfd);
         return;
     }
@@ -868,8 +864,7 @@ static void sweep_dir(sweep *sw, int dirfd, const char *dir_path)
     close(dirfd);
 }
 
-int storage_local_sweep(const char *dir, storage_temp_fn fn, storage_temp_failed_fn failed,
-                        void *ud, sl_error *err)
+int storage_local_sweep(const char *dir, const storage_sweep_fns *fns, sl_error *err)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
@@ -878,7 +873,7 @@ int storage_local_sweep(const char *dir, storage_temp_fn fn, storage_temp_failed
         sl_error_set(err, SL_ERR_STORAGE, "temporary files in %s: %s", dir, strerror(errno));
         return -1;
     }
-    sweep sw = {fn, failed, ud, 0};
+    sweep sw = {fns, 0};
     sweep_dir(&sw, fd, dir);
     return sw.removed;
 }
