@@ -2,6 +2,7 @@
 #include "autoconfig.h"
 #include "cli/cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -101,6 +102,38 @@ int cli_parse_bytes(const char *cmd, const char *opt, const char *text, size_t l
                                     "bytes, got \"%s\"",
                                opt, lo, hi, text);
     *out = (size_t)n;
+    return 0;
+}
+
+/* Seconds per unit of a duration's suffix; 0 for none known. */
+static long long duration_unit(const char *suffix)
+{
+    if (!*suffix)
+        return 1;
+    if (suffix[1])
+        return 0;
+    switch (*suffix) {
+    case 's': return 1;
+    case 'm': return 60;
+    case 'h': return 3600;
+    case 'd': return 86400;
+    }
+    return 0;
+}
+
+int cli_parse_duration(const char *cmd, const char *opt, const char *text, long long hi,
+                       long long *out)
+{
+    char *end;
+    errno = 0;
+    long long n = strtoll(text, &end, 10);
+    long long unit = duration_unit(end);
+    /* checked before multiplying: an overflow would be undefined */
+    if (end == text || !isdigit((unsigned char)text[0]) || errno || !unit || n > hi / unit)
+        return cli_usage_error(cmd, "%s: expected a duration such as 90s, 30m, 24h or 7d (at "
+                                    "most %lld s), got \"%s\"",
+                               opt, hi, text);
+    *out = n * unit;
     return 0;
 }
 

@@ -43,6 +43,10 @@ int cli_parse_seconds(const char *cmd, const char *opt, const char *text, double
 /* A size in bytes with an optional k/K or m/M suffix (1024-based). */
 int cli_parse_bytes(const char *cmd, const char *opt, const char *text, size_t lo, size_t hi,
                     size_t *out);
+/* A duration: whole seconds, or a number with s, m, h or d ("90s", "30m",
+ * "24h", "7d"); at most hi seconds. */
+int cli_parse_duration(const char *cmd, const char *opt, const char *text, long long hi,
+                       long long *out);
 /* --jobs/--workers: 1..WORKERS_MAX (util/workers.h). */
 int cli_parse_workers(const char *cmd, const char *opt, const char *text, int *out);
 
@@ -89,5 +93,6 @@ int cmd_serve(int argc, char **argv, const cli_globals *g);
 int cmd_poll(int argc, char **argv, const cli_globals *g);
 int cmd_deliveries(int argc, char **argv, const cli_globals *g);
 int cmd_expect(int argc, char **argv, const cli_globals *g);
+int cmd_janitor(int argc, char **argv, const cli_globals *g);
 
 #endif

@@ -103,7 +103,7 @@ int cmd_poll(int argc, char **argv, const cli_globals *g)
         fprintf(stderr, "sluice poll: cannot set up signal handling\n");
         return SL_EXIT_USAGE;
     }
-    intake *in = cli_open(g, "poll", INTAKE_JOBS);
+    intake *in = cli_open(g, "poll", INTAKE_JOBS | INTAKE_RECOVER);
     if (!in)
         return SL_EXIT_USAGE;
     if ((rc = cli_ops_start(&oo, "poll", in, &ops)) != 0) {

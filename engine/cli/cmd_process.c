@@ -105,7 +105,7 @@ int cmd_process(int argc, char **argv, const cli_globals *g)
     if (rc >= 0)
         return rc;
 
-    intake *in = cli_open(g, "process", INTAKE_JOBS);
+    intake *in = cli_open(g, "process", INTAKE_JOBS | INTAKE_RECOVER);
     if (!in)
         return SL_EXIT_USAGE;
     rc = SL_EXIT_USAGE;

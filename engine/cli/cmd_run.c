@@ -86,7 +86,7 @@ int cmd_run(int argc, char **argv, const cli_globals *g)
         sb_free(&text);
         return SL_EXIT_USAGE;
     }
-    intake *in = cli_open(g, "run", INTAKE_JOBS);
+    intake *in = cli_open(g, "run", INTAKE_JOBS | INTAKE_RECOVER);
     if (!in) {
         sb_free(&text);
         return SL_EXIT_USAGE;

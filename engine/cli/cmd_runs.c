@@ -33,21 +33,24 @@ static void runs_usage(FILE *fp)
             "\n"
             "  list    one line per run, oldest first: run id, state, rule, input (and its\n"
             "          archive member), and the error of a failed run (or the record\n"
-            "          itself with --json, one per line)\n"
+            "          itself with --json, one per line). A job in progress is RUNNING;\n"
+            "          one whose process was killed turns ABANDONED when the next sluice\n"
+            "          starts on its host, or `sluice janitor` runs there.\n"
             "  show    the whole record of one run (JSON)\n"
             "  retry   run the same input again under the same rule (a member's run: that\n"
             "          member of the archive only); the new record names the old one in\n"
             "          retry_of and counts the attempt on\n"
             "\n"
             "Options for list (and retry --failed):\n"
-            "  -s, --state STATE  succeeded, failed or skipped\n"
+            "  -s, --state STATE  succeeded, failed, skipped, running or abandoned\n"
             "      --since WHEN   runs started at or after WHEN: 2026-11-25,\n"
             "                     2026-11-25T14:00:00Z, or an age such as 30m, 12h, 7d\n"
             "  -r, --rule NAME    runs of this rule only\n"
             "      --json         list: print each record as one line of JSON\n"
             "Options for retry:\n"
-            "      --failed       retry every failed run not already retried or followed\n"
-            "                     by a success of the same rule on the same input\n"
+            "      --failed       retry every FAILED or ABANDONED run not already retried\n"
+            "                     or followed by a success of the same rule on the same\n"
+            "                     input\n"
             "      --force        process objects even when a SUCCEEDED record exists for\n"
             "                     their etag under the same rule (else they are SKIPPED)\n"
             "  -j, --jobs N       run up to N jobs at once (default 1)\n"
@@ -89,9 +92,14 @@ static int parse_since(const char *s, long long *out)
     return 0;
 }
 
+static const char *const states[] = {"succeeded", "failed", "skipped", "running", "abandoned"};
+
 static int parse_state(const char *s)
 {
-    return !strcasecmp(s, "succeeded") || !strcasecmp(s, "failed") || !strcasecmp(s, "skipped");
+    for (size_t i = 0; i < sizeof states / sizeof *states; i++)
+        if (!strcasecmp(s, states[i]))
+            return 1;
+    return 0;
 }
 
 /* Returns -1 to go on, else the exit status. */
@@ -111,7 +119,8 @@ static int parse_runs_opts(const char *cmd, int argc, char **argv, runs_opts *o)
         switch (c) {
         case 's':
             if (!parse_state(optarg))
-                return cli_usage_error(cmd, "--state must be succeeded, failed or skipped");
+                return cli_usage_error(cmd, "--state must be succeeded, failed, skipped, running "
+                                            "or abandoned");
             o->state = optarg;
             break;
         case 'S':
@@ -269,6 +278,10 @@ static void print_line(const json_t *rec)
                or_dash(msg), msg && strlen(msg) > 160 ? "..." : "");
     } else if (field(rec, "skip_reason")) {
         printf("  %.160s", field(rec, "skip_reason"));
+    } else if (json_is_object(json_object_get(d, "abandoned"))) {
+        const char *why =
+            json_string_value(json_object_get(json_object_get(d, "abandoned"), "reason"));
+        printf("  abandoned: %.160s", or_dash(why));
     }
     printf("\n");
 }
@@ -359,16 +372,21 @@ static int still_failed(const record_list *all, size_t i)
     return 1;
 }
 
+/* --failed: FAILED runs, and ABANDONED ones (their process was killed:
+ * they never finished, so they are retried like failures). */
 static int select_failed(runstore *rs, const runs_opts *o, record_list *out)
 {
     runs_opts all_filter = {.since_ms = o->since_ms};
     record_list all;
     if (load_records(rs, &all_filter, &all) != 0)
         return -1;
-    runs_opts wanted = {.state = "failed", .rule = o->rule, .since_ms = o->since_ms};
-    *out = (record_list){.filter = &wanted};
+    runs_opts failed = {.state = "failed", .rule = o->rule, .since_ms = o->since_ms};
+    runs_opts abandoned = {.state = "abandoned", .rule = o->rule, .since_ms = o->since_ms};
+    runs_opts any = {0};
+    *out = (record_list){.filter = &any};
     for (size_t i = 0; i < all.count; i++)
-        if (keep_record(&wanted, all.items[i]) && still_failed(&all, i))
+        if ((keep_record(&failed, all.items[i]) || keep_record(&abandoned, all.items[i])) &&
+            still_failed(&all, i))
             collect(out, all.items[i]);
     out->filter = NULL;
     record_list_free(&all);
@@ -417,6 +435,14 @@ static int retry_job_init(retry_job *rj, const json_t *rec, sl_error *err)
                      "run %s is a MISSING alarm (an expected arrival), not a job: nothing to "
                      "retry",
                      field(rec, "run_id"));
+        return -1;
+    }
+    if (state && !strcmp(state, "RUNNING")) {
+        /* its process may still be at it: two jobs would race for one output */
+        sl_error_set(err, SL_ERR_INPUT,
+                     "run %s is RUNNING (process %s): retry it once it has ended, or once "
+                     "sluice found it ABANDONED",
+                     field(rec, "run_id"), or_dash(field(rec, "process")));
         return -1;
     }
     if (!loc) {
@@ -511,7 +537,8 @@ static int runs_retry(const cli_globals *g, const runs_opts *o, int argc, char *
     if (o->failed == (argc - optind > 0))
         return cli_usage_error("runs retry", o->failed ? "give RUN_IDs or --failed, not both"
                                                        : "give RUN_IDs or --failed");
-    intake *in = cli_open(g, "runs retry", o->dry_run ? INTAKE_STORAGE : INTAKE_JOBS);
+    intake *in =
+        cli_open(g, "runs retry", o->dry_run ? INTAKE_STORAGE : INTAKE_JOBS | INTAKE_RECOVER);
     if (!in)
         return SL_EXIT_USAGE;
     runstore *rs = open_store(in->cfg, in->storage);

@@ -203,7 +203,7 @@ int cmd_serve(int argc, char **argv, const cli_globals *g)
         opts_free(&o);
         return SL_EXIT_USAGE;
     }
-    intake *in = cli_open(g, "serve", INTAKE_JOBS);
+    intake *in = cli_open(g, "serve", INTAKE_JOBS | INTAKE_RECOVER);
     rc = !in ? SL_EXIT_USAGE : cli_ops_start(&oo, "serve", in, &ops);
     if (rc == 0)
         rc = serve_run(in, &o);

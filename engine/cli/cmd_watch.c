@@ -134,7 +134,8 @@ int cmd_watch(int argc, char **argv, const cli_globals *cg)
         free(dir);
         return SL_EXIT_USAGE;
     }
-    intake *in = cli_open(cg, "watch", o.run_jobs ? INTAKE_JOBS : INTAKE_STORAGE);
+    intake *in =
+        cli_open(cg, "watch", (o.run_jobs ? INTAKE_JOBS : INTAKE_STORAGE) | INTAKE_RECOVER);
     rc = !in ? SL_EXIT_USAGE : cli_ops_start(&oo, "watch", in, &ops);
     if (rc == 0)
         rc = watch_run(in, &o);

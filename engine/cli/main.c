@@ -31,6 +31,7 @@ static const command commands[] = {
     {"watch", cmd_watch, "upload files completed in a directory, then mark them done"},
     {"deliveries", cmd_deliveries, "list delivery sets (data feeds) under a prefix and their state"},
     {"expect", cmd_expect, "check expected arrivals now and alarm the late ones (cron, schedules)"},
+    {"janitor", cmd_janitor, "clean up after killed processes: records, temporaries, uploads"},
 };
 
 static void usage(FILE *fp)

@@ -258,6 +258,37 @@ static int wrap_output(sluice_job *job)
     return job->writer ? 0 : -1;
 }
 
+/* --- marks of open multipart uploads ---------------------------------- */
+
+static void upload_opened(void *ud, const char *bucket, const char *key, const char *upload_id)
+{
+    sluice_job *job = ud;
+    sl_error err = {0};
+    if (runstore_upload_mark(job->spec->runs, bucket, key, upload_id, job->res->run_id, &err) != 0)
+        log_msg(&job->log, SL_LOG_WARN,
+                "the multipart upload of s3://%s/%s is not marked (if this process dies, "
+                "`sluice janitor` cannot abort it): %s",
+                bucket, key, err.msg);
+}
+
+static void upload_closed(void *ud, const char *bucket, const char *key, const char *upload_id)
+{
+    sluice_job *job = ud;
+    sl_error err = {0};
+    if (runstore_upload_unmark(job->spec->runs, bucket, key, upload_id, &err) != 0)
+        log_msg(&job->log, SL_LOG_WARN, "the mark of the closed upload of s3://%s/%s stays: %s",
+                bucket, key, err.msg);
+}
+
+/* A writer of the job's: its multipart uploads are marked while open. */
+static void watch_uploads(sluice_job *job, storage_writer *w)
+{
+    if (!job->spec->runs)
+        return;
+    job->uploads = (storage_upload_hooks){upload_opened, upload_closed, job};
+    storage_writer_set_upload_hooks(w, &job->uploads);
+}
+
 static int open_output(sluice_job *job)
 {
     sl_error *err = &job->error;
@@ -278,8 +309,10 @@ static int open_output(sluice_job *job)
         }
         rc = job->spec->storage->ops->open_write(job->spec->storage, loc.bucket, loc.key,
                                                  &job->writer, err);
-        if (rc == 0)
+        if (rc == 0) {
             job->res->output = location_format(&loc);
+            watch_uploads(job, job->writer);
+        }
     } else {
         char *path = anchor_path(job->spec, loc.path);
         rc = storage_local_write_file(path, &job->writer, err);
@@ -326,6 +359,8 @@ static int open_side(sluice_job *job, const char *name, storage_writer **w)
         const char *slash = strrchr(loc.key, '/');
         char *key = xasprintf("%.*s%s", slash ? (int)(slash - loc.key + 1) : 0, loc.key, name);
         int rc = job->spec->storage->ops->open_write(job->spec->storage, loc.bucket, key, w, err);
+        if (rc == 0)
+            watch_uploads(job, *w);
         free(key);
         location_free(&loc);
         return rc;
@@ -733,10 +768,14 @@ static void run_rule(sluice_job *job)
     job->log.rule = res->rule;
     if (job_past_deadline(job))
         return;
+    /* An archive read as member jobs leaves its members' records; a killed
+     * one leaves none in flight (its members have no RUNNING record). */
     if (!job->rule->delivery && job_decode_member_jobs(job->rule)) {
         job_members_run(job);
         return;
     }
+    if (job->spec->on_start)
+        job->spec->on_start(job->spec->on_start_ud, res);
     if ((job->rule->delivery ? open_delivery(job) : open_input(job)) != 0)
         return;
     if (!job->delivery)

@@ -61,6 +61,13 @@ typedef struct job_spec {
      * is borrowed for the call. NULL: none. */
     void (*part_done)(void *ctx, const struct job_result *part);
     void *part_ctx;
+    /* Called once, on the job's thread, when the job has its rule and is
+     * about to open its input (res holds the run id, rule, plugin, input
+     * and the event's etag): where the runner writes the RUNNING record.
+     * Not called for a job that ends before (no rule matches, the rule has
+     * no plugin). NULL: nothing. */
+    void (*on_start)(void *ud, const struct job_result *res);
+    void *on_start_ud;
 } job_spec;
 
 typedef struct job_result {
@@ -101,7 +108,10 @@ typedef struct job_result {
  * With spec->runs set and neither force nor output_override, an object
  * whose etag already has a SUCCEEDED record under the chosen rule is not
  * processed again: the job is SKIPPED with duplicate_of set (a member's
- * job: that member of an archive with that etag).
+ * job: that member of an archive with that etag). With spec->runs set,
+ * every S3 multipart upload the job starts is marked in the store while it
+ * is open (runstore_upload_mark), so that `sluice janitor` can abort it
+ * when the process dies.
  * Returns 0 when the job SUCCEEDED or was SKIPPED, -1 when it FAILED (for
  * an archive read as member jobs: when any of them failed). */
 int job_execute(const job_spec *spec, job_result *res);

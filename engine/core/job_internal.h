@@ -32,6 +32,7 @@ struct sluice_job {
 
     char *output_name;       /* proposed by the plugin */
     storage_writer *writer;  /* opened at the first write */
+    storage_upload_hooks uploads; /* the writers' multipart uploads, marked */
     int output_refused;      /* resolving the output failed: stop writing */
     struct job_side {        /* side objects (plugin.h section 6) */
         char *name;

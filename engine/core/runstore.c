@@ -10,11 +10,16 @@
 #include "aws/sigv4.h"
 #include "config/template.h"
 #include "util/alloc.h"
+#include "util/clock.h"
 #include "util/fsutil.h"
+#include "util/log.h"
+#include "util/procid.h"
 #include "util/strbuf.h"
 
 #define DONE_DIR "_done/"
 #define EXPECT_DIR "_expect/"
+#define RUNNING_DIR "_running/"
+#define UPLOADS_DIR "_uploads/"
 #define DEFAULT_KEY_TEMPLATE "{date}/{run_id}.json"
 #define MAX_RECORD_BYTES (16 * 1024 * 1024)
 
@@ -256,28 +261,30 @@ static json_t *read_json(runstore *rs, const char *key, sl_error *err)
 
 /* --- records and markers ------------------------------------------------ */
 
+/* BASE/DIR<sha256 of the parts, newline-joined>.json: a marker's key. */
+static char *digest_key(const runstore *rs, const char *dir, const char *const *parts,
+                        size_t n)
+{
+    strbuf id = STRBUF_INIT;
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            sb_addc(&id, '\n');
+        sb_adds(&id, parts[i]);
+    }
+    char hex[65];
+    sigv4_sha256_hex(id.buf, id.len, hex);
+    sb_free(&id);
+    return xasprintf("%s%s%s.json", rs->base, dir, hex);
+}
+
 /* A member's marker adds the member after the etag; a whole object's key
  * is what it always was, so markers written before members existed still
  * count. */
 static char *done_key(const runstore *rs, const char *rule_name, const char *rule_output,
                       const char *input, const char *member, const char *etag)
 {
-    strbuf id = STRBUF_INIT;
-    sb_adds(&id, rule_name);
-    sb_addc(&id, '\n');
-    sb_adds(&id, rule_output);
-    sb_addc(&id, '\n');
-    sb_adds(&id, input);
-    sb_addc(&id, '\n');
-    sb_adds(&id, etag);
-    if (member) {
-        sb_addc(&id, '\n');
-        sb_adds(&id, member);
-    }
-    char hex[65];
-    sigv4_sha256_hex(id.buf, id.len, hex);
-    sb_free(&id);
-    return xasprintf("%s" DONE_DIR "%s.json", rs->base, hex);
+    const char *parts[] = {rule_name, rule_output, input, etag, member};
+    return digest_key(rs, DONE_DIR, parts, member ? 5 : 4);
 }
 
 static const char *detail_string(const json_t *detail, const char *a, const char *b)
@@ -310,27 +317,39 @@ static int write_marker(runstore *rs, const json_t *detail, const char *rule_out
     return rc;
 }
 
-int runstore_write(runstore *rs, const json_t *event, const char *done_output, sl_error *err)
+/* The key of an event's record; NULL with err set. */
+static char *record_key(const runstore *rs, const json_t *event, sl_error *err)
 {
     const json_t *detail = json_object_get(event, "detail");
     const char *run_id = detail_string(detail, "run_id", NULL);
     if (!run_id) {
         sl_error_set(err, SL_ERR_INTERNAL, "run record without a run id");
-        return -1;
+        return NULL;
     }
-    char *key = expand_key(rs, run_id, detail_string(detail, "rule", NULL), err);
-    if (!key)
-        return -1;
-    char *text = json_dumps(event, JSON_INDENT(2));
+    return expand_key(rs, run_id, detail_string(detail, "rule", NULL), err);
+}
+
+static int write_json(runstore *rs, const char *key, const json_t *doc, sl_error *err)
+{
+    char *text = json_dumps(doc, JSON_INDENT(2));
     strbuf sb = STRBUF_INIT;
     sb_adds(&sb, text);
     sb_addc(&sb, '\n');
     int rc = put_object(rs, key, sb_str(&sb), err);
     sb_free(&sb);
     free(text);
+    return rc;
+}
+
+int runstore_write(runstore *rs, const json_t *event, const char *done_output, sl_error *err)
+{
+    char *key = record_key(rs, event, err);
+    if (!key)
+        return -1;
+    int rc = write_json(rs, key, event, err);
     free(key);
     if (rc == 0 && done_output)
-        rc = write_marker(rs, detail, done_output, err);
+        rc = write_marker(rs, json_object_get(event, "detail"), done_output, err);
     return rc;
 }
 
@@ -380,6 +399,16 @@ typedef struct key_list {
     long long since_ms;
 } key_list;
 
+/* The store's own folders beside the records. */
+static int is_private_dir(const char *rel)
+{
+    static const char *const dirs[] = {DONE_DIR, EXPECT_DIR, RUNNING_DIR, UPLOADS_DIR};
+    for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++)
+        if (!strncmp(rel, dirs[i], strlen(dirs[i])))
+            return 1;
+    return 0;
+}
+
 /* The run id a record key ends with ("…/RUN_ID.json"), when it has one. */
 static long long key_time_ms(const char *key)
 {
@@ -400,8 +429,7 @@ static int collect_key(void *ud, const char *key, const object_info *info)
     size_t len = strlen(key), blen = strlen(l->rs->base);
     if (len < 5 || strcmp(key + len - 5, ".json") != 0)
         return 0;
-    if (!strncmp(key, l->rs->base, blen) && (!strncmp(key + blen, DONE_DIR, strlen(DONE_DIR)) ||
-                                              !strncmp(key + blen, EXPECT_DIR, strlen(EXPECT_DIR))))
+    if (!strncmp(key, l->rs->base, blen) && is_private_dir(key + blen))
         return 0;
     long long t = key_time_ms(key);
     if (l->since_ms > 0 && t >= 0 && t < l->since_ms - 1000)
@@ -523,4 +551,219 @@ int runstore_expect_put(runstore *rs, const char *name, const json_t *verdict, s
     free(text);
     free(key);
     return rc;
+}
+
+/* --- jobs in flight ------------------------------------------------------ */
+
+/* This host's folder of marks. */
+static char *running_prefix(const runstore *rs)
+{
+    return xasprintf("%s" RUNNING_DIR "%s/", rs->base, procid_self()->host);
+}
+
+static int remove_object(runstore *rs, const char *key, sl_error *err)
+{
+    return rs->st->ops->remove(rs->st, rs->bucket, key, err);
+}
+
+int runstore_start(runstore *rs, const json_t *event, sl_error *err)
+{
+    char *key = record_key(rs, event, err);
+    if (!key)
+        return -1;
+    const json_t *detail = json_object_get(event, "detail");
+    const char *run_id = detail_string(detail, "run_id", NULL);
+    char *prefix = running_prefix(rs);
+    char *mark_key = xasprintf("%s%s.json", prefix, run_id);
+    /* the mark first: a record without one could never be reconciled */
+    json_t *mark = json_pack("{s:s, s:s, s:s?}", "run_id", run_id, "record", key, "process",
+                             detail_string(detail, "process", NULL));
+    int rc = write_json(rs, mark_key, mark, err);
+    if (rc == 0)
+        rc = write_json(rs, key, event, err);
+    json_decref(mark);
+    free(mark_key);
+    free(prefix);
+    free(key);
+    return rc;
+}
+
+int runstore_finish(runstore *rs, const json_t *event, const char *done_output, sl_error *err)
+{
+    if (runstore_write(rs, event, done_output, err) != 0)
+        return -1;
+    char *prefix = running_prefix(rs);
+    char *mark_key = xasprintf("%s%s.json", prefix,
+                               detail_string(json_object_get(event, "detail"), "run_id", NULL));
+    sl_error rerr = {0};
+    if (remove_object(rs, mark_key, &rerr) != 0)
+        log_msg(NULL, SL_LOG_DEBUG, "run mark %s stays until the next start: %s", mark_key,
+                rerr.msg);
+    free(mark_key);
+    free(prefix);
+    return 0;
+}
+
+/* The record of a job whose process is gone, as ABANDONED (new reference). */
+static json_t *abandon(const json_t *record, const char *why)
+{
+    char now[32], by[PROCID_TAG_MAX];
+    clock_format_iso_ms(clock_now_ms(), now);
+    json_t *rec = json_deep_copy(record);
+    json_t *d = json_object_get(rec, "detail");
+    json_object_set_new(d, "state", json_string("ABANDONED"));
+    json_object_set_new(d, "abandoned", json_pack("{s:s, s:s, s:s}", "at", now, "reason", why,
+                                                  "by", procid_format(procid_self(), by)));
+    json_object_set_new(rec, "time", json_string(now));
+    return rec;
+}
+
+typedef struct reconcile {
+    runstore *rs;
+    int dry_run;
+    runstore_abandoned_fn fn;
+    void *ud;
+    int abandoned;
+} reconcile;
+
+/* A RUNNING record: ABANDONED when its process is gone. Returns 1 when
+ * it was (the mark has served), 0 to keep the mark. */
+static int abandon_if_gone(reconcile *rc, const char *record_key, const json_t *rec)
+{
+    const char *tag = detail_string(json_object_get(rec, "detail"), "process", NULL);
+    procid writer;
+    char why[256];
+    if (!tag || procid_parse(tag, &writer) != 0) {
+        log_msg(NULL, SL_LOG_WARN, "run record %s is RUNNING but names no process: left as is",
+                record_key);
+        return 0;
+    }
+    if (procid_judge(&writer, why, sizeof why) != PROCID_GONE)
+        return 0;
+    json_t *out = abandon(rec, why);
+    sl_error err = {0};
+    int done = rc->dry_run || write_json(rc->rs, record_key, out, &err) == 0;
+    if (done) {
+        rc->abandoned++;
+        if (rc->fn)
+            rc->fn(rc->ud, out);
+    } else {
+        log_msg(NULL, SL_LOG_WARN, "run record %s stays RUNNING for now: %s", record_key,
+                err.msg);
+    }
+    json_decref(out);
+    return done;
+}
+
+/* Judges the record a mark names. Returns 1 when the mark has served (its
+ * record is missing, final, or now ABANDONED), 0 to keep it. */
+static int reconcile_record(reconcile *rc, const char *record_key)
+{
+    sl_error err = {0};
+    json_t *rec = read_json(rc->rs, record_key, &err);
+    if (!rec)
+        return err.kind == SL_ERR_INPUT; /* never written: the job died before it */
+    const char *state = detail_string(json_object_get(rec, "detail"), "state", NULL);
+    /* a record no longer RUNNING has ended: only its mark was left */
+    int done = state && !strcmp(state, "RUNNING") ? abandon_if_gone(rc, record_key, rec) : 1;
+    json_decref(rec);
+    return done;
+}
+
+static int reconcile_mark(void *ud, const char *key, const object_info *info)
+{
+    (void)info;
+    reconcile *rc = ud;
+    sl_error err = {0};
+    json_t *mark = read_json(rc->rs, key, &err);
+    const char *record_key = json_string_value(json_object_get(mark, "record"));
+    if (!record_key) {
+        log_msg(NULL, SL_LOG_WARN, "run mark %s skipped: %s", key,
+                mark ? "it names no record" : err.msg);
+    } else if (reconcile_record(rc, record_key) && !rc->dry_run &&
+               remove_object(rc->rs, key, &err) != 0) {
+        log_msg(NULL, SL_LOG_WARN, "run mark %s could not be removed: %s", key, err.msg);
+    }
+    json_decref(mark);
+    return 0;
+}
+
+int runstore_reconcile(runstore *rs, int dry_run, runstore_abandoned_fn fn, void *ud,
+                       sl_error *err)
+{
+    reconcile rc = {rs, dry_run, fn, ud, 0};
+    char *prefix = running_prefix(rs);
+    sl_error lerr = {0};
+    int r = rs->st->ops->list(rs->st, rs->bucket, prefix, reconcile_mark, &rc, &lerr);
+    free(prefix);
+    if (r < 0 && lerr.kind == SL_ERR_INPUT)
+        return 0; /* no store yet: nothing in flight */
+    if (r < 0) {
+        sl_error_set(err, lerr.kind, "jobs in flight at %s: %s", rs->where, lerr.msg);
+        return -1;
+    }
+    return rc.abandoned;
+}
+
+/* --- open multipart uploads ---------------------------------------------- */
+
+static char *upload_key(const runstore *rs, const char *bucket, const char *key,
+                        const char *upload_id)
+{
+    const char *parts[] = {bucket, key, upload_id};
+    return digest_key(rs, UPLOADS_DIR, parts, 3);
+}
+
+int runstore_upload_mark(runstore *rs, const char *bucket, const char *key,
+                         const char *upload_id, const char *run_id, sl_error *err)
+{
+    char now[32], tag[PROCID_TAG_MAX];
+    clock_format_iso_ms(clock_now_ms(), now);
+    json_t *m = json_pack("{s:s, s:s, s:s, s:s?, s:s, s:s}", "bucket", bucket, "key", key,
+                          "upload_id", upload_id, "run_id", run_id, "process",
+                          procid_format(procid_self(), tag), "started_at", now);
+    char *mkey = upload_key(rs, bucket, key, upload_id);
+    int rc = write_json(rs, mkey, m, err);
+    free(mkey);
+    json_decref(m);
+    return rc;
+}
+
+int runstore_upload_unmark(runstore *rs, const char *bucket, const char *key,
+                           const char *upload_id, sl_error *err)
+{
+    char *mkey = upload_key(rs, bucket, key, upload_id);
+    int rc = remove_object(rs, mkey, err);
+    free(mkey);
+    return rc;
+}
+
+int runstore_upload_find(runstore *rs, const char *bucket, const char *key,
+                         const char *upload_id, json_t **out, sl_error *err)
+{
+    char *mkey = upload_key(rs, bucket, key, upload_id);
+    sl_error rerr = {0};
+    *out = read_json(rs, mkey, &rerr);
+    free(mkey);
+    if (*out && same_string(*out, "bucket", bucket) && same_string(*out, "key", key) &&
+        same_string(*out, "upload_id", upload_id))
+        return 1;
+    json_decref(*out);
+    *out = NULL;
+    if (rerr.kind == SL_ERR_NONE || rerr.kind == SL_ERR_INPUT)
+        return 0; /* no mark (or one for something else) */
+    sl_error_set(err, rerr.kind, "%s", rerr.msg);
+    return -1;
+}
+
+void runstore_place(const runstore *rs, const char **dir, const char **bucket,
+                    const char **prefix)
+{
+    *dir = *bucket = *prefix = NULL;
+    if (rs->local_parent) {
+        *dir = rs->where;
+    } else {
+        *bucket = rs->bucket;
+        *prefix = rs->list_prefix;
+    }
 }

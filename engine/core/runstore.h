@@ -13,12 +13,29 @@
  *   BASE/_expect/<rule>/<every>-<period>.json
  *                               the verdict on one period of an expected
  *                               arrival (intake/expect.h): ARRIVED or MISSING
+ *   BASE/_running/<host>/<run_id>.json
+ *                               a job of <host> in flight: {"run_id",
+ *                               "record" (its key), "process"}
+ *   BASE/_uploads/<sha256>.json one open S3 multipart upload a job started:
+ *                               {"bucket", "key", "upload_id", "run_id",
+ *                               "process", "started_at"}
  * BASE is the directory runs/ beside the local storage root by default;
  * the configuration's `runs:` section moves it (see docs/notifications.md):
  *   runs: {dir: /var/lib/sluice/runs}
  *   runs: {location: "s3://ops-bucket/sluice/runs/{date}/{run_id}.json"}
  *   runs: {enabled: false}
  * {date} is the run's UTC date, {run_id} the run id, {rule} the rule name.
+ *
+ * Crash consistency. A job's record is written when the job starts
+ * (state RUNNING, with detail.pid and detail.process: the process's tag,
+ * util/procid.h) and replaced, at the same key and atomically (the
+ * storage's writer), when it ends. Its _running mark is written before the
+ * RUNNING record and removed after the final one, so a process starting
+ * on the host finds the jobs its predecessors left unfinished by listing
+ * one small folder instead of reading every record: runstore_reconcile()
+ * turns those whose process is gone into ABANDONED. A crash between the
+ * steps leaves a mark whose record is missing or final: reconciling just
+ * drops it. Marks of other hosts are never read.
  *
  * A store is thread-safe as far as its storage backend is. */
 #ifndef SLUICE_RUNSTORE_H
@@ -47,6 +64,44 @@ const char *runstore_where(const runstore *rs);
  * also the duplicate marker of its rule, output template, input and etag.
  * Returns 0 or -1. */
 int runstore_write(runstore *rs, const json_t *event, const char *done_output, sl_error *err);
+/* A job starts: its _running mark, then `event` (a RUNNING job-state
+ * event, notify.h) as its record. 0 or -1 (nothing of the job's changes). */
+int runstore_start(runstore *rs, const json_t *event, sl_error *err);
+/* A job started with runstore_start() ends: runstore_write(), then the
+ * mark goes (a mark that cannot be removed is dropped by the next
+ * reconcile, so that is not an error). 0 or -1. */
+int runstore_finish(runstore *rs, const json_t *event, const char *done_output, sl_error *err);
+
+/* Called for each RUNNING record reconciling turned ABANDONED (borrowed:
+ * the record as written, or as it would be with dry_run). */
+typedef void (*runstore_abandoned_fn)(void *ud, const json_t *record);
+/* Finds this host's jobs in flight (the _running marks of procid_self()'s
+ * host) and judges each record's process (procid_judge): one that is gone
+ * gets state ABANDONED and detail.abandoned {at, reason, by} (every other
+ * field kept), its mark removed; a live one, or one that cannot be judged,
+ * is left alone. With dry_run nothing is written. Returns the number
+ * abandoned, or -1 with err set when the marks cannot be listed; a single
+ * record that cannot be read or written is logged and left for next time. */
+int runstore_reconcile(runstore *rs, int dry_run, runstore_abandoned_fn fn, void *ud,
+                       sl_error *err);
+
+/* Marks of open multipart uploads (storage.h's upload hooks): `sluice
+ * janitor` aborts only uploads it finds a mark of, so that an upload
+ * someone else started under the same prefix is never touched. 0 or -1. */
+int runstore_upload_mark(runstore *rs, const char *bucket, const char *key,
+                         const char *upload_id, const char *run_id, sl_error *err);
+int runstore_upload_unmark(runstore *rs, const char *bucket, const char *key,
+                           const char *upload_id, sl_error *err);
+/* 1 and *out (new reference), 0 no mark, -1 the store could not be read. */
+int runstore_upload_find(runstore *rs, const char *bucket, const char *key,
+                         const char *upload_id, json_t **out, sl_error *err);
+
+/* Where a store keeps its files, for the janitor's sweep of temporaries:
+ * the directory of a dir-form store (*dir), or the bucket and key prefix
+ * of a location (*bucket, *prefix); the others NULL. Borrowed. */
+void runstore_place(const runstore *rs, const char **dir, const char **bucket,
+                    const char **prefix);
+
 /* Looks the marker up: 1 (the run that SUCCEEDED is copied to prev), 0
  * none, -1 the store could not be read. A rule is the same rule when its
  * name and its output template are: moving a rule's output is reason

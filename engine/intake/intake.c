@@ -7,6 +7,7 @@
 
 #include "core/job_services.h"
 #include "core/router.h"
+#include "intake/janitor.h"
 #include "util/alloc.h"
 #include "util/jsonutil.h"
 #include "util/log.h"
@@ -47,6 +48,10 @@ static intake *open_parts(intake *in, const char *plugin_file, unsigned what, in
     }
     if ((what & INTAKE_JOBS) == INTAKE_JOBS)
         in->runner = runner_new(in->cfg, in->storage, in->metrics);
+    /* before any job of this process can start: a RUNNING record then is
+     * never this process's own */
+    if ((what & INTAKE_RECOVER) && in->storage)
+        janitor_recover(in);
     return in;
 }
 

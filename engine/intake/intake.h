@@ -5,7 +5,8 @@
  *
  * `run`, `process`, `poll`, `serve`, `lambda` and `watch` all open one
  * intake at start and close it at the end; nothing else creates these
- * parts.
+ * parts. Opening is also where they clean up after killed predecessors
+ * (INTAKE_RECOVER).
  *
  * Ownership: the intake owns every part and frees them in the right order
  * (plugin instances before their libraries, the runner before the
@@ -44,6 +45,12 @@ enum {
     INTAKE_STORAGE = 1 << 1,    /* the configured storage backend */
     INTAKE_JOBS = INTAKE_PLUGINS | INTAKE_STORAGE | 1 << 2, /* + the runner */
     INTAKE_SHADOWING = 1 << 3,  /* warn about rules that can never match */
+    /* with INTAKE_STORAGE: clean up after this host's killed processes
+     * first (intake/janitor.h: janitor_recover): their RUNNING records
+     * become ABANDONED, their temporary files go. Every mode that runs
+     * jobs asks for it: run, process, poll, serve, watch, lambda, and
+     * runs retry. */
+    INTAKE_RECOVER = 1 << 4,
 };
 
 /* Which part could not be opened. */

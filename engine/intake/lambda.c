@@ -16,6 +16,7 @@
 #include "util/clock.h"
 #include "util/exitcode.h"
 #include "util/log.h"
+#include "util/procid.h"
 #include "util/signals.h"
 #include "util/strbuf.h"
 
@@ -316,8 +317,14 @@ static const char *init_error_type(intake_stage s)
  * (diagnostics are also printed to stderr, which is the function's log). */
 static int init_engine(lambda_ctx *lc, const lambda_options *o)
 {
+    /* Execution environments may share a host name (and run in VMs of
+     * their own): a record's host must name one environment, or cleaning
+     * up after a killed one could abandon another's live jobs */
+    const char *stream = getenv("AWS_LAMBDA_LOG_STREAM_NAME");
+    if (stream && *stream && procid_use_host(stream) != 0)
+        log_msg(NULL, SL_LOG_WARN, "cannot name this process's host after its log stream");
     intake_report rep;
-    lc->in = intake_open(o->config_path, INTAKE_JOBS, &rep);
+    lc->in = intake_open(o->config_path, INTAKE_JOBS | INTAKE_RECOVER, &rep);
     if (lc->in) {
         intake_report_free(&rep);
         return 0;

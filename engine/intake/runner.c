@@ -52,9 +52,35 @@ void runner_free(runner *r)
     free(r);
 }
 
-/* Returns 1 when the record could not be written (the event is logged). */
-static int write_record(runner *r, const job_spec *spec, const job_result *res, json_t *event)
+/* One job on its way through the runner. */
+typedef struct runner_run {
+    runner *r;
+    int started; /* its RUNNING record was written */
+} runner_run;
+
+/* job_spec.on_start: the RUNNING record, so that a job killed from now on
+ * still leaves one (core/runstore.h). */
+static void record_start(void *ud, const job_result *res)
 {
+    runner_run *run = ud;
+    json_t *event = notify_running_event(res);
+    sl_error err = {0};
+    if (runstore_start(run->r->runs, event, &err) == 0) {
+        run->started = 1;
+    } else {
+        /* not a record failure: the final record is what must exist */
+        log_ctx ctx = {.run_id = res->run_id, .input = res->input, .rule = res->rule};
+        log_msg(&ctx, SL_LOG_ERROR, "RUNNING record not written to %s: %s",
+                runstore_where(run->r->runs), err.msg);
+    }
+    json_decref(event);
+}
+
+/* Returns 1 when the record could not be written (the event is logged). */
+static int write_record(runner_run *run, const job_spec *spec, const job_result *res,
+                        json_t *event)
+{
+    runner *r = run->r;
     if (!r->runs)
         return r->runs_broken;
     sl_error err = {0};
@@ -63,7 +89,9 @@ static int write_record(runner *r, const job_spec *spec, const job_result *res, 
     const char *done_output = res->state == JOB_SUCCEEDED && !spec->output_override && ru
                                   ? template_source(ru->output)
                                   : NULL;
-    if (runstore_write(r->runs, event, done_output, &err) == 0)
+    int rc = run->started ? runstore_finish(r->runs, event, done_output, &err)
+                          : runstore_write(r->runs, event, done_output, &err);
+    if (rc == 0)
         return 0;
     log_ctx ctx = {.run_id = res->run_id, .input = res->input, .rule = res->rule};
     json_t *f = json_pack("{s:O}", "event", event);
@@ -83,13 +111,14 @@ static const char *outcome_name(job_state s)
     return "failed";
 }
 
-/* The record, the notifications, the metrics and the totals of one
- * finished job. */
-static void report(runner *r, const job_spec *spec, const job_result *res,
+/* The record (replacing its RUNNING one when run->started), the
+ * notifications, the metrics and the totals of one finished job. */
+static void report(runner_run *run, const job_spec *spec, const job_result *res,
                    runner_totals *totals)
 {
+    runner *r = run->r;
     json_t *event = notify_job_event(res);
-    int rf = write_record(r, spec, res, event);
+    int rf = write_record(run, spec, res, event);
     int nf = notifier_job(r->notifier, res, event);
     json_decref(event);
     if (r->metrics) {
@@ -125,7 +154,8 @@ typedef struct part_report {
 static void report_part(void *ctx, const job_result *part)
 {
     part_report *pr = ctx;
-    report(pr->runner, pr->spec, part, pr->totals);
+    runner_run run = {.r = pr->runner}; /* a member's job has no RUNNING record */
+    report(&run, pr->spec, part, pr->totals);
     if (pr->runner->metrics)
         metrics_job_started(pr->runner->metrics);
 }
@@ -133,15 +163,20 @@ static void report_part(void *ctx, const job_result *part)
 int runner_job(runner *r, const job_spec *spec, job_result *res, runner_totals *totals)
 {
     part_report pr = {r, spec, totals};
+    runner_run run = {.r = r};
     job_spec s = *spec;
     s.runs = r->runs;
     s.part_done = report_part;
     s.part_ctx = &pr;
+    if (r->runs) {
+        s.on_start = record_start;
+        s.on_start_ud = &run;
+    }
     if (r->metrics)
         metrics_job_started(r->metrics);
     int rc = job_execute(&s, res);
     if (!res->parts)
-        report(r, spec, res, totals);
+        report(&run, spec, res, totals);
     else if (r->metrics)
         metrics_job_split(r->metrics); /* its parts were reported */
     return rc;

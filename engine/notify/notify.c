@@ -15,6 +15,7 @@
 #include "util/alloc.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/procid.h"
 #include "util/strbuf.h"
 
 /* --- the job-state event ------------------------------------------------ */
@@ -37,6 +38,16 @@ static json_t *event_error(const job_result *res)
         return json_null();
     const char *msg = res->error.msg[0] ? res->error.msg : "unknown error";
     return json_pack("{s:s, s:s}", "kind", sl_error_kind_name(res->error.kind), "message", msg);
+}
+
+/* Which process ran the job: what tells a RUNNING record's live process
+ * from a dead one (core/runstore.h). */
+static void add_process(json_t *d)
+{
+    char tag[PROCID_TAG_MAX];
+    const procid *me = procid_self();
+    json_object_set_new(d, "pid", json_integer(me->pid));
+    json_object_set_new(d, "process", json_string(procid_format(me, tag)));
 }
 
 static json_t *event_detail(const job_result *res)
@@ -68,6 +79,7 @@ static json_t *event_detail(const job_result *res)
     json_object_set_new(d, "attempt", json_integer(res->attempt > 1 ? res->attempt : 1));
     json_object_set_new(d, "retry_of", string_or_null(res->retry_of));
     json_object_set_new(d, "host", json_string(host));
+    add_process(d);
     json_object_set_new(d, "sluice_version", json_string(PACKAGE_VERSION));
     json_object_set_new(d, "bytes_in", json_integer(res->bytes_in));
     json_object_set_new(d, "bytes_out", json_integer(res->bytes_out));
@@ -84,6 +96,18 @@ json_t *notify_job_event(const job_result *res)
     json_object_set_new(ev, "source", json_string(NOTIFY_SOURCE));
     json_object_set_new(ev, "time", iso_time(res->ended_ms));
     json_object_set_new(ev, "detail", event_detail(res));
+    return ev;
+}
+
+json_t *notify_running_event(const job_result *res)
+{
+    json_t *ev = notify_job_event(res);
+    json_t *d = json_object_get(ev, "detail");
+    json_object_set_new(d, "state", json_string("RUNNING"));
+    json_object_set_new(d, "error", json_null());
+    json_object_set_new(d, "ended_at", json_null());
+    json_object_set_new(d, "duration_ms", json_null());
+    json_object_set_new(ev, "time", iso_time(res->started_ms));
     return ev;
 }
 

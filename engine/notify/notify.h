@@ -25,6 +25,11 @@
 
 /* The job-state event for a finished job (new reference). */
 json_t *notify_job_event(const job_result *res);
+/* The record of a job that has started (new reference; kept in the run
+ * store, never sent): state RUNNING, `time` its start, ended_at and
+ * duration_ms null, and the process that runs it (detail.pid,
+ * detail.process) like every event. */
+json_t *notify_running_event(const job_result *res);
 
 /* An expected arrival that did not come (intake/expect.h): the fields of
  * its `state: MISSING` event. Strings are borrowed. */

@@ -212,8 +212,15 @@ static void encode_writer_abort(storage_writer *sw)
     encode_writer_free(w);
 }
 
+/* The uploads are the inner writer's. */
+static void encode_writer_set_upload_hooks(storage_writer *sw, const storage_upload_hooks *hooks)
+{
+    storage_writer_set_upload_hooks(((encode_writer *)sw)->inner, hooks);
+}
+
 static const storage_writer_ops encode_writer_ops = {encode_writer_write, encode_writer_commit,
-                                                     encode_writer_abort, NULL};
+                                                     encode_writer_abort, NULL,
+                                                     encode_writer_set_upload_hooks};
 
 storage_writer *encode_writer_new(storage_writer *inner, encode_codec c, int level,
                                   const char *content_type, sl_error *err)

@@ -690,7 +690,18 @@ void s3_list_page_free(s3_list_page *page)
     memset(page, 0, sizeof *page);
 }
 
-int s3_xml_uploads(const char *xml, size_t len, s3_upload_page *page, sl_error *err)
+/* The child's text, NULL when absent or empty. */
+static char *child_text_or_null(const xmlNode *n, const char *name)
+{
+    char *t = aws_xml_child_text(n, name);
+    if (t && !*t) {
+        free(t);
+        t = NULL;
+    }
+    return t;
+}
+
+int s3_xml_uploads(const char *xml, size_t len, s3_uploads_page *page, sl_error *err)
 {
     size_t cap = 0;
     memset(page, 0, sizeof *page);
@@ -704,33 +715,39 @@ int s3_xml_uploads(const char *xml, size_t len, s3_upload_page *page, sl_error *
         return -1;
     }
     for (xmlNode *n = root->children; n; n = n->next) {
-        if (!aws_xml_is(n, "Upload"))
-            continue;
-        char *key = aws_xml_child_text(n, "Key"), *id = aws_xml_child_text(n, "UploadId");
-        if (!key || !id) {
+        char *key = aws_xml_is(n, "Upload") ? child_text_or_null(n, "Key") : NULL;
+        char *id = key ? child_text_or_null(n, "UploadId") : NULL;
+        if (!id) {
             free(key);
-            free(id);
             continue;
         }
         if (page->count == cap) {
-            cap = cap ? 2 * cap : 8;
+            cap = cap ? 2 * cap : 16;
             page->items = xrealloc(page->items, cap * sizeof *page->items);
         }
-        char *when = aws_xml_child_text(n, "Initiated");
-        page->items[page->count++] = (s3_upload_entry){key, id, s3_parse_iso8601(when)};
-        free(when);
+        char *initiated = aws_xml_child_text(n, "Initiated");
+        page->items[page->count++] =
+            (storage_upload){.key = key, .upload_id = id, .initiated = s3_parse_iso8601(initiated)};
+        free(initiated);
     }
+    char *truncated = aws_xml_child_text(root, "IsTruncated");
+    page->truncated = truncated && strcmp(truncated, "true") == 0;
+    free(truncated);
+    page->next_key_marker = child_text_or_null(root, "NextKeyMarker");
+    page->next_upload_id_marker = child_text_or_null(root, "NextUploadIdMarker");
     xmlFreeDoc(doc);
     return 0;
 }
 
-void s3_upload_page_free(s3_upload_page *page)
+void s3_uploads_page_free(s3_uploads_page *page)
 {
     for (size_t i = 0; i < page->count; i++) {
-        free(page->items[i].key);
-        free(page->items[i].upload_id);
+        free((char *)page->items[i].key);
+        free((char *)page->items[i].upload_id);
     }
     free(page->items);
+    free(page->next_key_marker);
+    free(page->next_upload_id_marker);
     memset(page, 0, sizeof *page);
 }
 

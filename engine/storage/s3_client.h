@@ -177,22 +177,18 @@ typedef struct s3_list_page {
 /* A ListObjectsV2 result. Returns 0, or -1 with err set. */
 int s3_xml_list(const char *xml, size_t len, s3_list_page *page, sl_error *err);
 void s3_list_page_free(s3_list_page *page);
-/* One upload of a ListMultipartUploads result. */
-typedef struct s3_upload_entry {
-    char *key;
-    char *upload_id;
-    long long initiated; /* epoch seconds, 0 when unreadable */
-} s3_upload_entry;
-
-typedef struct s3_upload_page {
-    s3_upload_entry *items;
+/* A ListMultipartUploads result: the open uploads of one page. */
+typedef struct s3_uploads_page {
+    storage_upload *items;        /* strings owned by the page */
     size_t count;
-} s3_upload_page;
-
-/* A ListMultipartUploadsResult (its first page is all the callers need:
- * they list one key's uploads). Returns 0, or -1 with err set. */
-int s3_xml_uploads(const char *xml, size_t len, s3_upload_page *page, sl_error *err);
-void s3_upload_page_free(s3_upload_page *page);
+    int truncated;
+    char *next_key_marker;        /* NextKeyMarker, or NULL */
+    char *next_upload_id_marker;  /* NextUploadIdMarker, or NULL */
+} s3_uploads_page;
+/* Returns 0, or -1 with err set when the body is no
+ * ListMultipartUploadsResult. */
+int s3_xml_uploads(const char *xml, size_t len, s3_uploads_page *page, sl_error *err);
+void s3_uploads_page_free(s3_uploads_page *page);
 /* The UploadId of an InitiateMultipartUploadResult, or NULL. */
 char *s3_xml_upload_id(const char *xml, size_t len);
 /* The CompleteMultipartUpload body for parts 1..n with these ETags and,

@@ -26,6 +26,15 @@ typedef struct object_info {
 
 typedef int (*storage_list_fn)(void *ud, const char *key, const object_info *info);
 
+/* An S3 multipart upload that is open (started, neither completed nor
+ * aborted). */
+typedef struct storage_upload {
+    const char *key;
+    const char *upload_id;
+    long long initiated; /* seconds since the epoch, 0 when unknown */
+} storage_upload;
+typedef int (*storage_upload_fn)(void *ud, const storage_upload *u);
+
 typedef struct storage_ops {
     const char *type; /* "local", "s3" */
     int (*open_read)(storage *st, const char *bucket, const char *key,
@@ -37,12 +46,33 @@ typedef struct storage_ops {
     int (*list)(storage *st, const char *bucket, const char *prefix,
                 storage_list_fn fn, void *ud, sl_error *err);
     void (*destroy)(storage *st);
+    /* Removes an object; one that is not there is no error. */
+    int (*remove)(storage *st, const char *bucket, const char *key, sl_error *err);
+    /* Optional (NULL: the backend has no multipart uploads): calls fn for
+     * every upload open under prefix, in key order; stops when fn returns
+     * non-zero (and returns that value). */
+    int (*list_uploads)(storage *st, const char *bucket, const char *prefix,
+                        storage_upload_fn fn, void *ud, sl_error *err);
+    /* Optional, with list_uploads: aborts one; one already gone is no error. */
+    int (*abort_upload)(storage *st, const char *bucket, const char *key,
+                        const char *upload_id, sl_error *err);
 } storage_ops;
 
 struct storage {
     const storage_ops *ops;
     void *impl;
 };
+
+/* What a writer reports about a multipart upload it starts, so that the
+ * job can keep a mark of it (core/runstore.h) that outlives a crash:
+ * `opened` right after CreateMultipartUpload answered, `closed` once it is
+ * completed or aborted (successfully or not: the mark then has served).
+ * Called on the thread that writes, commits or aborts. */
+typedef struct storage_upload_hooks {
+    void (*opened)(void *ud, const char *bucket, const char *key, const char *upload_id);
+    void (*closed)(void *ud, const char *bucket, const char *key, const char *upload_id);
+    void *ud;
+} storage_upload_hooks;
 
 /* Reader and writer are small vtables too, so a plain file path can use
  * the same job code as an object. */
@@ -59,6 +89,11 @@ typedef struct storage_writer_ops {
      * the object's Content-Type and Content-Encoding (either may be NULL),
      * set before the first write; the strings are copied. */
     void (*set_content)(storage_writer *w, const char *type, const char *encoding);
+    /* Optional (NULL: the backend starts nothing that outlives a crash
+     * elsewhere, as local files, whose temporaries name their writer):
+     * hooks for multipart uploads (borrowed: they must outlive the writer),
+     * set before the first write. */
+    void (*set_upload_hooks)(storage_writer *w, const storage_upload_hooks *hooks);
 } storage_writer_ops;
 
 struct storage_reader {
@@ -91,6 +126,12 @@ static inline void storage_writer_set_content(storage_writer *w, const char *typ
     if (w->ops->set_content)
         w->ops->set_content(w, type, encoding);
 }
+static inline void storage_writer_set_upload_hooks(storage_writer *w,
+                                                   const storage_upload_hooks *hooks)
+{
+    if (w->ops->set_upload_hooks)
+        w->ops->set_upload_hooks(w, hooks);
+}
 static inline void storage_writer_abort(storage_writer *w)
 {
     if (w)
@@ -106,6 +147,37 @@ storage *storage_local_new(const char *root, sl_error *err);
  * "." or ".." segments, NUL bytes, and bucket names with '/' or "..".
  * Returns 0 when safe, -1 with a message in err. */
 int storage_local_check_key(const char *bucket, const char *key, sl_error *err);
+
+/* --- temporary files (the janitor) ------------------------------------ */
+/* A local writer's data sits in ".sluice-tmp.<name>.<random>.<writer>"
+ * beside its destination until commit renames it, where <writer> is the
+ * writing process's tag (util/procid.h). A process killed mid-write leaves
+ * it behind; these find such files and remove them. */
+typedef struct storage_temp {
+    const char *path;   /* the file */
+    const char *writer; /* its writer's tag; NULL: a name of an older sluice,
+                           which names no writer */
+    long long size;
+    long long mtime;    /* seconds since the epoch */
+} storage_temp;
+typedef struct storage_sweep_fns {
+    /* every temporary: 1 to remove it, 0 to keep it */
+    int (*judge)(void *ud, const storage_temp *t);
+    /* after judge said 1: error is NULL when it was removed, else why not */
+    void (*removed)(void *ud, const storage_temp *t, const char *error);
+    /* a directory below `dir` that could not be read (the walk goes on) */
+    void (*unreadable)(void *ud, const char *dir, const char *why);
+    void *ud;
+} storage_sweep_fns;
+/* Judges every temporary file at or below `dir` (no symbolic link is
+ * followed) and removes those judge picks. Returns the number removed, or
+ * -1 with err set when `dir` itself cannot be read (a missing `dir` is 0). */
+int storage_local_sweep(const char *dir, const storage_sweep_fns *fns, sl_error *err);
+/* The directory of root/bucket/key_prefix that holds every key starting
+ * with key_prefix ("root/bucket/a/b/" for "a/b/c"); NULL with err set when
+ * bucket or the prefix's directories could not be keys. Caller frees. */
+char *storage_local_dir_of(const storage *st, const char *bucket, const char *key_prefix,
+                           sl_error *err);
 
 /* --- plain files (process /path, --output /path) ---------------------- */
 int storage_local_read_file(const char *path, storage_reader **out, object_info *info, sl_error *err);

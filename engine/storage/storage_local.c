@@ -13,6 +13,7 @@
 #include "storage/storage.h"
 #include "util/alloc.h"
 #include "util/fsutil.h"
+#include "util/procid.h"
 #include "util/strbuf.h"
 
 /* The local backend maps s3://bucket/key to root/bucket/key.
@@ -31,17 +32,21 @@
  * a key cannot escape its bucket even if someone plants a link there.
  * Listing skips symlinks for the same reason.
  *
- * Atomic writes: data goes to ".sluice-tmp.<basename>.XXXXXX" in the
- * target's directory (created with O_EXCL relative to the directory fd,
- * like mkstemp, but without following links and honouring the umask);
+ * Atomic writes: data goes to ".sluice-tmp.<basename>.XXXXXX.<writer>" in
+ * the target's directory (created with O_EXCL relative to the directory
+ * fd, like mkstemp, but without following links and honouring the umask);
  * commit is fsync + rename + fsync of the directory; abort unlinks the
- * temporary file. Directories created on the way are left in place: they
- * hold no object and listing ignores them. */
+ * temporary file. <writer> is the process's tag (util/procid.h), so that
+ * the janitor can tell the temporary of a killed writer from one being
+ * written (names without it, ".sluice-tmp.<basename>.XXXXXX", come from
+ * an older sluice and are judged by age alone). Directories created on
+ * the way are left in place: they hold no object and listing ignores them. */
 
 #define TMP_PREFIX ".sluice-tmp."
 #define TMP_PREFIX_LEN (sizeof TMP_PREFIX - 1)
-/* Keep temporary names under NAME_MAX even for long basenames. */
-#define TMP_BASE_MAX 200
+/* Keep temporary names under NAME_MAX (255) even for long basenames:
+ * prefix 12 + basename + ".XXXXXX." 8 + a writer tag of at most 128. */
+#define TMP_BASE_MAX 100
 
 typedef struct local_storage {
     char *root;
@@ -204,7 +209,7 @@ static int atomic_writer_commit(storage_writer *sw, sl_error *err)
 }
 
 static const storage_writer_ops atomic_writer_ops = {atomic_writer_write, atomic_writer_commit,
-                                                     atomic_writer_abort, NULL};
+                                                     atomic_writer_abort, NULL, NULL};
 
 static void random_suffix(char out[7])
 {
@@ -234,10 +239,12 @@ static int atomic_writer_new(int dirfd, const char *dir_path, const char *leaf,
     if (base_len > TMP_BASE_MAX)
         base_len = TMP_BASE_MAX;
 
+    char writer[PROCID_TAG_MAX];
+    procid_format(procid_self(), writer);
     for (int attempt = 0; attempt < 100; attempt++) {
         char suffix[7];
         random_suffix(suffix);
-        char *tmp = xasprintf(TMP_PREFIX "%.*s.%s", (int)base_len, leaf, suffix);
+        char *tmp = xasprintf(TMP_PREFIX "%.*s.%s.%s", (int)base_len, leaf, suffix, writer);
         int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
         if (fd >= 0) {
             atomic_writer *w = xcalloc(1, sizeof *w);
@@ -478,27 +485,66 @@ done:
     return rc;
 }
 
+/* The fd of a key's directory below its bucket (walked one O_NOFOLLOW
+ * step at a time, created when `create`), with *leaf the key's last
+ * segment and its names for messages, which the caller frees (also on
+ * failure). -1 with err set. */
+static int open_key_dir(storage *st, const char *bucket, const char *key, int create,
+                        const char **leaf, char **obj, char **bucket_path, sl_error *err)
+{
+    const char *root = local_root(st);
+    *obj = xasprintf("s3://%s/%s", bucket, key);
+    *bucket_path = xasprintf("%s/%s", root, bucket);
+    int dirfd = open_bucket_dir(root, bucket, create, *obj, err);
+    return dirfd < 0 ? -1 : walk_key_dirs(dirfd, *bucket_path, key, create, *obj, leaf, err);
+}
+
 static int local_open_write(storage *st, const char *bucket, const char *key,
                             storage_writer **out, sl_error *err)
 {
-    const char *root = local_root(st);
     const char *leaf;
+    char *obj, *bucket_path;
     int rc = -1;
 
     *out = NULL;
     if (storage_local_check_key(bucket, key, err) != 0)
         return -1;
-    char *obj = xasprintf("s3://%s/%s", bucket, key);
-    char *bucket_path = xasprintf("%s/%s", root, bucket);
-    int dirfd = open_bucket_dir(root, bucket, 1, obj, err);
-    if (dirfd >= 0)
-        dirfd = walk_key_dirs(dirfd, bucket_path, key, 1, obj, &leaf, err);
+    int dirfd = open_key_dir(st, bucket, key, 1, &leaf, &obj, &bucket_path, err);
     if (dirfd >= 0) {
         char *dir_path = leaf > key
                              ? xasprintf("%s/%.*s", bucket_path, (int)(leaf - key - 1), key)
                              : xstrdup(bucket_path);
         rc = atomic_writer_new(dirfd, dir_path, leaf, obj, out, err);
         free(dir_path);
+    }
+    free(obj);
+    free(bucket_path);
+    return rc;
+}
+
+static int local_remove(storage *st, const char *bucket, const char *key, sl_error *err)
+{
+    const char *leaf;
+    char *obj, *bucket_path;
+    int rc = -1;
+
+    if (storage_local_check_key(bucket, key, err) != 0)
+        return -1;
+    sl_error werr = {0};
+    int dirfd = open_key_dir(st, bucket, key, 0, &leaf, &obj, &bucket_path, &werr);
+    if (dirfd < 0) {
+        /* no bucket or no directory: no object either */
+        rc = werr.kind == SL_ERR_INPUT ? 0 : -1;
+        if (rc != 0)
+            sl_error_set(err, werr.kind, "%s", werr.msg);
+    } else {
+        rc = unlinkat(dirfd, leaf, 0) == 0 || errno == ENOENT ? 0 : -1;
+        if (rc != 0)
+            sl_error_set(err, SL_ERR_STORAGE, "%s: cannot remove %s/%s: %s", obj, bucket_path,
+                         key, strerror(errno));
+        else
+            fsync_dir(dirfd);
+        close(dirfd);
     }
     free(obj);
     free(bucket_path);
@@ -545,24 +591,21 @@ static int dir_may_match(const listing *l, const char *rel, size_t rel_len)
     return memcmp(rel, l->prefix, n) == 0;
 }
 
-static int read_names(const char *path, char ***names, size_t *count, sl_error *err)
+static int is_temp_name(const char *n)
 {
-    DIR *d = opendir(path);
+    return strncmp(n, TMP_PREFIX, TMP_PREFIX_LEN) == 0;
+}
+
+/* The names in the directory d (not "." and "..") that `keep` accepts;
+ * closes d. */
+static void collect_names(DIR *d, int (*keep)(const struct dirent *), char ***names,
+                          size_t *count)
+{
     struct dirent *de;
     size_t cap = 0;
-
-    *names = NULL;
-    *count = 0;
-    if (!d) {
-        if (errno == ENOENT || errno == ENOTDIR)
-            return 0; /* removed while we walked */
-        sl_error_set(err, SL_ERR_STORAGE, "%s: %s", path, strerror(errno));
-        return -1;
-    }
     while ((de = readdir(d)) != NULL) {
         const char *n = de->d_name;
-        if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0 ||
-            strncmp(n, TMP_PREFIX, TMP_PREFIX_LEN) == 0)
+        if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0 || !keep(de))
             continue;
         if (*count == cap) {
             cap = cap ? cap * 2 : 16;
@@ -571,6 +614,26 @@ static int read_names(const char *path, char ***names, size_t *count, sl_error *
         (*names)[(*count)++] = xstrdup(n);
     }
     closedir(d);
+}
+
+/* Listing: everything but temporaries. */
+static int listable(const struct dirent *de)
+{
+    return !is_temp_name(de->d_name);
+}
+
+static int read_names(const char *path, char ***names, size_t *count, sl_error *err)
+{
+    DIR *d = opendir(path);
+    *names = NULL;
+    *count = 0;
+    if (!d) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            return 0; /* removed while we walked */
+        sl_error_set(err, SL_ERR_STORAGE, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    collect_names(d, listable, names, count);
     return 0;
 }
 
@@ -666,8 +729,9 @@ static void local_destroy(storage *st)
     free(st);
 }
 
-static const storage_ops local_ops = {"local", local_open_read, local_open_write, local_list,
-                                      local_destroy};
+static const storage_ops local_ops = {"local",       local_open_read, local_open_write,
+                                      local_list,    local_destroy,   local_remove,
+                                      NULL,          NULL};
 
 storage *storage_local_new(const char *root, sl_error *err)
 {
@@ -684,6 +748,134 @@ storage *storage_local_new(const char *root, sl_error *err)
     st->ops = &local_ops;
     st->impl = ls;
     return st;
+}
+
+char *storage_local_dir_of(const storage *st, const char *bucket, const char *key_prefix,
+                           sl_error *err)
+{
+    if (st->ops != &local_ops) {
+        sl_error_set(err, SL_ERR_INTERNAL, "s3://%s/: not on local storage", bucket);
+        return NULL;
+    }
+    const char *slash = strrchr(key_prefix, '/');
+    char *dir = xstrndup(key_prefix, slash ? (size_t)(slash - key_prefix) : 0);
+    char *out = NULL;
+    /* the prefix's directories as a key: the same checks as any key's */
+    char *probe = xasprintf("%s%sx", dir, *dir ? "/" : "");
+    if (storage_local_check_key(bucket, probe, err) == 0)
+        out = xasprintf("%s/%s%s%s", ((const local_storage *)st->impl)->root, bucket,
+                        *dir ? "/" : "", dir);
+    free(probe);
+    free(dir);
+    return out;
+}
+
+/* --- temporary files: the janitor's sweep --------------------------------- */
+
+/* The writer tag a temporary's name ends with (".<random>.<tag>"), or NULL
+ * for a name without one. */
+static const char *temp_writer(const char *name)
+{
+    const char *at = strrchr(name, '@');
+    if (!at)
+        return NULL;
+    const char *dot = at;
+    while (dot > name && dot[-1] != '.')
+        dot--;
+    if (dot <= name + TMP_PREFIX_LEN)
+        return NULL;
+    procid p;
+    return procid_parse(dot, &p) == 0 ? dot : NULL;
+}
+
+typedef struct sweep {
+    const storage_sweep_fns *fns;
+    int removed;
+} sweep;
+
+static void sweep_temp(sweep *sw, int dirfd, const char *dir_path, const char *name)
+{
+    struct stat sb;
+    if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(sb.st_mode))
+        return;
+    char *path = xasprintf("%s/%s", dir_path, name);
+    storage_temp t = {.path = path, .writer = temp_writer(name), .size = (long long)sb.st_size,
+                      .mtime = (long long)sb.st_mtime};
+    if (sw->fns->judge(sw->fns->ud, &t)) {
+        int ok = unlinkat(dirfd, name, 0) == 0 || errno == ENOENT;
+        sw->removed += ok;
+        sw->fns->removed(sw->fns->ud, &t, ok ? NULL : strerror(errno));
+    }
+    free(path);
+}
+
+/* The sweep: temporaries, and whatever may be a directory (d_type spares
+ * a syscall per plain file). */
+static int sweepable(const struct dirent *de)
+{
+    return is_temp_name(de->d_name) || de->d_type == DT_DIR || de->d_type == DT_UNKNOWN;
+}
+
+/* sweepable names in the directory dirfd, which stays open. */
+static int sweep_names(int dirfd, char ***names, size_t *count, sl_error *err)
+{
+    int fd = dup(dirfd);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    *names = NULL;
+    *count = 0;
+    if (!d) {
+        sl_error_set(err, SL_ERR_STORAGE, "%s", strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    collect_names(d, sweepable, names, count);
+    return 0;
+}
+
+/* Walks `dirfd` (taken over), one descriptor per level of depth;
+ * subdirectories are opened with O_NOFOLLOW, so no link leads it out. */
+static void sweep_dir(sweep *sw, int dirfd, const char *dir_path)
+{
+    char **names;
+    size_t count = 0;
+    sl_error err = {0};
+    if (sweep_names(dirfd, &names, &count, &err) != 0) {
+        sw->fns->unreadable(sw->fns->ud, dir_path, err.msg);
+        close(dirfd);
+        return;
+    }
+    for (size_t i = 0; i < count; i++) {
+        const char *n = names[i];
+        if (is_temp_name(n)) {
+            sweep_temp(sw, dirfd, dir_path, n);
+            continue;
+        }
+        int sub = openat(dirfd, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sub >= 0) {
+            char *p = xasprintf("%s/%s", dir_path, n);
+            sweep_dir(sw, sub, p);
+            free(p);
+        }
+    }
+    for (size_t i = 0; i < count; i++)
+        free(names[i]);
+    free(names);
+    close(dirfd);
+}
+
+int storage_local_sweep(const char *dir, const storage_sweep_fns *fns, sl_error *err)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return 0; /* nothing written there yet */
+        sl_error_set(err, SL_ERR_STORAGE, "temporary files in %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    sweep sw = {fns, 0};
+    sweep_dir(&sw, fd, dir);
+    return sw.removed;
 }
 
 /* --- plain files -------------------------------------------------------- */

@@ -500,6 +500,7 @@ typedef struct s3_writer {
     char *upload_id;        /* once the output needs a multipart upload */
     int create_retried;     /* CreateMultipartUpload was sent more than once:
                                an upload may have been started and lost */
+    const storage_upload_hooks *hooks; /* borrowed, may be NULL */
 
     pthread_mutex_t lock;
     pthread_cond_t cond;    /* part done, failure */
@@ -681,6 +682,8 @@ static int start_upload(s3_writer *w, sl_error *err)
     if (rc != 0)
         return -1;
     log_msg(NULL, SL_LOG_DEBUG, "%s: multipart upload started", w->name);
+    if (w->hooks && w->hooks->opened)
+        w->hooks->opened(w->hooks->ud, w->bucket, w->key, w->upload_id);
 
     w->uploads = workers_new(w->st->parts_in_flight);
     if (!w->uploads) {
@@ -807,29 +810,46 @@ static void s3_writer_free(s3_writer *w)
     free(w);
 }
 
-/* AbortMultipartUpload; a failure is only logged, since nothing else can be
- * done about it here (a lifecycle rule can still remove the parts). */
+/* AbortMultipartUpload; one already gone counts as aborted. */
+static int abort_multipart(s3_client *c, const char *bucket, const char *key,
+                           const char *upload_id, const char *name, sl_error *err)
+{
+    http_client *h = acquire_or_fail(c, name, err);
+    if (!h)
+        return -1;
+    sigv4_param q = {"uploadId", upload_id};
+    s3_request req = {.method = "DELETE", .bucket = bucket, .key = key, .query = &q,
+                      .n_query = 1};
+    s3_reply rep;
+    int rc = s3_call(c, h, &req, &rep, name, err);
+    if (rc != 0 && rep.code && strcmp(rep.code, "NoSuchUpload") == 0) {
+        sl_error_reset(err);
+        rc = 0;
+    }
+    s3_reply_free(&rep);
+    s3_http_release(c, h);
+    return rc;
+}
+
+static void upload_closed(s3_writer *w)
+{
+    if (w->hooks && w->hooks->closed)
+        w->hooks->closed(w->hooks->ud, w->bucket, w->key, w->upload_id);
+}
+
+/* A failure to abort is only logged, since nothing else can be done about
+ * it here: the upload keeps its mark (storage_upload_hooks), so `sluice
+ * janitor` can abort it later, and a lifecycle rule can remove its parts. */
 static void abort_upload(s3_writer *w)
 {
-    s3_client *c = w->st->client;
     sl_error err = {0};
-    http_client *h = acquire_or_fail(c, w->name, &err);
-    if (h) {
-        sigv4_param q = {"uploadId", w->upload_id};
-        s3_request req = {.method = "DELETE", .bucket = w->bucket, .key = w->key, .query = &q,
-                          .n_query = 1};
-        s3_reply rep;
-        if (s3_call(c, h, &req, &rep, w->name, &err) != 0 && rep.code &&
-            strcmp(rep.code, "NoSuchUpload") == 0)
-            sl_error_reset(&err); /* already gone */
-        s3_reply_free(&rep);
-        s3_http_release(c, h);
-    }
-    if (err.kind != SL_ERR_NONE)
+    if (abort_multipart(w->st->client, w->bucket, w->key, w->upload_id, w->name, &err) != 0) {
         log_msg(NULL, SL_LOG_WARN, "could not abort the multipart upload of %s (it keeps its parts "
                 "until aborted or removed by a lifecycle rule): %s", w->name, err.msg);
-    else
-        log_msg(NULL, SL_LOG_DEBUG, "%s: multipart upload aborted", w->name);
+        return;
+    }
+    log_msg(NULL, SL_LOG_DEBUG, "%s: multipart upload aborted", w->name);
+    upload_closed(w);
 }
 
 /* Another upload of w's key than w's own (NULL: none). An output key has
@@ -837,54 +857,45 @@ static void abort_upload(s3_writer *w)
  * was started by this writer's lost attempt or left by a dead writer: both
  * are garbage. (No time window on Initiated: emulators answer a fixed
  * date there.) */
-static int lost_upload(const s3_writer *w, const s3_upload_entry *u)
+static int lost_upload(const s3_writer *w, const storage_upload *u)
 {
     return strcmp(u->key, w->key) == 0 && (!w->upload_id || strcmp(u->upload_id, w->upload_id));
 }
 
-static void abort_upload_id(s3_writer *w, http_client *h, const char *id)
-{
-    sigv4_param q = {"uploadId", id};
-    s3_request req = {.method = "DELETE", .bucket = w->bucket, .key = w->key, .query = &q,
-                      .n_query = 1};
-    s3_reply rep;
-    sl_error err = {0};
-    if (s3_call(w->st->client, h, &req, &rep, w->name, &err) == 0)
-        log_msg(NULL, SL_LOG_INFO, "%s: aborted upload %s, started by a CreateMultipartUpload "
-                "whose answer was lost", w->name, id);
-    else
-        log_msg(NULL, SL_LOG_WARN, "%s: could not abort upload %s (a CreateMultipartUpload "
-                "whose answer was lost): %s", w->name, id, err.msg);
-    s3_reply_free(&rep);
-}
+static int uploads_page(s3_client *c, http_client *h, const char *bucket, const char *prefix,
+                        const s3_uploads_page *prev, const char *name, s3_uploads_page *page,
+                        sl_error *err);
 
 /* A CreateMultipartUpload sent more than once may have started an upload
  * whose answer never arrived (a cut connection, a timeout): nobody knows
  * its UploadId, so it would keep its parts until a lifecycle rule or the
- * janitor. The writer lists its key's uploads and aborts those. */
+ * janitor. The writer lists its key's uploads (the first page is plenty
+ * for one key) and aborts those. */
 static void abort_lost_uploads(s3_writer *w)
 {
     s3_client *c = w->st->client;
     sl_error err = {0};
+    s3_uploads_page none = {0}, page = {0};
     http_client *h = acquire_or_fail(c, w->name, &err);
-    if (!h)
-        return;
-    sigv4_param q[2] = {{"prefix", w->key}, {"uploads", ""}};
-    s3_request req = {.method = "GET", .bucket = w->bucket, .query = q, .n_query = 2};
-    s3_reply rep;
-    s3_upload_page page = {0};
-    if (s3_call(c, h, &req, &rep, w->name, &err) == 0 &&
-        s3_xml_uploads(rep.http.body.buf, rep.http.body.len, &page, &err) == 0) {
-        for (size_t i = 0; i < page.count; i++)
-            if (lost_upload(w, &page.items[i]))
-                abort_upload_id(w, h, page.items[i].upload_id);
+    int rc = h ? uploads_page(c, h, w->bucket, w->key, &none, w->name, &page, &err) : -1;
+    if (h)
+        s3_http_release(c, h);
+    for (size_t i = 0; rc == 0 && i < page.count; i++) {
+        const storage_upload *u = &page.items[i];
+        if (!lost_upload(w, u))
+            continue;
+        sl_error aerr = {0};
+        if (abort_multipart(c, w->bucket, w->key, u->upload_id, w->name, &aerr) == 0)
+            log_msg(NULL, SL_LOG_INFO, "%s: aborted upload %s, started by a "
+                    "CreateMultipartUpload whose answer was lost", w->name, u->upload_id);
+        else
+            log_msg(NULL, SL_LOG_WARN, "%s: could not abort upload %s (a CreateMultipartUpload "
+                    "whose answer was lost): %s", w->name, u->upload_id, aerr.msg);
     }
-    if (err.kind != SL_ERR_NONE)
+    if (rc != 0)
         log_msg(NULL, SL_LOG_WARN, "%s: could not look for uploads lost by a retried "
                 "CreateMultipartUpload: %s", w->name, err.msg);
-    s3_upload_page_free(&page);
-    s3_reply_free(&rep);
-    s3_http_release(c, h);
+    s3_uploads_page_free(&page);
 }
 
 static void s3_writer_abort(storage_writer *sw)
@@ -997,6 +1008,7 @@ static int s3_writer_commit(storage_writer *sw, sl_error *err)
     } else {
         log_msg(NULL, SL_LOG_DEBUG, "%s: multipart upload completed (%d parts)", w->name,
                 w->next_number - 1);
+        upload_closed(w);
     }
     if (w->create_retried)
         abort_lost_uploads(w);
@@ -1013,8 +1025,14 @@ static void s3_writer_set_content(storage_writer *sw, const char *type, const ch
     w->content_encoding = encoding ? xstrdup(encoding) : NULL;
 }
 
+static void s3_writer_set_upload_hooks(storage_writer *sw, const storage_upload_hooks *hooks)
+{
+    ((s3_writer *)sw)->hooks = hooks;
+}
+
 static const storage_writer_ops s3_writer_ops = {s3_writer_write, s3_writer_commit,
-                                                 s3_writer_abort, s3_writer_set_content};
+                                                 s3_writer_abort, s3_writer_set_content,
+                                                 s3_writer_set_upload_hooks};
 
 static int s3_open_write(storage *st, const char *bucket, const char *key, storage_writer **out,
                          sl_error *err)
@@ -1101,6 +1119,93 @@ static int s3_list(storage *st, const char *bucket, const char *prefix, storage_
     return rc;
 }
 
+/* --- removing, and open uploads (the janitor) ------------------------------ */
+
+static int s3_remove(storage *st, const char *bucket, const char *key, sl_error *err)
+{
+    s3_client *c = impl_of(st)->client;
+    if (check_names(bucket, key, 1, err) != 0)
+        return -1;
+    char *name = s3_object_name(bucket, key);
+    http_client *h = acquire_or_fail(c, name, err);
+    int rc = -1;
+    if (h) {
+        s3_request req = {.method = "DELETE", .bucket = bucket, .key = key};
+        s3_reply rep;
+        rc = s3_call(c, h, &req, &rep, name, err); /* S3 answers 204 for a missing key too */
+        s3_reply_free(&rep);
+        s3_http_release(c, h);
+    }
+    free(name);
+    return rc;
+}
+
+static int uploads_page(s3_client *c, http_client *h, const char *bucket, const char *prefix,
+                        const s3_uploads_page *prev, const char *name, s3_uploads_page *page,
+                        sl_error *err)
+{
+    /* the first page: prev is empty; the next: its markers */
+    sigv4_param q[4] = {{"uploads", ""}};
+    size_t n = 1;
+    if (prefix && *prefix)
+        q[n++] = (sigv4_param){"prefix", prefix};
+    if (prev->next_key_marker)
+        q[n++] = (sigv4_param){"key-marker", prev->next_key_marker};
+    if (prev->next_upload_id_marker)
+        q[n++] = (sigv4_param){"upload-id-marker", prev->next_upload_id_marker};
+    s3_request req = {.method = "GET", .bucket = bucket, .query = q, .n_query = n};
+    s3_reply rep;
+    int rc = s3_call(c, h, &req, &rep, name, err);
+    if (rc == 0 && s3_xml_uploads(rep.http.body.buf, rep.http.body.len, page, err) != 0)
+        rc = -1;
+    s3_reply_free(&rep);
+    return rc;
+}
+
+static int s3_list_uploads(storage *st, const char *bucket, const char *prefix,
+                           storage_upload_fn fn, void *ud, sl_error *err)
+{
+    s3_client *c = impl_of(st)->client;
+    if (check_names(bucket, NULL, 0, err) != 0)
+        return -1;
+    char *name = s3_object_name(bucket, prefix);
+    http_client *h = acquire_or_fail(c, name, err);
+    s3_uploads_page prev = {0};
+    int rc = h ? 0 : -1, more = 1;
+    while (rc == 0 && more) {
+        s3_uploads_page page;
+        if (uploads_page(c, h, bucket, prefix, &prev, name, &page, err) != 0) {
+            rc = -1;
+            break;
+        }
+        for (size_t i = 0; i < page.count && rc == 0; i++)
+            rc = fn(ud, &page.items[i]);
+        more = page.truncated;
+        if (rc == 0 && more && !page.next_key_marker) {
+            sl_error_set(err, SL_ERR_STORAGE,
+                         "%s: ListMultipartUploads was truncated without a next marker", name);
+            rc = -1;
+        }
+        s3_uploads_page_free(&prev);
+        prev = page;
+    }
+    s3_uploads_page_free(&prev);
+    s3_http_release(c, h);
+    free(name);
+    return rc;
+}
+
+static int s3_abort_upload(storage *st, const char *bucket, const char *key,
+                           const char *upload_id, sl_error *err)
+{
+    if (check_names(bucket, key, 1, err) != 0)
+        return -1;
+    char *name = s3_object_name(bucket, key);
+    int rc = abort_multipart(impl_of(st)->client, bucket, key, upload_id, name, err);
+    free(name);
+    return rc;
+}
+
 /* --- the backend --------------------------------------------------------- */
 
 static void s3_destroy(storage *st)
@@ -1111,7 +1216,9 @@ static void s3_destroy(storage *st)
     free(st);
 }
 
-static const storage_ops s3_ops = {"s3", s3_open_read, s3_open_write, s3_list, s3_destroy};
+static const storage_ops s3_ops = {"s3",       s3_open_read,    s3_open_write,
+                                   s3_list,    s3_destroy,      s3_remove,
+                                   s3_list_uploads, s3_abort_upload};
 
 storage *storage_s3_new(const storage_config *cfg, sl_error *err)
 {

@@ -1,13 +1,15 @@
 /* test_notify.c — the job-state event, what each target would send (SNS
  * subject, e-mail text and Publish body; EventBridge PutEvents entries
  * kept under 256 KB; the webhook signature), and the run-record store
- * (records, duplicate markers, listing, location templates). */
+ * (records, duplicate markers, listing, location templates; jobs in flight
+ * reconciled to ABANDONED; marks of open uploads). */
 #include "autoconfig.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "config/config.h"
@@ -16,6 +18,7 @@
 #include "notify/notify_backend.h"
 #include "core/runstore.h"
 #include "util/alloc.h"
+#include "util/procid.h"
 #include "util/strbuf.h"
 #include "tap.h"
 
@@ -603,6 +606,213 @@ static void test_runstore_location(void)
     config_free(cfg);
 }
 
+/* --- jobs in flight --------------------------------------------------------- */
+
+static const char inflight_yaml[] = "storage: {type: local, root: data}\n"
+                                    "runs: {dir: inflight}\n"
+                                    "rules:\n  - name: r\n    match: {bucket: b}\n"
+                                    "    plugin: linecount\n    output: \"s3://o/{key}\"\n";
+
+/* A RUNNING record of `run_id` as if process PID-START-BOOT@HOST ran it. */
+static json_t *running_as(const char *run_id, long pid, unsigned long long start,
+                          const char *host)
+{
+    job_result res;
+    sample_failure(&res);
+    memset(&res.error, 0, sizeof res.error);
+    snprintf(res.run_id, sizeof res.run_id, "%s", run_id);
+    json_t *ev = notify_running_event(&res);
+    job_result_free(&res);
+    procid p = *procid_self();
+    p.pid = pid;
+    p.start = start;
+    snprintf(p.host, sizeof p.host, "%s", host);
+    char tag[PROCID_TAG_MAX];
+    json_t *d = json_object_get(ev, "detail");
+    json_object_set_new(d, "pid", json_integer(pid));
+    json_object_set_new(d, "process", json_string(procid_format(&p, tag)));
+    return ev;
+}
+
+static int exists(const char *rel)
+{
+    char *path = xasprintf("%s/inflight/%s", tmpdir, rel);
+    int e = access(path, F_OK) == 0;
+    free(path);
+    return e;
+}
+
+static char *mark_of(const char *run_id)
+{
+    return xasprintf("_running/%s/%s.json", procid_self()->host, run_id);
+}
+
+/* The state of a record as stored ("" when it cannot be read). */
+static const char *state_of(runstore *rs, const char *run_id, json_t **keep)
+{
+    sl_error err = {0};
+    *keep = NULL;
+    if (runstore_get(rs, run_id, keep, &err) != 0)
+        return "";
+    return dstr(*keep, "state");
+}
+
+static void collect_abandoned(void *ud, const json_t *rec)
+{
+    seen *s = ud;
+    if (s->n < 8)
+        snprintf(s->ids[s->n++], RUNID_MAX, "%s", dstr(rec, "run_id"));
+}
+
+static long dead_pid(void)
+{
+    pid_t child = fork();
+    if (child == 0)
+        _exit(0);
+    waitpid(child, NULL, 0);
+    return (long)child;
+}
+
+enum { LIVE, DEAD, REUSED, FOREIGN, NO_RECORD, ENDED, N_RUNS };
+static const char *const ids[N_RUNS] = {
+    "20261125T100000Z-00000001", "20261125T100000Z-00000002", "20261125T100000Z-00000003",
+    "20261125T100000Z-00000004", "20261125T100000Z-00000005", "20261125T100000Z-00000006",
+};
+
+/* One record of each kind the reconcile meets, each started as a job. */
+static void start_each(runstore *rs)
+{
+    const procid *me = procid_self();
+    json_t *ev[N_RUNS] = {
+        running_as(ids[LIVE], me->pid, me->start, me->host),
+        running_as(ids[DEAD], dead_pid(), 0, me->host),
+        running_as(ids[REUSED], me->pid, me->start + 1, me->host),
+        running_as(ids[FOREIGN], me->pid, me->start, "elsewhere.example"),
+        running_as(ids[NO_RECORD], 4242, 0, me->host),
+        running_as(ids[ENDED], me->pid, me->start, me->host),
+    };
+    for (int i = 0; i < N_RUNS; i++) {
+        sl_error err = {0};
+        ok(runstore_start(rs, ev[i], &err) == 0, "started %s: %s", ids[i], err.msg);
+        json_decref(ev[i]);
+    }
+    char *rel = xasprintf("%s/inflight/2026-11-25/%s.json", tmpdir, ids[NO_RECORD]);
+    unlink(rel); /* as if the process died between its mark and its record */
+    free(rel);
+    json_t *done = event_for(ids[ENDED], JOB_SUCCEEDED, "revenue", "s3://b/k", "e1");
+    sl_error err = {0};
+    ok(runstore_write(rs, done, NULL, &err) == 0, "one ends, its mark left behind");
+    json_decref(done);
+}
+
+static void check_reconciled(runstore *rs)
+{
+    json_t *rec;
+    is_str(state_of(rs, ids[DEAD], &rec), "ABANDONED", "an ended process: ABANDONED");
+    const json_t *d = json_object_get(rec, "detail");
+    const json_t *ab = json_object_get(d, "abandoned");
+    ok(strstr(json_string_value(json_object_get(ab, "reason")), "has ended") != NULL,
+       "  the reason: %s", json_string_value(json_object_get(ab, "reason")));
+    char me[PROCID_TAG_MAX];
+    is_str(json_string_value(json_object_get(ab, "by")), procid_format(procid_self(), me),
+           "  found by this process");
+    ok(json_string_value(json_object_get(ab, "at")) != NULL, "  with when");
+    is_str(dstr(rec, "rule"), "revenue", "  its fields kept: rule");
+    is_str(json_string_value(json_object_get(json_object_get(d, "input"), "location")),
+           "s3://client-inbound/hit-data/2026/11/x.tsv", "  input");
+    ok(json_is_null(json_object_get(d, "ended_at")), "  ended_at stays null");
+    json_decref(rec);
+    is_str(state_of(rs, ids[REUSED], &rec), "ABANDONED", "a pid reused since: ABANDONED");
+    json_decref(rec);
+    is_str(state_of(rs, ids[LIVE], &rec), "RUNNING", "a live process: left RUNNING");
+    json_decref(rec);
+    is_str(state_of(rs, ids[FOREIGN], &rec), "RUNNING", "another host's: left RUNNING");
+    json_decref(rec);
+    char *m;
+    ok(exists(m = mark_of(ids[LIVE])), "  marks kept: the live one");
+    free(m);
+    ok(exists(m = mark_of(ids[FOREIGN])), "  and the other host's");
+    free(m);
+    ok(!exists(m = mark_of(ids[DEAD])), "  the abandoned one's removed");
+    free(m);
+    ok(!exists(m = mark_of(ids[NO_RECORD])), "  a mark without a record removed");
+    free(m);
+    ok(!exists(m = mark_of(ids[ENDED])), "  a mark of an ended job removed");
+    free(m);
+}
+
+static void test_runstore_inflight(void)
+{
+    config *cfg = load_config(inflight_yaml);
+    int disabled = 0;
+    sl_error err = {0};
+    runstore *rs = runstore_open(cfg, NULL, &disabled, &err);
+    ok(rs != NULL, "store opens: %s", err.msg);
+    is_int(runstore_reconcile(rs, 0, NULL, NULL, &err), 0, "nothing yet: nothing abandoned");
+    start_each(rs);
+    char *m = mark_of(ids[LIVE]);
+    ok(exists(m) && exists("2026-11-25/20261125T100000Z-00000001.json"),
+       "a start writes the mark and the record");
+    free(m);
+    seen s = {0};
+    ok(runstore_list(rs, 0, remember, NULL, &s, &err) == 0 && s.n == 5,
+       "marks are not listed as runs (%d records)", s.n);
+
+    s.n = 0;
+    is_int(runstore_reconcile(rs, 1, collect_abandoned, &s, &err), 2, "dry run: two to abandon");
+    json_t *rec;
+    is_str(state_of(rs, ids[DEAD], &rec), "RUNNING", "  and nothing changed");
+    json_decref(rec);
+    ok(exists(m = mark_of(ids[NO_RECORD])), "  not even a mark");
+    free(m);
+
+    s.n = 0;
+    is_int(runstore_reconcile(rs, 0, collect_abandoned, &s, &err), 2, "two abandoned");
+    ok(s.n == 2 && !strcmp(s.ids[0], ids[DEAD]) && !strcmp(s.ids[1], ids[REUSED]),
+       "  each reported");
+    check_reconciled(rs);
+    is_int(runstore_reconcile(rs, 0, NULL, NULL, &err), 0, "again: nothing more");
+
+    json_t *end = event_for(ids[LIVE], JOB_SUCCEEDED, "revenue", "s3://b/k", "e1");
+    ok(runstore_finish(rs, end, NULL, &err) == 0, "the live job finishes");
+    json_decref(end);
+    is_str(state_of(rs, ids[LIVE], &rec), "SUCCEEDED", "  its record replaced");
+    json_decref(rec);
+    ok(!exists(m = mark_of(ids[LIVE])), "  its mark gone");
+    free(m);
+    runstore_close(rs);
+    config_free(cfg);
+}
+
+static void test_runstore_uploads(void)
+{
+    config *cfg = load_config(inflight_yaml);
+    int disabled = 0;
+    sl_error err = {0};
+    runstore *rs = runstore_open(cfg, NULL, &disabled, &err);
+    json_t *m = NULL;
+    is_int(runstore_upload_find(rs, "o", "k", "U1", &m, &err), 0, "no mark yet");
+    ok(runstore_upload_mark(rs, "o", "k", "U1", "20261125T100000Z-00000001", &err) == 0,
+       "an upload marked: %s", err.msg);
+    is_int(runstore_upload_find(rs, "o", "k", "U1", &m, &err), 1, "found");
+    is_str(json_string_value(json_object_get(m, "run_id")), "20261125T100000Z-00000001",
+           "  it names the run");
+    char me[PROCID_TAG_MAX];
+    is_str(json_string_value(json_object_get(m, "process")), procid_format(procid_self(), me),
+           "  and the process");
+    json_decref(m);
+    is_int(runstore_upload_find(rs, "o", "k", "U2", &m, &err), 0, "another upload id: none");
+    is_int(runstore_upload_find(rs, "o", "k2", "U1", &m, &err), 0, "another key: none");
+    seen s = {0};
+    runstore_list(rs, 0, remember, NULL, &s, &err);
+    is_int(s.n, 5, "upload marks are not listed as runs");
+    ok(runstore_upload_unmark(rs, "o", "k", "U1", &err) == 0, "unmarked");
+    is_int(runstore_upload_find(rs, "o", "k", "U1", &m, &err), 0, "  gone");
+    ok(runstore_upload_unmark(rs, "o", "k", "U1", &err) == 0, "unmarking again is no error");
+    runstore_close(rs);
+    config_free(cfg);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/sluice-notify-XXXXXX");
@@ -619,6 +829,8 @@ int main(void)
     test_small_helpers();
     test_runstore_dir();
     test_runstore_location();
+    test_runstore_inflight();
+    test_runstore_uploads();
     char *cmd = xasprintf("rm -rf '%s'", tmpdir);
     if (system(cmd) != 0)
         fprintf(stderr, "cannot remove %s\n", tmpdir);

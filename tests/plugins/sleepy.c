@@ -11,7 +11,12 @@
  *                 it needs, however slow the machine
  *   started_file  append "started INPUT\n" to this file when the job starts:
  *                 the test's signal that the job is running (one line per
- *                 job, so it can also count running jobs) */
+ *                 job, so it can also count running jobs)
+ *   write_first   write this many bytes ("sleepy\n" over and over) before
+ *                 waiting, then the input: a job killed while it waits
+ *                 leaves a temporary file, or an open multipart upload once
+ *                 past the part size (the janitor's tests); started_file is
+ *                 written after them */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +28,7 @@
 
 typedef struct state {
     const sluice_host *host;
-    int64_t seconds, max_wait;
+    int64_t seconds, max_wait, write_first;
     const char *release_file, *started_file; /* owned by the host */
 } state;
 
@@ -37,6 +42,7 @@ static int init(const sluice_host *host, const sluice_value *options, void **out
     s->host = host;
     s->seconds = host->value_int(host->value_get(options, "seconds"), 3);
     s->max_wait = host->value_int(host->value_get(options, "max_wait"), 600);
+    s->write_first = host->value_int(host->value_get(options, "write_first"), 0);
     s->release_file = host->value_string(host->value_get(options, "release_file"), NULL);
     s->started_file = host->value_string(host->value_get(options, "started_file"), NULL);
     *out = s;
@@ -65,11 +71,28 @@ static int announce(const state *s, sluice_job *job)
     return 0;
 }
 
+static int write_filler(const state *s, sluice_job *job)
+{
+    static const char line[] = "sleepy\n";
+    char buf[7 * 1024];
+    for (size_t i = 0; i < sizeof buf; i++)
+        buf[i] = line[i % 7];
+    for (int64_t left = s->write_first; left > 0;) {
+        size_t n = left < (int64_t)sizeof buf ? (size_t)left : sizeof buf;
+        if (s->host->write(job, buf, n) != 0)
+            return -1;
+        left -= (int64_t)n;
+    }
+    return 0;
+}
+
 static int run(void *st, sluice_job *job)
 {
     const state *s = st;
     char buf[4096];
     ssize_t n;
+    if (s->write_first && write_filler(s, job) != 0)
+        return SLUICE_ERROR;
     if (s->started_file && announce(s, job) != 0)
         return SLUICE_ERROR;
     if (s->release_file) {
@@ -103,6 +126,7 @@ SLUICE_PLUGIN_EXPORT const sluice_plugin sluice_plugin_descriptor = {
     .options_schema = "{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{"
                       "\"seconds\":{\"type\":\"integer\",\"minimum\":0},"
                       "\"max_wait\":{\"type\":\"integer\",\"minimum\":1},"
+                      "\"write_first\":{\"type\":\"integer\",\"minimum\":0},"
                       "\"release_file\":{\"type\":\"string\",\"minLength\":1},"
                       "\"started_file\":{\"type\":\"string\",\"minLength\":1}}}",
     .init = init,

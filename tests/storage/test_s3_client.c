@@ -323,7 +323,7 @@ static void test_uploads_xml(void)
         "<Upload><Key>no-id</Key></Upload>"
         "<Upload><UploadId>u-2</UploadId><Key>k</Key></Upload>"
         "</ListMultipartUploadsResult>";
-    s3_upload_page page;
+    s3_uploads_page page;
     sl_error err = {0};
     is_int(s3_xml_uploads(xml, strlen(xml), &page, &err), 0, "ListMultipartUploadsResult parses");
     is_int((long long)page.count, 2, "two uploads (one without UploadId skipped)");
@@ -333,7 +333,7 @@ static void test_uploads_xml(void)
         is_int(page.items[0].initiated, 1796565600LL, "Initiated in epoch seconds");
         is_int(page.items[1].initiated, 0, "no Initiated: 0");
     }
-    s3_upload_page_free(&page);
+    s3_uploads_page_free(&page);
     sl_error err2 = {0};
     is_int(s3_xml_uploads("<Error/>", 8, &page, &err2), -1, "an error document is refused");
     is_str(err2.msg, "ListMultipartUploads: the response is not a ListMultipartUploadsResult",
