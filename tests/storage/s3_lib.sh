@@ -1,9 +1,13 @@
 # tests/storage/s3_lib.sh — the S3 tests' harness: a moto_server on a loopback
 # port the kernel picks with signature checking on, an IAM key made for the test,
-# awscli pointed at it, and a sluice config for the s3 backend.
+# awscli pointed at it, and a sluice config for the s3 backend. With
+# S3_SERVER=rgw set before sourcing, the server is Ceph's RADOS Gateway
+# instead (tests/rgw.sh; start_rgw), a real S3 implementation.
 #
 # Sourced after tests/lib.sh. Skips the whole file (loudly) only when
 # moto_server is not installed; awscli and python3 are then required.
+# With S3_SERVER=rgw: skips (loudly) when Ceph's daemons are not installed,
+# or awscli or boto3 (the reference clients) are not.
 #
 # moto is started through tests/moto_server.py, stock moto_server with
 # one fix: signatures are checked against the request path as sent (moto
@@ -12,16 +16,23 @@
 . "$top_srcdir/tests/lib.sh"
 
 S3DIR="$top_srcdir/tests/storage"
-if ! command -v moto_server >/dev/null 2>&1; then
-    echo "# moto_server is not installed: the S3 tests cannot run (pip install 'moto[server]')" >&2
-    skip_all "moto_server not installed"
+if [ "${S3_SERVER:-moto}" = rgw ]; then
+    . "$top_srcdir/tests/rgw.sh"
+    command -v aws >/dev/null 2>&1 || skip_all "awscli not installed (the reference client; pip install awscli)"
+    "$RGW_PY" -c 'import boto3' 2>/dev/null ||
+        skip_all "boto3 not installed (the reference client; pip install boto3)"
+else
+    if ! command -v moto_server >/dev/null 2>&1; then
+        echo "# moto_server is not installed: the S3 tests cannot run (pip install 'moto[server]')" >&2
+        skip_all "moto_server not installed"
+    fi
+    for tool in aws python3; do
+        command -v "$tool" >/dev/null 2>&1 || {
+            echo "Bail out! moto_server is installed but $tool is not"
+            exit 1
+        }
+    done
 fi
-for tool in aws python3; do
-    command -v "$tool" >/dev/null 2>&1 || {
-        echo "Bail out! moto_server is installed but $tool is not"
-        exit 1
-    }
-done
 
 # A clean AWS environment: nothing from the developer's profile leaks in.
 unset AWS_PROFILE AWS_SESSION_TOKEN AWS_SECURITY_TOKEN AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3 \
@@ -35,6 +46,7 @@ export AWS_PAGER="" AWS_RETRY_MODE=standard AWS_MAX_ATTEMPTS=2
 
 _pids=""
 _cleanup() {
+    [ -z "${RGW_PIDS:-}" ] || rgw_stop
     for p in $_pids; do kill "$p" 2>/dev/null; done
     for p in $_pids; do wait "$p" 2>/dev/null; done
     rm -rf "$TMP"
@@ -44,14 +56,31 @@ trap 'exit 1' INT TERM
 
 
 # start_moto [extra moto_server options]: sets MOTO_PORT, MOTO_URL
-# (https when MOTO_SCHEME=https, for a server started with -c/-k).
+# (https when MOTO_SCHEME=https, for a server started with -c/-k), and
+# S3_PORT, S3_URL: the server's, whichever it is.
 start_moto() {
     launch_moto "$TMP/moto.log" "INITIAL_NO_AUTH_ACTION_COUNT=${MOTO_NO_AUTH:-3}" "$@"
     _pids="$_pids $MOTO_PID"
     MOTO_URL="${MOTO_SCHEME:-http}://127.0.0.1:$MOTO_PORT"
+    S3_PORT=$MOTO_PORT S3_URL=$MOTO_URL
 }
 
-awsm() { aws --endpoint-url "$MOTO_URL" "$@"; }
+# start_rgw (S3_SERVER=rgw): a Ceph RADOS Gateway cluster of its own
+# (tests/rgw.sh: rgw_start, stopped by SIGKILL at exit) and its S3 user's
+# key in the environment. Sets S3_PORT, S3_URL and the RGW_* variables.
+# Clients that sign the payload in a trailer (boto3 >= 1.36 by default)
+# are told to compute checksums only where required: Ceph 16 predates
+# those trailers.
+start_rgw() {
+    rgw_start
+    trap _cleanup EXIT
+    S3_PORT=$RGW_PORT S3_URL=$RGW_URL
+    AWS_ACCESS_KEY_ID=$RGW_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$RGW_SECRET_KEY
+    export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+    export AWS_REQUEST_CHECKSUM_CALCULATION=when_required AWS_RESPONSE_CHECKSUM_VALIDATION=when_required
+}
+
+awsm() { aws --endpoint-url "$S3_URL" "$@"; }
 
 # make_iam_key: the moto recipe. The first three requests are not
 # checked; they make a user, an allow-all policy and a key. From then on
@@ -102,13 +131,13 @@ config_accepts() { # config_accepts FILE
     "$SLUICE" -c "$1" validate >/dev/null 2>&1
 }
 
-# start_proxy RULES_FILE: the fault-injecting proxy in front of moto; sets
+# start_proxy RULES_FILE: the fault-injecting proxy in front of the server; sets
 # PROXY_PORT, PROXY_URL, PROXY_LOG.
 start_proxy() {
     PROXY_LOG="$TMP/proxy.log"
     : >"$PROXY_LOG"
     rm -f "$TMP/proxy.port"
-    python3 "$S3DIR/faultproxy.py" --upstream "127.0.0.1:$MOTO_PORT" --rules "$1" \
+    python3 "$S3DIR/faultproxy.py" --upstream "127.0.0.1:$S3_PORT" --rules "$1" \
         --log "$PROXY_LOG" --port-file "$TMP/proxy.port" 2>"$TMP/proxy.err" &
     _pids="$_pids $!"
     if ! PROXY_PORT=$(wait_port_file "$TMP/proxy.port"); then
