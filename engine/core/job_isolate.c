@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -32,9 +33,16 @@
  * holds a copy of it). */
 #define ISO_TICK_MS 500
 
+/* The streams' bytes do not go through the socket: they are copied once,
+ * through memory shared across the fork. Slots 0 and 1 hold input (the
+ * parent reads the next chunk into one while the plugin copies from the
+ * other), slot 2 the output being written. */
+#define ISO_SHM_SLOTS 3
+#define ISO_OUT_SLOT 2
+
 enum req {
-    REQ_READ = 1, /* b: cap                      -> reply data */
-    REQ_WRITE,    /* p1: data                    -> reply rc */
+    REQ_READ = 1, /* b: cap                      -> reply rc bytes at off */
+    REQ_WRITE,    /* b: bytes in the output slot -> reply rc */
     REQ_SETNAME,  /* p1: name                    -> reply rc */
     REQ_SIDE,     /* p1: name, p2: data          -> reply rc */
     REQ_LOG,      /* a: level, p1: text */
@@ -53,8 +61,9 @@ typedef struct frame {
 } frame;
 
 typedef struct reply {
-    int64_t rc;   /* bytes of data that follow, or the call's result */
-    uint32_t len; /* bytes of data that follow */
+    int64_t rc;   /* the call's result; for a read, its byte count */
+    uint64_t off; /* REQ_READ: where in the shared memory those bytes are */
+    uint32_t len; /* bytes of data that follow on the socket */
     uint32_t pad;
 } reply;
 
@@ -74,6 +83,7 @@ static struct {
     long page;
     long long vm_limit; /* RLIMIT_AS set, 0: none */
     long long slack;    /* "near the limit" within this many bytes */
+    char *shm;          /* ISO_SHM_SLOTS chunks shared with the parent */
     pthread_mutex_t lock;
 } C;
 
@@ -121,6 +131,8 @@ static void child_recv(void *p, size_t n)
 static int64_t child_call(frame f, const void *p1, const void *p2, void *out, size_t cap)
 {
     pthread_mutex_lock(&C.lock);
+    if (f.type == REQ_WRITE) /* the output slot is the caller's under the lock */
+        memcpy(C.shm + (size_t)ISO_OUT_SLOT * ISO_CHUNK, p1, (size_t)f.b);
     child_send(&f, sizeof f);
     if (f.len1)
         child_send(p1, f.len1);
@@ -135,6 +147,11 @@ static int64_t child_call(frame f, const void *p1, const void *p2, void *out, si
         if (r.len)
             child_recv(out, r.len);
         rc = r.rc;
+        if (f.type == REQ_READ && rc > 0) {
+            if (rc > f.b || r.off > (uint64_t)ISO_OUT_SLOT * ISO_CHUNK - (uint64_t)rc)
+                child_lost();
+            memcpy(out, C.shm + r.off, (size_t)rc);
+        }
     }
     pthread_mutex_unlock(&C.lock);
     return rc;
@@ -165,7 +182,7 @@ static int child_put(uint32_t type, const char *name, const void *buf, size_t le
     const char *p = buf;
     do {
         size_t n = len < ISO_CHUNK ? len : ISO_CHUNK;
-        frame f = {.type = type, .len1 = type == REQ_SIDE ? name_len(name) : (uint32_t)n,
+        frame f = {.type = type, .b = (int64_t)n, .len1 = type == REQ_SIDE ? name_len(name) : 0,
                    .len2 = type == REQ_SIDE ? (uint32_t)n : 0};
         int64_t rc = type == REQ_SIDE ? child_call(f, name, p, NULL, 0)
                                       : child_call(f, p, NULL, NULL, 0);
@@ -313,7 +330,7 @@ static long long vm_peak(void)
 }
 
 static void child_main(sluice_job *job, const sluice_plugin *d, void *state, int fd,
-                       int note_fd, pid_t parent, const job_isolate_limits *lim)
+                       int note_fd, char *shm, pid_t parent, const job_isolate_limits *lim)
 {
     setpgid(0, 0); /* the timeout kills the whole group */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -321,6 +338,7 @@ static void child_main(sluice_job *job, const sluice_plugin *d, void *state, int
         _exit(125);
     C.fd = fd;
     C.note_fd = note_fd;
+    C.shm = shm;
     C.page = sysconf(_SC_PAGESIZE);
     pthread_mutex_init(&C.lock, NULL);
     C.active = 1;
@@ -343,10 +361,15 @@ typedef struct server {
     long long deadline; /* monotonic ms; 0: none */
     int timed_out, reaped, status;
     char *msg;          /* why serving stopped, besides the child's end */
-    /* input read ahead while the plugin works */
-    char *in;
-    size_t in_cap, in_off, in_len;
-    int in_end; /* 1 end of input, -1 error */
+    char *shm;          /* ISO_SHM_SLOTS chunks shared with the child */
+    /* input: two slots of shm, one the plugin copies from, the other read
+     * ahead while the plugin works */
+    struct in_slot {
+        size_t off, len;
+        int end;  /* 1 end of input, -1 error */
+        int full; /* filled and not yet used up */
+    } in[2];
+    int cur;    /* the slot being handed out */
     char *buf;  /* a request's payload */
     sluice_lookup *lookups[ISO_LOOKUPS + 1];
 } server;
@@ -434,6 +457,12 @@ static int send_all(server *s, const void *p, size_t n)
     return 0;
 }
 
+static int answer_at(server *s, int64_t rc, uint64_t off)
+{
+    reply r = {.rc = rc, .off = off};
+    return send_all(s, &r, sizeof r);
+}
+
 static int answer(server *s, int64_t rc, const void *data, uint32_t len)
 {
     reply r = {.rc = rc, .len = len};
@@ -442,32 +471,33 @@ static int answer(server *s, int64_t rc, const void *data, uint32_t len)
     return len ? send_all(s, data, len) : 0;
 }
 
-/* The next input chunk from the job's reader. */
-static void fill(server *s)
+/* The next input chunk from the job's reader into slot i. */
+static void fill(server *s, int i)
 {
-    s->in_off = s->in_len = 0;
-    ssize_t n = job_read(s->job, s->in, s->in_cap);
-    if (n > 0)
-        s->in_len = (size_t)n;
-    else
-        s->in_end = n == 0 ? 1 : -1;
+    struct in_slot *c = &s->in[i];
+    ssize_t n = job_read(s->job, s->shm + (size_t)i * ISO_CHUNK, ISO_CHUNK);
+    c->off = 0;
+    c->len = n > 0 ? (size_t)n : 0;
+    c->end = n > 0 ? 0 : n == 0 ? 1 : -1;
+    c->full = 1;
 }
 
 static int serve_read(server *s, size_t cap)
 {
-    if (!s->in) {
-        s->in_cap = ISO_CHUNK;
-        s->in = xmalloc(s->in_cap);
+    struct in_slot *c = &s->in[s->cur];
+    if (c->off == c->len && !c->end) { /* used up: on to the other slot */
+        c->full = 0;
+        s->cur ^= 1;
+        c = &s->in[s->cur];
+        if (!c->full)
+            fill(s, s->cur);
     }
-    if (s->in_off == s->in_len && !s->in_end)
-        fill(s);
-    size_t avail = s->in_len - s->in_off;
-    size_t n = avail < cap ? avail : cap;
-    int rc = n ? answer(s, (int64_t)n, s->in + s->in_off, (uint32_t)n)
-               : answer(s, s->in_end < 0 ? -1 : 0, NULL, 0);
-    s->in_off += n;
-    if (rc == 0 && s->in_off == s->in_len && !s->in_end)
-        fill(s); /* read ahead while the plugin works on this chunk */
+    size_t n = c->len - c->off < cap ? c->len - c->off : cap;
+    int rc = n ? answer_at(s, (int64_t)n, (uint64_t)s->cur * ISO_CHUNK + c->off)
+               : answer(s, c->end < 0 ? -1 : 0, NULL, 0);
+    c->off += n;
+    if (rc == 0 && !c->end && !s->in[s->cur ^ 1].full)
+        fill(s, s->cur ^ 1); /* read ahead while the plugin works on this chunk */
     return rc;
 }
 
@@ -518,7 +548,9 @@ static int serve_one(server *s, const frame *f)
     char *p1 = s->buf, *p2 = s->buf + f->len1 + 1;
     switch (f->type) {
     case REQ_READ: return serve_read(s, (size_t)f->b);
-    case REQ_WRITE: return answer(s, job_write(s->job, p1, f->len1), NULL, 0);
+    case REQ_WRITE:
+        return answer(s, job_write(s->job, s->shm + (size_t)ISO_OUT_SLOT * ISO_CHUNK,
+                                   (size_t)f->b), NULL, 0);
     case REQ_SETNAME: return answer(s, job_set_output_name(s->job, p1), NULL, 0);
     case REQ_SIDE: return answer(s, job_side_write(s->job, p1, p2, f->len2), NULL, 0);
     case REQ_LOG: job_log_text(s->job, (sluice_log_level)f->a, "%s", p1); return 0;
@@ -539,10 +571,9 @@ static int serve_one(server *s, const frame *f)
 
 static int payload_ok(const frame *f)
 {
-    size_t name_max = f->type == REQ_WRITE ? ISO_CHUNK : ISO_NAME_MAX;
-    return f->len1 <= name_max && f->len2 <= (f->type == REQ_SIDE ? ISO_CHUNK : 0) &&
-           (f->type != REQ_READ && f->type != REQ_LK_READ ? 1
-                                                          : f->b >= 0 && f->b <= ISO_CHUNK);
+    int sized = f->type == REQ_READ || f->type == REQ_LK_READ || f->type == REQ_WRITE;
+    return f->len1 <= ISO_NAME_MAX && f->len2 <= (f->type == REQ_SIDE ? ISO_CHUNK : 0) &&
+           (!sized || (f->b >= 0 && f->b <= ISO_CHUNK));
 }
 
 /* Serves the child until it reports run()'s end: 0 with *rc and *near_mem
@@ -637,16 +668,8 @@ static int read_note(int fd)
     return read(fd, &near, 1) == 1 && near;
 }
 
-/* Big socket buffers: fewer wake-ups per chunk of input and output. */
-static void widen(int fd)
-{
-    int sz = (int)ISO_CHUNK;
-    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
-}
-
 static pid_t start_child(sluice_job *job, const sluice_plugin *d, void *state, int sv[2],
-                         int note[2], const job_isolate_limits *lim)
+                         int note[2], char *shm, const job_isolate_limits *lim)
 {
     pid_t parent = getpid();
     fflush(NULL); /* nothing buffered is written twice by an exit() in the child */
@@ -654,7 +677,7 @@ static pid_t start_child(sluice_job *job, const sluice_plugin *d, void *state, i
     if (pid == 0) {
         close(sv[0]);
         close(note[0]);
-        child_main(job, d, state, sv[1], note[1], parent, lim);
+        child_main(job, d, state, sv[1], note[1], shm, parent, lim);
     }
     if (pid > 0)
         setpgid(pid, pid); /* also here: whichever runs first */
@@ -674,13 +697,21 @@ int job_isolate_run(sluice_job *job, const sluice_plugin *d, void *state,
         close(sv[1]);
         goto no_child;
     }
-    widen(sv[0]);
-    widen(sv[1]);
-    server s = {.job = job, .plugin = d->name, .lim = lim, .fd = sv[0]};
-    s.pid = start_child(job, d, state, sv, note, lim);
+    size_t shm_size = (size_t)ISO_SHM_SLOTS * ISO_CHUNK;
+    char *shm = mmap(NULL, shm_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (shm == MAP_FAILED) {
+        close(sv[0]);
+        close(sv[1]);
+        close(note[0]);
+        close(note[1]);
+        goto no_child;
+    }
+    server s = {.job = job, .plugin = d->name, .lim = lim, .fd = sv[0], .shm = shm};
+    s.pid = start_child(job, d, state, sv, note, shm, lim);
     if (s.pid < 0) {
         close(sv[0]);
         close(note[0]);
+        munmap(shm, shm_size);
         goto no_child;
     }
     s.deadline = lim->timeout_ms ? clock_mono_ms() + lim->timeout_ms : 0;
@@ -697,7 +728,7 @@ int job_isolate_run(sluice_job *job, const sluice_plugin *d, void *state,
         fail_job(job, SL_ERR_PLUGIN, "plugin %s exceeded max_memory %s", d->name,
                  lim->max_memory_text);
     close(note[0]);
-    free(s.in);
+    munmap(shm, shm_size);
     free(s.buf);
     free(s.msg);
     return done ? rc : SLUICE_ERROR;

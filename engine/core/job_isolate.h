@@ -11,7 +11,10 @@
  * set_output_name, side_write, lookups, log, counter_add, error) becomes a
  * request over a socketpair that the parent serves on the job's thread
  * with the ordinary job services, so the output goes through the job's
- * own writer and is published (or aborted) by the parent as always.
+ * own writer and is published (or aborted) by the parent as always. The
+ * bytes of the input and output streams pass through memory shared
+ * across the fork (copied once, no socket copies); the parent reads the
+ * next input chunk ahead while the plugin works on the last one.
  * Services answered from memory (meta, input_name, input_size, option
  * values) are served in the child. The child never takes a lock another
  * thread may have held at fork: no logging mutex, no curl, no storage.
