@@ -638,7 +638,8 @@ static int call_run(sluice_job *job)
     const rule *r = job->rule;
     job_isolate_limits lim = {.timeout_ms = r->timeout_ms, .timeout = r->timeout,
                               .max_memory = r->max_memory_bytes,
-                              .max_memory_text = r->max_memory};
+                              .max_memory_text = r->max_memory,
+                              .deadline_ms = job->spec->deadline_ms};
     return job_isolate_run(job, d, job->plugin->state, &lim);
 }
 

@@ -359,6 +359,7 @@ typedef struct server {
     int fd;
     pid_t pid;
     long long deadline; /* monotonic ms; 0: none */
+    int cut_off;        /* the deadline is the spec's, not the rule's timeout */
     int timed_out, reaped, status;
     char *msg;          /* why serving stopped, besides the child's end */
     char *shm;          /* ISO_SHM_SLOTS chunks shared with the child */
@@ -646,7 +647,10 @@ static void explain_end(server *s, int near_mem)
     char mem[160] = "";
     if (near_mem)
         snprintf(mem, sizeof mem, "exceeded max_memory %s: ", s->lim->max_memory_text);
-    if (s->timed_out)
+    if (s->timed_out && s->cut_off)
+        fail_job(s->job, SL_ERR_TIMEOUT,
+                 "cut off: the invocation's deadline came before the job finished");
+    else if (s->timed_out)
         fail_job(s->job, SL_ERR_TIMEOUT, "plugin %s exceeded timeout %s: killed", name,
                  s->lim->timeout);
     else if (s->msg)
@@ -666,6 +670,21 @@ static int read_note(int fd)
 {
     char near = 0;
     return read(fd, &near, 1) == 1 && near;
+}
+
+/* The earlier of the rule's timeout and the spec's deadline, on the
+ * monotonic clock. */
+static void set_deadline(server *s)
+{
+    long long now = clock_mono_ms();
+    s->deadline = s->lim->timeout_ms ? now + s->lim->timeout_ms : 0;
+    if (!s->lim->deadline_ms)
+        return;
+    long long cut = now + (s->lim->deadline_ms - clock_now_ms());
+    if (!s->deadline || cut < s->deadline) {
+        s->deadline = cut;
+        s->cut_off = 1;
+    }
 }
 
 static pid_t start_child(sluice_job *job, const sluice_plugin *d, void *state, int sv[2],
@@ -714,7 +733,7 @@ int job_isolate_run(sluice_job *job, const sluice_plugin *d, void *state,
         munmap(shm, shm_size);
         goto no_child;
     }
-    s.deadline = lim->timeout_ms ? clock_mono_ms() + lim->timeout_ms : 0;
+    set_deadline(&s);
     s.buf = xmalloc(ISO_CHUNK + ISO_NAME_MAX + 2);
     int rc = SLUICE_ERROR, near_mem = 0;
     int done = serve(&s, &rc, &near_mem) == 0;

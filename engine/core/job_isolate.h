@@ -41,6 +41,9 @@ typedef struct job_isolate_limits {
     long long max_memory;  /* bytes the child may add to its address space
                               (RLIMIT_AS); 0: none */
     const char *max_memory_text; /* as written ("64M") */
+    long long deadline_ms; /* epoch ms: the job spec's (a Lambda invocation's)
+                              deadline, 0: none; past it the child is
+                              SIGKILLed and the job cut off */
 } job_isolate_limits;
 
 /* Runs d->run(state, job) in a child process. Returns what run() returned,
