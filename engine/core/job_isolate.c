@@ -2,6 +2,7 @@
 #include "autoconfig.h"
 #include "core/job_isolate.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -329,6 +330,25 @@ static long long vm_peak(void)
     return kb * 1024;
 }
 
+/* The engine's listening sockets (serve's port, the metrics port): a child
+ * holding a copy would keep accepting connections into a backlog nobody
+ * serves once the engine closes its own, as during a stop. Other inherited
+ * descriptors stay: the plugin may hold files from init(). */
+static void close_listeners(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *de;
+    while (d && (de = readdir(d)) != NULL) {
+        int fd = atoi(de->d_name), on = 0;
+        socklen_t len = sizeof on;
+        if (fd > 2 && fd != dirfd(d) &&
+            getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on)
+            close(fd);
+    }
+    if (d)
+        closedir(d);
+}
+
 static void child_main(sluice_job *job, const sluice_plugin *d, void *state, int fd,
                        int note_fd, char *shm, pid_t parent, const job_isolate_limits *lim)
 {
@@ -343,6 +363,7 @@ static void child_main(sluice_job *job, const sluice_plugin *d, void *state, int
     pthread_mutex_init(&C.lock, NULL);
     C.active = 1;
     child_signals();
+    close_listeners();
     child_limit(lim);
     int rc = d->run(state, job);
     frame f = {.type = REQ_DONE, .b = rc, .c = vm_near_limit(vm_peak())};
