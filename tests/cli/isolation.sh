@@ -27,7 +27,12 @@ for mode in segfault abort exit sleep alloc ok; do
     output: \"s3://out/{key}\"
     on_failure: [audit]"
 done
-add_rule '  - name: inproc
+add_rule '  - name: default
+    match: {bucket: in, prefix: default/}
+    plugin: crashy
+    options: {mode: segfault}
+    output: "s3://out/{key}"
+  - name: inproc
     match: {bucket: in, prefix: inproc/}
     plugin: crashy
     options: {mode: ok}
@@ -47,7 +52,7 @@ printf 'notify:\n  audit: {type: log}\n' >> "$TMP/sluice.yaml"
 
 awk 'BEGIN { for (i = 0; i < 300000; i++) printf "%08d the quick brown fox\n", i }' > "$TMP/big"
 seq 100 > "$TMP/small"
-for mode in segfault abort exit sleep alloc ok inproc inproc-crash; do
+for mode in segfault abort exit sleep alloc ok inproc inproc-crash default; do
     put_object in "$mode/a.txt" "$TMP/big"
 done
 put_object in good/b.txt "$TMP/small"
@@ -76,6 +81,22 @@ crashes sleep 'plugin crashy exceeded timeout 1s: killed'
 crashes alloc 'plugin crashy exceeded max_memory 256M: crashed: SIGABRT \(signal 6\)'
 like "$(grep '"event"' log-sleep | grep in/sleep/a.txt)" '"kind":"timeout"' \
     "a timeout is a timeout error"
+
+# a plugin not built with sluice is isolated without being told
+"$SLUICE" -c sluice.yaml process s3://in/default/a.txt > /dev/null 2> log-default
+is $? 1 "no isolation: key, a plugin from plugins.path: isolated by default (exit 1)"
+like "$(cat log-default)" 'job failed: plugin crashy crashed: SIGSEGV \(signal 11\)' \
+    "and its crash is the job's error"
+
+# the keys' values are checked
+bad() { # bad YAML_LINE ERE: a rule with the line fails validation with ERE
+    sed "s|^    isolation: none\$|$1|" sluice.yaml > bad.yaml
+    like "$("$SLUICE" -c bad.yaml validate 2>&1)" "$2" "refused: $1"
+}
+bad '    isolation: thread' 'isolation.*(process|none)'
+bad '    timeout: 0s' 'timeout of 0s would kill every job'
+bad '    timeout: 10 minutes' 'a duration like 90s'
+bad '    max_memory: 2T' 'a size like 512M or 2G'
 
 # the plugin's counters and log lines come back from the child
 size=$(wc -c < "$TMP/big" | tr -d ' ')
