@@ -64,7 +64,7 @@ static int find_processed(const scan_ctx *c, const delivery_scan_set *set, char 
         char *input = xasprintf("s3://%s/%s", c->bucket, set->key);
         sl_error err = {0};
         found = runstore_find_done(c->runs, m.rule->name, template_source(m.rule->output), input,
-                                   set->digest, run, &err) == 1;
+                                   NULL, set->digest, run, &err) == 1;
         free(input);
     }
     route_match_free(&m);

@@ -81,13 +81,16 @@ static void print_decode(const rule *r, const char *key)
         printf("decode: %s (forced; other content fails the job), then zip/tar by magic bytes\n",
                mode);
     free(plain);
+    int jobs = job_decode_member_jobs(r);
     if (r->members) {
         printf("members:");
         for (size_t i = 0; i < r->n_members; i++)
             printf(" \"%s\"", r->members[i]);
-        printf(" (%s)\n", r->members_as && strcmp(r->members_as, "jobs") == 0
-                               ? "each its own job: not implemented yet, the job fails"
-                               : "in archive order, as one stream");
+        printf(" (%s)\n", jobs ? "each its own job, output by {member}"
+                                : "in archive order, as one stream");
+    } else if (jobs) {
+        printf("members: none given (each regular file of an archive its own job, output by "
+               "{member})\n");
     } else {
         printf("members: none given (an archive must hold exactly one regular file)\n");
     }

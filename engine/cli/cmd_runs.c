@@ -31,11 +31,13 @@ static void runs_usage(FILE *fp)
             "kept where `runs:` in the configuration says (default: the directory runs/\n"
             "beside the local storage root, one RUN_ID.json per run below a DATE folder).\n"
             "\n"
-            "  list    one line per run, oldest first: run id, state, rule, input, and the\n"
-            "          error of a failed run (or the record itself with --json, one per line)\n"
+            "  list    one line per run, oldest first: run id, state, rule, input (and its\n"
+            "          archive member), and the error of a failed run (or the record\n"
+            "          itself with --json, one per line)\n"
             "  show    the whole record of one run (JSON)\n"
-            "  retry   run the same input again under the same rule; the new record names\n"
-            "          the old one in retry_of and counts the attempt on\n"
+            "  retry   run the same input again under the same rule (a member's run: that\n"
+            "          member of the archive only); the new record names the old one in\n"
+            "          retry_of and counts the attempt on\n"
             "\n"
             "Options for list (and retry --failed):\n"
             "  -s, --state STATE  succeeded, failed or skipped\n"
@@ -150,6 +152,12 @@ static const char *input_of(const json_t *rec)
     return json_string_value(json_object_get(json_object_get(detail(rec), "input"), "location"));
 }
 
+/* The archive member a `members_as: jobs` run read, else NULL. */
+static const char *member_of(const json_t *rec)
+{
+    return json_string_value(json_object_get(json_object_get(detail(rec), "input"), "member"));
+}
+
 typedef struct record_list {
     json_t **items;
     size_t count, cap;
@@ -248,6 +256,8 @@ static void print_line(const json_t *rec)
     const json_t *d = detail(rec);
     printf("%-25s  %-9s  %-20s  %s", or_dash(field(rec, "run_id")), or_dash(field(rec, "state")),
            or_dash(field(rec, "rule")), or_dash(input_of(rec)));
+    if (member_of(rec))
+        printf(" member \"%s\"", member_of(rec));
     json_int_t attempt = json_integer_value(json_object_get(d, "attempt"));
     if (attempt > 1)
         printf("  (attempt %" JSON_INTEGER_FORMAT ", retry of %s)", attempt,
@@ -323,8 +333,14 @@ static int same(const char *a, const char *b)
     return a && b && !strcmp(a, b);
 }
 
+/* The same archive member, or both runs read the whole object. */
+static int same_member(const char *a, const char *b)
+{
+    return a ? same(a, b) : !b;
+}
+
 /* A failed run is still open unless a later record retried it, or a later
- * run of the same rule on the same input succeeded. */
+ * run of the same rule on the same input (and member) succeeded. */
 static int still_failed(const record_list *all, size_t i)
 {
     const json_t *rec = all->items[i];
@@ -336,7 +352,8 @@ static int still_failed(const record_list *all, size_t i)
         if (retry_of && !strcmp(retry_of, id))
             return 0;
         if (j > i && !strcmp(or_dash(field(other, "state")), "SUCCEEDED") &&
-            same(input, input_of(other)) && same(rule_name, field(other, "rule")))
+            same(input, input_of(other)) && same(rule_name, field(other, "rule")) &&
+            same_member(member_of(rec), member_of(other)))
             return 0;
     }
     return 1;
@@ -383,6 +400,7 @@ typedef struct retry_job {
     location input;
     event_record event;
     char *rule;
+    char *member;  /* a member's run: only that member of the archive runs */
     char *retry_of;
     int attempt;
 } retry_job;
@@ -421,6 +439,7 @@ static int retry_job_init(retry_job *rj, const json_t *rec, sl_error *err)
         event_parse_time(s, &ev->event_time) == 0)
         ev->event_time_iso = xstrdup(s);
     rj->rule = field(rec, "rule") ? xstrdup(field(rec, "rule")) : NULL;
+    rj->member = member_of(rec) ? xstrdup(member_of(rec)) : NULL;
     rj->retry_of = xstrdup(field(rec, "run_id"));
     json_int_t attempt = json_integer_value(json_object_get(detail(rec), "attempt"));
     rj->attempt = (attempt > 0 ? (int)attempt : 1) + 1;
@@ -437,6 +456,7 @@ static void retry_job_free(retry_job *rj)
     free(ev->version_id);
     free(ev->event_time_iso);
     free(rj->rule);
+    free(rj->member);
     free(rj->retry_of);
 }
 
@@ -466,6 +486,7 @@ static int run_retries(const runs_opts *o, intake *in, const record_list *sel)
         specs[n].input = rjs[n].input;
         specs[n].event = &rjs[n].event;
         specs[n].rule_name = rjs[n].rule;
+        specs[n].member = rjs[n].member;
         specs[n].force = o->force;
         specs[n].attempt = rjs[n].attempt;
         specs[n].retry_of = rjs[n].retry_of;

@@ -22,7 +22,8 @@
 #include "util/strbuf.h"
 
 static const char *const builtin_placeholders[] = {
-    "bucket", "key", "dir", "basename", "stem", "date", "run_date", "run_id", "name", "rsid", "feed_date", "feed_hour", NULL,
+    "bucket", "key", "dir", "basename", "stem", "date", "run_date", "run_id", "name", "rsid",
+    "feed_date", "feed_hour", "member", NULL,
 };
 
 static const char *const known_events[] = {
@@ -862,6 +863,28 @@ void config_load_events(loader *L, const config_key *k, const ynode *n, const ch
     }
 }
 
+static int scalar_is(const ynode *n, const char *value)
+{
+    return n && n->type == YNODE_SCALAR && n->value && strcmp(n->value, value) == 0;
+}
+
+/* members_as: jobs gives each archive member a job and an output of its
+ * own: a template without {member} would have every member write the same
+ * location, each overwriting the one before. */
+static int check_member_output(loader *L, const ynode *map, const ynode *n, const char *path,
+                               const template *t)
+{
+    if (!scalar_is(ynode_get(map, "members_as"), "jobs") || template_uses(t, "member"))
+        return 1;
+    const ynode *name = ynode_get(map, "name");
+    error_at(L, n,
+             "%s: rule \"%s\" has members_as: jobs (each archive member its own job and "
+             "output), so its output must use {member}: without it every member would write "
+             "the same location",
+             path, name && name->type == YNODE_SCALAR ? name->value : "?");
+    return 0;
+}
+
 /* The template is compiled against the regex's named groups; without
  * them (a bad regex) it would report spurious unknown placeholders, so it
  * waits for a good regex. */
@@ -877,7 +900,26 @@ int config_check_output(loader *L, const config_key *k, const ynode *map, const 
                                  err, sizeof err, &off);
     if (!r->output)
         error_in_scalar(L, n, off, "%s: %s", path, err[0] ? err : "invalid template");
+    else if (!check_member_output(L, map, n, path, r->output))
+        return 0;
     return r->output != NULL;
+}
+
+/* A delivery rule reads its set's data files, never an archive's members
+ * as jobs: saying so would be silently ignored. */
+int config_check_members_as(loader *L, const config_key *k, const ynode *map, const ynode *n,
+                            const char *path, void *base)
+{
+    (void)k;
+    (void)base;
+    if (!scalar_is(n, "jobs") || !ynode_get(map, "delivery"))
+        return 1;
+    const ynode *name = ynode_get(map, "name");
+    error_at(L, n,
+             "%s: rule \"%s\" is a delivery rule (delivery:), whose job reads the set's data "
+             "files as one input: members_as: jobs does not apply to it",
+             path, name && name->type == YNODE_SCALAR ? name->value : "?");
+    return 0;
 }
 
 void config_load_rules(loader *L, const config_key *k, const ynode *n, const char *path,

@@ -269,7 +269,7 @@ static const config_key rule_keys[] = {
     {"output", CONFIG_STRING, CONFIG_REQUIRED,
      .help = "Output location template, e.g. s3://bucket/{date}/{name}. Placeholders: "
              "{bucket} {key} {dir} {basename} {stem} {date} {run_date} {run_id} {name} {rsid} "
-             "{feed_date} {feed_hour} and the regex's named groups.",
+             "{feed_date} {feed_hour} {member} and the regex's named groups.",
      .hook = config_check_output},
     {"delivery", CONFIG_ENUM,
      .help = "adobe: the matching object is the manifest (or .fin marker) of an Adobe Analytics "
@@ -299,9 +299,9 @@ static const config_key rule_keys[] = {
      .load = config_load_strings},
     {"members_as", CONFIG_ENUM, .def = "stream",
      .help = "stream: the chosen members in archive order as one input; jobs: each member its "
-             "own job.",
+             "own job, whose output must use {member}.",
      .what = "members_as mode", .choices = (const char *const[]){"stream", "jobs", NULL},
-     FIELD(rule, members_as)},
+     FIELD(rule, members_as), .hook = config_check_members_as},
     {"max_expanded_bytes", CONFIG_INT, .def = "68719476736", .min = 1,
      .max = 9223372036854775807LL,
      .help = "Decoded bytes one object may expand to (default 64 GiB); more fails the job.",

@@ -24,6 +24,7 @@ typedef enum seg_kind {
     SEG_RSID,
     SEG_FEED_DATE,
     SEG_FEED_HOUR,
+    SEG_MEMBER,
     SEG_CAPTURE
 } seg_kind;
 
@@ -46,6 +47,7 @@ static const struct {
     {"basename", SEG_BASENAME}, {"stem", SEG_STEM},     {"date", SEG_DATE},
     {"run_date", SEG_RUN_DATE}, {"run_id", SEG_RUN_ID}, {"name", SEG_NAME},
     {"rsid", SEG_RSID},         {"feed_date", SEG_FEED_DATE}, {"feed_hour", SEG_FEED_HOUR},
+    {"member", SEG_MEMBER},
 };
 #define N_BUILTINS (sizeof builtins / sizeof builtins[0])
 
@@ -311,6 +313,7 @@ static void seg_value(const segment *s, const template_vars *vars, const char *k
     case SEG_RSID: val = vars->rsid; break;
     case SEG_FEED_DATE: val = vars->feed_date; break;
     case SEG_FEED_HOUR: val = vars->feed_hour; break;
+    case SEG_MEMBER: val = vars->member; break;
     case SEG_CAPTURE: val = capture_value(vars, s->text); break;
     }
     *v = val ? val : "";

@@ -1,8 +1,9 @@
 /* template.h — output location templates such as
  *   "s3://client-outbound/{date}/{name}"
  * Placeholders: {bucket} {key} {dir} {basename} {stem} {date} {run_date}
- * {run_id} {name}, {rsid} {feed_date} {feed_hour} (delivery sets), plus the named captures of the rule's regex. "{{" and
- * "}}" are literal braces. */
+ * {run_id} {name}, {rsid} {feed_date} {feed_hour} (delivery sets),
+ * {member} (the archive member of a `members_as: jobs` job), plus the
+ * named captures of the rule's regex. "{{" and "}}" are literal braces. */
 #ifndef SLUICE_TEMPLATE_H
 #define SLUICE_TEMPLATE_H
 
@@ -17,6 +18,7 @@ typedef struct template template;
 typedef struct template_vars {
     const char *bucket, *key, *date, *run_date, *run_id, *name;
     const char *rsid, *feed_date, *feed_hour; /* a delivery set's, else NULL */
+    const char *member; /* a member's job: its path in the archive, else NULL */
     const char *const *capture_names;
     const char *const *capture_values;
     size_t n_captures;

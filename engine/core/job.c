@@ -7,50 +7,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/delivery.h"
 #include "core/job_decode.h"
+#include "core/job_internal.h"
 #include "core/job_isolate.h"
-#include "core/progress.h"
-#include "core/router.h"
 #include "core/runstore.h"
 #include "plugin/plugin_bindings.h"
 #include "util/alloc.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/strbuf.h"
-
-#define JOB_MAX_SIDES 8
-
-/* Everything the host hands a plugin for one job. The host owns all of it
- * and releases it in job_execute() whatever the plugin did. */
-struct sluice_job {
-    const job_spec *spec;
-    job_result *res;
-    const rule *rule;
-    const plugin_instance *plugin; /* the rule's, once chosen */
-    route_match match;
-    log_ctx log;
-
-    storage_reader *reader;  /* decoded (storage/decode.h) */
-    object_info info;
-    delivery *delivery;      /* the rule's delivery set, when it has one */
-    int decoded;             /* the object was compressed or archived */
-
-    char *output_name;       /* proposed by the plugin */
-    storage_writer *writer;  /* opened at the first write */
-    int output_refused;      /* resolving the output failed: stop writing */
-    struct job_side {        /* side objects (plugin.h section 6) */
-        char *name;
-        storage_writer *writer;
-    } sides[JOB_MAX_SIDES];
-    size_t nsides;
-
-    char date[11], run_date[11];
-    char cpu_share[24];      /* online cores / spec->concurrency, at least 1 */
-    char *bucket, *key;      /* of the input; key is the path for files */
-    progress progress;
-    sl_error error;          /* first error of the job */
-};
 
 const char *job_state_name(job_state s)
 {
@@ -65,7 +30,7 @@ const char *job_state_name(job_state s)
 /* --- the services plugins call (job_services.c puts them in the table) --- */
 
 /* Past the spec's deadline the job is cut off: its error is set once. */
-static int past_deadline(sluice_job *job)
+int job_past_deadline(sluice_job *job)
 {
     if (!job->spec->deadline_ms || clock_now_ms() < job->spec->deadline_ms)
         return 0;
@@ -76,7 +41,7 @@ static int past_deadline(sluice_job *job)
 
 ssize_t job_read(sluice_job *job, void *buf, size_t cap)
 {
-    if (!job->reader || job->error.kind != SL_ERR_NONE || past_deadline(job))
+    if (!job->reader || job->error.kind != SL_ERR_NONE || job_past_deadline(job))
         return -1;
     ssize_t n = storage_read(job->reader, buf, cap, &job->error);
     if (n > 0) {
@@ -119,6 +84,8 @@ const char *job_meta(sluice_job *job, const char *key)
         return r->run_id;
     if (strcmp(key, "rule") == 0)
         return r->rule;
+    if (strcmp(key, "member") == 0)
+        return job->member;
     return job->delivery ? delivery_meta(job->delivery, key) : NULL;
 }
 
@@ -168,34 +135,60 @@ static const char *basename_of(const char *path)
     return slash ? slash + 1 : path;
 }
 
-static int is_directory(const char *path)
+int job_override_is_directory(const job_spec *spec)
 {
+    const char *o = spec->output_override;
+    size_t len = o ? strlen(o) : 0;
     struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+    return len && (o[len - 1] == '/' || (stat(o, &st) == 0 && S_ISDIR(st.st_mode)));
 }
 
 static char *resolve_output_named(sluice_job *job, const char *name, sl_error *err);
 
-/* The output location: the rule's template (or --output) expanded with the
- * job's values. --output naming a directory gets {name} appended. {name}
- * is the plugin's, else the input's basename without the suffix of its
- * compression; compress: adds its own suffix. */
-static char *resolve_output(sluice_job *job, sl_error *err)
+/* `base` with the rule's compression suffix, unless it already ends with
+ * it (new string). */
+static char *with_suffix(const rule *r, const char *base)
 {
-    const rule *r = job->rule;
-    char *plain = job->output_name || !job->decoded ? NULL : job_decode_plain_name(basename_of(job->key));
-    const char *base = job->output_name ? job->output_name
-                       : plain          ? plain
-                                        : basename_of(job->key);
     const char *suffix = encode_suffix(job_decode_output_codec(r));
     size_t len = strlen(base), n = strlen(suffix);
     if (len > n && strcmp(base + len - n, suffix) == 0)
         suffix = ""; /* already named for its compression */
-    char *name = xasprintf("%s%s", base, suffix);
+    return xasprintf("%s%s", base, suffix);
+}
+
+/* The output location: the rule's template (or --output) expanded with the
+ * job's values. --output naming a directory gets {name} appended ({member}
+ * for a member's job). {name} is the plugin's, else the input's basename
+ * without the suffix of its compression (a member's job: the member's
+ * basename); compress: adds its own suffix. */
+static char *resolve_output(sluice_job *job, sl_error *err)
+{
+    char *plain = job->output_name || !job->decoded || job->member
+                      ? NULL
+                      : job_decode_plain_name(basename_of(job->key));
+    const char *base = job->output_name ? job->output_name
+                       : plain          ? plain
+                       : job->member    ? basename_of(job->member)
+                                        : basename_of(job->key);
+    char *name = with_suffix(job->rule, base);
     free(plain);
     char *out = resolve_output_named(job, name, err);
     free(name);
     return out;
+}
+
+/* --output naming a directory: each job's output goes inside it, named
+ * {name}; a member's job by its member's path (as the plugin may propose
+ * one name for every member), with the compression suffix. */
+static void add_directory_leaf(const sluice_job *job, strbuf *src)
+{
+    if (!job->member) {
+        sb_adds(src, "{name}");
+        return;
+    }
+    char *leaf = with_suffix(job->rule, "{member}");
+    sb_adds(src, leaf);
+    free(leaf);
 }
 
 static char *resolve_output_named(sluice_job *job, const char *name, sl_error *err)
@@ -212,6 +205,7 @@ static char *resolve_output_named(sluice_job *job, const char *name, sl_error *e
         .rsid = job->delivery ? delivery_meta(job->delivery, "rsid") : NULL,
         .feed_date = job->delivery ? delivery_meta(job->delivery, "feed_date") : NULL,
         .feed_hour = job->delivery ? delivery_meta(job->delivery, "feed_hour") : NULL,
+        .member = job->member,
         .capture_names = (const char *const *)r->capture_names,
         .capture_values = (const char *const *)job->match.capture_values,
         .n_captures = job->match.capture_values ? r->n_captures : 0,
@@ -222,10 +216,10 @@ static char *resolve_output_named(sluice_job *job, const char *name, sl_error *e
     strbuf src = STRBUF_INIT;
     sb_adds(&src, spec->output_override);
     size_t len = strlen(spec->output_override);
-    if (len && (spec->output_override[len - 1] == '/' || is_directory(spec->output_override))) {
+    if (job_override_is_directory(spec)) {
         if (spec->output_override[len - 1] != '/')
             sb_addc(&src, '/');
-        sb_adds(&src, "{name}");
+        add_directory_leaf(job, &src);
     }
     char msg[256];
     size_t off = 0;
@@ -306,7 +300,7 @@ int job_write(sluice_job *job, const void *buf, size_t len)
 {
     if (job->error.kind != SL_ERR_NONE)
         job->res->writes_after_error++;
-    if (job->error.kind != SL_ERR_NONE || job->output_refused || past_deadline(job))
+    if (job->error.kind != SL_ERR_NONE || job->output_refused || job_past_deadline(job))
         return -1;
     if (!job->writer && open_output(job) != 0) {
         job->output_refused = 1;
@@ -445,11 +439,10 @@ static void result_init(const job_spec *spec, job_result *res)
     }
 }
 
-static void job_init(sluice_job *job, const job_spec *spec, job_result *res)
+static void job_init(sluice_job *job, const job_spec *spec, const job_result *res)
 {
     memset(job, 0, sizeof *job);
     job->spec = spec;
-    job->res = res;
     job->info.size = -1;
     time_t run_t = (time_t)(res->started_ms / 1000);
     clock_format_date(run_t, job->run_date);
@@ -470,6 +463,13 @@ static void job_init(sluice_job *job, const job_spec *spec, job_result *res)
     }
     job->log.run_id = res->run_id;
     job->log.input = res->input;
+}
+
+void job_start(sluice_job *job, const job_spec *spec, job_result *res)
+{
+    result_init(spec, res);
+    job_init(job, spec, res);
+    job->res = res;
 }
 
 /* Picks the rule: forced by name, or the first whose match holds.
@@ -502,8 +502,7 @@ static int choose_rule(sluice_job *job)
     return 0;
 }
 
-/* The object's bytes as stored. */
-static int open_raw(sluice_job *job, storage_reader **raw)
+int job_open_raw(sluice_job *job, storage_reader **raw)
 {
     const job_spec *spec = job->spec;
     return spec->input.kind == LOC_FILE
@@ -515,16 +514,8 @@ static int open_raw(sluice_job *job, storage_reader **raw)
 /* The object through its decoded content (the rule's decompress:). */
 static int open_input(sluice_job *job)
 {
-    if (job->rule->members_as && strcmp(job->rule->members_as, "jobs") == 0) {
-        /* not built yet: refused rather than read as one stream */
-        sl_error_set(&job->error, SL_ERR_CONFIG,
-                     "rule \"%s\": members_as: jobs (each member its own job) is not "
-                     "implemented in this build; use members_as: stream",
-                     job->rule->name);
-        return -1;
-    }
     storage_reader *raw = NULL;
-    if (open_raw(job, &raw) != 0)
+    if (job_open_raw(job, &raw) != 0)
         return -1;
     decode_options o;
     job_decode_options(job->rule, job->res->input, &o);
@@ -539,7 +530,7 @@ static int open_input(sluice_job *job)
 
 /* The storage's etag, when it reports one, names the bytes actually read
  * (the object may have changed since the event was sent). */
-static void adopt_storage_etag(sluice_job *job)
+void job_adopt_storage_etag(sluice_job *job)
 {
     const char *e = job->info.etag;
     if (!e || !*e)
@@ -565,7 +556,7 @@ static int skip_duplicate(sluice_job *job)
     char prev[RUNID_MAX];
     sl_error err = {0};
     int found = runstore_find_done(spec->runs, res->rule, template_source(job->rule->output),
-                                   res->input, res->etag, prev, &err);
+                                   res->input, res->member, res->etag, prev, &err);
     if (found < 0)
         log_msg(&job->log, SL_LOG_WARN, "duplicate check not possible, processing anyway: %s",
                 err.msg);
@@ -573,9 +564,10 @@ static int skip_duplicate(sluice_job *job)
         return 0;
     res->state = JOB_SKIPPED;
     res->duplicate_of = xstrdup(prev);
-    res->skip_reason = xasprintf("duplicate: rule \"%s\" already processed this object (etag "
+    res->skip_reason = xasprintf("duplicate: rule \"%s\" already processed this %s (etag "
                                  "%s) in run %s; --force processes it again",
-                                 res->rule, res->etag, prev);
+                                 res->rule, res->member ? "archive member" : "object",
+                                 res->etag, prev);
     return 1;
 }
 
@@ -593,7 +585,7 @@ static int open_delivery(sluice_job *job)
         return 1;
     }
     storage_reader *manifest = NULL;
-    if (open_raw(job, &manifest) != 0)
+    if (job_open_raw(job, &manifest) != 0)
         return -1;
     delivery_place where = {spec->input.kind == LOC_OBJECT ? spec->storage : NULL, job->bucket,
                             job->key};
@@ -664,7 +656,7 @@ static void run_plugin(sluice_job *job)
     if (job->error.kind == SL_ERR_NONE) {
         storage_writer *w = job->writer;
         job->writer = NULL;
-        if (past_deadline(job)) {
+        if (job_past_deadline(job)) {
             storage_writer_abort(w);
         } else if (storage_writer_commit(w, &job->error) != 0) {
             free(job->res->output);
@@ -713,15 +705,77 @@ static void job_release(sluice_job *job)
     storage_object_info_free(&job->info);
     route_match_free(&job->match);
     free(job->output_name);
+    free(job->member);
     free(job->bucket);
     free(job->key);
+}
+
+void job_process(sluice_job *job)
+{
+    if (!skip_duplicate(job) && (!job->delivery || prepare_delivery(job) == 0))
+        run_plugin(job);
+}
+
+void job_finish(sluice_job *job)
+{
+    job_result *res = job->res;
+    if (res->state != JOB_SKIPPED)
+        res->state = job->error.kind == SL_ERR_NONE ? JOB_SUCCEEDED : JOB_FAILED;
+    if (res->state == JOB_FAILED) {
+        /* the writer is aborted below: nothing was published */
+        free(res->output);
+        res->output = NULL;
+    }
+    res->error = job->error;
+    res->ended_ms = clock_now_ms();
+    job_release(job);
+    log_summary(job);
+}
+
+/* The archive's result once its members ran as jobs: what they came to. */
+static void finish_parts(sluice_job *job)
+{
+    job_result *res = job->res;
+    size_t failed = 0, skipped = 0;
+    for (size_t i = 0; i < res->n_parts; i++) {
+        failed += res->parts[i].state == JOB_FAILED;
+        skipped += res->parts[i].state == JOB_SKIPPED;
+    }
+    res->state = failed ? JOB_FAILED : skipped == res->n_parts ? JOB_SKIPPED : JOB_SUCCEEDED;
+    res->ended_ms = clock_now_ms();
+    job_release(job);
+    log_ctx archive = job->log;
+    archive.run_id = NULL; /* the archive's own run id names no job */
+    log_msg(&archive, failed ? SL_LOG_ERROR : SL_LOG_INFO,
+            "archive read as %zu job%s: %zu succeeded, %zu failed, %zu skipped", res->n_parts,
+            res->n_parts == 1 ? "" : "s", res->n_parts - failed - skipped, failed, skipped);
+}
+
+/* The chosen rule's job: its input opened as the rule says, then run. */
+static void run_rule(sluice_job *job)
+{
+    job_result *res = job->res;
+    res->rule = xstrdup(job->rule->name);
+    res->plugin = xstrdup(job->plugin->plugin->desc->name);
+    res->plugin_version = xstrdup(job->plugin->plugin->desc->version);
+    job->log.rule = res->rule;
+    if (job_past_deadline(job))
+        return;
+    if (!job->rule->delivery && job_decode_member_jobs(job->rule)) {
+        job_members_run(job);
+        return;
+    }
+    if ((job->rule->delivery ? open_delivery(job) : open_input(job)) != 0)
+        return;
+    if (!job->delivery)
+        job_adopt_storage_etag(job);
+    job_process(job);
 }
 
 int job_execute(const job_spec *spec, job_result *res)
 {
     sluice_job job;
-    result_init(spec, res);
-    job_init(&job, spec, res);
+    job_start(&job, spec, res);
 
     if (choose_rule(&job) == 0 && !job.rule) {
         res->state = JOB_SKIPPED;
@@ -731,32 +785,23 @@ int job_execute(const job_spec *spec, job_result *res)
         sl_error_set(&job.error, SL_ERR_INTERNAL, "rule \"%s\" has no loaded plugin",
                      job.rule->name);
     } else if (job.error.kind == SL_ERR_NONE) {
-        res->rule = xstrdup(job.rule->name);
-        res->plugin = xstrdup(job.plugin->plugin->desc->name);
-        res->plugin_version = xstrdup(job.plugin->plugin->desc->version);
-        job.log.rule = res->rule;
-        int opened = past_deadline(&job)  ? -1
-                     : job.rule->delivery ? open_delivery(&job)
-                                          : open_input(&job);
-        if (opened == 0) {
-            if (!job.delivery)
-                adopt_storage_etag(&job);
-            if (!skip_duplicate(&job) && (!job.delivery || prepare_delivery(&job) == 0))
-                run_plugin(&job);
-        }
+        run_rule(&job);
     }
-    if (res->state != JOB_SKIPPED)
-        res->state = job.error.kind == SL_ERR_NONE ? JOB_SUCCEEDED : JOB_FAILED;
-    if (res->state == JOB_FAILED) {
-        /* the writer is aborted below: nothing was published */
-        free(res->output);
-        res->output = NULL;
-    }
-    res->error = job.error;
-    res->ended_ms = clock_now_ms();
-    job_release(&job);
-    log_summary(&job);
+    if (res->parts)
+        finish_parts(&job);
+    else
+        job_finish(&job);
     return res->state == JOB_FAILED ? -1 : 0;
+}
+
+size_t job_result_jobs(const job_result *res)
+{
+    return res->parts ? res->n_parts : 1;
+}
+
+const job_result *job_result_job(const job_result *res, size_t i)
+{
+    return res->parts ? &res->parts[i] : res;
 }
 
 void job_result_free(job_result *res)
@@ -772,6 +817,10 @@ void job_result_free(job_result *res)
     free(res->skip_reason);
     free(res->duplicate_of);
     free(res->retry_of);
+    free(res->member);
     json_decref(res->counters);
+    for (size_t i = 0; i < res->n_parts; i++)
+        job_result_free(&res->parts[i]);
+    free(res->parts);
     memset(res, 0, sizeof *res);
 }

@@ -3,6 +3,11 @@
  * job_execute(); what happened comes back as a job_result, which
  * notification and run records consume.
  *
+ * An archive read by a rule with `members_as: jobs` is several jobs: each
+ * chosen member runs as a job of its own (its own plugin run, output, run
+ * id, record and notification), one after another in one pass over the
+ * archive; the archive's result then only gathers theirs (`parts`).
+ *
  * Threading: any number of jobs may run at once, each on its own thread;
  * a spec's pointers are borrowed and read-only for the job's lifetime. */
 #ifndef SLUICE_JOB_H
@@ -24,6 +29,7 @@
 #include "sluice/plugin.h"
 
 struct runstore;
+struct job_result;
 
 typedef enum job_state { JOB_SUCCEEDED = 0, JOB_FAILED, JOB_SKIPPED } job_state;
 
@@ -47,6 +53,14 @@ typedef struct job_spec {
     int concurrency;               /* jobs this process may run at once (0: 1); a
                                       plugin sees its share of the cores as the meta
                                       key "cpu_share" */
+    const char *member;            /* members_as: jobs: run this member of the
+                                      archive only (a retry of its run), or NULL */
+    /* members_as: jobs: called on the job's thread as each part (see
+     * job_result.parts) ends, before the next member is read, so that its
+     * record and notification do not wait for the whole archive. `part`
+     * is borrowed for the call. NULL: none. */
+    void (*part_done)(void *ctx, const struct job_result *part);
+    void *part_ctx;
 } job_spec;
 
 typedef struct job_result {
@@ -56,6 +70,7 @@ typedef struct job_result {
     char *plugin;        /* name */
     char *plugin_version;
     char *input;         /* "s3://bucket/key" or the path */
+    char *member;        /* members_as: jobs: the archive member this job read */
     char *etag;          /* of the object as read, else as the event gave it */
     char *version_id;
     char *event_time;    /* ISO, when an event triggered the job */
@@ -72,16 +87,30 @@ typedef struct job_result {
     int writes_after_error; /* write() calls once the job had failed */
     int ok_after_error;     /* run() returned SLUICE_OK after the job had failed */
     int failed_silently;    /* run() returned SLUICE_ERROR without host->error() */
+    /* members_as: jobs, once a member ran: the jobs this result stands
+     * for, in archive order — one per member, and last, when the archive
+     * could not be read to its end, a FAILED one for the archive itself
+     * (no member; its error says after which member it broke). Its own
+     * state is then FAILED when any part failed, SKIPPED when all were,
+     * else SUCCEEDED; its run id, output and counters belong to no job. */
+    struct job_result *parts;
+    size_t n_parts;
 } job_result;
 
 /* Runs the job; always fills `res` (free it with job_result_free).
  * With spec->runs set and neither force nor output_override, an object
  * whose etag already has a SUCCEEDED record under the chosen rule is not
- * processed again: the job is SKIPPED with duplicate_of set.
- * Returns 0 when the job SUCCEEDED or was SKIPPED, -1 when it FAILED. */
+ * processed again: the job is SKIPPED with duplicate_of set (a member's
+ * job: that member of an archive with that etag).
+ * Returns 0 when the job SUCCEEDED or was SKIPPED, -1 when it FAILED (for
+ * an archive read as member jobs: when any of them failed). */
 int job_execute(const job_spec *spec, job_result *res);
 void job_result_free(job_result *res);
 const char *job_state_name(job_state s);
+/* The jobs a result reports — records, notifications, counts, outputs:
+ * its parts when it has them, else the result itself. */
+size_t job_result_jobs(const job_result *res);
+const job_result *job_result_job(const job_result *res, size_t i);
 
 /* The job's side of the services a plugin calls through its sluice_host
  * table (see sluice/plugin.h for what each promises; job_services.c

@@ -21,6 +21,11 @@ void job_decode_options(const rule *r, const char *name, decode_options *o)
     o->limits.max_ratio = (double)r->max_ratio;
 }
 
+int job_decode_member_jobs(const rule *r)
+{
+    return r->members_as && strcmp(r->members_as, "jobs") == 0;
+}
+
 encode_codec job_decode_output_codec(const rule *r)
 {
     encode_codec c = ENCODE_NONE;

@@ -12,6 +12,9 @@
 /* The rule's decompress, members and limits; `name` names the object in
  * messages. `o` borrows from the rule and `name`. */
 void job_decode_options(const rule *r, const char *name, decode_options *o);
+/* Does the rule read an archive's members as jobs of their own
+ * (`members_as: jobs`)? */
+int job_decode_member_jobs(const rule *r);
 /* The rule's output compression (ENCODE_NONE without one). */
 encode_codec job_decode_output_codec(const rule *r);
 /* `name` without a compression or archive suffix (.gz .zst .bz2 .zip .tar

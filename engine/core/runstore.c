@@ -256,8 +256,11 @@ static json_t *read_json(runstore *rs, const char *key, sl_error *err)
 
 /* --- records and markers ------------------------------------------------ */
 
+/* A member's marker adds the member after the etag; a whole object's key
+ * is what it always was, so markers written before members existed still
+ * count. */
 static char *done_key(const runstore *rs, const char *rule_name, const char *rule_output,
-                      const char *input, const char *etag)
+                      const char *input, const char *member, const char *etag)
 {
     strbuf id = STRBUF_INIT;
     sb_adds(&id, rule_name);
@@ -267,6 +270,10 @@ static char *done_key(const runstore *rs, const char *rule_name, const char *rul
     sb_adds(&id, input);
     sb_addc(&id, '\n');
     sb_adds(&id, etag);
+    if (member) {
+        sb_addc(&id, '\n');
+        sb_adds(&id, member);
+    }
     char hex[65];
     sigv4_sha256_hex(id.buf, id.len, hex);
     sb_free(&id);
@@ -286,15 +293,16 @@ static int write_marker(runstore *rs, const json_t *detail, const char *rule_out
 {
     const char *rule_name = detail_string(detail, "rule", NULL);
     const char *input = detail_string(detail, "input", "location");
+    const char *member = detail_string(detail, "input", "member");
     const char *etag = detail_string(detail, "input", "etag");
     if (!rule_name || !input || !etag)
         return 0; /* nothing to recognise a duplicate by */
-    json_t *m = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?}", "run_id",
+    json_t *m = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s?}", "run_id",
                           detail_string(detail, "run_id", NULL), "rule", rule_name, "output",
-                          rule_output, "input", input, "etag", etag, "ended_at",
-                          detail_string(detail, "ended_at", NULL));
+                          rule_output, "input", input, "etag", etag, "member", member,
+                          "ended_at", detail_string(detail, "ended_at", NULL));
     char *text = json_dumps(m, JSON_INDENT(2));
-    char *key = done_key(rs, rule_name, rule_output, input, etag);
+    char *key = done_key(rs, rule_name, rule_output, input, member, etag);
     int rc = put_object(rs, key, text, err);
     free(key);
     free(text);
@@ -332,10 +340,18 @@ static int same_string(const json_t *obj, const char *key, const char *want)
     return v && strcmp(v, want) == 0;
 }
 
-int runstore_find_done(runstore *rs, const char *rule_name, const char *rule_output,
-                       const char *input, const char *etag, char prev[RUNID_MAX], sl_error *err)
+/* Both absent, or the same string. */
+static int same_member(const json_t *marker, const char *member)
 {
-    char *key = done_key(rs, rule_name, rule_output, input, etag);
+    const char *v = json_string_value(json_object_get(marker, "member"));
+    return member ? v && strcmp(v, member) == 0 : !v;
+}
+
+int runstore_find_done(runstore *rs, const char *rule_name, const char *rule_output,
+                       const char *input, const char *member, const char *etag,
+                       char prev[RUNID_MAX], sl_error *err)
+{
+    char *key = done_key(rs, rule_name, rule_output, input, member, etag);
     sl_error rerr = {0};
     json_t *m = read_json(rs, key, &rerr);
     free(key);
@@ -348,7 +364,7 @@ int runstore_find_done(runstore *rs, const char *rule_name, const char *rule_out
     const char *id = json_string_value(json_object_get(m, "run_id"));
     int same = id && strlen(id) < RUNID_MAX && same_string(m, "rule", rule_name) &&
                same_string(m, "output", rule_output) && same_string(m, "input", input) &&
-               same_string(m, "etag", etag);
+               same_string(m, "etag", etag) && same_member(m, member);
     if (same)
         snprintf(prev, RUNID_MAX, "%s", id);
     json_decref(m);

@@ -6,8 +6,10 @@
  * Layout, on any storage backend (through storage.h):
  *   BASE/{date}/{run_id}.json   the record: the job-state event, as sent
  *   BASE/_done/<sha256>.json    one marker per (rule, its output template,
- *                               input, etag) that SUCCEEDED:
- *                               {"run_id", "rule", "output", "input", "etag"}
+ *                               input, etag, archive member when the job
+ *                               read one) that SUCCEEDED:
+ *                               {"run_id", "rule", "output", "input", "etag",
+ *                                "member" (a member's job only)}
  *   BASE/_expect/<rule>/<every>-<period>.json
  *                               the verdict on one period of an expected
  *                               arrival (intake/expect.h): ARRIVED or MISSING
@@ -48,9 +50,11 @@ int runstore_write(runstore *rs, const json_t *event, const char *done_output, s
 /* Looks the marker up: 1 (the run that SUCCEEDED is copied to prev), 0
  * none, -1 the store could not be read. A rule is the same rule when its
  * name and its output template are: moving a rule's output is reason
- * enough to process an object again. */
+ * enough to process an object again. `member`: the archive member a
+ * `members_as: jobs` job read, NULL for a whole object. */
 int runstore_find_done(runstore *rs, const char *rule_name, const char *rule_output,
-                       const char *input, const char *etag, char prev[RUNID_MAX], sl_error *err);
+                       const char *input, const char *member, const char *etag,
+                       char prev[RUNID_MAX], sl_error *err);
 /* The record of one run (new reference). Returns 0, or -1 with err kind
  * SL_ERR_INPUT when there is no such run. */
 int runstore_get(runstore *rs, const char *run_id, json_t **out, sl_error *err);

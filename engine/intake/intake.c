@@ -156,7 +156,9 @@ static void tally(intake_outcome *o, const job_result *res)
         if (o->failed++ < INTAKE_NAMED_FAILURES) {
             if (o->failures.len)
                 sb_adds(&o->failures, "; ");
-            sb_addf(&o->failures, "%s: %s", res->input ? res->input : "?", res->error.msg);
+            sb_addf(&o->failures, "%s%s%s%s: %s", res->input ? res->input : "?",
+                    res->member ? " (member \"" : "", res->member ? res->member : "",
+                    res->member ? "\")" : "", res->error.msg);
         }
         break;
     }
@@ -193,13 +195,12 @@ int intake_run_event(intake *in, const char *text, size_t len, const intake_run 
     job_result *results = xcalloc(n ? n : 1, sizeof *results);
     runner_batch(in->runner, specs, n, how->workers, results, &out->totals);
     for (size_t i = 0; i < n; i++) {
-        if (how->print_outputs && results[i].state == JOB_SUCCEEDED && results[i].output)
-            printf("%s\n", results[i].output);
-        tally(out, &results[i]);
+        if (how->print_outputs)
+            runner_print_outputs(&results[i], stdout);
+        for (size_t j = 0; j < job_result_jobs(&results[i]); j++)
+            tally(out, job_result_job(&results[i], j));
         job_result_free(&results[i]);
     }
-    if (how->print_outputs)
-        fflush(stdout);
     free(results);
     free(specs);
     event_batch_free(&batch);

@@ -110,6 +110,13 @@ void metrics_job_started(metrics *m)
     pthread_mutex_unlock(&m->lock);
 }
 
+void metrics_job_split(metrics *m)
+{
+    pthread_mutex_lock(&m->lock);
+    m->in_flight--;
+    pthread_mutex_unlock(&m->lock);
+}
+
 void metrics_job_finished(metrics *m, const char *rule, const char *outcome, int64_t bytes_in,
                           int64_t bytes_out, double seconds)
 {

@@ -56,6 +56,10 @@ typedef struct metrics_job {
 /* metrics_job_finished + metrics_report_failures + the last success, and
  * with EMF on, the job's line. */
 void metrics_job_done(metrics *m, const metrics_job *j);
+/* A started job that ran as the jobs of an archive's members (each
+ * reported with metrics_job_done) leaves the in-flight gauge, counted
+ * nowhere else. */
+void metrics_job_split(metrics *m);
 
 /* The SQS counters of `sluice poll`. */
 typedef enum metrics_queue_counter {

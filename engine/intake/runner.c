@@ -83,13 +83,11 @@ static const char *outcome_name(job_state s)
     return "failed";
 }
 
-int runner_job(runner *r, const job_spec *spec, job_result *res, runner_totals *totals)
+/* The record, the notifications, the metrics and the totals of one
+ * finished job. */
+static void report(runner *r, const job_spec *spec, const job_result *res,
+                   runner_totals *totals)
 {
-    job_spec s = *spec;
-    s.runs = r->runs;
-    if (r->metrics)
-        metrics_job_started(r->metrics);
-    int rc = job_execute(&s, res);
     json_t *event = notify_job_event(res);
     int rf = write_record(r, spec, res, event);
     int nf = notifier_job(r->notifier, res, event);
@@ -104,7 +102,7 @@ int runner_job(runner *r, const job_spec *spec, job_result *res, runner_totals *
         metrics_job_done(r->metrics, &mj);
     }
     if (!totals)
-        return rc;
+        return;
     pthread_mutex_lock(&r->lock);
     totals->notify_failures += (size_t)nf;
     totals->record_failures += (size_t)rf;
@@ -114,6 +112,38 @@ int runner_job(runner *r, const job_spec *spec, job_result *res, runner_totals *
     case JOB_SKIPPED: totals->skipped++; break;
     }
     pthread_mutex_unlock(&r->lock);
+}
+
+typedef struct part_report {
+    runner *runner;
+    const job_spec *spec;
+    runner_totals *totals;
+} part_report;
+
+/* An archive member's job (members_as: jobs) is reported as it ends; the
+ * archive's job goes on in flight until its last member. */
+static void report_part(void *ctx, const job_result *part)
+{
+    part_report *pr = ctx;
+    report(pr->runner, pr->spec, part, pr->totals);
+    if (pr->runner->metrics)
+        metrics_job_started(pr->runner->metrics);
+}
+
+int runner_job(runner *r, const job_spec *spec, job_result *res, runner_totals *totals)
+{
+    part_report pr = {r, spec, totals};
+    job_spec s = *spec;
+    s.runs = r->runs;
+    s.part_done = report_part;
+    s.part_ctx = &pr;
+    if (r->metrics)
+        metrics_job_started(r->metrics);
+    int rc = job_execute(&s, res);
+    if (!res->parts)
+        report(r, spec, res, totals);
+    else if (r->metrics)
+        metrics_job_split(r->metrics); /* its parts were reported */
     return rc;
 }
 
@@ -144,12 +174,9 @@ static void run_one(batch *b, size_t i)
     }
     job_result res;
     runner_job(b->runner, &spec, &res, b->totals);
-    if (res.state == JOB_SUCCEEDED && res.output) {
-        pthread_mutex_lock(&b->lock);
-        printf("%s\n", res.output);
-        fflush(stdout);
-        pthread_mutex_unlock(&b->lock);
-    }
+    pthread_mutex_lock(&b->lock);
+    runner_print_outputs(&res, stdout);
+    pthread_mutex_unlock(&b->lock);
     job_result_free(&res);
 }
 
@@ -201,6 +228,16 @@ void runner_batch(runner *r, const job_spec *specs, size_t n, int workers,
     }
     pthread_mutex_destroy(&b.lock);
     report_unreported(&before, totals);
+}
+
+void runner_print_outputs(const job_result *res, FILE *out)
+{
+    for (size_t i = 0; i < job_result_jobs(res); i++) {
+        const job_result *j = job_result_job(res, i);
+        if (j->state == JOB_SUCCEEDED && j->output)
+            fprintf(out, "%s\n", j->output);
+    }
+    fflush(out);
 }
 
 int runner_exit_code(const runner_totals *totals)

@@ -7,6 +7,7 @@
 #define SLUICE_RUNNER_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "config/config.h"
 #include "core/job.h"
@@ -30,7 +31,9 @@ void runner_free(runner *r);
 /* Runs one job and reports it: duplicate detection (spec->runs is set
  * from the runner), the run record, the notifications. Fills `res` (free
  * it with job_result_free) and adds to *totals when not NULL. Returns
- * what job_execute returned. */
+ * what job_execute returned. An archive read with `members_as: jobs` is
+ * reported member job by member job as each ends (job_result.parts), each
+ * counted in *totals as a job of its own. */
 int runner_job(runner *r, const job_spec *spec, job_result *res, runner_totals *totals);
 
 /* Executes specs[0..n) through `r`: one at a time in this thread when
@@ -40,6 +43,9 @@ int runner_job(runner *r, const job_spec *spec, job_result *res, runner_totals *
  * and logs a summary of anything not reported. */
 void runner_batch(runner *r, const job_spec *specs, size_t n, int workers,
                   job_result *results, runner_totals *totals);
+/* Prints the output location of every job `res` stands for that
+ * SUCCEEDED (job_result_jobs), one per line, and flushes. */
+void runner_print_outputs(const job_result *res, FILE *out);
 /* The exit status for a batch: 1 when any job failed, else
  * SL_EXIT_NOT_REPORTED when a notification or record failed, else 0. */
 int runner_exit_code(const runner_totals *totals);

@@ -336,12 +336,9 @@ static void run_rules(gateway *g, const char *key)
     spec.concurrency = g->workers;
     job_result res;
     runner_job(g->in->runner, &spec, &res, NULL);
-    if (res.state == JOB_SUCCEEDED && res.output) {
-        pthread_mutex_lock(&g->lock);
-        printf("%s\n", res.output);
-        fflush(stdout);
-        pthread_mutex_unlock(&g->lock);
-    }
+    pthread_mutex_lock(&g->lock);
+    runner_print_outputs(&res, stdout);
+    pthread_mutex_unlock(&g->lock);
     job_result_free(&res);
 }
 

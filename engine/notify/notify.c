@@ -47,11 +47,13 @@ static json_t *event_detail(const job_result *res)
     json_object_set_new(d, "rule", string_or_null(res->rule));
     json_object_set_new(d, "state", json_string(job_state_name(res->state)));
     json_object_set_new(d, "run_id", json_string(res->run_id));
-    json_object_set_new(d, "input", json_pack("{s:o, s:o, s:o, s:o}",
-                                              "location", string_or_null(res->input),
-                                              "etag", string_or_null(res->etag),
-                                              "version_id", string_or_null(res->version_id),
-                                              "event_time", string_or_null(res->event_time)));
+    json_t *input = json_pack("{s:o, s:o, s:o, s:o}", "location", string_or_null(res->input),
+                              "etag", string_or_null(res->etag), "version_id",
+                              string_or_null(res->version_id), "event_time",
+                              string_or_null(res->event_time));
+    if (res->member) /* only a members_as: jobs job has one */
+        json_object_set_new(input, "member", json_string(res->member));
+    json_object_set_new(d, "input", input);
     json_object_set_new(d, "output", json_pack("{s:o}", "location", string_or_null(res->output)));
     json_object_set_new(d, "plugin", json_pack("{s:o, s:o}", "name", string_or_null(res->plugin),
                                                "version", string_or_null(res->plugin_version)));

@@ -15,8 +15,6 @@
 #define DECODE_HEAD_SIZE 4096
 /* The ratio is judged only past this many decoded bytes. */
 #define DECODE_RATIO_FLOOR (1024 * 1024)
-/* The read-ahead buffer between the decoding thread and the job. */
-#define DECODE_PIPE_SIZE (1024 * 1024)
 
 static const decode_codec_ops *const codecs[] = {
     &decode_gzip_ops,

@@ -76,16 +76,42 @@ int decode_open(storage_reader *raw, const decode_options *opt, storage_reader *
 storage_reader *decode_pipe_new(storage_reader *inner, size_t cap, sl_error *err);
 
 /* One archive, member by member: for lookup archives and `members_as:
- * jobs`. */
+ * jobs`. One pass: libarchive reads an archive sequentially, so a member
+ * is readable only until the next call. */
 typedef struct decode_archive decode_archive;
 
 int decode_archive_open(storage_reader *raw, const decode_options *opt, decode_archive **out,
                         sl_error *err);
 /* The next member matching the options: 1 with its path and a reader of
  * its content (both valid until the next call or close; do not close the
- * reader), 0 at the end, -1 on error. */
+ * reader), 0 at the end, -1 on error. Any refused member (unsafe path,
+ * link, device, FIFO, socket, encrypted), chosen or not, ends the
+ * archive. */
 int decode_archive_next(decode_archive *a, const char **path, storage_reader **member,
                         sl_error *err);
+
+/* A chosen member whose header is refused: decode_archive_next_isolated. */
+#define DECODE_MEMBER_REFUSED 2
+
+/* For `members_as: jobs`, where one bad member must fail alone. The next
+ * chosen member:
+ *   1: *path and *member, a reader of its content decompressed ahead on a
+ *      worker thread of its own (like decode_open's); the caller owns it
+ *      and closes it before the next call;
+ *   DECODE_MEMBER_REFUSED: *path and err say which member is refused and
+ *      why (*member is NULL); the archive goes on;
+ *   0: the end; -1: the archive cannot go on (err: why, the same at every
+ *      later call) — cut short, unreadable, or over a limit.
+ * Refused members that the patterns do not choose are passed over: they
+ * are never read. A member whose content fails without breaking the
+ * archive (a zip member's CRC mismatch) fails its own reads only.
+ * *path is valid until the next call. `err` should be clear at each call
+ * (sl_error_set keeps the first error). */
+int decode_archive_next_isolated(decode_archive *a, const char **path, storage_reader **member,
+                                 sl_error *err);
+/* The error for an archive in which no member was chosen: none matches
+ * the patterns, or (without patterns) it holds no regular file. */
+void decode_archive_none_chosen(const decode_archive *a, sl_error *err);
 void decode_archive_close(decode_archive *a);
 
 #endif

@@ -3,9 +3,14 @@
  *
  * Every member header is checked before anything of it is read: a path
  * that is absolute or has a ".." segment, a link (symbolic or hard), a
- * device, FIFO or socket, and an encrypted member fail the whole archive;
- * directories are passed over. libarchive checks each member's CRC and
- * size while it is read. */
+ * device, FIFO or socket, and an encrypted member fail the whole archive
+ * (decode_archive_next) or, read member by member in isolation
+ * (decode_archive_next_isolated), that member only; directories are passed
+ * over. libarchive checks each member's CRC and size while it is read. A
+ * member whose content fails without breaking the archive (a zip CRC
+ * mismatch: libarchive's ARCHIVE_WARN) fails that member's reads only;
+ * anything fatal to libarchive (truncation, a failed raw read) or a broken
+ * limit ends the archive. */
 #include "autoconfig.h"
 
 #include <archive.h>
@@ -38,7 +43,9 @@ struct decode_archive {
     char *path;           /* the current member */
     char *what;           /* "name: member \"path\"" for messages */
     member_reader member;
-    int failed;
+    int failed;           /* the archive cannot go on: `fatal` says why */
+    sl_error fatal;
+    int member_failed;    /* the current member's content failed */
     int raw_eof;          /* the raw reader has ended */
 };
 
@@ -73,18 +80,30 @@ static int archive_chosen(const decode_archive *a, const char *path)
     return decode_archive_chosen(&o, path);
 }
 
-/* The libarchive error, or the raw reader's when that was the cause. */
-static void archive_fail(decode_archive *a, sl_error *err, const char *what, const char *doing)
+/* The archive cannot go on; later calls repeat why. */
+static void archive_end(decode_archive *a, const sl_error *why)
 {
     a->failed = 1;
+    a->fatal = *why;
+}
+
+/* The libarchive error, or the raw reader's when that was the cause. Only
+ * a `fatal` one (libarchive's ARCHIVE_FATAL) ends the archive. */
+static void archive_fail(decode_archive *a, sl_error *err, const char *what, const char *doing,
+                         int fatal)
+{
     if (a->raw_err.kind != SL_ERR_NONE) {
         sl_error_set(err, a->raw_err.kind, "%s", a->raw_err.msg);
-        return;
+    } else {
+        const char *why = archive_error_string(a->ar);
+        /* the raw end was reached long before a small archive's CRC check:
+         * only a fatal error can mean the archive was cut short */
+        sl_error_set(err, SL_ERR_INPUT, "%s: %s: %s%s", what, doing,
+                     why ? why : "corrupt or truncated archive",
+                     fatal && a->raw_eof ? " (truncated: the archive ends too early)" : "");
     }
-    const char *why = archive_error_string(a->ar);
-    sl_error_set(err, SL_ERR_INPUT, "%s: %s: %s%s", what, doing,
-                 why ? why : "corrupt or truncated archive",
-                 a->raw_eof ? " (truncated: the archive ends too early)" : "");
+    if (fatal || a->raw_err.kind != SL_ERR_NONE)
+        archive_end(a, err);
 }
 
 static int unsafe_path(const char *p)
@@ -161,18 +180,21 @@ static int check_entry(decode_archive *a, struct archive_entry *e, sl_error *err
 static ssize_t member_read(storage_reader *r, void *buf, size_t cap, sl_error *err)
 {
     decode_archive *a = ((member_reader *)r)->a;
-    if (a->failed) {
-        sl_error_set(err, SL_ERR_INPUT, "%s: the archive failed before", a->what);
+    if (a->failed || a->member_failed) {
+        sl_error_set(err, SL_ERR_INPUT, "%s: the %s failed before", a->what,
+                     a->failed ? "archive" : "member");
         return -1;
     }
     la_ssize_t n = archive_read_data(a->ar, buf, cap);
     if (n < 0) {
-        archive_fail(a, err, a->what, "cannot be read");
+        a->member_failed = 1;
+        archive_fail(a, err, a->what, "cannot be read", n == ARCHIVE_FATAL);
         return -1;
     }
     a->made += n;
+    /* the limits are the object's: past them nothing more is read */
     if (decode_limits_check(&a->limits, a->used, a->made, a->what, err) != 0) {
-        a->failed = 1;
+        archive_end(a, err);
         return -1;
     }
     return (ssize_t)n;
@@ -211,20 +233,27 @@ decode_archive *decode_archive_new(storage_reader *raw, const decode_options *op
     archive_read_support_format_zip(a->ar);
     archive_read_support_format_tar(a->ar);
     if (archive_read_open(a->ar, a, NULL, archive_read_cb, NULL) != ARCHIVE_OK) {
-        archive_fail(a, err, a->name, "not a readable zip or tar archive");
+        archive_fail(a, err, a->name, "not a readable zip or tar archive", 1);
         decode_archive_close(a);
         return NULL;
     }
     return a;
 }
 
-int decode_archive_next(decode_archive *a, const char **path, storage_reader **member,
-                        sl_error *err)
+/* The next chosen member. `isolated`: a refused chosen member is
+ * DECODE_MEMBER_REFUSED and the archive goes on, and refused members that
+ * are not chosen are passed over (never read); otherwise any refused
+ * member ends the archive. */
+static int next_member(decode_archive *a, int isolated, const char **path, sl_error *err)
 {
     if (a->failed) {
-        sl_error_set(err, SL_ERR_INPUT, "%s: the archive failed before", a->name);
+        if (isolated)
+            sl_error_set(err, a->fatal.kind, "%s", a->fatal.msg);
+        else
+            sl_error_set(err, SL_ERR_INPUT, "%s: the archive failed before", a->name);
         return -1;
     }
+    a->member_failed = 0;
     for (;;) {
         struct archive_entry *e;
         int rc = archive_read_next_header(a->ar, &e);
@@ -233,20 +262,65 @@ int decode_archive_next(decode_archive *a, const char **path, storage_reader **m
         if (rc < ARCHIVE_WARN) {
             archive_fail(a, err, a->path ? a->what : a->name,
                          a->path ? "the next member header cannot be read"
-                                 : "not a readable zip or tar archive");
+                                 : "not a readable zip or tar archive",
+                         1);
             return -1;
         }
-        rc = check_entry(a, e, err);
-        if (rc < 0) {
-            a->failed = 1;
+        sl_error why = {0}; /* a member passed over leaves no error behind */
+        rc = check_entry(a, e, &why);
+        if (rc < 0 && !isolated) {
+            sl_error_set(err, why.kind, "%s", why.msg);
+            archive_end(a, err);
             return -1;
         }
-        if (rc == 0 && archive_chosen(a, a->path)) {
-            *path = a->path;
-            *member = &a->member.base;
+        if (rc == 1 || !archive_chosen(a, a->path))
+            continue;
+        *path = a->path;
+        if (rc == 0)
             return 1;
-        }
+        sl_error_set(err, why.kind, "%s", why.msg);
+        return DECODE_MEMBER_REFUSED;
     }
+}
+
+int decode_archive_next(decode_archive *a, const char **path, storage_reader **member,
+                        sl_error *err)
+{
+    int rc = next_member(a, 0, path, err);
+    if (rc == 1)
+        *member = &a->member.base;
+    return rc;
+}
+
+int decode_archive_next_isolated(decode_archive *a, const char **path, storage_reader **member,
+                                 sl_error *err)
+{
+    *member = NULL;
+    int rc = next_member(a, 1, path, err);
+    if (rc != 1)
+        return rc;
+    /* the pipe's thread reads libarchive until the caller closes it, which
+     * is before the next call: one thread at a time */
+    *member = decode_pipe_new(&a->member.base, DECODE_PIPE_SIZE, err);
+    if (!*member) {
+        archive_end(a, err);
+        return -1;
+    }
+    return 1;
+}
+
+void decode_archive_none_chosen(const decode_archive *a, sl_error *err)
+{
+    if (!a->members) {
+        sl_error_set(err, SL_ERR_INPUT, "%s: the archive holds no regular file", a->name);
+        return;
+    }
+    strbuf pats = STRBUF_INIT;
+    for (size_t i = 0; i < a->n_members; i++)
+        sb_addf(&pats, "%s\"%s\"", i ? ", " : "", a->members[i]);
+    sl_error_set(err, SL_ERR_INPUT, "%s: no member of the archive matches members: [%s]",
+                 a->name, sb_str(&pats));
+    sb_free(&pats);
 }
 
 void decode_archive_close(decode_archive *a)
@@ -313,15 +387,7 @@ static ssize_t archive_stream_read(storage_reader *r, void *buf, size_t cap, sl_
         s->cur = NULL;
     }
     if (!s->done && s->n_read == 0) {
-        strbuf pats = STRBUF_INIT;
-        for (size_t i = 0; i < s->a->n_members; i++)
-            sb_addf(&pats, "%s\"%s\"", i ? ", " : "", s->a->members[i]);
-        if (s->chose)
-            sl_error_set(err, SL_ERR_INPUT, "%s: no member of the archive matches members: [%s]",
-                         s->a->name, sb_str(&pats));
-        else
-            sl_error_set(err, SL_ERR_INPUT, "%s: the archive holds no regular file", s->a->name);
-        sb_free(&pats);
+        decode_archive_none_chosen(s->a, err);
         return -1;
     }
     s->done = 1;

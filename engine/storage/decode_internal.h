@@ -17,6 +17,8 @@
 #include "storage/decode.h"
 
 #define DECODE_BUF_SIZE (128 * 1024)
+/* The read-ahead buffer between a decoding thread and the job. */
+#define DECODE_PIPE_SIZE (1024 * 1024)
 
 /* Results of a codec step. */
 enum { DECODE_STEP_MORE = 0, DECODE_STEP_END = 1, DECODE_STEP_ERROR = -1 };

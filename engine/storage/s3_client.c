@@ -533,10 +533,12 @@ int s3_call(s3_client *c, http_client *h, const s3_request *req, s3_reply *rep,
     const atomic_int *cancel = req->cancel;
     retry_state rs;
     retry_start(&rs, &c->retry);
+    int sent = 0;
     for (;;) {
         int rc = s3_send(c, h, req, rep, err);
         if (rc == -2)
             return -1;
+        rep->attempts = ++sent;
         if (rc == 0 && s3_reply_ok(rep))
             return 0;
         retry_verdict v = s3_reply_verdict(rep, rc == -1, req->method);
@@ -685,6 +687,50 @@ void s3_list_page_free(s3_list_page *page)
     }
     free(page->items);
     free(page->next_token);
+    memset(page, 0, sizeof *page);
+}
+
+int s3_xml_uploads(const char *xml, size_t len, s3_upload_page *page, sl_error *err)
+{
+    size_t cap = 0;
+    memset(page, 0, sizeof *page);
+    xmlDocPtr doc = aws_xml_parse(xml, len);
+    xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+    if (!aws_xml_is(root, "ListMultipartUploadsResult")) {
+        sl_error_set(err, SL_ERR_STORAGE,
+                     "ListMultipartUploads: the response is not a ListMultipartUploadsResult");
+        if (doc)
+            xmlFreeDoc(doc);
+        return -1;
+    }
+    for (xmlNode *n = root->children; n; n = n->next) {
+        if (!aws_xml_is(n, "Upload"))
+            continue;
+        char *key = aws_xml_child_text(n, "Key"), *id = aws_xml_child_text(n, "UploadId");
+        if (!key || !id) {
+            free(key);
+            free(id);
+            continue;
+        }
+        if (page->count == cap) {
+            cap = cap ? 2 * cap : 8;
+            page->items = xrealloc(page->items, cap * sizeof *page->items);
+        }
+        char *when = aws_xml_child_text(n, "Initiated");
+        page->items[page->count++] = (s3_upload_entry){key, id, s3_parse_iso8601(when)};
+        free(when);
+    }
+    xmlFreeDoc(doc);
+    return 0;
+}
+
+void s3_upload_page_free(s3_upload_page *page)
+{
+    for (size_t i = 0; i < page->count; i++) {
+        free(page->items[i].key);
+        free(page->items[i].upload_id);
+    }
+    free(page->items);
     memset(page, 0, sizeof *page);
 }
 

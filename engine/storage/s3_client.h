@@ -113,6 +113,7 @@ typedef struct s3_reply {
     http_response http;  /* status, headers; body unless streamed on success */
     char *code;          /* S3 error code from the body (also in a 200), or NULL */
     char *message;
+    int attempts;        /* s3_call: requests sent for this answer (1: no retry) */
 } s3_reply;
 
 void s3_reply_free(s3_reply *r);
@@ -176,6 +177,22 @@ typedef struct s3_list_page {
 /* A ListObjectsV2 result. Returns 0, or -1 with err set. */
 int s3_xml_list(const char *xml, size_t len, s3_list_page *page, sl_error *err);
 void s3_list_page_free(s3_list_page *page);
+/* One upload of a ListMultipartUploads result. */
+typedef struct s3_upload_entry {
+    char *key;
+    char *upload_id;
+    long long initiated; /* epoch seconds, 0 when unreadable */
+} s3_upload_entry;
+
+typedef struct s3_upload_page {
+    s3_upload_entry *items;
+    size_t count;
+} s3_upload_page;
+
+/* A ListMultipartUploadsResult (its first page is all the callers need:
+ * they list one key's uploads). Returns 0, or -1 with err set. */
+int s3_xml_uploads(const char *xml, size_t len, s3_upload_page *page, sl_error *err);
+void s3_upload_page_free(s3_upload_page *page);
 /* The UploadId of an InitiateMultipartUploadResult, or NULL. */
 char *s3_xml_upload_id(const char *xml, size_t len);
 /* The CompleteMultipartUpload body for parts 1..n with these ETags and,

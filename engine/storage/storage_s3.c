@@ -498,6 +498,8 @@ typedef struct s3_writer {
     part *cur;              /* being filled by write() */
     int next_number;        /* the number cur will get */
     char *upload_id;        /* once the output needs a multipart upload */
+    int create_retried;     /* CreateMultipartUpload was sent more than once:
+                               an upload may have been started and lost */
 
     pthread_mutex_t lock;
     pthread_cond_t cond;    /* part done, failure */
@@ -665,6 +667,7 @@ static int start_upload(s3_writer *w, sl_error *err)
                       .n_query = 1, .headers = hdrs, .n_headers = n};
     s3_reply rep;
     int rc = s3_call(c, h, &req, &rep, w->name, err);
+    w->create_retried = rep.attempts > 1;
     if (rc == 0) {
         w->upload_id = s3_xml_upload_id(rep.http.body.buf, rep.http.body.len);
         if (!w->upload_id) {
@@ -829,6 +832,61 @@ static void abort_upload(s3_writer *w)
         log_msg(NULL, SL_LOG_DEBUG, "%s: multipart upload aborted", w->name);
 }
 
+/* Another upload of w's key than w's own (NULL: none). An output key has
+ * one writer at a time (its object's job), so any other open upload of it
+ * was started by this writer's lost attempt or left by a dead writer: both
+ * are garbage. (No time window on Initiated: emulators answer a fixed
+ * date there.) */
+static int lost_upload(const s3_writer *w, const s3_upload_entry *u)
+{
+    return strcmp(u->key, w->key) == 0 && (!w->upload_id || strcmp(u->upload_id, w->upload_id));
+}
+
+static void abort_upload_id(s3_writer *w, http_client *h, const char *id)
+{
+    sigv4_param q = {"uploadId", id};
+    s3_request req = {.method = "DELETE", .bucket = w->bucket, .key = w->key, .query = &q,
+                      .n_query = 1};
+    s3_reply rep;
+    sl_error err = {0};
+    if (s3_call(w->st->client, h, &req, &rep, w->name, &err) == 0)
+        log_msg(NULL, SL_LOG_INFO, "%s: aborted upload %s, started by a CreateMultipartUpload "
+                "whose answer was lost", w->name, id);
+    else
+        log_msg(NULL, SL_LOG_WARN, "%s: could not abort upload %s (a CreateMultipartUpload "
+                "whose answer was lost): %s", w->name, id, err.msg);
+    s3_reply_free(&rep);
+}
+
+/* A CreateMultipartUpload sent more than once may have started an upload
+ * whose answer never arrived (a cut connection, a timeout): nobody knows
+ * its UploadId, so it would keep its parts until a lifecycle rule or the
+ * janitor. The writer lists its key's uploads and aborts those. */
+static void abort_lost_uploads(s3_writer *w)
+{
+    s3_client *c = w->st->client;
+    sl_error err = {0};
+    http_client *h = acquire_or_fail(c, w->name, &err);
+    if (!h)
+        return;
+    sigv4_param q[2] = {{"prefix", w->key}, {"uploads", ""}};
+    s3_request req = {.method = "GET", .bucket = w->bucket, .query = q, .n_query = 2};
+    s3_reply rep;
+    s3_upload_page page = {0};
+    if (s3_call(c, h, &req, &rep, w->name, &err) == 0 &&
+        s3_xml_uploads(rep.http.body.buf, rep.http.body.len, &page, &err) == 0) {
+        for (size_t i = 0; i < page.count; i++)
+            if (lost_upload(w, &page.items[i]))
+                abort_upload_id(w, h, page.items[i].upload_id);
+    }
+    if (err.kind != SL_ERR_NONE)
+        log_msg(NULL, SL_LOG_WARN, "%s: could not look for uploads lost by a retried "
+                "CreateMultipartUpload: %s", w->name, err.msg);
+    s3_upload_page_free(&page);
+    s3_reply_free(&rep);
+    s3_http_release(c, h);
+}
+
 static void s3_writer_abort(storage_writer *sw)
 {
     s3_writer *w = (s3_writer *)sw;
@@ -836,6 +894,8 @@ static void s3_writer_abort(storage_writer *sw)
     stop_workers(w);
     if (w->upload_id)
         abort_upload(w);
+    if (w->create_retried)
+        abort_lost_uploads(w);
     s3_writer_free(w);
 }
 
@@ -938,6 +998,8 @@ static int s3_writer_commit(storage_writer *sw, sl_error *err)
         log_msg(NULL, SL_LOG_DEBUG, "%s: multipart upload completed (%d parts)", w->name,
                 w->next_number - 1);
     }
+    if (w->create_retried)
+        abort_lost_uploads(w);
     s3_writer_free(w);
     return rc;
 }

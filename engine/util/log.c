@@ -172,6 +172,10 @@ static void log_text(const log_ctx *ctx, log_level level, json_t *fields, const 
         sb_adds(&sb, " input=");
         text_add_value(&sb, ctx->input);
     }
+    if (ctx && ctx->member) {
+        sb_adds(&sb, " member=");
+        text_add_value(&sb, ctx->member);
+    }
     const char *key;
     json_t *val;
     if (fields) {
@@ -199,6 +203,8 @@ static void log_json(const log_ctx *ctx, log_level level, json_t *fields, const 
         json_object_set_new(o, "rule", jsonutil_text(ctx->rule));
     if (ctx && ctx->input)
         json_object_set_new(o, "input", jsonutil_text(ctx->input));
+    if (ctx && ctx->member)
+        json_object_set_new(o, "member", jsonutil_text(ctx->member));
     if (fields)
         json_object_update(o, fields);
     char *s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);

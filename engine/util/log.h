@@ -18,6 +18,7 @@ typedef struct log_ctx {
     const char *run_id; /* NULL outside a job */
     const char *input;
     const char *rule;
+    const char *member; /* the archive member of the input a job reads, or NULL */
 } log_ctx;
 
 void log_configure(log_format fmt, log_level min_level);

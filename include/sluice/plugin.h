@@ -214,6 +214,8 @@ typedef struct sluice_host {
      *   "cpu_share"       decimal count, at least 1: the online cores divided
      *                     by the jobs this process may run at once; how many
      *                     threads a plugin that parallelises should use
+     *   "member"          the path inside the archive of the member this job
+     *                     reads (a rule with `members_as: jobs`), else NULL
      */
     const char *(*meta)(sluice_job *job, const char *key);
 

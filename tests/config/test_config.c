@@ -645,6 +645,33 @@ static void test_regex_and_template_errors(void)
       "    plugin: linecount\n"
       "    output: ['x']\n",
       "5:13: error: rules[0].output: expected a string, got a list", "output not a string");
+    E("rules:\n"
+      "  - name: split\n"
+      "    match: {bucket: b-in}\n"
+      "    plugin: linecount\n"
+      "    output: s3://out/{name}\n"
+      "    members_as: jobs\n",
+      "5:13: error: rules[0].output: rule \"split\" has members_as: jobs (each archive member "
+      "its own job and output), so its output must use {member}: without it every member "
+      "would write the same location",
+      "members_as: jobs without {member} in the output");
+    E("rules:\n"
+      "  - name: split\n"
+      "    match: {bucket: b-in}\n"
+      "    plugin: linecount\n"
+      "    members_as: jobs\n"
+      "    output: s3://out/{date}/{member}.lines\n",
+      "", "members_as: jobs with {member} in the output");
+    E("rules:\n"
+      "  - name: set\n"
+      "    match: {bucket: b-in}\n"
+      "    plugin: linecount\n"
+      "    delivery: adobe\n"
+      "    members_as: jobs\n"
+      "    output: s3://out/{member}\n",
+      "6:17: error: rules[0].members_as: rule \"set\" is a delivery rule (delivery:), whose "
+      "job reads the set's data files as one input: members_as: jobs does not apply to it",
+      "members_as: jobs on a delivery rule");
 }
 
 static void test_errors_collected(void)

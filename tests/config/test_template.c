@@ -134,6 +134,16 @@ static void placeholder_safety(void)
     v = base_vars;
     v.run_id = "..";
     refused("/srv/out/{run_id}", &v, "run_id", "\"..\"", dotdot, "{run_id}");
+    /* an archive member's path comes from whoever made the archive */
+    v = base_vars;
+    v.member = "../../etc/cron.d/x";
+    refused("/srv/out/{member}.csv", &v, "member", "\"../../etc/cron.d/x\"", dotdot,
+            "{member} climbing out");
+    v.member = "/etc/x";
+    refused("s3://o/{member}", &v, "member", "\"/etc/x\"", abs_, "{member} absolute");
+    v.member = "d/\x1b]0;x";
+    refused("s3://o/{member}", &v, "member", "\"d/\\x1b]0;x\"", ctl,
+            "{member} with an escape sequence");
     const char *names[] = {"path"};
     const char *values[] = {"x/../../etc"};
     v = base_vars;
@@ -170,6 +180,12 @@ static void placeholder_safety(void)
     expands("s3://o/{key}", &v, "s3://o/a//b", "an empty segment (S3 allows it)");
     v.key = "hit data/café ü.tsv";
     expands("s3://o/{key}", &v, "s3://o/hit data/café ü.tsv", "spaces and UTF-8");
+    v = base_vars;
+    v.member = "2026/11/20/hit_data.tsv";
+    expands("s3://o/{date}/{member}.jsonl", &v,
+            "s3://o/2026-11-20/2026/11/20/hit_data.tsv.jsonl", "{member}: a member's path");
+    v.member = NULL;
+    expands("s3://o/{member}", &v, "s3://o/", "{member} of no member's job: empty");
     /* the template's own text is the configuration's and is not checked */
     v = base_vars;
     expands("../out/{date}", &v, "../out/2026-11-20", "literal .. in the template itself");
@@ -263,7 +279,8 @@ int main(void)
           "unknown placeholder");
     fails("{client}", NULL, 0, 0, "unknown placeholder {client}", "capture not declared");
     fails("{x}", caps, 2, 0, "unknown placeholder {x} (known: {bucket} {key} {dir} {basename} "
-          "{stem} {date} {run_date} {run_id} {name} {rsid} {feed_date} {feed_hour} {client} {date})",
+          "{stem} {date} {run_date} {run_id} {name} {rsid} {feed_date} {feed_hour} {member} "
+          "{client} {date})",
           "known list includes captures");
     fails("out/{date", NULL, 0, 4, "unterminated placeholder", "unterminated at the end");
     fails("out/{da{te}", NULL, 0, 4, "unterminated placeholder", "'{' inside a placeholder");

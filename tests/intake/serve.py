@@ -341,6 +341,17 @@ def drained(server):
     return metric(m, "sluice_spool_pending") == 0 and metric(m, "sluice_jobs_in_flight") == 0
 
 
+def done_testing(tmp):
+    """The plan line; the work directory removed when every test passed,
+    kept (and named) for the reader of a failure. Returns the exit status."""
+    if _failed == 0:
+        shutil.rmtree(tmp, ignore_errors=True)
+    else:
+        print("# logs kept in " + tmp)
+    print("1..%d" % _n)
+    return 1 if _failed else 0
+
+
 def read(path):
     try:
         with open(path, "rb") as f:
@@ -806,12 +817,7 @@ def main():
             s.kill()
         if loop:
             loop.stop()
-        if _failed == 0:
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            print("# logs kept in " + tmp)
-    print("1..%d" % _n)
-    return 1 if _failed else 0
+    return done_testing(tmp)
 
 
 if __name__ == "__main__":

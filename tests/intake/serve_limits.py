@@ -43,7 +43,6 @@ import sys
 import tempfile
 import threading
 import time
-import shutil
 import http.client
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -288,12 +287,7 @@ def main():
     finally:
         for s in servers:
             s.kill()
-        if S._failed == 0:
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            print("# logs kept in " + tmp)
-    print("1..%d" % S._n)
-    return 1 if S._failed else 0
+    return S.done_testing(tmp)
 
 
 if __name__ == "__main__":

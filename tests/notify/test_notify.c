@@ -492,7 +492,7 @@ static void test_runstore_dir(void)
     ok(runstore_list(rs, 0, remember, NULL, &s, &err) == 0 && s.n == 0,
        "no directory yet: no runs");
     char prev[RUNID_MAX] = "";
-    is_int(runstore_find_done(rs, "r", "s3://o/{key}", "s3://b/k", "e1", prev, &err), 0,
+    is_int(runstore_find_done(rs, "r", "s3://o/{key}", "s3://b/k", NULL, "e1", prev, &err), 0,
            "no marker yet");
 
     json_t *a = event_for("20261125T100000Z-aaaaaaaa", JOB_FAILED, "r", "s3://b/k", "e1");
@@ -503,15 +503,33 @@ static void test_runstore_dir(void)
     ok(access(path, F_OK) == 0, "layout: runs/DATE/RUN_ID.json");
     free(path);
 
-    is_int(runstore_find_done(rs, "r", "s3://o/{key}", "s3://b/k", "e1", prev, &err), 1,
+    is_int(runstore_find_done(rs, "r", "s3://o/{key}", "s3://b/k", NULL, "e1", prev, &err), 1,
            "marker found");
     is_str(prev, "20261126T100000Z-bbbbbbbb", "marker names the run");
-    is_int(runstore_find_done(rs, "r", "s3://o/{key}", "s3://b/k", "e2", prev, &err), 0,
+    is_int(runstore_find_done(rs, "r", "s3://o/{key}", "s3://b/k", NULL, "e2", prev, &err), 0,
            "other etag: none");
-    is_int(runstore_find_done(rs, "other", "s3://o/{key}", "s3://b/k", "e1", prev, &err), 0,
+    is_int(runstore_find_done(rs, "other", "s3://o/{key}", "s3://b/k", NULL, "e1", prev, &err), 0,
            "other rule: none");
-    is_int(runstore_find_done(rs, "r", "s3://elsewhere/{key}", "s3://b/k", "e1", prev, &err), 0,
+    is_int(runstore_find_done(rs, "r", "s3://elsewhere/{key}", "s3://b/k", NULL, "e1", prev, &err), 0,
            "the rule's output moved: none");
+
+    /* members_as: jobs: one marker per member of the archive */
+    json_t *m = event_for("20261126T110000Z-cccccccc", JOB_SUCCEEDED, "r", "s3://b/z.tar", "e3");
+    json_object_set_new(json_object_get(json_object_get(m, "detail"), "input"), "member",
+                        json_string("d/a.tsv"));
+    ok(runstore_write(rs, m, "s3://o/{key}", &err) == 0, "a member's record and marker written");
+    is_int(runstore_find_done(rs, "r", "s3://o/{key}", "s3://b/z.tar", "d/a.tsv", "e3", prev,
+                              &err),
+           1, "the member's marker found");
+    is_str(prev, "20261126T110000Z-cccccccc", "... naming its run");
+    is_int(runstore_find_done(rs, "r", "s3://o/{key}", "s3://b/z.tar", "d/b.tsv", "e3", prev,
+                              &err),
+           0, "another member of the archive: none");
+    is_int(runstore_find_done(rs, "r", "s3://o/{key}", "s3://b/z.tar", NULL, "e3", prev, &err),
+           0, "the whole archive: none");
+    is_int(runstore_find_done(rs, "r", "s3://o/{key}", "s3://b/k", "d/a.tsv", "e1", prev, &err),
+           0, "a member of an object processed whole: none");
+    json_decref(m);
 
     json_t *got = NULL;
     ok(runstore_get(rs, "20261125T100000Z-aaaaaaaa", &got, &err) == 0 && json_equal(got, a),
@@ -523,12 +541,12 @@ static void test_runstore_dir(void)
     memset(&err, 0, sizeof err);
 
     s.n = 0;
-    ok(runstore_list(rs, 0, remember, NULL, &s, &err) == 0 && s.n == 2, "two records (%d)",
+    ok(runstore_list(rs, 0, remember, NULL, &s, &err) == 0 && s.n == 3, "three records (%d)",
        s.n);
     is_str(s.ids[0], "20261125T100000Z-aaaaaaaa", "oldest first");
     s.n = 0;
     runstore_list(rs, runid_time_ms("20261126T000000Z-00000000"), remember, NULL, &s, &err);
-    ok(s.n == 1 && !strcmp(s.ids[0], "20261126T100000Z-bbbbbbbb"), "since filters (%d)", s.n);
+    ok(s.n == 2 && !strcmp(s.ids[0], "20261126T100000Z-bbbbbbbb"), "since filters (%d)", s.n);
     json_decref(a);
     json_decref(b);
     runstore_close(rs);
@@ -570,7 +588,7 @@ static void test_runstore_location(void)
        "get finds a record under {rule}");
     json_decref(got);
     char prev[RUNID_MAX];
-    is_int(runstore_find_done(rs, "r", "s3://o/{key}", "s3://b/k", "e1", prev, &err), 1,
+    is_int(runstore_find_done(rs, "r", "s3://o/{key}", "s3://b/k", NULL, "e1", prev, &err), 1,
            "marker via storage");
     json_decref(a);
     json_decref(b);

@@ -60,4 +60,30 @@ err=$("$CAT" --max-expanded 100000 --member 'p*' "$F/good/py_deflate.zip" 2>&1 >
 like "$err" 'member "plain\.tsv": decoded content exceeds max_expanded_bytes' "... naming the member"
 err=$("$CAT" --max-ratio 2 "$F/good/plain.zst19" 2>&1 >/dev/null); ok $(( ! $? )) "max_ratio 2 refuses a zstd -19 object"
 like "$err" 'over max_ratio 2\)' "... saying so"
+
+# member by member in isolation (members_as: jobs): a bad member fails
+# alone and the archive goes on; refused members not chosen are passed over
+J=$F/jobs
+for f in three.tar three.zip; do
+    is "$("$CAT" --isolated --member '*hit_data.tsv' "$J/$f")" "$(printf 'a_hit_data.tsv\t25\nd/b_hit_data.tsv\t21')" \
+        "$f: isolated, the two chosen members in archive order"
+done
+out=$("$CAT" --isolated --member '*hit_data.tsv' "$J/symlink.tar"); is $? 0 "symlink.tar: isolated, the archive goes on"
+is "$out" "$(printf 'a_hit_data.tsv\t25\nl_hit_data.tsv\tfailed: %s: member "l_hit_data.tsv": is a symbolic link (to "/etc/passwd"): links are refused\nd/b_hit_data.tsv\t21' "$J/symlink.tar")" \
+    "... the link member refused alone"
+is "$("$CAT" --isolated --member 'd/*' "$J/symlink.tar")" "$(printf 'd/b_hit_data.tsv\t21')" \
+    "... and passed over unread when not chosen"
+err=$("$CAT" --member '*hit_data.tsv' "$J/symlink.tar" 2>&1 >/dev/null); ok $(( ! $? )) "symlink.tar as one stream: fails whole"
+like "$err" 'member "l_hit_data\.tsv": is a symbolic link' "... naming the link"
+out=$("$CAT" --isolated --member '*hit_data.tsv' "$J/dotdot.zip")
+like "$out" '^\.\./x_hit_data\.tsv	failed: .*: member "\.\./x_hit_data\.tsv": unsafe path' "dotdot.zip: isolated, the .. member refused alone"
+like "$out" "^d/b_hit_data\.tsv	21\$" "... the member after it read"
+out=$("$CAT" --isolated "$J/crc.zip")
+like "$out" '^a_hit_data\.tsv	failed: .*: member "a_hit_data\.tsv": cannot be read: .*CRC' "crc.zip: isolated, the corrupt member fails"
+unlike "$out" 'truncated' "... not called truncated: the archive is whole"
+like "$out" "^d/b_hit_data\.tsv	21\$" "... the member after it read"
+out=$("$CAT" --isolated "$J/truncated.tar" 2>"$TMP/err"); rc=$?
+is "$rc" 1 "truncated.tar: isolated, the archive cannot go on"
+is "$out" "$(printf 'a_hit_data.tsv\t25\nnotes.txt\t13')" "... after the whole members before the cut"
+like "$(cat "$TMP/err")" 'truncated' "... saying it is truncated"
 done_testing

@@ -1,10 +1,12 @@
 /* decode_cat — a test driver for storage/decode.h: prints the decoded
  * content of a file (decode_open), or with --list the members an archive
- * gives (decode_archive_*) as "path<TAB>bytes<TAB>md5-less checksum" lines
- * followed by each member's content when --dump is given.
+ * gives (decode_archive_next) as "path<TAB>bytes" lines; --isolated lists
+ * them as `members_as: jobs` reads them (decode_archive_next_isolated):
+ * "path<TAB>bytes", or "path<TAB>failed: MESSAGE" for a member that is
+ * refused or cannot be read, the archive going on.
  *
  *   decode_cat [--codec auto|none|gzip|zstd|bzip2] [--member GLOB]...
- *              [--max-expanded N] [--max-ratio R] [--list] FILE
+ *              [--max-expanded N] [--max-ratio R] [--list|--isolated] FILE
  *
  * Exit 0, or 1 with the error message on stderr. */
 #include "autoconfig.h"
@@ -48,6 +50,31 @@ static int list_archive(storage_reader *raw, const decode_options *opt, sl_error
     return rc;
 }
 
+static int list_isolated(storage_reader *raw, const decode_options *opt, sl_error *err)
+{
+    decode_archive *a;
+    if (decode_archive_open(raw, opt, &a, err) != 0)
+        return -1;
+    for (;;) {
+        sl_error why = {0};
+        const char *path;
+        storage_reader *m;
+        long long total = 0;
+        int rc = decode_archive_next_isolated(a, &path, &m, &why);
+        if (rc <= 0) {
+            decode_archive_close(a);
+            if (rc < 0)
+                sl_error_set(err, why.kind, "%s", why.msg);
+            return rc;
+        }
+        if (rc == 1 && cat_stream(m, NULL, &total, &why) == 0)
+            printf("%s\t%lld\n", path, total);
+        else
+            printf("%s\tfailed: %s\n", path, why.msg);
+        storage_reader_close(m);
+    }
+}
+
 int main(int argc, char **argv)
 {
     decode_options opt = {0};
@@ -69,13 +96,15 @@ int main(int argc, char **argv)
             opt.limits.max_ratio = atof(argv[++i]);
         } else if (strcmp(argv[i], "--list") == 0) {
             list = 1;
+        } else if (strcmp(argv[i], "--isolated") == 0) {
+            list = 2;
         } else {
             break;
         }
     }
     if (i != argc - 1) {
         fprintf(stderr, "usage: decode_cat [--codec C] [--member GLOB]... [--max-expanded N] "
-                        "[--max-ratio R] [--list] FILE\n");
+                        "[--max-ratio R] [--list|--isolated] FILE\n");
         return 2;
     }
     opt.name = argv[i];
@@ -88,7 +117,7 @@ int main(int argc, char **argv)
     }
     int rc;
     if (list) {
-        rc = list_archive(raw, &opt, &err);
+        rc = list == 1 ? list_archive(raw, &opt, &err) : list_isolated(raw, &opt, &err);
     } else {
         storage_reader *r;
         long long total;

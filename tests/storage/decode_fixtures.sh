@@ -7,6 +7,12 @@
 #     good/NAME                       objects whose decoded content is plain.tsv
 #     ab/NAME                         archives holding a.tsv then b.tsv
 #     bad/NAME + bad/NAME.why         bad objects and a regex of their error
+#     jobs/NAME                       archives for `members_as: jobs`: the
+#                                     members a_hit_data.tsv, notes.txt and
+#                                     d/b_hit_data.tsv (src/ has the first and
+#                                     last), three.tar and three.zip whole;
+#                                     symlink.tar, dotdot.zip, crc.zip and
+#                                     truncated.tar with one member bad
 # Needs python3; the caller checks for the tools (decode_tools_missing).
 decode_tools_missing() {
     for t in gzip zstd bzip2 bsdtar python3; do
@@ -16,7 +22,7 @@ decode_tools_missing() {
 
 decode_fixtures() {
     d=$1
-    mkdir -p "$d/good" "$d/ab" "$d/bad" "$d/src"
+    mkdir -p "$d/good" "$d/ab" "$d/bad" "$d/src" "$d/jobs" "$d/src/d"
     # 100000 lines of tab-separated text (1.9 MB): many codec buffers long
     awk 'BEGIN { for (i = 0; i < 100000; i++) printf "%d\thit-%d\t%s\n", i, i * 7, (i % 3 ? "a" : "bb") }' \
         > "$d/plain.tsv"
@@ -24,6 +30,9 @@ decode_fixtures() {
     half=$(($(wc -l < "$p") / 2))
     head -n "$half" "$p" > "$d/src/h1"; tail -n +"$((half + 1))" "$p" > "$d/src/h2"
     seq 1 10 > "$d/src/a.tsv"; seq 11 30 > "$d/src/b.tsv"
+    printf 'page\tvalue\nhome\t1\ncart\t2\n' > "$d/src/a_hit_data.tsv"
+    printf 'page\tvalue\nsearch\t30\n' > "$d/src/d/b_hit_data.tsv"
+    echo 'not hit data' > "$d/src/notes.txt"
 
     gzip -c "$p" > "$d/good/plain.gz"
     gzip -9 -c "$p" > "$d/good/plain.gz9"
@@ -41,7 +50,9 @@ decode_fixtures() {
         bsdtar --format zip -cf "$d/good/bsdtar.zip" plain.tsv &&
         bsdtar -cf "$d/ab/bsdtar.tar" a.tsv b.tsv &&
         bsdtar -czf "$d/ab/bsdtar.tar.gz" a.tsv b.tsv &&
-        bsdtar --format zip -cf "$d/ab/bsdtar.zip" a.tsv b.tsv)
+        bsdtar --format zip -cf "$d/ab/bsdtar.zip" a.tsv b.tsv &&
+        bsdtar -cf "$d/jobs/three.tar" a_hit_data.tsv notes.txt d/b_hit_data.tsv &&
+        bsdtar --format zip -cf "$d/jobs/three.zip" a_hit_data.tsv notes.txt d/b_hit_data.tsv)
     python3 - "$d" <<'PY'
 import io, sys, tarfile, zipfile
 d = sys.argv[1]
@@ -93,6 +104,28 @@ why("fifo.tar", 'member "f\\.tsv": is a FIFO')
 with zipfile.ZipFile(d + "/bad/dotdot.zip", "w") as z:
     z.writestr("../x.tsv", b"x")
 why("dotdot.zip", 'member "\\.\\./x\\.tsv": unsafe path')
+# members_as: jobs: three members, one of them bad
+ja = open(d + "/src/a_hit_data.tsv", "rb").read()
+jb = open(d + "/src/d/b_hit_data.tsv", "rb").read()
+def jobs_tar(name, middle):
+    with tarfile.open(d + "/jobs/" + name, "w") as t:
+        for ti, data in [reg("a_hit_data.tsv", ja), middle, reg("d/b_hit_data.tsv", jb)]:
+            t.addfile(ti, io.BytesIO(data) if data is not None else None)
+jobs_tar("symlink.tar", special("l_hit_data.tsv", tarfile.SYMTYPE, "/etc/passwd"))
+with zipfile.ZipFile(d + "/jobs/dotdot.zip", "w") as z:
+    z.writestr("a_hit_data.tsv", ja)
+    z.writestr("../x_hit_data.tsv", b"page\tvalue\nevil\t6\n")
+    z.writestr("d/b_hit_data.tsv", jb)
+with zipfile.ZipFile(d + "/jobs/crc.zip", "w", zipfile.ZIP_STORED) as z:
+    z.writestr("a_hit_data.tsv", ja)
+    z.writestr("d/b_hit_data.tsv", jb)
+buf = bytearray(open(d + "/jobs/crc.zip", "rb").read())
+buf[30 + len("a_hit_data.tsv") + 12] ^= 0x01   # a byte of a_hit_data.tsv's content
+open(d + "/jobs/crc.zip", "wb").write(buf)
+# cut inside d/b_hit_data.tsv's header: a_hit_data.tsv and notes.txt are whole
+full = open(d + "/jobs/three.tar", "rb").read()
+open(d + "/jobs/truncated.tar", "wb").write(full[: 4 * 512 + 100])
+
 # a stored member whose bytes no longer match its CRC-32
 with zipfile.ZipFile(d + "/bad/crc.zip", "w", zipfile.ZIP_STORED) as z:
     z.writestr("plain.tsv", plain)

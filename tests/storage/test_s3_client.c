@@ -309,11 +309,43 @@ static void test_part_sizes(void)
     is_int(total / (1024 * mib), 4995, "from 5 MiB: 4995 GiB");
 }
 
+
+/* ListMultipartUploads: a writer whose CreateMultipartUpload was retried
+ * lists its key's uploads to abort the one whose answer was lost. */
+static void test_uploads_xml(void)
+{
+    const char *xml =
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+        "<ListMultipartUploadsResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+        "<Bucket>dst</Bucket><IsTruncated>false</IsTruncated>"
+        "<Upload><UploadId>u-1</UploadId><Key>a b+c</Key>"
+        "<Initiated>2026-12-06T14:00:00.000Z</Initiated></Upload>"
+        "<Upload><Key>no-id</Key></Upload>"
+        "<Upload><UploadId>u-2</UploadId><Key>k</Key></Upload>"
+        "</ListMultipartUploadsResult>";
+    s3_upload_page page;
+    sl_error err = {0};
+    is_int(s3_xml_uploads(xml, strlen(xml), &page, &err), 0, "ListMultipartUploadsResult parses");
+    is_int((long long)page.count, 2, "two uploads (one without UploadId skipped)");
+    if (page.count == 2) {
+        is_str(page.items[0].key, "a b+c", "the key, decoded by the XML parser");
+        is_str(page.items[0].upload_id, "u-1", "its UploadId");
+        is_int(page.items[0].initiated, 1796565600LL, "Initiated in epoch seconds");
+        is_int(page.items[1].initiated, 0, "no Initiated: 0");
+    }
+    s3_upload_page_free(&page);
+    sl_error err2 = {0};
+    is_int(s3_xml_uploads("<Error/>", 8, &page, &err2), -1, "an error document is refused");
+    is_str(err2.msg, "ListMultipartUploads: the response is not a ListMultipartUploadsResult",
+           "  message");
+}
+
 int main(void)
 {
     test_error_xml();
     test_list_xml();
     test_multipart_xml();
+    test_uploads_xml();
     test_endpoints();
     test_error_lines();
     test_part_sizes();
