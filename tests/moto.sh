@@ -5,6 +5,9 @@
 # is stopped by PID when the test exits.
 #   moto_start [ENV=VALUE ...]   sets MOTO_PORT, MOTO_URL, MOTO_PID
 #   awsm ARGS...                 awscli against it
+#   sqs_queue NAME [ATTRS-JSON]  creates a queue, prints its URL
+#   sqs_send URL BODY            sends one message
+#   sqs_depth URL                "VISIBLE IN-FLIGHT"
 command -v moto_server >/dev/null 2>&1 || skip_all "moto_server not installed (pip install 'moto[server]')"
 command -v aws >/dev/null 2>&1 || skip_all "awscli not installed"
 
@@ -18,3 +21,13 @@ moto_start() {
 }
 
 awsm() { aws --endpoint-url "$MOTO_URL" --output text "$@"; }
+
+sqs_queue() {
+    if [ -n "${2:-}" ]; then awsm sqs create-queue --queue-name "$1" --attributes "$2" --query QueueUrl
+    else awsm sqs create-queue --queue-name "$1" --query QueueUrl; fi
+}
+sqs_send() { awsm sqs send-message --queue-url "$1" --message-body "$2" >/dev/null; }
+sqs_depth() {
+    awsm sqs get-queue-attributes --queue-url "$1" --attribute-names All \
+        --query 'Attributes.[ApproximateNumberOfMessages,ApproximateNumberOfMessagesNotVisible]' | tr '\t' ' '
+}

@@ -49,6 +49,9 @@ static void serve_usage(FILE *fp)
             "                           (default 30; not extended by a trickle of bytes)\n"
             "      --sync               run the jobs before answering (200, or 500 on failure)\n"
             "      --paused             accept and spool events but run none (maintenance)\n"
+            "      --max-attempts N     a spooled event whose jobs were cut short N times by the\n"
+            "                           process dying (default 3) is moved to the spool's\n"
+            "                           quarantine/ instead of run again\n"
             "      --auth-token-env VAR require \"Authorization: Bearer $VAR\" (non-SNS senders)\n"
             "      --hmac-secret-env VAR require \"" SIGNATURE_HEADER ": sha256=<hex HMAC of the\n"
             "                           body keyed by $VAR>\" (non-SNS senders)\n"
@@ -89,7 +92,7 @@ static void opts_free(serve_options *o)
 enum {
     OPT_LISTEN = 256, OPT_SPOOL, OPT_MAX_BODY, OPT_SYNC, OPT_PAUSED, OPT_AUTH_ENV, OPT_HMAC_ENV,
     OPT_TOPIC, OPT_TEST_CA, OPT_TEST_MAP, OPT_EXPECT, OPT_MAX_CONN, OPT_MAX_PER_CLIENT,
-    OPT_REQ_TIMEOUT
+    OPT_REQ_TIMEOUT, OPT_MAX_ATTEMPTS
 };
 
 static int parse_limit(int opt, const char *text, serve_options *o)
@@ -118,6 +121,7 @@ static int parse_options(int argc, char **argv, serve_options *o, cli_ops_option
         {"request-timeout", required_argument, NULL, OPT_REQ_TIMEOUT},
         {"sync", no_argument, NULL, OPT_SYNC},
         {"paused", no_argument, NULL, OPT_PAUSED},
+        {"max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS},
         {"auth-token-env", required_argument, NULL, OPT_AUTH_ENV},
         {"hmac-secret-env", required_argument, NULL, OPT_HMAC_ENV},
         {"sns-topic-arn", required_argument, NULL, OPT_TOPIC},
@@ -169,6 +173,10 @@ static int parse_options(int argc, char **argv, serve_options *o, cli_ops_option
         case OPT_TEST_MAP:
             o->url_map = xrealloc(o->url_map, (o->n_url_map + 1) * sizeof *o->url_map);
             o->url_map[o->n_url_map++] = optarg;
+            break;
+        case OPT_MAX_ATTEMPTS:
+            if (cli_parse_int("serve", "--max-attempts", optarg, 1, 1000, &o->max_attempts) != 0)
+                return SL_EXIT_USAGE;
             break;
         case OPT_EXPECT:
             if (cli_parse_int("serve", "--expect-interval", optarg, 0, 86400,

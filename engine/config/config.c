@@ -986,6 +986,14 @@ int config_check_expect_by(loader *L, const config_key *k, const ynode *map, con
     return 1;
 }
 
+/* Seconds of a duration the pattern RE_DURATION already accepted ("2h"). */
+static long long duration_seconds(const char *value)
+{
+    char unit = value[strlen(value) - 1];
+    long long v = atoll(value);
+    return v * (unit == 'd' ? 86400 : unit == 'h' ? 3600 : unit == 'm' ? 60 : 1);
+}
+
 int config_check_expect_grace(loader *L, const config_key *k, const ynode *map, const ynode *n,
                               const char *path, void *base)
 {
@@ -994,10 +1002,39 @@ int config_check_expect_grace(loader *L, const config_key *k, const ynode *map, 
     (void)map;
     (void)path;
     expect_config *e = base;
+    e->grace_s = duration_seconds(n->value);
+    return 1;
+}
+
+int config_check_rule_timeout(loader *L, const config_key *k, const ynode *map, const ynode *n,
+                              const char *path, void *base)
+{
+    rule *r = base;
+    r->timeout_ms = duration_seconds(n->value) * 1000;
+    if (r->timeout_ms > 0)
+        return 1;
+    (void)k;
+    (void)map;
+    error_at(L, n, "%s: a timeout of %s would kill every job; leave the key out for none", path,
+             n->value);
+    return 0;
+}
+
+/* Bytes of a size the pattern RE_SIZE already accepted ("512M"). */
+int config_check_rule_max_memory(loader *L, const config_key *k, const ynode *map,
+                                 const ynode *n, const char *path, void *base)
+{
+    rule *r = base;
     char unit = n->value[strlen(n->value) - 1];
     long long v = atoll(n->value);
-    e->grace_s = v * (unit == 'd' ? 86400 : unit == 'h' ? 3600 : unit == 'm' ? 60 : 1);
-    return 1;
+    r->max_memory_bytes = v << (unit == 'G' ? 30 : unit == 'M' ? 20 : 10);
+    if (r->max_memory_bytes > 0)
+        return 1;
+    (void)k;
+    (void)map;
+    error_at(L, n, "%s: a max_memory of %s leaves the plugin no memory; leave the key out for "
+             "no limit", path, n->value);
+    return 0;
 }
 
 static void check_expect_twice(loader *L, const ynode *item, const char *path, size_t i)

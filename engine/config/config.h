@@ -116,6 +116,12 @@ typedef struct rule {
     long long max_ratio;
     char *compress;            /* the output's: "none", "gzip", "zstd" */
     int compress_level;        /* 0: the codec's default */
+    /* plugin isolation (core/job_isolate.h) */
+    char *isolation;           /* "process", "none"; NULL: by the plugin's origin */
+    char *timeout;             /* a duration as written ("10m"); NULL: none */
+    char *max_memory;          /* a size as written ("2G"); NULL: none */
+    long long timeout_ms;      /* derived: 0 when none */
+    long long max_memory_bytes; /* derived: 0 when none */
 } rule;
 
 /* expect: one expected arrival (intake/expect.h, docs/expect.md). */

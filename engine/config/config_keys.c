@@ -25,6 +25,7 @@
 
 #define RE_EXPECT_BY "^(([01][0-9]|2[0-3]):[0-5][0-9]Z|:[0-5][0-9])$"
 #define RE_DURATION "^[0-9]{1,6}(s|m|h|d)$"
+#define RE_SIZE "^[0-9]{1,6}(K|M|G)$"
 
 #define WHAT_REGION "a valid AWS region name"
 #define WHAT_URL "an http:// or https:// URL"
@@ -318,6 +319,23 @@ static const config_key rule_keys[] = {
      .help = "Output compression level; 0: the codec's default (gzip 1-3 as ISA-L has them, "
              "zstd 1-19).",
      FIELD(rule, compress_level)},
+    /* plugin isolation: docs/plugins.md#isolation */
+    {"isolation", CONFIG_ENUM,
+     .help = "process: the plugin's run() in a child process, so a crash, exit or limit fails "
+             "only the job; none: in the engine's process. Default: none for the plugins "
+             "installed with sluice, process for any other.",
+     .what = "isolation mode", .choices = (const char *const[]){"process", "none", NULL},
+     FIELD(rule, isolation)},
+    {"timeout", CONFIG_STRING,
+     .help = "With isolation: process, how long a job's plugin may run before it is killed "
+             "and the job fails: a number and s, m, h or d (10m). Default: no limit.",
+     .pattern = RE_DURATION, .what = "a duration like 90s, 30m, 2h or 1d",
+     FIELD(rule, timeout), .hook = config_check_rule_timeout},
+    {"max_memory", CONFIG_STRING,
+     .help = "With isolation: process, the address space the plugin may add to the engine's "
+             "(RLIMIT_AS): a number and K, M or G (2G). Default: no limit.",
+     .pattern = RE_SIZE, .what = "a size like 512M or 2G",
+     FIELD(rule, max_memory), .hook = config_check_rule_max_memory},
 };
 
 static const config_section rule_section = SECTION("rule", "in %s", NULL, rule_keys);

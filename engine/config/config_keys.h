@@ -126,6 +126,7 @@ config_key_load config_load_plugin_paths, config_load_notify, config_load_target
     config_load_rules, config_load_events, config_load_headers, config_load_expect,
     config_load_strings;
 config_key_hook config_check_rule_name, config_check_regex, config_check_output,
-    config_check_members_as, config_check_expect_rule, config_check_expect_by, config_check_expect_grace;
+    config_check_members_as, config_check_expect_rule, config_check_expect_by,
+    config_check_expect_grace, config_check_rule_timeout, config_check_rule_max_memory;
 
 #endif

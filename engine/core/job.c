@@ -9,6 +9,7 @@
 
 #include "core/job_decode.h"
 #include "core/job_internal.h"
+#include "core/job_isolate.h"
 #include "core/runstore.h"
 #include "plugin/plugin_bindings.h"
 #include "util/alloc.h"
@@ -642,12 +643,39 @@ static int prepare_delivery(sluice_job *job)
     return 0;
 }
 
+sl_error *job_error(sluice_job *job)
+{
+    return &job->error;
+}
+
+/* The rule's isolation:, else by the plugin's origin: the plugins built
+ * with sluice run in the engine's process, any other in a child. */
+static int isolated(const sluice_job *job)
+{
+    const char *mode = job->rule->isolation;
+    return mode ? strcmp(mode, "process") == 0 : !job->plugin->plugin->bundled;
+}
+
+/* run(), in the engine's process or in a child (core/job_isolate.h). */
+static int call_run(sluice_job *job)
+{
+    const sluice_plugin *d = job->plugin->plugin->desc;
+    if (!isolated(job))
+        return d->run(job->plugin->state, job);
+    const rule *r = job->rule;
+    job_isolate_limits lim = {.timeout_ms = r->timeout_ms, .timeout = r->timeout,
+                              .max_memory = r->max_memory_bytes,
+                              .max_memory_text = r->max_memory,
+                              .deadline_ms = job->spec->deadline_ms};
+    return job_isolate_run(job, d, job->plugin->state, &lim);
+}
+
 /* Runs the plugin and publishes its output only when everything worked. */
 static void run_plugin(sluice_job *job)
 {
     const sluice_plugin *d = job->plugin->plugin->desc;
     progress_start(&job->progress, job->spec->show_progress, job->res->input, job->info.size);
-    int rc = d->run(job->plugin->state, job);
+    int rc = call_run(job);
     progress_finish(&job->progress);
 
     job->res->ok_after_error = rc == SLUICE_OK && job->error.kind != SL_ERR_NONE;

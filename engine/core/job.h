@@ -139,5 +139,8 @@ sluice_lookup *job_lookup_open(sluice_job *job, const char *name);
 ssize_t job_lookup_read(sluice_lookup *lookup, void *buf, size_t cap);
 void job_lookup_close(sluice_lookup *lookup);
 int job_side_write(sluice_job *job, const char *name, const void *buf, size_t len);
+/* The job's error (first one wins), for core/job_isolate.c, which names
+ * how an isolated plugin's process ended. */
+sl_error *job_error(sluice_job *job);
 
 #endif

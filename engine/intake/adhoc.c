@@ -32,7 +32,9 @@ static char *yaml_value(const json_t *v)
 }
 
 /* The one rule: the input file is handed over as it is (decompress: none),
- * so the plugin's reads are the only reads `plugins check` sees. */
+ * so the plugin's reads are the only reads `plugins check` sees. The plugin
+ * runs in this process (isolation: none), so `plugins check` sees what a
+ * child process would hide: run() writing to the state its jobs share. */
 static char *config_text(const char *name, const json_t *options)
 {
     json_t *jname = json_string(name);
@@ -45,6 +47,7 @@ static char *config_text(const char *name, const json_t *options)
                            "    match: {bucket: \"*\"}\n"
                            "    plugin: %s\n"
                            "    decompress: none\n"
+                           "    isolation: none\n"
                            "    options: %s\n"
                            "    output: \"out/{run_id}/{name}\"\n",
                            n, o);

@@ -4,7 +4,8 @@
  * runner, core/job.c, the job's error rules).
  *
  * The rule, named "adhoc", matches any input, runs the plugin with the
- * given options and writes to out/{run_id}/{name} below a private working
+ * given options in this process (isolation: none, so `plugins check` sees
+ * run() sharing state) and writes to out/{run_id}/{name} below a private working
  * directory (or where a job's --output says); no run records, no
  * notification targets.
  *

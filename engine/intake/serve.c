@@ -368,6 +368,7 @@ static int serve(server *s)
                               .n_routes = sizeof routes / sizeof *routes,
                               .ud = s,
                               .observer = observe};
+    spool_set_max_attempts(s->sp, s->o->max_attempts);
     if (!s->o->paused && spool_start(s->sp, s->o->workers, run_spooled, s) == 0) {
         fprintf(stderr, "sluice serve: cannot start worker threads\n");
         return SL_EXIT_USAGE;

@@ -31,6 +31,8 @@ typedef struct serve_options {
     double request_timeout_s;  /* 0: the server's default */
     int sync;                  /* run the jobs before answering */
     int paused;                /* spool events, run none */
+    int max_attempts;          /* spool entries started this often without an
+                                  end are quarantined (0: the default) */
     serve_auth auth;
     char **topics;             /* accepted SNS topic ARNs (none: any) */
     size_t n_topics;

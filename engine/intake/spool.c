@@ -47,6 +47,7 @@ struct spool {
     void *ud;
     workers_pool *pool;        /* NULL until started, and after a stop */
     int stopped;
+    int max_attempts;          /* starts without an end before quarantine */
 };
 
 /* --- directories ----------------------------------------------------------- */
@@ -175,6 +176,7 @@ spool *spool_open(const char *dir, sl_error *err)
     sp->dir = xstrdup(dir);
     sp->tmp = xasprintf("%s/tmp", dir);
     sp->dirfd = sp->tmpfd = sp->lockfd = -1;
+    sp->max_attempts = SPOOL_MAX_ATTEMPTS;
     pthread_mutex_init(&sp->lock, NULL);
 
     if (mkdir_p(sp->tmp, err) != 0 || (sp->dirfd = open_dir(sp->dir, err)) < 0 ||
@@ -280,21 +282,90 @@ int spool_put(spool *sp, const void *data, size_t len, char id[SPOOL_ID_MAX], sl
 
 /* --- workers ------------------------------------------------------------- */
 
+/* How often the entry was started without its handler returning: the
+ * process died while running it (a crash in an in-process plugin, a kill). */
+static int attempts_of(spool *sp, const char *id)
+{
+    char name[SPOOL_ID_MAX + 16], buf[16] = "";
+    snprintf(name, sizeof name, "%s.attempts", id);
+    int fd = openat(sp->dirfd, name, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    return n > 0 ? atoi(buf) : 0;
+}
+
+/* Written and fsync'ed before the handler runs, so a death is counted. */
+static void count_attempt(spool *sp, const char *id, int n)
+{
+    char name[SPOOL_ID_MAX + 16], buf[16];
+    snprintf(name, sizeof name, "%s.attempts", id);
+    int len = snprintf(buf, sizeof buf, "%d\n", n);
+    int fd = openat(sp->dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0 || write_all(fd, buf, (size_t)len) != 0 || fsync(fd) != 0)
+        log_msg(NULL, SL_LOG_WARN, "spool: cannot count the start of %s/%s.json: %s", sp->dir,
+                id, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+}
+
+static void forget_attempts(spool *sp, const char *id)
+{
+    char name[SPOOL_ID_MAX + 16];
+    snprintf(name, sizeof name, "%s.attempts", id);
+    unlinkat(sp->dirfd, name, 0);
+}
+
+/* An entry whose runs killed the process max_attempts times is moved to
+ * quarantine/ instead of killing it again (and again, ahead of the events
+ * behind it, on every restart). */
+static void quarantine(spool *sp, const char *id, int n)
+{
+    char from[SPOOL_ID_MAX + 8], to[SPOOL_ID_MAX + 24];
+    snprintf(from, sizeof from, "%s.json", id);
+    snprintf(to, sizeof to, SPOOL_QUARANTINE "/%s.json", id);
+    if ((mkdirat(sp->dirfd, SPOOL_QUARANTINE, 0755) != 0 && errno != EEXIST) ||
+        renameat(sp->dirfd, from, sp->dirfd, to) != 0) {
+        log_msg(NULL, SL_LOG_ERROR, "spool: cannot quarantine %s/%s: %s (it stays, skipped)",
+                sp->dir, from, strerror(errno));
+        return;
+    }
+    forget_attempts(sp, id);
+    log_msg(NULL, SL_LOG_ERROR,
+            "spool: event %s was started %d times and each time the process died before its "
+            "jobs ended (a crash in an in-process plugin? isolation: process fails such a job "
+            "only): quarantined to %s/%s; move it back to run it again",
+            id, n, sp->dir, to);
+}
+
 static void handle_entry(spool *sp, const char *id)
 {
+    int n = attempts_of(sp, id);
+    if (n >= sp->max_attempts) {
+        quarantine(sp, id, n);
+        return;
+    }
     char *path = xasprintf("%s/%s.json", sp->dir, id);
     strbuf data = STRBUF_INIT;
     int rc = sb_read_file(&data, path);
     if (rc != 0) {
         log_msg(NULL, SL_LOG_WARN, "spool: cannot read %s: %s (skipped)", path, strerror(rc));
     } else {
+        count_attempt(sp, id, n + 1);
         sp->handler(sp->ud, id, sb_str(&data), data.len);
         if (unlink(path) != 0)
             log_msg(NULL, SL_LOG_ERROR, "spool: cannot remove %s: %s (it will run again)", path,
                     strerror(errno));
+        forget_attempts(sp, id);
     }
     sb_free(&data);
     free(path);
+}
+
+void spool_set_max_attempts(spool *sp, int n)
+{
+    sp->max_attempts = n > 0 ? n : SPOOL_MAX_ATTEMPTS;
 }
 
 /* A task of the pool: one entry, start to end. */

@@ -7,6 +7,15 @@
  *   DIR/tmp/ID.json   being written; never acknowledged, removed on open
  *   DIR/ID.json       accepted: written, fsync'ed, renamed in, directory
  *                     fsync'ed — only then does spool_put() return 0
+ *   DIR/ID.attempts   how often ID was started (written before its
+ *                     handler runs, removed with the entry): starts without
+ *                     an end are deaths of the process while running it
+ *   DIR/quarantine/ID.json
+ *                     an entry started max_attempts times without an end:
+ *                     moved aside (and logged) instead of being handed to
+ *                     the handler again, so an event whose job kills the
+ *                     process cannot crash-loop it ahead of the events
+ *                     behind it; moved back by hand to run again
  * IDs sort in arrival order. Once started, each entry is a task of a
  * worker pool (util/workers.h) that hands it to the handler and deletes it
  * once the handler returned (its jobs finished, whatever their outcome). Entries left by a previous process (crash,
@@ -20,6 +29,8 @@
 #include "util/error.h"
 
 #define SPOOL_ID_MAX 48
+#define SPOOL_MAX_ATTEMPTS 3         /* the default of spool_set_max_attempts */
+#define SPOOL_QUARANTINE "quarantine" /* below the spool directory */
 
 typedef struct spool spool;
 
@@ -33,6 +44,10 @@ spool *spool_open(const char *dir, sl_error *err);
 
 /* Writes one entry durably; fills `id`. 0, or -1 with err filled. */
 int spool_put(spool *sp, const void *data, size_t len, char id[SPOOL_ID_MAX], sl_error *err);
+
+/* Starts without an end after which an entry is quarantined (before
+ * spool_start; n < 1: the default, SPOOL_MAX_ATTEMPTS). */
+void spool_set_max_attempts(spool *sp, int n);
 
 /* Starts a pool of `workers` threads running the handler on queued
  * entries, oldest first. Returns the number of threads started (0: none

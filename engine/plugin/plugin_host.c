@@ -177,6 +177,7 @@ static plugin_entry *find_loaded(plugin_host *h, const char *name)
 }
 
 static plugin_entry *checked_entry(lt_dlhandle hd, const char *name, sl_error *err);
+static int is_bundled(const char *file);
 
 static plugin_entry *load_plugin(plugin_host *h, const char *name, sl_error *err)
 {
@@ -222,8 +223,30 @@ static plugin_entry *checked_entry(lt_dlhandle hd, const char *name, sl_error *e
     e->pub.desc = d;
     e->pub.name = xstrdup(name);
     e->pub.path = xstrdup(file);
+    e->pub.bundled = is_bundled(file);
     e->pub.schema = schema;
     return e;
+}
+
+/* Whether `file` lies below directory `dir`, both resolved (symlinks and
+ * "..": a path cannot talk its way into the bundled directory). */
+static int lies_below(const char *file, const char *dir)
+{
+    char f[PATH_MAX], d[PATH_MAX];
+    if (!realpath(file, f) || !realpath(dir, d))
+        return 0;
+    size_t n = strlen(d);
+    return strncmp(f, d, n) == 0 && f[n] == '/';
+}
+
+/* The plugins built and installed with this sluice (plugin_host.h). */
+static int is_bundled(const char *file)
+{
+    char *installed = fsutil_installed(SLUICE_PLUGINDIR, SLUICE_PREFIX);
+    int yes = lies_below(file, installed) ||
+              (running_from_build_tree() && lies_below(file, SLUICE_BUILD_TREE "/plugins"));
+    free(installed);
+    return yes;
 }
 
 static int has_suffix(const char *s, const char *suffix)

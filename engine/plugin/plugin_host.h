@@ -27,6 +27,11 @@ typedef struct loaded_plugin {
     const sluice_plugin *desc;
     char *name;
     char *path;      /* file it was loaded from */
+    int bundled;     /* built with sluice: the file lies in the installed
+                      * $(pkglibdir)/plugins, or in the build tree's plugins/
+                      * when sluice runs from its build tree. Such plugins
+                      * run in the engine's process by default; any other
+                      * in a child (core/job_isolate.h) */
     json_t *schema;  /* parsed options_schema */
 } loaded_plugin;
 

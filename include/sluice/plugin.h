@@ -55,6 +55,16 @@
  * published — and releases every resource it handed out for the job. A
  * plugin failure fails that job only, never the engine process.
  *
+ * Where run() executes is the rule's `isolation:` (docs/plugins.md):
+ * `process` (the default for plugins not built with sluice) calls it in a
+ * child process forked for the job, so that a crash, abort(), exit(), a
+ * run past the rule's `timeout:` or memory past its `max_memory:` fails
+ * that job only; `none` calls it on a thread of the engine, where a crash
+ * is the engine's. A plugin needs no change for either: the host functions
+ * behave the same, init() and destroy() always run in the engine, and
+ * whatever run() changes outside its own allocations is lost with the
+ * child — one more reason to keep `state` read-only.
+ *
  * ---------------------------------------------------------------------------
  * 3. Streams
  * ---------------------------------------------------------------------------

@@ -31,15 +31,9 @@ add_rule '  - name: copy
     plugin: linecount
     output: "s3://out/{key}"'
 
-queue() { # queue NAME [ATTRIBUTES-JSON] -> URL
-    if [ -n "${2:-}" ]; then awsm sqs create-queue --queue-name "$1" --attributes "$2" --query QueueUrl
-    else awsm sqs create-queue --queue-name "$1" --query QueueUrl; fi
-}
-send() { awsm sqs send-message --queue-url "$1" --message-body "$2" >/dev/null; }
-depth() { # visible + in flight
-    awsm sqs get-queue-attributes --queue-url "$1" --attribute-names All \
-        --query 'Attributes.[ApproximateNumberOfMessages,ApproximateNumberOfMessagesNotVisible]' | tr '\t' ' '
-}
+queue() { sqs_queue "$@"; }
+send() { sqs_send "$@"; }
+depth() { sqs_depth "$@"; }
 # a variable, not a function: a backgrounded function is a subshell, and
 # $! would then be the subshell's PID instead of sluice's
 POLL="$SLUICE -c $TMP/sluice.yaml poll --wait 1"
