@@ -101,7 +101,8 @@ static int by_string(const void *a, const void *b)
  * of its ancestor covers it. */
 static void dedupe_dirs(places *p)
 {
-    qsort(p->dirs, p->ndirs, sizeof *p->dirs, by_string);
+    if (p->ndirs > 1) /* qsort of NULL, 0 is undefined */
+        qsort(p->dirs, p->ndirs, sizeof *p->dirs, by_string);
     size_t kept = 0;
     for (size_t i = 0; i < p->ndirs; i++) {
         const char *prev = kept ? p->dirs[kept - 1] : NULL;
