@@ -15,11 +15,7 @@
 start_moto_checked
 cd "$TMP" || exit 1
 
-python3 -c '
-import random, sys
-r = random.Random(12)
-sys.stdout.buffer.write(b"".join(b"%016x\n" % r.getrandbits(64) for _ in range(400000)))
-' >big.txt   # 6.8 MB: two parts of 5 MiB
+random_lines 400000 12 >big.txt   # 6.8 MB: two parts of 5 MiB
 awsm s3 mb s3://src >/dev/null && awsm s3 mb s3://dst >/dev/null &&
     awsm s3 cp big.txt s3://src/big.txt >/dev/null
 ok $? "buckets and the input (through moto directly)"

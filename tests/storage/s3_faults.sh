@@ -8,11 +8,7 @@
 start_moto_checked
 cd "$TMP" || exit 1
 
-python3 -c '
-import random, sys
-r = random.Random(11)
-sys.stdout.buffer.write(b"".join(b"%016x\n" % r.getrandbits(64) for _ in range(700000)))
-' >big.txt   # 11.9 MB: three parts of 5 MiB
+random_lines 700000 11 >big.txt   # 11.9 MB: three parts of 5 MiB
 size=$(wc -c <big.txt | tr -d ' ')
 awsm s3 mb s3://src >/dev/null && awsm s3 mb s3://dst >/dev/null &&
     awsm s3 cp big.txt s3://src/big.txt >/dev/null

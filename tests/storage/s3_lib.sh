@@ -107,6 +107,16 @@ start_moto_checked() {
     make_iam_key
 }
 
+# random_lines LINES SEED > FILE: LINES lines of 16 hex digits, the same
+# for the same seed (17 bytes a line: a multipart-sized input).
+random_lines() {
+    python3 -c '
+import random, sys
+r = random.Random(int(sys.argv[2]))
+sys.stdout.buffer.write(b"".join(b"%016x\n" % r.getrandbits(64) for _ in range(int(sys.argv[1]))))
+' "$1" "$2"
+}
+
 # s3_config FILE ENDPOINT [extra storage lines...]: a sluice config using
 # the s3 backend; rules are appended with add_rule_to FILE.
 s3_config() {
