@@ -176,9 +176,34 @@ static int bootstrap(const char *dir, sl_error *err)
     return ok ? 0 : -1;
 }
 
+/* 1 when dest is absent or an empty directory: what the final rename can
+ * replace. Asked first so a refusal does not wait for autoreconf; the
+ * rename still decides when another writer gets there in between. */
+static int dest_is_free(const char *dest)
+{
+    struct stat st;
+    if (lstat(dest, &st) != 0)
+        return errno == ENOENT;
+    if (!S_ISDIR(st.st_mode))
+        return 0;
+    DIR *d = opendir(dest);
+    if (!d)
+        return 0;
+    int empty = 1;
+    for (struct dirent *e; empty && (e = readdir(d)) != NULL;)
+        empty = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
+    closedir(d);
+    return empty;
+}
+
 int plugin_template_write(const char *template_dir, const char *name, const char *dest,
                           int run_autoreconf, sl_error *err)
 {
+    if (!dest_is_free(dest)) {
+        sl_error_set(err, SL_ERR_CONFIG, "cannot create %s: it exists and is not an empty directory",
+                     dest);
+        return -1;
+    }
     /* the temporary directory is a sibling, so the rename stays on one
      * file system */
     char *tmp = xasprintf("%s.new-XXXXXX", dest);
