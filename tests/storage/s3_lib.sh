@@ -57,9 +57,10 @@ trap 'exit 1' INT TERM
 
 # start_moto [extra moto_server options]: sets MOTO_PORT, MOTO_URL
 # (https when MOTO_SCHEME=https, for a server started with -c/-k), and
-# S3_PORT, S3_URL: the server's, whichever it is.
+# S3_PORT, S3_URL: the server's, whichever it is. MOTO_ENV: more VAR=VALUE
+# for the server's environment.
 start_moto() {
-    launch_moto "$TMP/moto.log" "INITIAL_NO_AUTH_ACTION_COUNT=${MOTO_NO_AUTH:-3}" "$@"
+    launch_moto "$TMP/moto.log" "INITIAL_NO_AUTH_ACTION_COUNT=${MOTO_NO_AUTH:-3} ${MOTO_ENV:-}" "$@"
     _pids="$_pids $MOTO_PID"
     MOTO_URL="${MOTO_SCHEME:-http}://127.0.0.1:$MOTO_PORT"
     S3_PORT=$MOTO_PORT S3_URL=$MOTO_URL
@@ -84,20 +85,25 @@ awsm() { aws --endpoint-url "$S3_URL" "$@"; }
 
 # make_iam_key: the moto recipe. The first three requests are not
 # checked; they make a user, an allow-all policy and a key. From then on
-# every request's signature is recomputed, and only that key works.
+# every request's signature is recomputed, and only that key works. One
+# boto3 process for the three: each awscli start costs about 0.5 s of CPU.
 make_iam_key() {
-    AWS_ACCESS_KEY_ID=bootstrap AWS_SECRET_ACCESS_KEY=bootstrap awsm iam create-user \
-        --user-name sluice-test >/dev/null &&
-    AWS_ACCESS_KEY_ID=bootstrap AWS_SECRET_ACCESS_KEY=bootstrap awsm iam put-user-policy \
-        --user-name sluice-test --policy-name all --policy-document \
-        '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}' &&
-    AWS_ACCESS_KEY_ID=bootstrap AWS_SECRET_ACCESS_KEY=bootstrap awsm iam create-access-key \
-        --user-name sluice-test >"$TMP/key.json" || {
+    _key=$("${PYTHON3:-python3}" - "$S3_URL" <<'PY'
+import json, sys
+import boto3
+iam = boto3.client("iam", endpoint_url=sys.argv[1], region_name="us-east-1",
+                   aws_access_key_id="bootstrap", aws_secret_access_key="bootstrap")
+iam.create_user(UserName="sluice-test")
+iam.put_user_policy(UserName="sluice-test", PolicyName="all", PolicyDocument=json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+k = iam.create_access_key(UserName="sluice-test")["AccessKey"]
+print(k["AccessKeyId"], k["SecretAccessKey"])
+PY
+) && [ -n "$_key" ] || {
         echo "Bail out! could not create an IAM key in moto"
         exit 1
     }
-    AWS_ACCESS_KEY_ID=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["AccessKey"]["AccessKeyId"])' "$TMP/key.json")
-    AWS_SECRET_ACCESS_KEY=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["AccessKey"]["SecretAccessKey"])' "$TMP/key.json")
+    AWS_ACCESS_KEY_ID=${_key% *} AWS_SECRET_ACCESS_KEY=${_key#* }
     export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
 }
 
