@@ -73,6 +73,7 @@ start_moto() {
 # are told to compute checksums only where required: Ceph 16 predates
 # those trailers.
 start_rgw() {
+    awsd_start
     rgw_start
     trap _cleanup EXIT
     S3_PORT=$RGW_PORT S3_URL=$RGW_URL
