@@ -35,14 +35,19 @@ static void runs_usage(FILE *fp)
             "          archive member), and the error of a failed run (or the record\n"
             "          itself with --json, one per line). A job in progress is RUNNING;\n"
             "          one whose process was killed turns ABANDONED when the next sluice\n"
-            "          starts on its host, or `sluice janitor` runs there.\n"
+            "          starts on its host, or `sluice janitor` runs there. An object of\n"
+            "          an event `sluice serve` quarantined (its jobs killed the process\n"
+            "          --max-attempts times) is QUARANTINED, with the spool file's path.\n"
             "  show    the whole record of one run (JSON)\n"
             "  retry   run the same input again under the same rule (a member's run: that\n"
             "          member of the archive only); the new record names the old one in\n"
-            "          retry_of and counts the attempt on\n"
+            "          retry_of and counts the attempt on. A QUARANTINED run is retried\n"
+            "          by id only, in this process, once the cause is fixed (or move its\n"
+            "          spool file back for serve's next start)\n"
             "\n"
             "Options for list (and retry --failed):\n"
-            "  -s, --state STATE  succeeded, failed, skipped, running or abandoned\n"
+            "  -s, --state STATE  succeeded, failed, skipped, running, abandoned or\n"
+            "                     quarantined\n"
             "      --since WHEN   runs started at or after WHEN: 2026-11-25,\n"
             "                     2026-11-25T14:00:00Z, or an age such as 30m, 12h, 7d\n"
             "  -r, --rule NAME    runs of this rule only\n"
@@ -50,7 +55,7 @@ static void runs_usage(FILE *fp)
             "Options for retry:\n"
             "      --failed       retry every FAILED or ABANDONED run not already retried\n"
             "                     or followed by a success of the same rule on the same\n"
-            "                     input\n"
+            "                     input, nor by its QUARANTINED run\n"
             "      --force        process objects even when a SUCCEEDED record exists for\n"
             "                     their etag under the same rule (else they are SKIPPED)\n"
             "  -j, --jobs N       run up to N jobs at once (default 1)\n"
@@ -92,7 +97,8 @@ static int parse_since(const char *s, long long *out)
     return 0;
 }
 
-static const char *const states[] = {"succeeded", "failed", "skipped", "running", "abandoned"};
+static const char *const states[] = {"succeeded", "failed",    "skipped",
+                                     "running",   "abandoned", "quarantined"};
 
 static int parse_state(const char *s)
 {
@@ -119,8 +125,8 @@ static int parse_runs_opts(const char *cmd, int argc, char **argv, runs_opts *o)
         switch (c) {
         case 's':
             if (!parse_state(optarg))
-                return cli_usage_error(cmd, "--state must be succeeded, failed, skipped, running "
-                                            "or abandoned");
+                return cli_usage_error(cmd, "--state must be succeeded, failed, skipped, running, "
+                                            "abandoned or quarantined");
             o->state = optarg;
             break;
         case 'S':
@@ -272,7 +278,14 @@ static void print_line(const json_t *rec)
         printf("  (attempt %" JSON_INTEGER_FORMAT ", retry of %s)", attempt,
                field(rec, "retry_of") ? field(rec, "retry_of") : "?");
     const json_t *error = json_object_get(d, "error");
-    if (json_is_object(error)) {
+    const json_t *quarantine = json_object_get(d, "quarantine");
+    if (json_is_object(quarantine)) {
+        /* where the spooled event lies says more than the long message */
+        printf("  spool %s, %" JSON_INTEGER_FORMAT " starts: quarantined to %s",
+               or_dash(json_string_value(json_object_get(quarantine, "spool_id"))),
+               json_integer_value(json_object_get(quarantine, "attempts")),
+               or_dash(json_string_value(json_object_get(quarantine, "path"))));
+    } else if (json_is_object(error)) {
         const char *msg = json_string_value(json_object_get(error, "message"));
         printf("  %s: %.160s%s", or_dash(json_string_value(json_object_get(error, "kind"))),
                or_dash(msg), msg && strlen(msg) > 160 ? "..." : "");
@@ -352,21 +365,29 @@ static int same_member(const char *a, const char *b)
     return a ? same(a, b) : !b;
 }
 
+/* A later run of the same rule on the same input (and member) in state
+ * `state`. */
+static int followed_by(const record_list *all, size_t i, size_t j, const char *state)
+{
+    const json_t *rec = all->items[i], *other = all->items[j];
+    return j > i && !strcmp(or_dash(field(other, "state")), state) &&
+           same(input_of(rec), input_of(other)) && same(field(rec, "rule"), field(other, "rule")) &&
+           same_member(member_of(rec), member_of(other));
+}
+
 /* A failed run is still open unless a later record retried it, or a later
- * run of the same rule on the same input (and member) succeeded. */
+ * run of the same rule on the same input (and member) succeeded, or was
+ * QUARANTINED: the ABANDONED runs of a spooled event whose jobs killed
+ * `serve` are what got it quarantined, and stay for a person to retry by
+ * id once the cause is fixed. */
 static int still_failed(const record_list *all, size_t i)
 {
-    const json_t *rec = all->items[i];
-    const char *id = field(rec, "run_id"), *rule_name = field(rec, "rule");
-    const char *input = input_of(rec);
+    const char *id = field(all->items[i], "run_id");
     for (size_t j = 0; j < all->count; j++) {
-        const json_t *other = all->items[j];
-        const char *retry_of = field(other, "retry_of");
+        const char *retry_of = field(all->items[j], "retry_of");
         if (retry_of && !strcmp(retry_of, id))
             return 0;
-        if (j > i && !strcmp(or_dash(field(other, "state")), "SUCCEEDED") &&
-            same(input, input_of(other)) && same(rule_name, field(other, "rule")) &&
-            same_member(member_of(rec), member_of(other)))
+        if (followed_by(all, i, j, "SUCCEEDED") || followed_by(all, i, j, "QUARANTINED"))
             return 0;
     }
     return 1;
@@ -443,6 +464,15 @@ static int retry_job_init(retry_job *rj, const json_t *rec, sl_error *err)
                      "run %s is RUNNING (process %s): retry it once it has ended, or once "
                      "sluice found it ABANDONED",
                      field(rec, "run_id"), or_dash(field(rec, "process")));
+        return -1;
+    }
+    const json_t *quarantine = json_object_get(detail(rec), "quarantine");
+    if (json_is_object(quarantine) && !json_array_size(json_object_get(quarantine, "objects"))) {
+        /* the spooled file was no event any more: its path is no input */
+        sl_error_set(err, SL_ERR_INPUT,
+                     "run %s is a quarantined spool entry that names no object: read %s, and "
+                     "move it back into the spool to run it",
+                     field(rec, "run_id"), or_dash(input_of(rec)));
         return -1;
     }
     if (!loc) {

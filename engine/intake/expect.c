@@ -136,7 +136,8 @@ static size_t alarm_missing(expect_checker *ec, const expect_config *e, const ex
                         .window_start_ms = p->window_start_ms, .deadline_ms = p->deadline_ms,
                         .checked_ms = now_ms};
     json_t *event = notify_missing_event(&m);
-    size_t failures = (size_t)notifier_missing(ec->notifier, e->rule, event);
+    size_t failures =
+        (size_t)notifier_alarm(ec->notifier, e->rule, event, "expected arrival MISSING");
     sl_error err = {0};
     if (runstore_write(ec->runs, event, NULL, &err) != 0) {
         log_ctx ctx = {.run_id = run_id, .rule = e->rule};

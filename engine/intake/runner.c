@@ -182,6 +182,27 @@ int runner_job(runner *r, const job_spec *spec, job_result *res, runner_totals *
     return rc;
 }
 
+int runner_alarm(runner *r, const char *rule_name, json_t *event, const char *what)
+{
+    int rf = r->runs_broken;
+    sl_error err = {0};
+    if (r->runs && runstore_write(r->runs, event, NULL, &err) != 0) {
+        const json_t *d = json_object_get(event, "detail");
+        log_ctx ctx = {.run_id = json_string_value(json_object_get(d, "run_id")),
+                       .rule = rule_name};
+        json_t *f = json_pack("{s:O}", "event", event);
+        log_fields(&ctx, SL_LOG_ERROR, f,
+                   "run record not written to %s: %s; the event is attached",
+                   runstore_where(r->runs), err.msg);
+        json_decref(f);
+        rf = 1;
+    }
+    int nf = notifier_alarm(r->notifier, rule_name, event, what);
+    if (r->metrics && (nf || rf))
+        metrics_report_failures(r->metrics, (unsigned)nf, (unsigned)rf);
+    return nf + rf;
+}
+
 /* --- batches ------------------------------------------------------------ */
 
 typedef struct batch {

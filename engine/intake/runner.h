@@ -6,6 +6,7 @@
 #ifndef SLUICE_RUNNER_H
 #define SLUICE_RUNNER_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -35,6 +36,14 @@ void runner_free(runner *r);
  * reported member job by member job as each ends (job_result.parts), each
  * counted in *totals as a job of its own. */
 int runner_job(runner *r, const job_spec *spec, job_result *res, runner_totals *totals);
+
+/* Reports an alarm — an event that is not a job's end, such as the
+ * QUARANTINED event of a spooled event `serve` gave up on (notify.h): its
+ * run record (runstore_write), and its delivery as a failure of rule
+ * `rule_name` (NULL: none) to the on_failure targets (notifier_alarm: the
+ * log in full, level error, with the message `what`). Failed deliveries
+ * and records are counted in the metrics and returned (0: all reported). */
+int runner_alarm(runner *r, const char *rule_name, json_t *event, const char *what);
 
 /* Executes specs[0..n) through `r`: one at a time in this thread when
  * workers <= 1 or n <= 1, else on a pool of up to `workers` threads. With

@@ -9,10 +9,15 @@
 #include <string.h>
 
 #include "aws/sns_verify.h"
+#include "config/location.h"
+#include "core/router.h"
+#include "core/runid.h"
 #include "intake/spool.h"
 #include "net/http.h"
 #include "net/http_server.h"
+#include "notify/notify.h"
 #include "util/alloc.h"
+#include "util/clock.h"
 #include "util/exitcode.h"
 #include "util/log.h"
 #include "util/signals.h"
@@ -81,6 +86,86 @@ static void run_spooled(void *ud, const char *id, const char *data, size_t len)
     log_msg(NULL, SL_LOG_INFO, "spool %s done: %zu succeeded, %zu failed, %zu skipped", id,
             out.succeeded, out.failed, out.skipped);
     intake_outcome_free(&out);
+}
+
+/* --- quarantine ------------------------------------------------------------- */
+
+/* One QUARANTINED event (notified and recorded) for the object `ev` of a
+ * quarantined spool entry; ev NULL: the entry is no event any more (edited
+ * by hand), reported as its file. */
+static void report_quarantined(server *s, const spool_quarantined *q, const event_record *ev,
+                               const char *const *objects, size_t n_objects)
+{
+    const config *cfg = s->in->cfg;
+    route_match m = {0};
+    char why[256] = "";
+    if (ev && route_object(cfg, ev->bucket, ev->key, ev->event_name, &m, NULL, why,
+                           sizeof why) != 0)
+        log_msg(NULL, SL_LOG_WARN, "spool %s: s3://%s/%s: %s", q->id, ev->bucket, ev->key, why);
+    const plugin_instance *pi = m.rule ? plugin_bindings_get(s->in->plugins, m.rule) : NULL;
+    char run_id[RUNID_MAX];
+    long long now = clock_now_ms();
+    runid_make((time_t)(now / 1000), run_id);
+    char *input = ev ? location_format(&(location){.kind = LOC_OBJECT, .bucket = ev->bucket,
+                                                   .key = ev->key})
+                     : xstrdup(q->path);
+    notify_quarantine nq = {.run_id = run_id,
+                            .rule = m.rule ? m.rule->name : NULL,
+                            .plugin = m.rule ? m.rule->plugin_name : NULL,
+                            .plugin_version = pi ? pi->plugin->desc->version : NULL,
+                            .input = input,
+                            .etag = ev ? ev->etag : NULL,
+                            .version_id = ev ? ev->version_id : NULL,
+                            .event_time = ev ? ev->event_time_iso : NULL,
+                            .spool_id = q->id,
+                            .path = q->path,
+                            .attempts = q->attempts,
+                            .max_attempts = q->max_attempts,
+                            .processes = q->processes,
+                            .n_processes = q->n_processes,
+                            .objects = objects,
+                            .n_objects = n_objects,
+                            .quarantined_ms = now};
+    json_t *event = notify_quarantined_event(&nq);
+    int failures = runner_alarm(s->in->runner, nq.rule, event, "spooled event QUARANTINED");
+    log_msg(NULL, failures ? SL_LOG_ERROR : SL_LOG_INFO,
+            "spool %s: %s QUARANTINED as run %s%s", q->id, input, run_id,
+            failures ? " (not every notification or record went out: see above)" : "");
+    json_decref(event);
+    free(input);
+    route_match_free(&m);
+}
+
+/* spool_quarantine_fn: each object of the entry that would have run a job
+ * gets its QUARANTINED event, so that `sluice runs` lists it with its rule
+ * and `runs retry` can run it again. */
+static void on_quarantine(void *ud, const spool_quarantined *q)
+{
+    server *s = ud;
+    event_batch batch = {0};
+    sl_error err = {0};
+    size_t n = 0;
+    char **objects = NULL;
+    if (q->data && event_parse(q->data, q->len, &batch, &err) == 0) {
+        objects = xcalloc(batch.count ? batch.count : 1, sizeof *objects);
+        for (size_t i = 0; i < batch.count; i++)
+            if (batch.records[i].kind != EVENT_SKIP)
+                objects[n++] = location_format(&(location){.kind = LOC_OBJECT,
+                                                           .bucket = batch.records[i].bucket,
+                                                           .key = batch.records[i].key});
+    }
+    if (n == 0) {
+        log_msg(NULL, SL_LOG_WARN, "spool %s: the quarantined entry names no object%s%s",
+                q->id, err.msg[0] ? ": " : "", err.msg);
+        report_quarantined(s, q, NULL, NULL, 0);
+    }
+    for (size_t i = 0; i < batch.count && n > 0; i++)
+        if (batch.records[i].kind != EVENT_SKIP)
+            report_quarantined(s, q, &batch.records[i], (const char *const *)objects, n);
+    for (size_t i = 0; i < n; i++)
+        free(objects[i]);
+    free(objects);
+    event_batch_free(&batch);
 }
 
 static int authenticate(const server *s, const http_server_request *req, http_server_reply *rep)
@@ -369,6 +454,7 @@ static int serve(server *s)
                               .ud = s,
                               .observer = observe};
     spool_set_max_attempts(s->sp, s->o->max_attempts);
+    spool_on_quarantine(s->sp, on_quarantine, s);
     if (!s->o->paused && spool_start(s->sp, s->o->workers, run_spooled, s) == 0) {
         fprintf(stderr, "sluice serve: cannot start worker threads\n");
         return SL_EXIT_USAGE;

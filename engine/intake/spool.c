@@ -23,6 +23,7 @@
 #include "util/alloc.h"
 #include "util/fsutil.h"
 #include "util/log.h"
+#include "util/procid.h"
 #include "util/strbuf.h"
 #include "util/workers.h"
 
@@ -48,6 +49,8 @@ struct spool {
     workers_pool *pool;        /* NULL until started, and after a stop */
     int stopped;
     int max_attempts;          /* starts without an end before quarantine */
+    spool_quarantine_fn on_quarantine; /* may be NULL */
+    void *quarantine_ud;
 };
 
 /* --- directories ----------------------------------------------------------- */
@@ -283,31 +286,47 @@ int spool_put(spool *sp, const void *data, size_t len, char id[SPOOL_ID_MAX], sl
 /* --- workers ------------------------------------------------------------- */
 
 /* How often the entry was started without its handler returning: the
- * process died while running it (a crash in an in-process plugin, a kill). */
-static int attempts_of(spool *sp, const char *id)
+ * process died while running it (a crash in an in-process plugin, a kill).
+ * The file is "N\n" and then the tag of each process that started the
+ * entry, one a line (a file of an older sluice has the count only): those
+ * lines go to `tags` when not NULL. */
+static int attempts_of(spool *sp, const char *id, strbuf *tags)
 {
-    char name[SPOOL_ID_MAX + 16], buf[16] = "";
-    snprintf(name, sizeof name, "%s.attempts", id);
-    int fd = openat(sp->dirfd, name, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    return n > 0 ? atoi(buf) : 0;
+    char *path = xasprintf("%s/%s.attempts", sp->dir, id);
+    strbuf text = STRBUF_INIT;
+    int n = 0;
+    if (sb_read_file(&text, path) == 0 && text.len > 0) {
+        n = atoi(sb_str(&text));
+        const char *nl = strchr(sb_str(&text), '\n');
+        if (tags && nl && nl[1])
+            sb_adds(tags, nl + 1);
+    }
+    sb_free(&text);
+    free(path);
+    return n;
 }
 
-/* Written and fsync'ed before the handler runs, so a death is counted. */
-static void count_attempt(spool *sp, const char *id, int n)
+/* Written and fsync'ed before the handler runs, so a death is counted;
+ * names this process after the ones before (`tags`, lines). */
+static void count_attempt(spool *sp, const char *id, int n, const strbuf *tags)
 {
-    char name[SPOOL_ID_MAX + 16], buf[16];
+    char name[SPOOL_ID_MAX + 16], me[PROCID_TAG_MAX];
     snprintf(name, sizeof name, "%s.attempts", id);
-    int len = snprintf(buf, sizeof buf, "%d\n", n);
+    strbuf text = STRBUF_INIT;
+    sb_addf(&text, "%d\n", n);
+    if (tags->len) {
+        sb_adds(&text, sb_str(tags));
+        if (text.buf[text.len - 1] != '\n')
+            sb_addc(&text, '\n');
+    }
+    sb_addf(&text, "%s\n", procid_format(procid_self(), me));
     int fd = openat(sp->dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0 || write_all(fd, buf, (size_t)len) != 0 || fsync(fd) != 0)
+    if (fd < 0 || write_all(fd, text.buf, text.len) != 0 || fsync(fd) != 0)
         log_msg(NULL, SL_LOG_WARN, "spool: cannot count the start of %s/%s.json: %s", sp->dir,
                 id, strerror(errno));
     if (fd >= 0)
         close(fd);
+    sb_free(&text);
 }
 
 static void forget_attempts(spool *sp, const char *id)
@@ -317,10 +336,49 @@ static void forget_attempts(spool *sp, const char *id)
     unlinkat(sp->dirfd, name, 0);
 }
 
+/* The non-empty lines of `text`, split in place (a new array). */
+static const char **split_lines(char *text, size_t *n)
+{
+    const char **out = NULL;
+    *n = 0;
+    for (char *line = text; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        if (*line) {
+            out = xrealloc(out, (*n + 1) * sizeof *out);
+            out[(*n)++] = line;
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    return out;
+}
+
+/* Tells the callback, with the entry as it now lies in quarantine/. */
+static void report_quarantined(spool *sp, const char *id, int n, const char *to, strbuf *tags)
+{
+    char *dir = realpath(sp->dir, NULL);
+    char *path = xasprintf("%s/%s", dir ? dir : sp->dir, to);
+    strbuf data = STRBUF_INIT;
+    int rc = sb_read_file(&data, path);
+    if (rc != 0)
+        log_msg(NULL, SL_LOG_WARN, "spool: cannot read %s back: %s", path, strerror(rc));
+    size_t np;
+    const char **procs = split_lines(tags->buf, &np);
+    spool_quarantined q = {.id = id, .attempts = n, .max_attempts = sp->max_attempts,
+                           .path = path, .data = rc == 0 ? sb_str(&data) : NULL,
+                           .len = data.len, .processes = procs, .n_processes = np};
+    sp->on_quarantine(sp->quarantine_ud, &q);
+    free(procs);
+    sb_free(&data);
+    free(path);
+    free(dir);
+}
+
 /* An entry whose runs killed the process max_attempts times is moved to
  * quarantine/ instead of killing it again (and again, ahead of the events
  * behind it, on every restart). */
-static void quarantine(spool *sp, const char *id, int n)
+static void quarantine(spool *sp, const char *id, int n, strbuf *tags)
 {
     char from[SPOOL_ID_MAX + 8], to[SPOOL_ID_MAX + 24];
     snprintf(from, sizeof from, "%s.json", id);
@@ -337,13 +395,17 @@ static void quarantine(spool *sp, const char *id, int n)
             "jobs ended (a crash in an in-process plugin? isolation: process fails such a job "
             "only): quarantined to %s/%s; move it back to run it again",
             id, n, sp->dir, to);
+    if (sp->on_quarantine)
+        report_quarantined(sp, id, n, to, tags);
 }
 
 static void handle_entry(spool *sp, const char *id)
 {
-    int n = attempts_of(sp, id);
+    strbuf tags = STRBUF_INIT;
+    int n = attempts_of(sp, id, &tags);
     if (n >= sp->max_attempts) {
-        quarantine(sp, id, n);
+        quarantine(sp, id, n, &tags);
+        sb_free(&tags);
         return;
     }
     char *path = xasprintf("%s/%s.json", sp->dir, id);
@@ -352,7 +414,7 @@ static void handle_entry(spool *sp, const char *id)
     if (rc != 0) {
         log_msg(NULL, SL_LOG_WARN, "spool: cannot read %s: %s (skipped)", path, strerror(rc));
     } else {
-        count_attempt(sp, id, n + 1);
+        count_attempt(sp, id, n + 1, &tags);
         sp->handler(sp->ud, id, sb_str(&data), data.len);
         if (unlink(path) != 0)
             log_msg(NULL, SL_LOG_ERROR, "spool: cannot remove %s: %s (it will run again)", path,
@@ -360,12 +422,19 @@ static void handle_entry(spool *sp, const char *id)
         forget_attempts(sp, id);
     }
     sb_free(&data);
+    sb_free(&tags);
     free(path);
 }
 
 void spool_set_max_attempts(spool *sp, int n)
 {
     sp->max_attempts = n > 0 ? n : SPOOL_MAX_ATTEMPTS;
+}
+
+void spool_on_quarantine(spool *sp, spool_quarantine_fn fn, void *ud)
+{
+    sp->on_quarantine = fn;
+    sp->quarantine_ud = ud;
 }
 
 /* A task of the pool: one entry, start to end. */

@@ -9,13 +9,16 @@
  *                     fsync'ed — only then does spool_put() return 0
  *   DIR/ID.attempts   how often ID was started (written before its
  *                     handler runs, removed with the entry): starts without
- *                     an end are deaths of the process while running it
+ *                     an end are deaths of the process while running it.
+ *                     "N\n", then the tag of each process that started it
+ *                     (util/procid.h), one a line, oldest first
  *   DIR/quarantine/ID.json
  *                     an entry started max_attempts times without an end:
- *                     moved aside (and logged) instead of being handed to
- *                     the handler again, so an event whose job kills the
- *                     process cannot crash-loop it ahead of the events
- *                     behind it; moved back by hand to run again
+ *                     moved aside (logged, and handed to the quarantine
+ *                     callback: serve notifies and records it) instead of
+ *                     being handed to the handler again, so an event whose
+ *                     job kills the process cannot crash-loop it ahead of
+ *                     the events behind it; moved back by hand to run again
  * IDs sort in arrival order. Once started, each entry is a task of a
  * worker pool (util/workers.h) that hands it to the handler and deletes it
  * once the handler returned (its jobs finished, whatever their outcome). Entries left by a previous process (crash,
@@ -48,6 +51,27 @@ int spool_put(spool *sp, const void *data, size_t len, char id[SPOOL_ID_MAX], sl
 /* Starts without an end after which an entry is quarantined (before
  * spool_start; n < 1: the default, SPOOL_MAX_ATTEMPTS). */
 void spool_set_max_attempts(spool *sp, int n);
+
+/* An entry just moved to quarantine/ (everything borrowed for the call). */
+typedef struct spool_quarantined {
+    const char *id;
+    int attempts;               /* starts without an end */
+    int max_attempts;
+    const char *path;           /* where it lies now: DIR/quarantine/ID.json,
+                                   absolute when DIR could be resolved */
+    const char *data;           /* its bytes, NUL-terminated; NULL when they
+                                   could not be read back */
+    size_t len;
+    const char *const *processes; /* tags of the processes that started it
+                                     (util/procid.h), oldest first: those
+                                     the attempts file named */
+    size_t n_processes;
+} spool_quarantined;
+
+/* Called on the worker's thread after an entry was quarantined (before
+ * spool_start). */
+typedef void (*spool_quarantine_fn)(void *ud, const spool_quarantined *q);
+void spool_on_quarantine(spool *sp, spool_quarantine_fn fn, void *ud);
 
 /* Starts a pool of `workers` threads running the handler on queued
  * entries, oldest first. Returns the number of threads started (0: none

@@ -235,13 +235,15 @@ int notifier_job(notifier *nf, const job_result *res, json_t *event)
     return failures;
 }
 
-int notifier_missing(notifier *nf, const char *rule_name, json_t *event)
+int notifier_alarm(notifier *nf, const char *rule_name, json_t *event, const char *what)
 {
-    const char *run_id =
-        json_string_value(json_object_get(json_object_get(event, "detail"), "run_id"));
-    log_ctx ctx = {.run_id = run_id, .rule = rule_name};
+    const json_t *d = json_object_get(event, "detail");
+    const char *run_id = json_string_value(json_object_get(d, "run_id"));
+    const char *input =
+        json_string_value(json_object_get(json_object_get(d, "input"), "location"));
+    log_ctx ctx = {.run_id = run_id, .input = input, .rule = rule_name};
     json_t *f = json_pack("{s:s, s:O}", "target", "log", "event", event);
-    log_fields(&ctx, SL_LOG_ERROR, f, "expected arrival MISSING");
+    log_fields(&ctx, SL_LOG_ERROR, f, "%s", what);
     json_decref(f);
     char **names;
     size_t n;

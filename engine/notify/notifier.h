@@ -25,10 +25,12 @@ void notifier_free(notifier *nf);
  * job's event to the log. Returns the number of deliveries that failed. */
 int notifier_job(notifier *nf, const job_result *res, json_t *event);
 
-/* Delivers the MISSING event of an expected arrival of rule `rule_name` to its
- * on_failure targets (else the top-level ones) and writes it to the log
- * in full. Returns the number of deliveries that failed. */
-int notifier_missing(notifier *nf, const char *rule_name, json_t *event);
+/* Delivers an alarm — an event that is not a job's end: the MISSING event
+ * of an expected arrival, the QUARANTINED event of a spooled event — of
+ * rule `rule_name` (NULL: none) to its on_failure targets (else the
+ * top-level ones) and writes it to the log in full, level error, with the
+ * message `what`. Returns the number of deliveries that failed. */
+int notifier_alarm(notifier *nf, const char *rule_name, json_t *event, const char *what);
 
 /* Delivers `event` to one target, with retries. On success returns 0 and
  * copies the service's id for the message (SNS MessageId, EventBridge

@@ -161,6 +161,87 @@ json_t *notify_missing_event(const notify_missing *m)
     return ev;
 }
 
+static json_t *string_list(const char *const *items, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_string(items[i]));
+    return a;
+}
+
+/* What happened, for a person: the pids let the service manager's log or
+ * the core dumps say by which signal each process died, which the process
+ * itself could not record. */
+static char *quarantine_message(const notify_quarantine *q)
+{
+    strbuf pids = STRBUF_INIT;
+    size_t n = 0;
+    for (size_t i = 0; i < q->n_processes; i++) {
+        procid p;
+        if (procid_parse(q->processes[i], &p) == 0)
+            sb_addf(&pids, "%s%ld", n++ ? ", " : "", p.pid);
+    }
+    char *msg = xasprintf("the process died %d time%s while running the jobs of spool event %s "
+                          "(--max-attempts %d%s%s%s): quarantined to %s",
+                          q->attempts, q->attempts == 1 ? "" : "s", q->spool_id,
+                          q->max_attempts, !n ? "" : n == 1 ? "; pid " : "; pids ", sb_str(&pids),
+                          pids.len ? ", see the service manager's log for the signal" : "",
+                          q->path);
+    sb_free(&pids);
+    return msg;
+}
+
+static json_t *quarantine_detail(const notify_quarantine *q)
+{
+    char host[256] = "";
+    gethostname(host, sizeof host - 1);
+    json_t *d = json_object();
+    json_object_set_new(d, "rule", string_or_null(q->rule));
+    json_object_set_new(d, "state", json_string("QUARANTINED"));
+    json_object_set_new(d, "run_id", json_string(q->run_id));
+    json_object_set_new(d, "input",
+                        json_pack("{s:s, s:o, s:o, s:o}", "location", q->input ? q->input : "",
+                                  "etag", string_or_null(q->etag), "version_id",
+                                  string_or_null(q->version_id), "event_time",
+                                  string_or_null(q->event_time)));
+    json_object_set_new(d, "output", json_pack("{s:n}", "location"));
+    json_object_set_new(d, "plugin", json_pack("{s:o, s:o}", "name", string_or_null(q->plugin),
+                                               "version", string_or_null(q->plugin_version)));
+    char *msg = quarantine_message(q);
+    json_object_set_new(d, "error", json_pack("{s:s, s:s}", "kind", "internal", "message", msg));
+    free(msg);
+    json_object_set_new(d, "started_at", iso_time(q->quarantined_ms));
+    json_object_set_new(d, "ended_at", iso_time(q->quarantined_ms));
+    json_object_set_new(d, "duration_ms", json_integer(0));
+    json_object_set_new(d, "attempt", json_integer(1));
+    json_object_set_new(d, "retry_of", json_null());
+    json_object_set_new(d, "host", json_string(host));
+    add_process(d);
+    json_object_set_new(d, "sluice_version", json_string(PACKAGE_VERSION));
+    json_object_set_new(d, "bytes_in", json_integer(0));
+    json_object_set_new(d, "bytes_out", json_integer(0));
+    json_object_set_new(d, "stats", json_object());
+    json_object_set_new(
+        d, "quarantine",
+        json_pack("{s:s, s:i, s:i, s:s, s:o, s:o}", "spool_id", q->spool_id, "attempts",
+                  q->attempts, "max_attempts", q->max_attempts, "path", q->path, "processes",
+                  string_list(q->processes, q->n_processes), "objects",
+                  string_list(q->objects, q->n_objects)));
+    return d;
+}
+
+json_t *notify_quarantined_event(const notify_quarantine *q)
+{
+    json_t *ev = json_object();
+    json_object_set_new(ev, "version", json_string("0"));
+    json_object_set_new(ev, "id", json_string(q->run_id));
+    json_object_set_new(ev, "detail-type", json_string(NOTIFY_DETAIL_TYPE));
+    json_object_set_new(ev, "source", json_string(NOTIFY_SOURCE));
+    json_object_set_new(ev, "time", iso_time(q->quarantined_ms));
+    json_object_set_new(ev, "detail", quarantine_detail(q));
+    return ev;
+}
+
 void notify_sample_result(job_result *res)
 {
     memset(res, 0, sizeof *res);

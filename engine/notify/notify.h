@@ -1,7 +1,9 @@
 /* notify.h — what happens after a job: the job-state event (an
  * EventBridge-shaped JSON document, schemas/job-state-change.schema.json,
  * docs/notifications.md); its delivery to the rule's targets is
- * notifier.h's.
+ * notifier.h's. Besides a job's end the same event shape says that an
+ * expected arrival is MISSING (intake/expect.h) and that `serve`
+ * QUARANTINED a spooled event (intake/spool.h).
  *
  * The `log` target is built in and always on: every FAILED job's event is
  * written to the log in full. Remote targets — sns (Publish, query API,
@@ -49,6 +51,32 @@ typedef struct notify_missing {
  * error (kind timeout) saying what was expected when, and `expected`
  * (new reference). */
 json_t *notify_missing_event(const notify_missing *m);
+
+/* A spooled event `sluice serve` quarantined (intake/spool.h): its jobs
+ * killed the process at every one of `attempts` starts. One event per
+ * object of the spooled event; strings are borrowed. */
+typedef struct notify_quarantine {
+    const char *run_id;            /* a new run id for the record */
+    const char *rule;              /* the rule the object routes to; NULL: none */
+    const char *plugin;            /* that rule's plugin */
+    const char *plugin_version;    /* NULL: unknown */
+    const char *input;             /* s3://bucket/key, or the file when the
+                                      event cannot be read any more */
+    const char *etag, *version_id, *event_time; /* as the event gave them */
+    const char *spool_id;
+    const char *path;              /* where the spooled event lies now */
+    int attempts, max_attempts;
+    const char *const *processes;  /* tags of the processes that died running it */
+    size_t n_processes;
+    const char *const *objects;    /* every object of the spooled event */
+    size_t n_objects;
+    long long quarantined_ms;
+} notify_quarantine;
+
+/* The job-state-style event of a quarantined object: state QUARANTINED,
+ * the error (kind internal) saying what happened, and `quarantine` (new
+ * reference). */
+json_t *notify_quarantined_event(const notify_quarantine *q);
 
 /* Fills `res` with a sample FAILED job, for `sluice notify-test`. */
 void notify_sample_result(job_result *res);

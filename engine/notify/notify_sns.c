@@ -145,9 +145,14 @@ static void add_run(strbuf *sb, const json_t *d)
             attempt ? attempt : 1, retry_of ? ", retry of " : "", retry_of ? retry_of : "");
     add_line(sb, "Run id:", sb_str(&x));
     sb_reset(&x);
-    sb_addf(&x, "%s, took %" JSON_INTEGER_FORMAT " ms", str_at(d, "started_at"),
-            json_integer_value(json_object_get(d, "duration_ms")));
-    add_line(sb, "Started:", sb_str(&x));
+    if (json_is_object(json_object_get(d, "quarantine"))) {
+        /* no job ran: the time is the quarantine's */
+        add_line(sb, "At:", str_at(d, "started_at"));
+    } else {
+        sb_addf(&x, "%s, took %" JSON_INTEGER_FORMAT " ms", str_at(d, "started_at"),
+                json_integer_value(json_object_get(d, "duration_ms")));
+        add_line(sb, "Started:", sb_str(&x));
+    }
     sb_reset(&x);
     const json_t *plugin = json_object_get(d, "plugin");
     if (str_at(plugin, "name"))
@@ -158,6 +163,37 @@ static void add_run(strbuf *sb, const json_t *d)
     sb_free(&x);
 }
 
+/* A QUARANTINED event: where the spooled event lies and how to run it
+ * again. */
+static void add_quarantine(strbuf *sb, const json_t *d, const char *run_id)
+{
+    const json_t *q = json_object_get(d, "quarantine");
+    const char *path = str_at(q, "path");
+    add_line(sb, "Spool id:", str_at(q, "spool_id"));
+    add_line(sb, "Now at:", path);
+    strbuf x = STRBUF_INIT;
+    sb_addf(&x, "%" JSON_INTEGER_FORMAT " starts, each ended by the process dying "
+                "(--max-attempts %" JSON_INTEGER_FORMAT ")",
+            json_integer_value(json_object_get(q, "attempts")),
+            json_integer_value(json_object_get(q, "max_attempts")));
+    add_line(sb, "Attempts:", sb_str(&x));
+    sb_free(&x);
+    /* the spool directory: PATH is SPOOL/quarantine/ID.json */
+    size_t len = path ? strlen(path) : 0;
+    int slashes = 0;
+    while (len > 0 && slashes < 2)
+        if (path[--len] == '/')
+            slashes++;
+    sb_addf(sb, "\n`sluice serve` stopped running this event: its jobs killed the process at "
+                "every start.\n"
+                "\nTo run it again once the cause is fixed (isolation: process on the rule, a "
+                "fixed plugin):\n"
+                "  sluice runs retry %s\n"
+                "or move the event back into the spool, for serve's next start:\n"
+                "  mv %s %.*s/\n",
+            run_id, path ? path : "?", slashes == 2 ? (int)len : 1, slashes == 2 ? path : ".");
+}
+
 char *notify_sns_message(const json_t *event)
 {
     const json_t *d = detail_of(event);
@@ -165,9 +201,13 @@ char *notify_sns_message(const json_t *event)
     const char *run_id = str_at(d, "run_id");
     const json_t *error = json_object_get(d, "error");
     int failed = state && !strcmp(state, "FAILED");
+    int quarantined = state && !strcmp(state, "QUARANTINED");
     strbuf sb = STRBUF_INIT;
 
-    sb_addf(&sb, "A sluice job %s.\n\n", state ? state : "ended");
+    if (quarantined)
+        sb_adds(&sb, "A spooled event was QUARANTINED.\n\n");
+    else
+        sb_addf(&sb, "A sluice job %s.\n\n", state ? state : "ended");
     add_line(&sb, "Rule:", str_at(d, "rule") ? str_at(d, "rule") : "(none: no rule was chosen)");
     add_input(&sb, d);
     if (json_is_object(error)) {
@@ -180,6 +220,8 @@ char *notify_sns_message(const json_t *event)
     add_line(&sb, "Output:", str_at(json_object_get(d, "output"), "location"));
     add_run(&sb, d);
     add_stats(&sb, d);
+    if (quarantined)
+        add_quarantine(&sb, d, run_id);
     if (failed) {
         sb_adds(&sb, "\nNothing was published: sluice writes the output only when the whole "
                      "job succeeds.\n");

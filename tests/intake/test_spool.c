@@ -1,7 +1,10 @@
 /* test_spool.c — the durable spool: entries on disk with their exact
  * bytes before spool_put() returns, arrival order, one process per spool,
  * leftovers queued again on open, temporaries dropped, deletion after the
- * handler, and a stop that finishes the running entry and keeps the rest.
+ * handler, a stop that finishes the running entry and keeps the rest; the
+ * count of starts on disk, naming each process that started the entry, and
+ * the quarantine of an entry started max_attempts times without an end
+ * (moved aside, handed to the quarantine callback, never to the handler).
  *
  * No step waits a fixed time: the stop test holds its handler in the
  * middle of an entry until spool_stop() is under way (see gate below). */
@@ -18,6 +21,7 @@
 
 #include "intake/spool.h"
 #include "util/alloc.h"
+#include "util/procid.h"
 #include "util/strbuf.h"
 #include "tap.h"
 
@@ -119,6 +123,137 @@ static void read_entry(const char *dir, const char *id, strbuf *out)
     free(path);
 }
 
+static void write_file(const char *path, const char *text)
+{
+    FILE *fp = fopen(path, "w");
+    if (fp) {
+        fputs(text, fp);
+        fclose(fp);
+    }
+}
+
+/* A handler that keeps what the attempts file said while it ran. */
+static struct {
+    const char *dir;
+    char attempts[8][512];
+    int n;
+} peek;
+
+static void peek_attempts(void *ud, const char *id, const char *data, size_t len)
+{
+    (void)ud, (void)data, (void)len;
+    char *path = xasprintf("%s/%s.attempts", peek.dir, id);
+    strbuf sb = STRBUF_INIT;
+    sb_read_file(&sb, path);
+    if (peek.n < 8)
+        snprintf(peek.attempts[peek.n++], sizeof peek.attempts[0], "%s", sb_str(&sb));
+    sb_free(&sb);
+    free(path);
+}
+
+/* What the quarantine callback was told. */
+static struct {
+    int calls, attempts, max_attempts;
+    char id[SPOOL_ID_MAX], path[1024], data[256], procs[4][128];
+    size_t n_procs;
+} quar;
+
+static void on_quarantine(void *ud, const spool_quarantined *q)
+{
+    (void)ud;
+    quar.calls++;
+    snprintf(quar.id, sizeof quar.id, "%s", q->id);
+    snprintf(quar.path, sizeof quar.path, "%s", q->path);
+    snprintf(quar.data, sizeof quar.data, "%s", q->data ? q->data : "(null)");
+    quar.attempts = q->attempts;
+    quar.max_attempts = q->max_attempts;
+    quar.n_procs = q->n_processes;
+    for (size_t i = 0; i < q->n_processes && i < 4; i++)
+        snprintf(quar.procs[i], sizeof quar.procs[0], "%s", q->processes[i]);
+}
+
+/* Starts are counted with the process that made them; an entry at
+ * max_attempts goes to quarantine/ and to the callback. */
+static void test_attempts_and_quarantine(const char *base)
+{
+    char *dir = xasprintf("%s/q/spool", base);
+    char me[PROCID_TAG_MAX];
+    procid_format(procid_self(), me);
+    sl_error err = {0};
+    spool *sp = spool_open(dir, &err);
+    ok(sp != NULL, "open a spool for the quarantine: %s", err.msg);
+    spool_close(sp);
+
+    const char *gone1 = "4242-100-0badc0de@etl-1", *gone2 = "4343-200-0badc0de@etl-1";
+    /* started twice before, by two processes that died: at the limit */
+    char *p = xasprintf("%s/1764000000000-000001-aaaaaaaa.json", dir);
+    write_file(p, "{\"n\":\"crashes\"}");
+    free(p);
+    p = xasprintf("%s/1764000000000-000001-aaaaaaaa.attempts", dir);
+    char *text = xasprintf("2\n%s\n%s\n", gone1, gone2);
+    write_file(p, text);
+    free(text);
+    free(p);
+    /* started once by a process that died: runs again, counted */
+    p = xasprintf("%s/1764000000000-000002-bbbbbbbb.json", dir);
+    write_file(p, "{\"n\":\"again\"}");
+    free(p);
+    p = xasprintf("%s/1764000000000-000002-bbbbbbbb.attempts", dir);
+    text = xasprintf("1\n%s\n", gone1);
+    write_file(p, text);
+    free(text);
+    free(p);
+    /* counted by an older sluice, which kept the number only */
+    p = xasprintf("%s/1764000000000-000003-cccccccc.json", dir);
+    write_file(p, "{\"n\":\"old\"}");
+    free(p);
+    p = xasprintf("%s/1764000000000-000003-cccccccc.attempts", dir);
+    write_file(p, "1\n");
+    free(p);
+    /* never started */
+    p = xasprintf("%s/1764000000000-000004-dddddddd.json", dir);
+    write_file(p, "{\"n\":\"new\"}");
+    free(p);
+
+    peek.dir = dir;
+    sp = spool_open(dir, &err);
+    spool_set_max_attempts(sp, 2);
+    spool_on_quarantine(sp, on_quarantine, NULL);
+    is_int(spool_start(sp, 1, peek_attempts, NULL), 1, "one worker starts");
+    ok(wait_until(sp, 0, 60000), "the worker empties the spool");
+    spool_close(sp);
+
+    is_int(quar.calls, 1, "one entry quarantined");
+    is_str(quar.id, "1764000000000-000001-aaaaaaaa", "the one at the limit");
+    is_int(quar.attempts, 2, "its starts");
+    is_int(quar.max_attempts, 2, "and the limit");
+    ok(quar.path[0] == '/' && strstr(quar.path, "/q/spool/quarantine/"
+                                                "1764000000000-000001-aaaaaaaa.json") != NULL,
+       "the callback gets where it lies now, absolute: %s", quar.path);
+    is_str(quar.data, "{\"n\":\"crashes\"}", "and its bytes");
+    is_int((int64_t)quar.n_procs, 2, "and the processes that started it");
+    is_str(quar.procs[0], gone1, "oldest first (1)");
+    is_str(quar.procs[1], gone2, "(2)");
+    struct stat st;
+    ok(stat(quar.path, &st) == 0, "the entry is in quarantine/");
+    p = xasprintf("%s/1764000000000-000001-aaaaaaaa.attempts", dir);
+    ok(stat(p, &st) != 0, "its attempts file is gone");
+    free(p);
+
+    is_int(peek.n, 3, "the handler ran the three others, never the quarantined one");
+    char *want = xasprintf("2\n%s\n%s\n", gone1, me);
+    is_str(peek.attempts[0], want, "a start is counted with this process after the earlier ones");
+    free(want);
+    want = xasprintf("2\n%s\n", me);
+    is_str(peek.attempts[1], want, "an older count file goes on from its number");
+    free(want);
+    want = xasprintf("1\n%s\n", me);
+    is_str(peek.attempts[2], want, "a first start names this process");
+    free(want);
+    is_int((int64_t)count_files(dir, ".attempts"), 0, "handled entries leave no count behind");
+    free(dir);
+}
+
 int main(void)
 {
     char tmpl[] = "/tmp/sluice-spool-test.XXXXXX";
@@ -193,6 +328,8 @@ int main(void)
 
     sl_error e3 = {0};
     ok(spool_open("/proc/no-such-spool", &e3) == NULL, "an uncreatable directory is an error");
+
+    test_attempts_and_quarantine(base);
 
     sb_free(&buf);
     free(stale);

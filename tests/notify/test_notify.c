@@ -169,6 +169,82 @@ static void test_event(void)
     job_result_free(&res);
 }
 
+/* A spooled event serve quarantined: state QUARANTINED, its own fields,
+ * an error a person can act on, and what SNS makes of it. */
+static void test_quarantined_event(void)
+{
+    const char *procs[] = {"4242-100-0badc0de@etl-1", "4343-200-0badc0de@etl-1"};
+    const char *objects[] = {"s3://in/inproc/a.txt", "s3://in/inproc/b.txt"};
+    notify_quarantine q = {.run_id = "20261206T101010Z-0a0b0c0d",
+                           .rule = "inproc",
+                           .plugin = "crashy",
+                           .plugin_version = "0.0.1",
+                           .input = objects[0],
+                           .etag = "abc",
+                           .event_time = "2026-11-20T09:15:42.118Z",
+                           .spool_id = "1764000000000-000001-aaaaaaaa",
+                           .path = "/var/lib/sluice/spool/quarantine/"
+                                   "1764000000000-000001-aaaaaaaa.json",
+                           .attempts = 2,
+                           .max_attempts = 2,
+                           .processes = procs,
+                           .n_processes = 2,
+                           .objects = objects,
+                           .n_objects = 2,
+                           .quarantined_ms = 1796551810123LL};
+    json_t *ev = notify_quarantined_event(&q);
+    is_str(json_string_value(json_object_get(ev, "id")), q.run_id, "quarantined: id is its run id");
+    is_str(json_string_value(json_object_get(ev, "detail-type")), "Sluice Job State Change",
+           "quarantined: the same detail-type");
+    is_str(json_string_value(json_object_get(ev, "time")), "2026-12-06T10:10:10.123Z",
+           "quarantined: time is when it was quarantined");
+    is_str(dstr(ev, "state"), "QUARANTINED", "state QUARANTINED");
+    is_str(dstr(ev, "rule"), "inproc", "the object's rule");
+    const json_t *in = json_object_get(detail(ev), "input");
+    is_str(json_string_value(json_object_get(in, "location")), "s3://in/inproc/a.txt", "input");
+    is_str(json_string_value(json_object_get(in, "etag")), "abc", "the event's etag");
+    ok(json_is_null(json_object_get(json_object_get(detail(ev), "output"), "location")),
+       "nothing published");
+    const json_t *err = json_object_get(detail(ev), "error");
+    is_str(json_string_value(json_object_get(err, "kind")), "internal", "error kind internal");
+    is_str(json_string_value(json_object_get(err, "message")),
+           "the process died 2 times while running the jobs of spool event "
+           "1764000000000-000001-aaaaaaaa (--max-attempts 2; pids 4242, 4343, see the service "
+           "manager's log for the signal): quarantined to "
+           "/var/lib/sluice/spool/quarantine/1764000000000-000001-aaaaaaaa.json",
+           "the message says what happened and names the pids");
+    is_int(json_integer_value(json_object_get(detail(ev), "duration_ms")), 0, "duration 0");
+    ok(json_integer_value(json_object_get(detail(ev), "pid")) > 0 && dstr(ev, "process"),
+       "the process that quarantined it");
+    const json_t *qd = json_object_get(detail(ev), "quarantine");
+    is_str(json_string_value(json_object_get(qd, "spool_id")), q.spool_id, "quarantine.spool_id");
+    is_int(json_integer_value(json_object_get(qd, "attempts")), 2, "quarantine.attempts");
+    is_int(json_integer_value(json_object_get(qd, "max_attempts")), 2, "quarantine.max_attempts");
+    is_str(json_string_value(json_object_get(qd, "path")), q.path, "quarantine.path");
+    is_str(json_string_value(json_array_get(json_object_get(qd, "processes"), 1)), procs[1],
+           "quarantine.processes");
+    is_int((int64_t)json_array_size(json_object_get(qd, "objects")), 2,
+           "quarantine.objects: every object of the event");
+
+    char *s = notify_sns_subject(ev, "[etl]");
+    is_str(s, "[etl] sluice QUARANTINED (internal): inproc s3://in/inproc/a.txt",
+           "the SNS subject says it");
+    free(s);
+    char *m = notify_sns_message(ev);
+    ok(strstr(m, "A spooled event was QUARANTINED.\n") == m, "the e-mail opens with it");
+    ok(strstr(m, "  Spool id:  1764000000000-000001-aaaaaaaa\n") != NULL, "spool id line");
+    ok(strstr(m, "  Now at:    /var/lib/sluice/spool/quarantine/1764000000000-000001-"
+                 "aaaaaaaa.json\n") != NULL,
+       "where the file is");
+    ok(strstr(m, "  sluice runs retry 20261206T101010Z-0a0b0c0d\n") != NULL, "how to retry it");
+    ok(strstr(m, "  mv /var/lib/sluice/spool/quarantine/1764000000000-000001-aaaaaaaa.json "
+                 "/var/lib/sluice/spool/\n") != NULL,
+       "or to move it back");
+    ok(strstr(m, "retry --failed") == NULL, "not --failed, which leaves it alone");
+    free(m);
+    json_decref(ev);
+}
+
 /* --- SNS ---------------------------------------------------------------- */
 
 static void test_sns_subject(void)
@@ -821,6 +897,7 @@ int main(void)
         return 99;
     }
     test_event();
+    test_quarantined_event();
     test_sns_subject();
     test_sns_message();
     test_sns_request();
