@@ -29,6 +29,8 @@ int tab_read_refill(tab_reader *r)
 
 int tab_read_rb_add(tab_reader *r, const void *p, size_t n)
 {
+    if (n == 0)
+        return 0; /* an empty line before anything: r->rb is NULL, NULL + 0 undefined */
     if (r->rb_cap - r->rb_len < n) {
         size_t cap = r->rb_cap ? r->rb_cap : 4096;
         while (cap - r->rb_len < n)
@@ -200,6 +202,9 @@ static int dsv_next(tab_reader *r, tab_record *rec, tab_bad *bad)
     const int csv = r->o.format == TAB_CSV;
     const int delim = (unsigned char)r->o.delimiter, quote = csv ? (unsigned char)r->o.quote : -2;
     const int esc = !csv && r->o.tsv_escapes;
+    /* a bad record has no fields and no raw line: nothing of the caller's
+     * last record may show through (a reject would print it) */
+    memset(rec, 0, sizeof *rec);
     r->rb_len = 0;
     r->nf = 0;
     int state = ST_START;
@@ -247,8 +252,6 @@ static int dsv_next(tab_reader *r, tab_record *rec, tab_bad *bad)
                          "unterminated quoted field (the quote opened on line %lld is never "
                          "closed before the end of the input)",
                          (long long)quote_line);
-                rec->f = NULL;
-                rec->n = 0;
                 rec->line = line;
                 return TAB_BAD_RECORD;
             }
@@ -304,8 +307,6 @@ static int dsv_next(tab_reader *r, tab_record *rec, tab_bad *bad)
                      "unexpected character '%c' after the closing quote of a quoted field "
                      "(a quote inside a field is written twice)",
                      c >= 0x20 && c < 0x7F ? c : '?');
-            rec->f = NULL;
-            rec->n = 0;
             rec->line = line;
             skip_line(r);
             return TAB_BAD_RECORD;
