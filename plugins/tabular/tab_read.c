@@ -129,6 +129,8 @@ static int latin1_fields(tab_reader *r, tab_record *rec)
     size_t need = 0;
     for (size_t i = 0; i < rec->n; i++)
         need += rec->f[i].len * 2;
+    if (need == 0)
+        return 0; /* empty fields: r->conv may not exist yet */
     if (need > r->conv_cap) {
         char *c = realloc(r->conv, need);
         if (!c)
@@ -158,9 +160,12 @@ static int finish_record(tab_reader *r, tab_record *rec, tab_bad *bad, int64_t l
 {
     if (tab_reader_grow_fields(r, r->nf) != 0)
         return TAB_FAIL;
+    /* a record of empty fields before any byte was kept: fields point at
+     * "", not at NULL + 0 */
+    const char *rb = r->rb ? r->rb : "";
     size_t start = 0;
     for (size_t i = 0; i < r->nf; i++) {
-        r->fields[i] = (tab_field){r->rb + start, r->ends[i] - start, 0};
+        r->fields[i] = (tab_field){rb + start, r->ends[i] - start, 0};
         start = r->ends[i];
     }
     rec->f = r->fields;

@@ -221,6 +221,30 @@ static void test_bad_records(void)
     check_bad_is_clean(&o, "\"x\"y,1\n", "CSV: nor when the bad line is the first, read ahead");
 }
 
+/* A first record of empty fields only: each field is "" (found by
+ * tests/fuzz/fuzz_tabular: NULL + 0 under UBSan, NULL fields). */
+static void check_empty_fields(const tab_read_opts *o, const char *name)
+{
+    mem m = {";''\n", 4, 0, 1 << 20};
+    char err[200];
+    int bad_input;
+    tab_reader *r = tab_reader_open(o, pull_mem, &m, &bad_input, err, sizeof err);
+    tab_record rec;
+    tab_bad b;
+    int rc = r ? tab_reader_next(r, &rec, &b) : TAB_FAIL;
+    ok(rc == TAB_RECORD && rec.n == 2 && rec.f[0].p && rec.f[1].p && !rec.f[0].len &&
+           !rec.f[1].len, "%s", name);
+    tab_reader_free(r);
+}
+
+static void test_empty_fields(void)
+{
+    tab_read_opts o = {.format = TAB_CSV, .delimiter = ';', .quote = '\''};
+    check_empty_fields(&o, "CSV: a first record of empty fields");
+    o.latin1 = 1;
+    check_empty_fields(&o, "CSV: a first record of empty fields, latin-1");
+}
+
 static void test_tsv(void)
 {
     tab_read_opts o = {.format = TAB_TSV, .delimiter = '\t', .header = 1, .tsv_escapes = 1};
@@ -250,6 +274,7 @@ int main(void)
     test_types();
     test_csv();
     test_bad_records();
+    test_empty_fields();
     test_tsv();
     test_jsonl();
     return done_testing();
