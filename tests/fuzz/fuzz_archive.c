@@ -13,8 +13,8 @@
  * Everything is read to its end through a 4 KiB buffer, but no more than
  * 16 MiB per input, so a decompression bomb costs time, not memory.
  * Reaches: decode_open, decode_archive_open, decode_archive_next,
- * decode_archive_next_isolated, decode_limits_check, gzip_step, zstd_step,
- * bzip2_step, member_read. */
+ * decode_archive_next_isolated, decode_archive_none_chosen,
+ * decode_limits_check, gzip_step, zstd_step, bzip2_step, member_read. */
 #include "autoconfig.h"
 
 #include <stdlib.h>
