@@ -29,6 +29,8 @@ int tab_read_refill(tab_reader *r)
 
 int tab_read_rb_add(tab_reader *r, const void *p, size_t n)
 {
+    if (n == 0)
+        return 0; /* an empty line before anything: r->rb is NULL, NULL + 0 undefined */
     if (r->rb_cap - r->rb_len < n) {
         size_t cap = r->rb_cap ? r->rb_cap : 4096;
         while (cap - r->rb_len < n)
@@ -127,6 +129,8 @@ static int latin1_fields(tab_reader *r, tab_record *rec)
     size_t need = 0;
     for (size_t i = 0; i < rec->n; i++)
         need += rec->f[i].len * 2;
+    if (need == 0)
+        return 0; /* empty fields: r->conv may not exist yet */
     if (need > r->conv_cap) {
         char *c = realloc(r->conv, need);
         if (!c)
@@ -156,9 +160,12 @@ static int finish_record(tab_reader *r, tab_record *rec, tab_bad *bad, int64_t l
 {
     if (tab_reader_grow_fields(r, r->nf) != 0)
         return TAB_FAIL;
+    /* a record of empty fields before any byte was kept: fields point at
+     * "", not at NULL + 0 */
+    const char *rb = r->rb ? r->rb : "";
     size_t start = 0;
     for (size_t i = 0; i < r->nf; i++) {
-        r->fields[i] = (tab_field){r->rb + start, r->ends[i] - start, 0};
+        r->fields[i] = (tab_field){rb + start, r->ends[i] - start, 0};
         start = r->ends[i];
     }
     rec->f = r->fields;
@@ -200,6 +207,9 @@ static int dsv_next(tab_reader *r, tab_record *rec, tab_bad *bad)
     const int csv = r->o.format == TAB_CSV;
     const int delim = (unsigned char)r->o.delimiter, quote = csv ? (unsigned char)r->o.quote : -2;
     const int esc = !csv && r->o.tsv_escapes;
+    /* a bad record has no fields and no raw line: nothing of the caller's
+     * last record may show through (a reject would print it) */
+    memset(rec, 0, sizeof *rec);
     r->rb_len = 0;
     r->nf = 0;
     int state = ST_START;
@@ -247,8 +257,6 @@ static int dsv_next(tab_reader *r, tab_record *rec, tab_bad *bad)
                          "unterminated quoted field (the quote opened on line %lld is never "
                          "closed before the end of the input)",
                          (long long)quote_line);
-                rec->f = NULL;
-                rec->n = 0;
                 rec->line = line;
                 return TAB_BAD_RECORD;
             }
@@ -304,8 +312,6 @@ static int dsv_next(tab_reader *r, tab_record *rec, tab_bad *bad)
                      "unexpected character '%c' after the closing quote of a quoted field "
                      "(a quote inside a field is written twice)",
                      c >= 0x20 && c < 0x7F ? c : '?');
-            rec->f = NULL;
-            rec->n = 0;
             rec->line = line;
             skip_line(r);
             return TAB_BAD_RECORD;

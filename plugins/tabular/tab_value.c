@@ -363,9 +363,15 @@ static int parse_time(const tab_coltype *t, const char *s, size_t len, int64_t *
         if (us != 0)
             return why(w, wl, "has a time of day, but the column is a date");
         *out = days;
-    } else {
-        *out = days * 86400000000LL + us;
+        return 0;
     }
+    /* the text form has four-digit years: an offset must not move a
+     * timestamp out of them in UTC, or it could not be read back */
+    const int64_t day = 86400000000LL, v = days * day + us;
+    if (v < tab_value_days_from_civil(0, 1, 1) * day ||
+        v >= (tab_value_days_from_civil(9999, 12, 31) + 1) * day)
+        return why(w, wl, "is out of range (years 0000 to 9999 in UTC)");
+    *out = v;
     return 0;
 }
 

@@ -185,6 +185,21 @@ static void test_writer(void)
     ok(flen > 0 && flen < m.buf.len - 12, "the footer length fits the file (%u)", flen);
     pq_buf_free(&m.buf);
 
+    /* columns that hold only nulls: their PLAIN values were never
+     * allocated (found by tests/fuzz/fuzz_tabular: NULL + 0 under UBSan) */
+    pq_column_def none[] = {{"s", PQ_STRING, 0, 0}, {"b", PQ_BOOL, 0, 0}, {"i", PQ_INT32, 0, 0}};
+    w = pq_writer_open(none, 3, &opt, to_mem, &m, err, sizeof err);
+    rc = 0;
+    for (int i = 0; i < 3; i++) {
+        for (size_t c = 0; c < 3; c++)
+            rc |= pq_writer_put_null(w, c);
+        rc |= pq_writer_end_row(w);
+    }
+    ok(rc == 0 && pq_writer_close(w) == 0 && memcmp(m.buf.data + m.buf.len - 4, "PAR1", 4) == 0,
+       "columns of nulls only make a file");
+    pq_writer_free(w);
+    pq_buf_free(&m.buf);
+
     /* refusals, each saying what is wrong */
     pq_column_def wide = {"big", PQ_DECIMAL, 19, 2};
     ok(pq_writer_open(&wide, 1, &opt, to_mem, &m, err, sizeof err) == NULL &&

@@ -66,6 +66,12 @@ static void test_types(void)
     good("timestamp", "1970-01-01T01:00:00+01:00", 0);
     good("timestamp", "1969-12-31T23:59:59.999999Z", -1);
     bad("timestamp", "1970-13-01 00:00:00", "timestamp");
+    /* found by tests/fuzz/fuzz_tabular: written as "-0001-12-31 23:00:00"
+     * and "10000-01-01 00:59:59", which nothing reads back */
+    bad("timestamp", "0000-01-01T00:00+01:00", "out of range");
+    bad("timestamp", "9999-12-31T23:59:59-01:00", "out of range");
+    good("timestamp", "0000-01-01T01:00+01:00", -62167219200000000LL);
+    good("timestamp", "9999-12-31 23:59:59.999999Z", 253402300799999999LL);
     int rc;
     char why[200];
     tab_value v = conv("double", "1e3", &rc, why);
@@ -189,6 +195,56 @@ static void test_csv(void)
     check_read(&o, "", "\n", "CSV: empty input has no columns and no rows");
 }
 
+/* A bad record is all there is to it: a caller's earlier record (here,
+ * garbage) must not show through its raw line or fields. Found by
+ * tests/fuzz/fuzz_tabular: the plugin's rejects read a stale `raw`. */
+static void check_bad_is_clean(const tab_read_opts *o, const char *in, const char *name)
+{
+    mem m = {in, strlen(in), 0, 1 << 20};
+    char err[200];
+    int bad_input;
+    tab_reader *r = tab_reader_open(o, pull_mem, &m, &bad_input, err, sizeof err);
+    tab_record rec;
+    memset(&rec, 0xA5, sizeof rec);
+    tab_bad b;
+    int rc = r ? tab_reader_next(r, &rec, &b) : TAB_FAIL;
+    ok(rc == TAB_BAD_RECORD && rec.raw == NULL && rec.f == NULL && rec.n == 0, "%s", name);
+    tab_reader_free(r);
+}
+
+static void test_bad_records(void)
+{
+    tab_read_opts o = {.format = TAB_CSV, .delimiter = ',', .quote = '"', .header = 1};
+    check_bad_is_clean(&o, "a,b\n\"x\"y,1\n", "CSV: text after a closing quote leaves no raw line");
+    check_bad_is_clean(&o, "a,b\n1,\"open\n", "CSV: an unterminated quote leaves no raw line");
+    o.header = 0;
+    check_bad_is_clean(&o, "\"x\"y,1\n", "CSV: nor when the bad line is the first, read ahead");
+}
+
+/* A first record of empty fields only: each field is "" (found by
+ * tests/fuzz/fuzz_tabular: NULL + 0 under UBSan, NULL fields). */
+static void check_empty_fields(const tab_read_opts *o, const char *name)
+{
+    mem m = {";''\n", 4, 0, 1 << 20};
+    char err[200];
+    int bad_input;
+    tab_reader *r = tab_reader_open(o, pull_mem, &m, &bad_input, err, sizeof err);
+    tab_record rec;
+    tab_bad b;
+    int rc = r ? tab_reader_next(r, &rec, &b) : TAB_FAIL;
+    ok(rc == TAB_RECORD && rec.n == 2 && rec.f[0].p && rec.f[1].p && !rec.f[0].len &&
+           !rec.f[1].len, "%s", name);
+    tab_reader_free(r);
+}
+
+static void test_empty_fields(void)
+{
+    tab_read_opts o = {.format = TAB_CSV, .delimiter = ';', .quote = '\''};
+    check_empty_fields(&o, "CSV: a first record of empty fields");
+    o.latin1 = 1;
+    check_empty_fields(&o, "CSV: a first record of empty fields, latin-1");
+}
+
 static void test_tsv(void)
 {
     tab_read_opts o = {.format = TAB_TSV, .delimiter = '\t', .header = 1, .tsv_escapes = 1};
@@ -204,6 +260,8 @@ static void test_jsonl(void)
     check_read(&o, "{\"a\":1,\"b\":{\"c\":[1,2]},\"s\":\"\xC3\xA9\"}\n\n[1]\n{\"a\":2.5,\"s\":null}\r\n7\n{bad\n",
                "a|b|s\n1:1|{\"c\":[1,2]}|\xC3\xA9\n!3:-1:an array, not a JSON object\n4:2.5|(null)|(null)\n!5:-1:a number, not a JSON object\n!6:-1:column 4: invalid JSON: string or '}' expected near 'bad'\n",
                "JSONL: keys of the first line; nested kept as JSON; non-objects and bad JSON are bad lines");
+    /* found by tests/fuzz/fuzz_tabular: NULL + 0 under UBSan */
+    check_read(&o, "\n{\"a\":1}\n", "a\n2:1\n", "JSONL: a blank first line");
     const char *want[] = {"b.c", "a", "x.y"};
     tab_read_opts p = {.format = TAB_JSONL, .want = want, .nwant = 3};
     check_read(&p, "{\"a\":true,\"b\":{\"c\":\"deep\"},\"x\":1}\n", "b.c|a|x.y\n1:deep|true|(null)\n",
@@ -215,6 +273,8 @@ int main(void)
 {
     test_types();
     test_csv();
+    test_bad_records();
+    test_empty_fields();
     test_tsv();
     test_jsonl();
     return done_testing();

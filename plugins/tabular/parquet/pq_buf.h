@@ -22,6 +22,13 @@ static inline int pq_buf_reserve(pq_buf *b, size_t extra)
 {
     return b->cap - b->len >= extra ? 0 : pq_buf_grow(b, extra);
 }
+/* The bytes from `off` on. NULL for a buffer nothing was ever added to
+ * (a column chunk of nulls only): NULL + 0 is undefined behaviour in C,
+ * even where nothing is read. */
+static inline const uint8_t *pq_buf_at(const pq_buf *b, size_t off)
+{
+    return b->data ? b->data + off : NULL;
+}
 int pq_buf_add(pq_buf *b, const void *p, size_t n);
 int pq_buf_addc(pq_buf *b, uint8_t c);
 int pq_buf_add_le32(pq_buf *b, uint32_t v);

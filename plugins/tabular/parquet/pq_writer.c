@@ -320,9 +320,9 @@ static int build_data_page(pq_writer *w, const pq_column *c, size_t p, int dict)
             pq_rle_encode_u32(b, c->idx + m->value, val_end - m->value, bw) != 0)
             return -1;
     } else if (c->phys == PQ_PHYS_BOOLEAN) {
-        if (pq_rle_pack_bools(b, c->plain.data + m->plain_off, val_end - m->value) != 0)
+        if (pq_rle_pack_bools(b, pq_buf_at(&c->plain, m->plain_off), val_end - m->value) != 0)
             return -1;
-    } else if (pq_buf_add(b, c->plain.data + m->plain_off, off_end - m->plain_off) != 0) {
+    } else if (pq_buf_add(b, pq_buf_at(&c->plain, m->plain_off), off_end - m->plain_off) != 0) {
         return -1;
     }
     return 0;
