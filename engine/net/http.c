@@ -74,6 +74,7 @@ typedef struct transfer {
     const char *body_pos;
     size_t body_left;
     int aborted_by_callback;
+    int head_ended;   /* the blank line that ends the response's header block arrived */
 } transfer;
 
 static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
@@ -104,17 +105,23 @@ static size_t on_read(char *buf, size_t size, size_t nmemb, void *ud)
     return n;
 }
 
-/* Keeps "name: value" with the name lower-cased; drops the status line. */
+/* Keeps "name: value" with the name lower-cased; drops the status line;
+ * notes the blank line that ends the header block. */
 static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
 {
     transfer *t = ud;
     size_t n = size * nmemb;
+    if ((n == 2 && data[0] == '\r' && data[1] == '\n') || (n == 1 && data[0] == '\n')) {
+        t->head_ended = 1;
+        return n;
+    }
     if (n > 5 && memcmp(data, "HTTP/", 5) == 0) {
         /* A new response (after 100-continue or a redirect) starts afresh.
          * Its status is known before the body: on_body callbacks can tell
          * an error document from the data they stream. */
         const char *sp = memchr(data, ' ', n);
         t->resp->status = sp ? strtol(sp + 1, NULL, 10) : 0;
+        t->head_ended = 0;
         http_headers_free(&t->resp->headers);
         return n;
     }
@@ -240,6 +247,18 @@ int http_perform(http_client *c, const http_request *req, http_response *resp)
     CURLcode rc = curl_easy_perform(curl);
     curl_slist_free_all(headers);
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
+    if (rc == CURLE_OK && !t.head_ended) {
+        /* libcurl (7.88 at least) calls a connection closed in the middle
+         * of the headers a complete response: the status line with some of
+         * the headers and no body. A HEAD would lose its ETag and size, a
+         * GET of a small object would look empty. It is a cut answer. */
+        http_headers_free(&resp->headers);
+        resp->status = 0;
+        resp->transport_error = (int)CURLE_PARTIAL_FILE;
+        snprintf(resp->error, sizeof resp->error,
+                 "the connection closed inside the response headers");
+        return -1;
+    }
     if (rc == CURLE_OK)
         return 0;
     if (t.aborted_by_callback && resp->status > 0)

@@ -15,6 +15,9 @@ A rule is a JSON object; all match keys are optional:
   path     regular expression searched in the (encoded) path
   query    regular expression searched in the raw query string
   header   {"name": "regex"}            a request header must match
+  body     regular expression searched in the request body (decoded as
+           latin-1): SQS's JSON protocol posts every call to "/", the
+           queue URL is in the body
   nth      first match the rule acts on (1-based, default 1)
   count    how many matches it acts on (default 1; -1: all from nth on)
   chance   act on a match only with this probability (0..1), drawn from
@@ -23,6 +26,14 @@ A rule is a JSON object; all match keys are optional:
 and one action:
   "action": "drop",   "bytes": N     forward, relay the status line, the
                                      headers and N body bytes, then close
+  "action": "drop",   "bytes": "half"
+                                     forward, relay the first half of the
+                                     whole answer (head and body), then
+                                     close: cut inside the body when it is
+                                     the larger part, inside the head when
+                                     it is short or empty (a PUT's answer):
+                                     the request took effect, its answer
+                                     never arrived whole
   "action": "status", "status": 503, "code": "SlowDown"
                                      answer without forwarding: an S3
                                      <Error> document (also with 200)
@@ -40,7 +51,9 @@ and, with "drop", optionally
                                      cut transfer and its resumption)
 
 Every request is logged as one JSON line: method, path, query, range,
-if_match and the action taken ("pass" when none).
+if_match, target (the x-amz-target header of AWS's JSON protocols, e.g.
+"AmazonSQS.ReceiveMessage"), the action taken ("pass" when none) and rule,
+the index in the rules file of the rule that acted (null when none).
 """
 import argparse
 import http.client
@@ -84,7 +97,9 @@ class Rules:
         self.rules = rules
         self.hits = [0] * len(rules)
 
-    def match(self, method, path, query, headers):
+    def match(self, method, path, query, headers, body=b""):
+        """The first rule that acts on this request, as (index, rule), or
+        (None, None)."""
         with LOCK:
             self.reload()
             for i, r in enumerate(self.rules):
@@ -93,6 +108,8 @@ class Rules:
                 if "path" in r and not re.search(r["path"], path):
                     continue
                 if "query" in r and not re.search(r["query"], query):
+                    continue
+                if "body" in r and not re.search(r["body"], body.decode("latin-1")):
                     continue
                 ok = True
                 for name, rx in r.get("header", {}).items():
@@ -105,8 +122,8 @@ class Rules:
                 self.hits[i] += 1
                 n, nth, count = self.hits[i], r.get("nth", 1), r.get("count", 1)
                 if n >= nth and (count < 0 or n < nth + count):
-                    return r
-            return None
+                    return i, r
+            return None, None
 
 
 def error_body(code, message):
@@ -140,14 +157,16 @@ class Handler(socketserver.BaseRequestHandler):
             body = self.rfile.read(int(lower["content-length"]))
         return method, target, headers, lower, body
 
-    def log(self, method, path, query, lower, action):
+    def log(self, method, path, query, lower, action, index=None):
         entry = {
             "method": method,
             "path": path,
             "query": query,
             "range": lower.get("range"),
             "if_match": lower.get("if-match"),
+            "target": lower.get("x-amz-target"),
             "action": action,
+            "rule": index,
         }
         with LOCK:
             with open(self.server.log_path, "a", encoding="utf-8") as f:
@@ -163,14 +182,14 @@ class Handler(socketserver.BaseRequestHandler):
                 return
             method, target, headers, lower, body = req
             path, _, query = target.partition("?")
-            rule = self.server.rules.match(method, path, query, lower)
+            index, rule = self.server.rules.match(method, path, query, lower, body)
             action = rule["action"] if rule else "pass"
-            self.log(method, path, query, lower, action)
+            self.log(method, path, query, lower, action, index)
             if action == "reset":
                 return self.close_hard()
             if action == "stall":
                 how = self.stall(float(rule.get("seconds", 30)))
-                self.log(method, path, query, lower, how)
+                self.log(method, path, query, lower, how, index)
                 return self.close_hard()
             if action == "status":
                 status = int(rule.get("status", 503))
@@ -184,7 +203,10 @@ class Handler(socketserver.BaseRequestHandler):
                 return self.close_hard()
             if rule and rule.get("exec"):
                 subprocess.run(rule["exec"], shell=True, check=False)
-            cut = int(rule.get("bytes", 0)) if action == "drop" else None
+            cut = None
+            if action == "drop":
+                cut = rule.get("bytes", 0)
+                cut = cut if cut == "half" else int(cut)
             if not self.send(status, rheaders, data, method, cut):
                 return
 
@@ -233,8 +255,14 @@ class Handler(socketserver.BaseRequestHandler):
         if method != "HEAD" and not any(n.lower() == "content-length" for n, _ in headers):
             out.append(f"Content-Length: {len(data)}\r\n")
         out.append("\r\n")
+        head = "".join(out).encode("latin-1")
         try:
-            self.request.sendall("".join(out).encode("latin-1"))
+            if cut == "half":
+                whole = head + (b"" if method == "HEAD" else data)
+                self.request.sendall(whole[: len(whole) // 2])
+                self.close_hard()
+                return False
+            self.request.sendall(head)
             if method == "HEAD":
                 return True
             if cut is not None:

@@ -3,7 +3,8 @@
 # and moto (signatures checked) injects a fault into each request of a job
 # in turn: the GET of its input and every request of its output's
 # multipart PUT (create, each part, complete). Faults: a connection reset,
-# 503 SlowDown, 500 InternalError, an answer cut short, a stall past
+# 503 SlowDown, 500 InternalError, an answer cut in half (inside its head
+# when the body is short or empty, as a part's), a stall past
 # read_timeout, each once (retried: the job must succeed with the exact
 # bytes); a reset and a 503 for good on that request (the job must fail
 # with nothing published). Whatever happens, no multipart upload is left
@@ -67,7 +68,7 @@ import json, re, sys, boto3
 faults = {"once": {"reset": {"action": "reset"},
                    "e503": {"action": "status", "status": 503, "code": "SlowDown"},
                    "e500": {"action": "status", "status": 500, "code": "InternalError"},
-                   "cut": {"action": "drop", "bytes": 100},
+                   "cut": {"action": "drop", "bytes": "half"},
                    "stall": {"action": "stall", "seconds": 120}},
           "always": {"reset": {"action": "reset"},
                      "e503": {"action": "status", "status": 503, "code": "SlowDown"}}}
