@@ -64,6 +64,20 @@ static void flying_remove(poller *p, const char *receipt)
     pthread_mutex_unlock(&p->lock);
 }
 
+/* An extension that failed is tried again soon (HEARTBEAT_RETRY_S), not at
+ * the next half-timeout: by then the message would be visible again, and
+ * another worker could run the same job beside this one. */
+#define HEARTBEAT_RETRY_S 0.5
+
+static void flying_retry_soon(poller *p, const char *receipt)
+{
+    pthread_mutex_lock(&p->lock);
+    for (size_t i = 0; i < p->n_flying; i++)
+        if (strcmp(p->flying[i].receipt, receipt) == 0)
+            p->flying[i].next_extend = clock_mono_seconds() + HEARTBEAT_RETRY_S;
+    pthread_mutex_unlock(&p->lock);
+}
+
 /* Receipts due for a visibility extension, copied out so the calls to SQS
  * happen without holding the lock. */
 static char **flying_due(poller *p, size_t *n)
@@ -93,9 +107,11 @@ static void heartbeat_main(void *arg)
         for (size_t i = 0; i < n; i++) {
             sl_error err = {0};
             if (sqs_change_visibility(c, p->creds, &p->queue, due[i], p->o->visibility_s,
-                                      &err) != 0)
-                log_msg(NULL, SL_LOG_WARN, "heartbeat: %s", err.msg);
-            else {
+                                      &err) != 0) {
+                log_msg(NULL, SL_LOG_WARN, "heartbeat: %s (trying again in %.1f s)", err.msg,
+                        HEARTBEAT_RETRY_S);
+                flying_retry_soon(p, due[i]);
+            } else {
                 metrics_queue_add(p->in->metrics, METRICS_QUEUE_VISIBILITY_EXTENSIONS, 1);
                 log_msg(NULL, SL_LOG_DEBUG, "heartbeat: visibility extended by %d s",
                         p->o->visibility_s);
