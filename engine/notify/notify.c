@@ -87,16 +87,22 @@ static json_t *event_detail(const job_result *res)
     return d;
 }
 
-json_t *notify_job_event(const job_result *res)
+/* The EventBridge envelope every job-state event shares; takes `detail`. */
+static json_t *envelope(const char *run_id, long long ms, json_t *detail)
 {
     json_t *ev = json_object();
     json_object_set_new(ev, "version", json_string("0"));
-    json_object_set_new(ev, "id", json_string(res->run_id));
+    json_object_set_new(ev, "id", json_string(run_id));
     json_object_set_new(ev, "detail-type", json_string(NOTIFY_DETAIL_TYPE));
     json_object_set_new(ev, "source", json_string(NOTIFY_SOURCE));
-    json_object_set_new(ev, "time", iso_time(res->ended_ms));
-    json_object_set_new(ev, "detail", event_detail(res));
+    json_object_set_new(ev, "time", iso_time(ms));
+    json_object_set_new(ev, "detail", detail);
     return ev;
+}
+
+json_t *notify_job_event(const job_result *res)
+{
+    return envelope(res->run_id, res->ended_ms, event_detail(res));
 }
 
 json_t *notify_running_event(const job_result *res)
@@ -151,14 +157,7 @@ static json_t *missing_detail(const notify_missing *m)
 
 json_t *notify_missing_event(const notify_missing *m)
 {
-    json_t *ev = json_object();
-    json_object_set_new(ev, "version", json_string("0"));
-    json_object_set_new(ev, "id", json_string(m->run_id));
-    json_object_set_new(ev, "detail-type", json_string(NOTIFY_DETAIL_TYPE));
-    json_object_set_new(ev, "source", json_string(NOTIFY_SOURCE));
-    json_object_set_new(ev, "time", iso_time(m->checked_ms));
-    json_object_set_new(ev, "detail", missing_detail(m));
-    return ev;
+    return envelope(m->run_id, m->checked_ms, missing_detail(m));
 }
 
 static json_t *string_list(const char *const *items, size_t n)
@@ -232,14 +231,7 @@ static json_t *quarantine_detail(const notify_quarantine *q)
 
 json_t *notify_quarantined_event(const notify_quarantine *q)
 {
-    json_t *ev = json_object();
-    json_object_set_new(ev, "version", json_string("0"));
-    json_object_set_new(ev, "id", json_string(q->run_id));
-    json_object_set_new(ev, "detail-type", json_string(NOTIFY_DETAIL_TYPE));
-    json_object_set_new(ev, "source", json_string(NOTIFY_SOURCE));
-    json_object_set_new(ev, "time", iso_time(q->quarantined_ms));
-    json_object_set_new(ev, "detail", quarantine_detail(q));
-    return ev;
+    return envelope(q->run_id, q->quarantined_ms, quarantine_detail(q));
 }
 
 void notify_sample_result(job_result *res)
