@@ -39,7 +39,10 @@ static int write_file(void *ctx, const void *buf, size_t len)
 static int usage(void)
 {
     fprintf(stderr, "usage: rev_bench [--first] [--ip-ua|--ip] [--timeout N] [--columns HEADERS.tsv] "
-                    "[--no-escapes] [--no-exclude] FILE [OUT]\n");
+                    "[--no-escapes] [--no-exclude] [--threads N] [--chunk BYTES] FILE [OUT]\n"
+                    "  --threads 0 (default): one record at a time, the reference path;\n"
+                    "  1: batches parsed then applied on this thread; N: N parse threads\n"
+                    "  --chunk: bytes per parsed batch (default: 32 KiB for 1, each read for N)\n");
     return 2;
 }
 
@@ -76,6 +79,10 @@ int main(int argc, char **argv)
             cfg.columns = (const char *const *)columns;
             cfg.ncolumns = ncolumns;
         }
+        else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
+            cfg.threads = (size_t)atoll(argv[++i]);
+        else if (strcmp(argv[i], "--chunk") == 0 && i + 1 < argc)
+            cfg.chunk = (size_t)atoll(argv[++i]);
         else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc)
             cfg.visit_timeout = atoll(argv[++i]);
         else

@@ -60,8 +60,11 @@ typedef struct rev_config {
     const char *no_columns_hint; /* appended to the headerless error, or NULL */
     rev_warn_fn warn;            /* optional; called on the caller's thread */
     void *warn_ctx;
-    /* Parse threads (rev_pipe.h): 0 or 1 parses on the caller's thread;
-     * more parse whole records on that many threads while the caller's
+    /* Parse threads (rev_pipe.h). 0: each record parsed and applied in
+     * turn on the caller's thread (the reference path). 1: on the caller's
+     * thread too, but records are parsed a batch at a time and then
+     * applied, so the visitors of the next hits are loaded ahead. More:
+     * whole records are parsed on that many threads while the caller's
      * thread attributes them in order. The result is the same. */
     size_t threads;
     size_t chunk;                /* bytes per parallel chunk, copied; 0: the whole

@@ -32,7 +32,8 @@ typedef struct out {
 /* Slots and workers are aligned to cache lines for the same reason. */
 typedef struct slot {
     enum slot_state state;
-    char *in;            /* the submitted records: in[start, start + len) */
+    char *in;            /* the submitted records' copy or buffer (owned) */
+    const char *src;     /* the records: in + start, or the caller's (inline) */
     size_t start, len, in_cap;
     out o;               /* the buffers, between parses */
     rev_chunk view;
@@ -50,6 +51,7 @@ typedef struct worker {
 
 struct rev_pipe {
     rev_pipe_config cfg;
+    int inline_parse;    /* cfg.threads 0: the submitter parses (workers[0]) */
     /* The threads' own copy of the layout: the caller's sits beside state
      * it writes on every hit, and a read of a line another core keeps
      * writing costs a transfer each time. */
@@ -160,7 +162,7 @@ static void parse_slot(worker *w, slot *s)
     memset(&w->st, 0, sizeof w->st);
     w->ps.st = &w->st;
     uint64_t lines = 0;
-    const char *p = s->in + s->start, *end = p + s->len;
+    const char *p = s->src, *end = p + s->len;
     while (p < end && !w->o.nomem) {
         size_t inner;
         const char *nl = rev_scan_record_end(p, end, w->pipe->cfg.escapes, &inner);
@@ -217,13 +219,15 @@ rev_pipe *rev_pipe_new(const rev_pipe_config *cfg)
     if (!p)
         return NULL;
     p->cfg = *cfg;
-    p->nslots = 2 * cfg->threads + 1;
+    p->inline_parse = cfg->threads == 0;
+    size_t nworkers = p->inline_parse ? 1 : cfg->threads;
+    p->nslots = p->inline_parse ? 1 : 2 * cfg->threads + 1;
     p->slots = aligned_alloc(64, p->nslots * sizeof *p->slots);
-    p->workers = aligned_alloc(64, cfg->threads * sizeof *p->workers);
+    p->workers = aligned_alloc(64, nworkers * sizeof *p->workers);
     if (p->slots)
         memset(p->slots, 0, p->nslots * sizeof *p->slots);
     if (p->workers)
-        memset(p->workers, 0, cfg->threads * sizeof *p->workers);
+        memset(p->workers, 0, nworkers * sizeof *p->workers);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->work, NULL);
     pthread_cond_init(&p->done, NULL);
@@ -234,7 +238,7 @@ rev_pipe *rev_pipe_new(const rev_pipe_config *cfg)
         return NULL;
     }
     *p->layout = *cfg->layout; /* its roles array is only read */
-    for (size_t i = 0; i < cfg->threads; i++) {
+    for (size_t i = 0; i < nworkers; i++) {
         worker *w = &p->workers[i];
         w->pipe = p;
         w->ps.layout = p->layout;
@@ -244,6 +248,8 @@ rev_pipe *rev_pipe_new(const rev_pipe_config *cfg)
         w->ps.seed_pair = cfg->seed_pair;
         w->ps.on_amount = on_amount;
         w->ps.amount_ctx = w;
+        if (p->inline_parse)
+            break;
         if (pthread_create(&w->tid, NULL, worker_main, w) != 0) {
             rev_pipe_free(p);
             return NULL;
@@ -261,7 +267,8 @@ void rev_pipe_free(rev_pipe *p)
     p->stop = 1;
     pthread_cond_broadcast(&p->work);
     pthread_mutex_unlock(&p->mu);
-    for (size_t i = 0; p->workers && i < p->cfg.threads; i++) {
+    size_t nworkers = p->inline_parse ? 1 : p->cfg.threads;
+    for (size_t i = 0; p->workers && i < nworkers; i++) {
         if (p->workers[i].started)
             pthread_join(p->workers[i].tid, NULL);
         rev_parser_clear(&p->workers[i].ps);
@@ -291,6 +298,7 @@ int rev_pipe_full(const rev_pipe *p)
 static int queue_head(rev_pipe *p, slot *s, size_t start, size_t len)
 {
     s->start = start;
+    s->src = s->in + start;
     s->len = len;
     pthread_mutex_lock(&p->mu);
     s->state = SLOT_FILLED;
@@ -300,10 +308,24 @@ static int queue_head(rev_pipe *p, slot *s, size_t start, size_t len)
     return 0;
 }
 
+/* Inline: data[0..n) parsed here and now, not copied; done at once. */
+static int parse_here(rev_pipe *p, const char *data, size_t n)
+{
+    slot *s = &p->slots[p->head % p->nslots];
+    s->src = data;
+    s->len = n;
+    parse_slot(&p->workers[0], s);
+    s->state = SLOT_DONE;
+    p->head++;
+    return 0;
+}
+
 int rev_pipe_submit(rev_pipe *p, const char *data, size_t n)
 {
     if (rev_pipe_full(p))
         return -1;
+    if (p->inline_parse)
+        return parse_here(p, data, n);
     slot *s = &p->slots[p->head % p->nslots];
     if (grow((void **)&s->in, &s->in_cap, n, 1) != 0)
         return -1;
@@ -315,6 +337,8 @@ int rev_pipe_submit_buffer(rev_pipe *p, char **buf, size_t cap, size_t off, size
 {
     if (rev_pipe_full(p))
         return -1;
+    if (p->inline_parse)
+        return parse_here(p, *buf + off, n); /* the caller keeps its buffer */
     slot *s = &p->slots[p->head % p->nslots];
     char *give = s->in;
     if (!give || s->in_cap != cap) {
@@ -334,6 +358,8 @@ const rev_chunk *rev_pipe_next(rev_pipe *p)
     if (p->tail == p->head)
         return NULL;
     slot *s = &p->slots[p->tail % p->nslots];
+    if (p->inline_parse)
+        return &s->view;
     pthread_mutex_lock(&p->mu);
     while (s->state != SLOT_DONE)
         pthread_cond_wait(&p->done, &p->mu);

@@ -18,6 +18,9 @@
  *
  * Memory: 2 * threads + 1 slots, each the submitted bytes (a copy) and
  * their parsed ops; bounded by the chunk size the caller submits.
+ * threads 0: no thread; rev_pipe_submit parses on the caller's thread
+ * before it returns, without copying, into one slot (a batch of parsed
+ * hits, for rev_attrib's one-thread mode).
  * Threads: created by rev_pipe_new, joined by rev_pipe_free; the layout,
  * engines and seeds of the config are read by them and must stay
  * unchanged until rev_pipe_free. */
@@ -62,7 +65,7 @@ typedef struct rev_chunk {
 } rev_chunk;
 
 typedef struct rev_pipe_config {
-    size_t threads;     /* >= 1 */
+    size_t threads;     /* 0: parse inline, see above */
     const rev_layout *layout;
     const rev_engines *engines;
     int escapes;
@@ -86,7 +89,8 @@ int rev_pipe_submit(rev_pipe *p, const char *data, size_t n);
  * previous one, or a new one, of the same capacity. The caller may still
  * read its old buffer past off + n (an unfinished record to carry over)
  * until its next call here. 0, or -1 when full or out of memory (then
- * nothing changed hands). */
+ * nothing changed hands). Inline (threads 0) nothing changes hands: the
+ * records are parsed before the call returns. */
 int rev_pipe_submit_buffer(rev_pipe *p, char **buf, size_t cap, size_t off, size_t n);
 /* The oldest chunk submitted and not released, once parsed (waits for
  * it); NULL when none is in flight. Valid until rev_pipe_release. */

@@ -3,9 +3,11 @@
  * extraction, product-list amounts, the visit clock.
  * The first input byte picks the options (bit 0 first-search attribution,
  * bits 1-2 the visitor mode, bit 3 backslash escapes off, bit 4 exclusion
- * off, bits 5-7 the parallel chunk size); the rest is the file, fed in
- * pieces. Differential: the same input is run single-threaded and on two
- * parse threads (rev_pipe), and the statistics and report must agree.
+ * off, bit 5 one thread or two, bits 6-7 the parallel chunk size); the
+ * rest is the file, fed in pieces. Differential: the same input is run one
+ * record at a time (threads 0), then through rev_pipe: parsed in batches on
+ * this thread (threads 1) or on two parse threads, and the statistics and
+ * report must agree.
  * Reaches: rev_attrib_feed, rev_attrib_finish, rev_attrib_pairs, rev_pipe_submit. */
 #include "autoconfig.h"
 
@@ -76,8 +78,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                       .escapes = !((data[0] >> 3) & 1), .exclude = !((data[0] >> 4) & 1)};
     outcome one, two;
     run(&cfg, data, size, &one);
-    cfg.threads = 2;
-    cfg.chunk = (size_t)(data[0] >> 5) * 5 + 1; /* 1 .. 36 bytes */
+    cfg.threads = 1 + ((data[0] >> 5) & 1); /* batches on this thread, or 2 threads */
+    cfg.chunk = (size_t)(data[0] >> 6) * 11 + 1; /* 1 .. 34 bytes */
     run(&cfg, data, size, &two);
     if (one.failed != two.failed || memcmp(&one.st, &two.st, sizeof one.st) != 0 ||
         one.len != two.len || memcmp(one.report, two.report, one.len) != 0)
