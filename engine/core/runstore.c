@@ -295,21 +295,37 @@ static const char *detail_string(const json_t *detail, const char *a, const char
     return json_string_value(v);
 }
 
-static int write_marker(runstore *rs, const json_t *detail, const char *rule_output,
-                        sl_error *err)
+/* The key of the duplicate marker of an event's job, or NULL when the
+ * event has nothing to recognise a duplicate by. */
+static char *marker_key(const runstore *rs, const json_t *detail, const char *rule_output)
 {
     const char *rule_name = detail_string(detail, "rule", NULL);
     const char *input = detail_string(detail, "input", "location");
-    const char *member = detail_string(detail, "input", "member");
     const char *etag = detail_string(detail, "input", "etag");
     if (!rule_name || !input || !etag)
+        return NULL;
+    return done_key(rs, rule_name, rule_output, input, detail_string(detail, "input", "member"),
+                    etag);
+}
+
+/* The marker holds the whole final event too: a process killed after
+ * writing it but before the record is reconciled to that event
+ * (restore_if_done()). */
+static int write_marker(runstore *rs, const json_t *event, const char *rule_output,
+                        sl_error *err)
+{
+    const json_t *detail = json_object_get(event, "detail");
+    char *key = marker_key(rs, detail, rule_output);
+    if (!key)
         return 0; /* nothing to recognise a duplicate by */
-    json_t *m = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s?}", "run_id",
-                          detail_string(detail, "run_id", NULL), "rule", rule_name, "output",
-                          rule_output, "input", input, "etag", etag, "member", member,
-                          "ended_at", detail_string(detail, "ended_at", NULL));
+    json_t *m = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:O}", "run_id",
+                          detail_string(detail, "run_id", NULL), "rule",
+                          detail_string(detail, "rule", NULL), "output", rule_output, "input",
+                          detail_string(detail, "input", "location"), "etag",
+                          detail_string(detail, "input", "etag"), "member",
+                          detail_string(detail, "input", "member"), "ended_at",
+                          detail_string(detail, "ended_at", NULL), "event", event);
     char *text = json_dumps(m, JSON_INDENT(2));
-    char *key = done_key(rs, rule_name, rule_output, input, member, etag);
     int rc = put_object(rs, key, text, err);
     free(key);
     free(text);
@@ -346,10 +362,15 @@ int runstore_write(runstore *rs, const json_t *event, const char *done_output, s
     char *key = record_key(rs, event, err);
     if (!key)
         return -1;
-    int rc = write_json(rs, key, event, err);
+    /* The marker first: once it exists a redelivered event is a duplicate,
+     * so a process killed between the two writes never has the job run
+     * twice; its RUNNING record is then reconciled to this event from the
+     * marker. (The other order could leave a SUCCEEDED record without a
+     * marker, and the job would run again.) */
+    int rc = done_output ? write_marker(rs, event, done_output, err) : 0;
+    if (rc == 0)
+        rc = write_json(rs, key, event, err);
     free(key);
-    if (rc == 0 && done_output)
-        rc = write_marker(rs, json_object_get(event, "detail"), done_output, err);
     return rc;
 }
 
@@ -566,7 +587,7 @@ static int remove_object(runstore *rs, const char *key, sl_error *err)
     return rs->st->ops->remove(rs->st, rs->bucket, key, err);
 }
 
-int runstore_start(runstore *rs, const json_t *event, sl_error *err)
+int runstore_start(runstore *rs, const json_t *event, const char *done_output, sl_error *err)
 {
     char *key = record_key(rs, event, err);
     if (!key)
@@ -575,9 +596,11 @@ int runstore_start(runstore *rs, const json_t *event, sl_error *err)
     const char *run_id = detail_string(detail, "run_id", NULL);
     char *prefix = running_prefix(rs);
     char *mark_key = xasprintf("%s%s.json", prefix, run_id);
+    char *done = done_output ? marker_key(rs, detail, done_output) : NULL;
     /* the mark first: a record without one could never be reconciled */
-    json_t *mark = json_pack("{s:s, s:s, s:s?}", "run_id", run_id, "record", key, "process",
-                             detail_string(detail, "process", NULL));
+    json_t *mark = json_pack("{s:s, s:s, s:s?, s:s?}", "run_id", run_id, "record", key, "process",
+                             detail_string(detail, "process", NULL), "done", done);
+    free(done);
     int rc = write_json(rs, mark_key, mark, err);
     if (rc == 0)
         rc = write_json(rs, key, event, err);
@@ -626,9 +649,42 @@ typedef struct reconcile {
     int abandoned;
 } reconcile;
 
-/* A RUNNING record: ABANDONED when its process is gone. Returns 1 when
- * it was (the mark has served), 0 to keep the mark. */
-static int abandon_if_gone(reconcile *rc, const char *record_key, const json_t *rec)
+/* A RUNNING record whose process is gone but whose job ended: the
+ * process wrote the duplicate marker (runstore_write(): marker, then
+ * record) and was killed before the record. The marker's event becomes
+ * the record. 1 when it did (or would, with dry_run), 0 when the job did
+ * not get that far. */
+static int restore_if_done(reconcile *rc, const char *record_key, const json_t *rec,
+                           const char *done_key)
+{
+    if (!done_key)
+        return 0;
+    sl_error err = {0};
+    json_t *m = read_json(rc->rs, done_key, &err);
+    const char *run_id = detail_string(json_object_get(rec, "detail"), "run_id", NULL);
+    const json_t *event = json_object_get(m, "event");
+    const char *ev_id = detail_string(json_object_get(event, "detail"), "run_id", NULL);
+    int done = run_id && ev_id && strcmp(run_id, ev_id) == 0 && same_string(m, "run_id", run_id);
+    if (done && !rc->dry_run && write_json(rc->rs, record_key, event, &err) != 0) {
+        log_msg(NULL, SL_LOG_WARN, "run record %s stays RUNNING for now: %s", record_key,
+                err.msg);
+        done = -1;
+    } else if (done) {
+        log_msg(NULL, SL_LOG_INFO,
+                "run %s ended (%s) but its process was gone before the record was: the record "
+                "%s from the duplicate marker",
+                run_id, detail_string(json_object_get(event, "detail"), "state", NULL),
+                rc->dry_run ? "would be restored" : "is restored");
+    }
+    json_decref(m);
+    return done;
+}
+
+/* A RUNNING record: ABANDONED when its process is gone, unless its job
+ * ended (restore_if_done()). Returns 1 when it was (the mark has served),
+ * 0 to keep the mark. */
+static int abandon_if_gone(reconcile *rc, const char *record_key, const json_t *rec,
+                           const char *done_key)
 {
     const char *tag = detail_string(json_object_get(rec, "detail"), "process", NULL);
     procid writer;
@@ -640,6 +696,9 @@ static int abandon_if_gone(reconcile *rc, const char *record_key, const json_t *
     }
     if (procid_judge(&writer, why, sizeof why) != PROCID_GONE)
         return 0;
+    int restored = restore_if_done(rc, record_key, rec, done_key);
+    if (restored)
+        return restored > 0;
     json_t *out = abandon(rec, why);
     sl_error err = {0};
     int done = rc->dry_run || write_json(rc->rs, record_key, out, &err) == 0;
@@ -657,7 +716,7 @@ static int abandon_if_gone(reconcile *rc, const char *record_key, const json_t *
 
 /* Judges the record a mark names. Returns 1 when the mark has served (its
  * record is missing, final, or now ABANDONED), 0 to keep it. */
-static int reconcile_record(reconcile *rc, const char *record_key)
+static int reconcile_record(reconcile *rc, const char *record_key, const char *done_key)
 {
     sl_error err = {0};
     json_t *rec = read_json(rc->rs, record_key, &err);
@@ -665,7 +724,8 @@ static int reconcile_record(reconcile *rc, const char *record_key)
         return err.kind == SL_ERR_INPUT; /* never written: the job died before it */
     const char *state = detail_string(json_object_get(rec, "detail"), "state", NULL);
     /* a record no longer RUNNING has ended: only its mark was left */
-    int done = state && !strcmp(state, "RUNNING") ? abandon_if_gone(rc, record_key, rec) : 1;
+    int done = state && !strcmp(state, "RUNNING") ? abandon_if_gone(rc, record_key, rec, done_key)
+                                                  : 1;
     json_decref(rec);
     return done;
 }
@@ -680,7 +740,9 @@ static int reconcile_mark(void *ud, const char *key, const object_info *info)
     if (!record_key) {
         log_msg(NULL, SL_LOG_WARN, "run mark %s skipped: %s", key,
                 mark ? "it names no record" : err.msg);
-    } else if (reconcile_record(rc, record_key) && !rc->dry_run &&
+    } else if (reconcile_record(rc, record_key,
+                                json_string_value(json_object_get(mark, "done"))) &&
+               !rc->dry_run &&
                remove_object(rc->rs, key, &err) != 0) {
         log_msg(NULL, SL_LOG_WARN, "run mark %s could not be removed: %s", key, err.msg);
     }

@@ -35,7 +35,12 @@
  * one small folder instead of reading every record: runstore_reconcile()
  * turns those whose process is gone into ABANDONED. A crash between the
  * steps leaves a mark whose record is missing or final: reconciling just
- * drops it. Marks of other hosts are never read.
+ * drops it. A job that succeeded writes its duplicate marker (with the
+ * final event) before its final record, so a crash between those two
+ * leaves a RUNNING record that reconciling restores to the marker's event
+ * (the mark names the marker), and a redelivered event is already a
+ * duplicate: the job never runs twice for that. Marks of other hosts are
+ * never read.
  *
  * A store is thread-safe as far as its storage backend is. */
 #ifndef SLUICE_RUNSTORE_H
@@ -61,12 +66,15 @@ const char *runstore_where(const runstore *rs);
 
 /* Writes the record of `event` (a job-state event). With done_output (a
  * SUCCEEDED job that wrote its rule's output: that rule's output template)
- * also the duplicate marker of its rule, output template, input and etag.
- * Returns 0 or -1. */
+ * first the duplicate marker of its rule, output template, input and etag,
+ * holding the event too. Returns 0 or -1. */
 int runstore_write(runstore *rs, const json_t *event, const char *done_output, sl_error *err);
 /* A job starts: its _running mark, then `event` (a RUNNING job-state
- * event, notify.h) as its record. 0 or -1 (nothing of the job's changes). */
-int runstore_start(runstore *rs, const json_t *event, sl_error *err);
+ * event, notify.h) as its record. done_output: the output template its
+ * runstore_finish() will pass when it succeeds (NULL: none), so the mark
+ * can name the duplicate marker reconciling looks for. 0 or -1 (nothing of
+ * the job's changes). */
+int runstore_start(runstore *rs, const json_t *event, const char *done_output, sl_error *err);
 /* A job started with runstore_start() ends: runstore_write(), then the
  * mark goes (a mark that cannot be removed is dropped by the next
  * reconcile, so that is not an error). 0 or -1. */
@@ -77,7 +85,8 @@ int runstore_finish(runstore *rs, const json_t *event, const char *done_output, 
 typedef void (*runstore_abandoned_fn)(void *ud, const json_t *record);
 /* Finds this host's jobs in flight (the _running marks of procid_self()'s
  * host) and judges each record's process (procid_judge): one that is gone
- * gets state ABANDONED and detail.abandoned {at, reason, by} (every other
+ * gets its duplicate marker's event when it has one for this run (its job
+ * ended, see above), else state ABANDONED and detail.abandoned {at, reason, by} (every other
  * field kept), its mark removed; a live one, or one that cannot be judged,
  * is left alone. With dry_run nothing is written. Returns the number
  * abandoned, or -1 with err set when the marks cannot be listed; a single

@@ -55,8 +55,18 @@ void runner_free(runner *r)
 /* One job on its way through the runner. */
 typedef struct runner_run {
     runner *r;
+    const job_spec *spec;
     int started; /* its RUNNING record was written */
 } runner_run;
+
+/* The output template whose duplicate marker a successful job of rule
+ * `rule_name` writes: only a run that writes its rule's output makes later
+ * ones duplicates. NULL for none. */
+static const char *done_output_of(const runner *r, const job_spec *spec, const char *rule_name)
+{
+    const rule *ru = rule_name ? config_find_rule(r->cfg, rule_name) : NULL;
+    return !spec->output_override && ru ? template_source(ru->output) : NULL;
+}
 
 /* job_spec.on_start: the RUNNING record, so that a job killed from now on
  * still leaves one (core/runstore.h). */
@@ -65,7 +75,8 @@ static void record_start(void *ud, const job_result *res)
     runner_run *run = ud;
     json_t *event = notify_running_event(res);
     sl_error err = {0};
-    if (runstore_start(run->r->runs, event, &err) == 0) {
+    if (runstore_start(run->r->runs, event, done_output_of(run->r, run->spec, res->rule),
+                       &err) == 0) {
         run->started = 1;
     } else {
         /* not a record failure: the final record is what must exist */
@@ -84,11 +95,8 @@ static int write_record(runner_run *run, const job_spec *spec, const job_result 
     if (!r->runs)
         return r->runs_broken;
     sl_error err = {0};
-    /* only a run that wrote its rule's output makes later ones duplicates */
-    const rule *ru = res->rule ? config_find_rule(r->cfg, res->rule) : NULL;
-    const char *done_output = res->state == JOB_SUCCEEDED && !spec->output_override && ru
-                                  ? template_source(ru->output)
-                                  : NULL;
+    const char *done_output =
+        res->state == JOB_SUCCEEDED ? done_output_of(r, spec, res->rule) : NULL;
     int rc = run->started ? runstore_finish(r->runs, event, done_output, &err)
                           : runstore_write(r->runs, event, done_output, &err);
     if (rc == 0)
@@ -154,7 +162,7 @@ typedef struct part_report {
 static void report_part(void *ctx, const job_result *part)
 {
     part_report *pr = ctx;
-    runner_run run = {.r = pr->runner}; /* a member's job has no RUNNING record */
+    runner_run run = {.r = pr->runner, .spec = pr->spec}; /* a member's job has no RUNNING record */
     report(&run, pr->spec, part, pr->totals);
     if (pr->runner->metrics)
         metrics_job_started(pr->runner->metrics);
@@ -163,7 +171,7 @@ static void report_part(void *ctx, const job_result *part)
 int runner_job(runner *r, const job_spec *spec, job_result *res, runner_totals *totals)
 {
     part_report pr = {r, spec, totals};
-    runner_run run = {.r = r};
+    runner_run run = {.r = r, .spec = spec};
     job_spec s = *spec;
     s.runs = r->runs;
     s.part_done = report_part;

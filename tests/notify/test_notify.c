@@ -749,11 +749,43 @@ static long dead_pid(void)
     return (long)child;
 }
 
-enum { LIVE, DEAD, REUSED, FOREIGN, NO_RECORD, ENDED, N_RUNS };
+enum { LIVE, DEAD, REUSED, FOREIGN, NO_RECORD, ENDED, KILLED_AFTER_MARKER, N_RUNS };
 static const char *const ids[N_RUNS] = {
     "20261125T100000Z-00000001", "20261125T100000Z-00000002", "20261125T100000Z-00000003",
     "20261125T100000Z-00000004", "20261125T100000Z-00000005", "20261125T100000Z-00000006",
+    "20261125T100000Z-00000007",
 };
+
+/* The process of KILLED_AFTER_MARKER succeeds and dies after writing its
+ * duplicate marker, before its final record: the record's path is a
+ * directory while it ends, so that write fails and only the marker's is
+ * done; then the RUNNING record is put back, as the crash leaves it. */
+static json_t *killed_succeeded; /* the event it was ending with */
+
+static void die_after_marker(runstore *rs)
+{
+    char *rel = xasprintf("%s/inflight/2026-11-25/%s.json", tmpdir, ids[KILLED_AFTER_MARKER]);
+    char *aside = xasprintf("%s.aside", rel);
+    ok(rename(rel, aside) == 0 && mkdir(rel, 0700) == 0, "the killed job's record set aside");
+    json_t *rec;
+    sl_error err = {0};
+    ok(runstore_get(rs, ids[KILLED_AFTER_MARKER], &rec, &err) != 0, "  (so it is unreadable)");
+    killed_succeeded = running_as(ids[KILLED_AFTER_MARKER], dead_pid(), 0, procid_self()->host);
+    json_t *d = json_object_get(killed_succeeded, "detail");
+    json_object_set_new(d, "state", json_string("SUCCEEDED"));
+    json_object_set_new(d, "ended_at", json_string("2026-11-25T10:00:02.000Z"));
+    ok(runstore_finish(rs, killed_succeeded, "s3://o/{key}", &err) != 0,
+       "  its final record cannot be written");
+    ok(rmdir(rel) == 0 && rename(aside, rel) == 0, "  the RUNNING record is back");
+    char prev[RUNID_MAX] = "";
+    is_int(runstore_find_done(rs, "revenue", "s3://o/{key}",
+                              "s3://client-inbound/hit-data/2026/11/x.tsv", NULL,
+                              "4f1bdeadbeef", prev, &err),
+           1, "  but its marker was written first: a redelivery is a duplicate");
+    is_str(prev, ids[KILLED_AFTER_MARKER], "  of that run");
+    free(aside);
+    free(rel);
+}
 
 /* One record of each kind the reconcile meets, each started as a job. */
 static void start_each(runstore *rs)
@@ -766,12 +798,15 @@ static void start_each(runstore *rs)
         running_as(ids[FOREIGN], me->pid, me->start, "elsewhere.example"),
         running_as(ids[NO_RECORD], 4242, 0, me->host),
         running_as(ids[ENDED], me->pid, me->start, me->host),
+        running_as(ids[KILLED_AFTER_MARKER], dead_pid(), 0, me->host),
     };
     for (int i = 0; i < N_RUNS; i++) {
         sl_error err = {0};
-        ok(runstore_start(rs, ev[i], &err) == 0, "started %s: %s", ids[i], err.msg);
+        const char *done_output = i == KILLED_AFTER_MARKER ? "s3://o/{key}" : NULL;
+        ok(runstore_start(rs, ev[i], done_output, &err) == 0, "started %s: %s", ids[i], err.msg);
         json_decref(ev[i]);
     }
+    die_after_marker(rs);
     char *rel = xasprintf("%s/inflight/2026-11-25/%s.json", tmpdir, ids[NO_RECORD]);
     unlink(rel); /* as if the process died between its mark and its record */
     free(rel);
@@ -815,6 +850,13 @@ static void check_reconciled(runstore *rs)
     free(m);
     ok(!exists(m = mark_of(ids[ENDED])), "  a mark of an ended job removed");
     free(m);
+    is_str(state_of(rs, ids[KILLED_AFTER_MARKER], &rec), "SUCCEEDED",
+           "killed after its marker: SUCCEEDED, not ABANDONED");
+    ok(json_equal(rec, killed_succeeded), "  the record is the event it ended with");
+    json_decref(rec);
+    ok(!exists(m = mark_of(ids[KILLED_AFTER_MARKER])), "  its mark removed");
+    free(m);
+    json_decref(killed_succeeded);
 }
 
 static void test_runstore_inflight(void)
@@ -831,7 +873,7 @@ static void test_runstore_inflight(void)
        "a start writes the mark and the record");
     free(m);
     seen s = {0};
-    ok(runstore_list(rs, 0, remember, NULL, &s, &err) == 0 && s.n == 5,
+    ok(runstore_list(rs, 0, remember, NULL, &s, &err) == 0 && s.n == 6,
        "marks are not listed as runs (%d records)", s.n);
 
     s.n = 0;
@@ -881,7 +923,7 @@ static void test_runstore_uploads(void)
     is_int(runstore_upload_find(rs, "o", "k2", "U1", &m, &err), 0, "another key: none");
     seen s = {0};
     runstore_list(rs, 0, remember, NULL, &s, &err);
-    is_int(s.n, 5, "upload marks are not listed as runs");
+    is_int(s.n, 6, "upload marks are not listed as runs");
     ok(runstore_upload_unmark(rs, "o", "k", "U1", &err) == 0, "unmarked");
     is_int(runstore_upload_find(rs, "o", "k", "U1", &m, &err), 0, "  gone");
     ok(runstore_upload_unmark(rs, "o", "k", "U1", &err) == 0, "unmarking again is no error");
