@@ -269,7 +269,7 @@ static const char *or_dash(const char *s)
 static void print_line(const json_t *rec)
 {
     const json_t *d = detail(rec);
-    printf("%-25s  %-9s  %-20s  %s", or_dash(field(rec, "run_id")), or_dash(field(rec, "state")),
+    printf("%-25s  %-11s  %-20s  %s", or_dash(field(rec, "run_id")), or_dash(field(rec, "state")),
            or_dash(field(rec, "rule")), or_dash(input_of(rec)));
     if (member_of(rec))
         printf(" member \"%s\"", member_of(rec));
@@ -309,7 +309,7 @@ static int runs_list(const cli_globals *g, const runs_opts *o)
     record_list l;
     if (rs && load_records(rs, o, &l) == 0) {
         if (!o->json && l.count)
-            printf("%-25s  %-9s  %-20s  %s\n", "RUN_ID", "STATE", "RULE", "INPUT");
+            printf("%-25s  %-11s  %-20s  %s\n", "RUN_ID", "STATE", "RULE", "INPUT");
         for (size_t i = 0; i < l.count; i++) {
             if (o->json) {
                 char *s = json_dumps(l.items[i], JSON_COMPACT);

@@ -56,6 +56,7 @@ struct metrics {
     uint64_t queue[METRICS_QUEUE_N];
     uint64_t watch[METRICS_WATCH_N];
     uint64_t expect_checks;
+    uint64_t quarantined; /* spool entries serve gave up on */
     FILE *emf;      /* NULL: no EMF lines */
     char *emf_ns;
 };
@@ -175,6 +176,13 @@ void metrics_queue_add(metrics *m, metrics_queue_counter c, unsigned n)
         return;
     pthread_mutex_lock(&m->lock);
     m->queue[c] += n;
+    pthread_mutex_unlock(&m->lock);
+}
+
+void metrics_spool_quarantined(metrics *m)
+{
+    pthread_mutex_lock(&m->lock);
+    m->quarantined++;
     pthread_mutex_unlock(&m->lock);
 }
 
@@ -388,10 +396,14 @@ void metrics_render(metrics *m, long spool_pending, strbuf *out)
     render_http(m, out);
     render_rule_gauges(m, out);
     render_intake(m, out);
+    uint64_t quarantined = m->quarantined;
     pthread_mutex_unlock(&m->lock);
     if (spool_pending >= 0) {
         header(out, "sluice_spool_pending", "gauge",
                "Accepted events in the spool, waiting or running.");
         sb_addf(out, "sluice_spool_pending %ld\n", spool_pending);
+        header(out, "sluice_spool_quarantined_total", "counter",
+               "Spooled events given up on after max_attempts starts, moved to quarantine.");
+        sb_addf(out, "sluice_spool_quarantined_total %" PRIu64 "\n", quarantined);
     }
 }

@@ -82,6 +82,10 @@ typedef enum metrics_watch_outcome {
 } metrics_watch_outcome;
 void metrics_watch_file(metrics *m, metrics_watch_outcome o);
 
+/* A spooled event `serve` gave up on (moved to quarantine). Rendered with
+ * the spool gauge (spool_pending >= 0 in metrics_render). */
+void metrics_spool_quarantined(metrics *m);
+
 /* One run of the expectation check; a MISSING alarm for `rule`. */
 void metrics_expect_checked(metrics *m);
 void metrics_expect_missing(metrics *m, const char *rule);

@@ -146,6 +146,7 @@ static void on_quarantine(void *ud, const spool_quarantined *q)
     sl_error err = {0};
     size_t n = 0;
     char **objects = NULL;
+    metrics_spool_quarantined(s->in->metrics);
     if (q->data && event_parse(q->data, q->len, &batch, &err) == 0) {
         objects = xcalloc(batch.count ? batch.count : 1, sizeof *objects);
         for (size_t i = 0; i < batch.count; i++)

@@ -89,6 +89,9 @@ like "$(cat "$TMP/log3")" "spool: event $ID was started 2 times and each time th
     "the log says so and where it went"
 like "$(cat "$TMP/log3")" 'job failed: plugin crashy crashed: SIGSEGV \(signal 11\)' \
     "the isolated crash failed its job only"
+SPORT=$(sed -n 's/.*listening on 127.0.0.1:0 (port \([0-9]*\)).*/\1/p' "$TMP/log3" | head -1)
+like "$(curl -sS "http://127.0.0.1:$SPORT/metrics")" 'sluice_spool_quarantined_total 2' \
+    "/metrics counts both quarantined entries"
 
 # --- notified ----------------------------------------------------------------
 hooked() { [ -s "$TMP/hooks.jsonl" ]; }

@@ -101,7 +101,11 @@ static const char expected[] =
     "sluice_watch_files_total{outcome=\"failed\"} 1\n"
     "# HELP sluice_spool_pending Accepted events in the spool, waiting or running.\n"
     "# TYPE sluice_spool_pending gauge\n"
-    "sluice_spool_pending 4\n";
+    "sluice_spool_pending 4\n"
+    "# HELP sluice_spool_quarantined_total Spooled events given up on after max_attempts "
+    "starts, moved to quarantine.\n"
+    "# TYPE sluice_spool_quarantined_total counter\n"
+    "sluice_spool_quarantined_total 2\n";
 
 static void *hammer(void *arg)
 {
@@ -202,6 +206,8 @@ int main(void)
     metrics_expect_checked(m);
     metrics_expect_checked(m);
     metrics_expect_missing(m, "revenue");
+    metrics_spool_quarantined(m);
+    metrics_spool_quarantined(m);
 
     strbuf out = STRBUF_INIT;
     metrics_render(m, 4, &out);
@@ -209,6 +215,7 @@ int main(void)
     sb_reset(&out);
     metrics_render(m, -1, &out);
     ok(strstr(sb_str(&out), "sluice_spool_pending") == NULL, "no spool gauge when not given");
+    ok(strstr(sb_str(&out), "sluice_spool_quarantined") == NULL, "  nor the quarantine count");
     metrics_free(m);
 
     test_job_done_and_emf();
