@@ -28,16 +28,23 @@ typedef rev_slice slice;
 /* A visitor seen within one visit_timeout of `now`. Even one without a
  * current search must be kept: when times step back, its last(v) decides
  * whether a later search hit's visit survives. Visitors are also linked in
- * the time bucket of their `last` (see evict_idle()). */
+ * a time bucket no later than their `last`'s (see evict_idle()). */
 typedef struct rev_visitor {
-    struct rev_visitor *prev, *next; /* in ring[bucket(last) % RING] */
     uint64_t hash;
     int64_t last;     /* largest hit_time_gmt of the visitor's hits */
     rev_pair *search; /* current search of the visit, or NULL */
     uint32_t iplen;   /* key = ip, or ip "\t" user_agent */
     uint32_t keylen;
+    uint32_t dead;    /* forgotten (not in the table); freed by the sweep */
     char key[];
 } rev_visitor;
+
+/* The visitors of the time buckets that share one place on the ring
+ * (see evict_idle()): an array, so a sweep can load them ahead. */
+typedef struct ring_bucket {
+    rev_visitor **v;
+    uint32_t n, cap;
+} ring_bucket;
 
 /* ip; ip TAB user_agent; or post_visid_high TAB post_visid_low
  * (rev_hit.vkey: part[1].p NULL when there is no second part). */
@@ -74,7 +81,7 @@ struct rev_attrib {
 
     int64_t now;        /* largest hit_time_gmt so far, -1 before any */
     rev_table visitors;
-    rev_visitor *ring[RING];
+    ring_bucket ring[RING];
     int64_t width;      /* seconds per time bucket */
     int64_t low;        /* buckets below this one are empty; -1: none yet */
 
@@ -263,55 +270,76 @@ static int visitor_eq(const void *item, const void *key)
     return v->keylen == ip->n + 1 + ua->n && memcmp(v->key + ip->n + 1, ua->p, ua->n) == 0;
 }
 
-/* Visitors sit in time buckets of `width` seconds by their `last`, on a
- * ring of RING lists. Non-idle visitors have last in [now - timeout, now],
- * which spans at most RING_SPAN + 1 buckets, so the ring never wraps onto
- * a live bucket, and whole buckets of idle visitors are dropped as `now`
- * moves on: O(1) per hit whatever order the times come in, and memory is
- * the visitors of the last visit_timeout + width seconds. */
+/* Visitors sit in time buckets of `width` seconds, on a ring of RING
+ * singly linked lists. Non-idle visitors have last in [now - timeout,
+ * now], which spans at most RING_SPAN + 1 buckets, so the ring never wraps
+ * onto a live bucket, and whole buckets of idle visitors are dropped as
+ * `now` moves on: O(1) per hit whatever order the times come in, and
+ * memory is the visitors of the last visit_timeout + width seconds.
+ *
+ * A visitor is linked in the bucket of its `last` when it is created, and
+ * stays there when a later hit moves `last` on: the sweep of an old bucket
+ * (evict_idle()) moves the visitors still live to their present bucket.
+ * Relinking on every hit instead (a doubly linked list) touched two other
+ * visitors per hit, two cache misses no prefetch could foresee. */
 static int64_t bucket_of(const rev_attrib *a, int64_t last)
 {
     return last / a->width;
 }
 
-static rev_visitor **ring_head(rev_attrib *a, int64_t last)
+static ring_bucket *ring_at(rev_attrib *a, int64_t last)
 {
     return &a->ring[(size_t)bucket_of(a, last) & (RING - 1)];
 }
 
-static void ring_unlink(rev_attrib *a, rev_visitor *v)
+static int ring_push(rev_attrib *a, rev_visitor *v)
 {
-    if (v->prev)
-        v->prev->next = v->next;
-    else
-        *ring_head(a, v->last) = v->next;
-    if (v->next)
-        v->next->prev = v->prev;
-    v->prev = v->next = NULL;
+    ring_bucket *b = ring_at(a, v->last);
+    if (b->n == b->cap) {
+        uint32_t cap = b->cap ? 2 * b->cap : 16;
+        rev_visitor **nv = realloc(b->v, cap * sizeof *nv);
+        if (!nv) {
+            fail(a, REV_ERR_NOMEM, "out of memory");
+            return -1;
+        }
+        b->v = nv;
+        b->cap = cap;
+    }
+    b->v[b->n++] = v;
+    return 0;
 }
 
-static void ring_link(rev_attrib *a, rev_visitor *v)
+/* Out of the table and the counts; its memory goes with its bucket. */
+static void visitor_forget(rev_attrib *a, rev_visitor *v)
 {
-    rev_visitor **head = ring_head(a, v->last);
-    v->prev = NULL;
-    v->next = *head;
-    if (*head)
-        (*head)->prev = v;
-    *head = v;
-}
-
-static void visitor_drop(rev_attrib *a, rev_visitor *v)
-{
-    ring_unlink(a, v);
     rev_table_remove(&a->visitors, v, v->hash);
-    free(v);
+    v->dead = 1;
     a->st.visitors_evicted++;
     a->st.visitors_live = a->visitors.count;
 }
 
+/* A visitor idle right after its hit: forgotten, and freed at once when it
+ * is the last one its bucket got (a visitor just created is), so that
+ * input whose times never move `now` on cannot pile up dead visitors. */
+static void visitor_drop(rev_attrib *a, rev_visitor *v)
+{
+    visitor_forget(a, v);
+    ring_bucket *b = ring_at(a, v->last);
+    if (b->n && b->v[b->n - 1] == v) {
+        b->n--;
+        free(v);
+    }
+}
+
+/* How far ahead a sweep loads the visitors of a bucket; the largest
+ * array a swept place keeps (at most RING * 8 KiB kept in all). */
+#define SWEEP_AHEAD 8
+#define SWEEP_KEEP 1024
+
 /* Forget visitors idle for more than visit_timeout: their next hit would
  * start a new visit anyway, so this changes no result and bounds memory.
- * Every bucket whose newest possible time is idle goes. */
+ * Every bucket whose newest possible time is idle is swept: its idle
+ * visitors go, the others move to the bucket of their `last` (later). */
 static void evict_idle(rev_attrib *a)
 {
     int64_t timeout = a->cfg.visit_timeout;
@@ -323,12 +351,29 @@ static void evict_idle(rev_attrib *a)
     }
     int64_t end = low - a->low > RING ? a->low + RING : low;
     for (int64_t k = a->low; k < end; k++) {
-        rev_visitor *v = a->ring[(size_t)k & (RING - 1)], *next;
-        for (; v; v = next) {
-            next = v->next;
-            if (bucket_of(a, v->last) < low)
-                visitor_drop(a, v);
+        ring_bucket *slot = &a->ring[(size_t)k & (RING - 1)];
+        ring_bucket b = *slot;
+        *slot = (ring_bucket){0}; /* detached: a visitor may move back to this place */
+        for (uint32_t i = 0; i < b.n; i++) {
+            if (i + SWEEP_AHEAD < b.n)
+                __builtin_prefetch(b.v[i + SWEEP_AHEAD]);
+            rev_visitor *v = b.v[i];
+            if (v->dead) {
+                free(v);
+            } else if (bucket_of(a, v->last) < low) {
+                visitor_forget(a, v);
+                free(v);
+            } else if (ring_push(a, v) != 0) {
+                visitor_forget(a, v); /* out of memory: the job fails */
+                free(v);
+            }
         }
+        /* its storage, for the next time, unless it is big: a burst of
+         * visitors at one time must not leave every place its size */
+        if (!slot->v && b.cap <= SWEEP_KEEP)
+            *slot = (ring_bucket){b.v, 0, b.cap};
+        else
+            free(b.v);
     }
     a->low = low;
 }
@@ -348,12 +393,16 @@ static rev_visitor *visitor_new(rev_attrib *a, size_t slot, uint64_t h, const vi
     v->search = NULL;
     v->iplen = (uint32_t)ip->n;
     v->keylen = (uint32_t)keylen;
+    v->dead = 0;
     memcpy(v->key, ip->p, ip->n);
     if (ua) {
         v->key[ip->n] = '\t';
         memcpy(v->key + ip->n + 1, ua->p, ua->n);
     }
-    ring_link(a, v);
+    if (ring_push(a, v) != 0) {
+        free(v);
+        return NULL;
+    }
     if (rev_table_insert_at(&a->visitors, slot, h, v) != 0)
         fail(a, REV_ERR_NOMEM, "out of memory");
     a->st.visitors_live = a->visitors.count;
@@ -398,15 +447,8 @@ static rev_visitor *visitor_touch(rev_attrib *a, uint64_t h, const visitor_key *
         return visitor_new(a, slot, h, key, t);
     if (a->now - v->last > a->cfg.visit_timeout)
         v->search = NULL; /* a new visit begins with this hit */
-    if (t > v->last) {
-        if (bucket_of(a, t) == bucket_of(a, v->last)) {
-            v->last = t;
-        } else {
-            ring_unlink(a, v);
-            v->last = t;
-            ring_link(a, v);
-        }
-    }
+    if (t > v->last)
+        v->last = t; /* its bucket stays: see evict_idle() */
     return v;
 }
 
@@ -698,10 +740,9 @@ void rev_attrib_free(rev_attrib *a)
         return;
     rev_pipe_free(a->pipe); /* first: its threads read the layout */
     for (size_t i = 0; i < RING; i++) {
-        for (rev_visitor *v = a->ring[i], *next; v; v = next) {
-            next = v->next;
-            free(v);
-        }
+        for (uint32_t j = 0; j < a->ring[i].n; j++)
+            free(a->ring[i].v[j]);
+        free(a->ring[i].v);
     }
     for (arena_block *b = a->arena, *next; b; b = next) {
         next = b->next;

@@ -15,8 +15,8 @@
  * Memory is bounded by the longest record (REV_MAX_LINE, twice: the record
  * and its unescaped values), the visitors seen
  * within one visit_timeout of `now` (plus one time bucket of
- * visit_timeout / 512 + 1 seconds), and the distinct (domain, keyword)
- * pairs; with threads, 2 * threads + 1 chunks in flight (rev_pipe.h).
+ * visit_timeout / 512 + 1 seconds; and up to 1024 arrays of at most 8 KiB
+ * listing them by time), and the distinct (domain, keyword) pairs; with threads, 2 * threads + 1 chunks in flight (rev_pipe.h).
  * Not thread-safe: one per job, called from one thread; it runs its own
  * parse threads when cfg.threads > 1. */
 #ifndef REV_ATTRIB_H
