@@ -455,9 +455,10 @@ static rev_visitor *visitor_touch(rev_attrib *a, uint64_t h, const visitor_key *
 /* Attribution of one parsed hit (rev_parse.h), in input order. */
 static void apply_hit(rev_attrib *a, const rev_hit *hit)
 {
-    if (hit->t > a->now)
+    if (hit->t > a->now) {
         a->now = hit->t;
-    evict_idle(a);
+        evict_idle(a); /* nothing turns idle while now stands still */
+    }
 
     /* The visitor lookup is the one cache miss of nearly every line: start
      * loading its slot, then do the work that does not need it. */
