@@ -11,9 +11,16 @@
 #define SLUICE_METRICS_SERVER_H
 
 #include "intake/metrics.h"
+#include "net/http_server.h"
 #include "util/error.h"
 
 typedef struct metrics_server metrics_server;
+
+/* The two answers, also for a server with routes of its own (`serve`):
+ * GET /healthz ("ok") and GET /metrics (metrics_render(); spool_pending < 0
+ * leaves the spool gauges out). */
+void metrics_reply_healthz(http_server_reply *rep);
+void metrics_reply_metrics(metrics *m, long spool_pending, http_server_reply *rep);
 
 /* Listens on `listen` ("host:port", "[v6]:port"; port 0 picks one) and logs
  * the address and bound port. NULL with err set when it cannot. */

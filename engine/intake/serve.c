@@ -12,6 +12,7 @@
 #include "config/location.h"
 #include "core/router.h"
 #include "core/runid.h"
+#include "intake/metrics_server.h"
 #include "intake/spool.h"
 #include "net/http.h"
 #include "net/http_server.h"
@@ -360,16 +361,14 @@ static void handle_healthz(void *ud, const http_server_request *req, http_server
 {
     (void)ud;
     (void)req;
-    rep->content_type = "text/plain; charset=utf-8";
-    sb_adds(&rep->body, "ok\n");
+    metrics_reply_healthz(rep);
 }
 
 static void handle_metrics(void *ud, const http_server_request *req, http_server_reply *rep)
 {
     server *s = ud;
     (void)req;
-    rep->content_type = "text/plain; version=0.0.4; charset=utf-8";
-    metrics_render(s->in->metrics, (long)spool_pending(s->sp), &rep->body);
+    metrics_reply_metrics(s->in->metrics, (long)spool_pending(s->sp), rep);
 }
 
 static void observe(void *ud, const http_server_request *req, int status)

@@ -132,6 +132,20 @@ static void write_file(const char *path, const char *text)
     }
 }
 
+/* A spool entry ID in dir as a crash left it: its event, and its attempts
+ * file when `attempts` is not NULL. */
+static void put_entry(const char *dir, const char *id, const char *event, const char *attempts)
+{
+    char *p = xasprintf("%s/%s.json", dir, id);
+    write_file(p, event);
+    free(p);
+    if (attempts) {
+        p = xasprintf("%s/%s.attempts", dir, id);
+        write_file(p, attempts);
+        free(p);
+    }
+}
+
 /* A handler that keeps what the attempts file said while it ran. */
 static struct {
     const char *dir;
@@ -186,34 +200,17 @@ static void test_attempts_and_quarantine(const char *base)
 
     const char *gone1 = "4242-100-0badc0de@etl-1", *gone2 = "4343-200-0badc0de@etl-1";
     /* started twice before, by two processes that died: at the limit */
-    char *p = xasprintf("%s/1764000000000-000001-aaaaaaaa.json", dir);
-    write_file(p, "{\"n\":\"crashes\"}");
-    free(p);
-    p = xasprintf("%s/1764000000000-000001-aaaaaaaa.attempts", dir);
     char *text = xasprintf("2\n%s\n%s\n", gone1, gone2);
-    write_file(p, text);
+    put_entry(dir, "1764000000000-000001-aaaaaaaa", "{\"n\":\"crashes\"}", text);
     free(text);
-    free(p);
     /* started once by a process that died: runs again, counted */
-    p = xasprintf("%s/1764000000000-000002-bbbbbbbb.json", dir);
-    write_file(p, "{\"n\":\"again\"}");
-    free(p);
-    p = xasprintf("%s/1764000000000-000002-bbbbbbbb.attempts", dir);
     text = xasprintf("1\n%s\n", gone1);
-    write_file(p, text);
+    put_entry(dir, "1764000000000-000002-bbbbbbbb", "{\"n\":\"again\"}", text);
     free(text);
-    free(p);
     /* counted by an older sluice, which kept the number only */
-    p = xasprintf("%s/1764000000000-000003-cccccccc.json", dir);
-    write_file(p, "{\"n\":\"old\"}");
-    free(p);
-    p = xasprintf("%s/1764000000000-000003-cccccccc.attempts", dir);
-    write_file(p, "1\n");
-    free(p);
+    put_entry(dir, "1764000000000-000003-cccccccc", "{\"n\":\"old\"}", "1\n");
     /* never started */
-    p = xasprintf("%s/1764000000000-000004-dddddddd.json", dir);
-    write_file(p, "{\"n\":\"new\"}");
-    free(p);
+    put_entry(dir, "1764000000000-000004-dddddddd", "{\"n\":\"new\"}", NULL);
 
     peek.dir = dir;
     sp = spool_open(dir, &err);
@@ -236,7 +233,7 @@ static void test_attempts_and_quarantine(const char *base)
     is_str(quar.procs[1], gone2, "(2)");
     struct stat st;
     ok(stat(quar.path, &st) == 0, "the entry is in quarantine/");
-    p = xasprintf("%s/1764000000000-000001-aaaaaaaa.attempts", dir);
+    char *p = xasprintf("%s/1764000000000-000001-aaaaaaaa.attempts", dir);
     ok(stat(p, &st) != 0, "its attempts file is gone");
     free(p);
 
