@@ -18,13 +18,13 @@ struct metrics_server {
     http_server *srv;
 };
 
-void metrics_reply_healthz(http_server_reply *rep)
+void metrics_server_reply_healthz(http_server_reply *rep)
 {
     rep->content_type = "text/plain; charset=utf-8";
     sb_adds(&rep->body, "ok\n");
 }
 
-void metrics_reply_metrics(metrics *m, long spool_pending, http_server_reply *rep)
+void metrics_server_reply_metrics(metrics *m, long spool_pending, http_server_reply *rep)
 {
     rep->content_type = "text/plain; version=0.0.4; charset=utf-8";
     metrics_render(m, spool_pending, &rep->body);
@@ -34,14 +34,14 @@ static void handle_healthz(void *ud, const http_server_request *req, http_server
 {
     (void)ud;
     (void)req;
-    metrics_reply_healthz(rep);
+    metrics_server_reply_healthz(rep);
 }
 
 static void handle_metrics(void *ud, const http_server_request *req, http_server_reply *rep)
 {
     metrics_server *s = ud;
     (void)req;
-    metrics_reply_metrics(s->m, -1, rep);
+    metrics_server_reply_metrics(s->m, -1, rep);
 }
 
 static const http_route routes[] = {

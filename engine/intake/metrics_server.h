@@ -19,8 +19,8 @@ typedef struct metrics_server metrics_server;
 /* The two answers, also for a server with routes of its own (`serve`):
  * GET /healthz ("ok") and GET /metrics (metrics_render(); spool_pending < 0
  * leaves the spool gauges out). */
-void metrics_reply_healthz(http_server_reply *rep);
-void metrics_reply_metrics(metrics *m, long spool_pending, http_server_reply *rep);
+void metrics_server_reply_healthz(http_server_reply *rep);
+void metrics_server_reply_metrics(metrics *m, long spool_pending, http_server_reply *rep);
 
 /* Listens on `listen` ("host:port", "[v6]:port"; port 0 picks one) and logs
  * the address and bound port. NULL with err set when it cannot. */

@@ -361,14 +361,14 @@ static void handle_healthz(void *ud, const http_server_request *req, http_server
 {
     (void)ud;
     (void)req;
-    metrics_reply_healthz(rep);
+    metrics_server_reply_healthz(rep);
 }
 
 static void handle_metrics(void *ud, const http_server_request *req, http_server_reply *rep)
 {
     server *s = ud;
     (void)req;
-    metrics_reply_metrics(s->in->metrics, (long)spool_pending(s->sp), rep);
+    metrics_server_reply_metrics(s->in->metrics, (long)spool_pending(s->sp), rep);
 }
 
 static void observe(void *ud, const http_server_request *req, int status)
