@@ -271,13 +271,13 @@ static int visitor_eq(const void *item, const void *key)
 }
 
 /* Visitors sit in time buckets of `width` seconds, on a ring of RING
- * singly linked lists. Non-idle visitors have last in [now - timeout,
+ * arrays (ring_bucket). Non-idle visitors have last in [now - timeout,
  * now], which spans at most RING_SPAN + 1 buckets, so the ring never wraps
  * onto a live bucket, and whole buckets of idle visitors are dropped as
  * `now` moves on: O(1) per hit whatever order the times come in, and
  * memory is the visitors of the last visit_timeout + width seconds.
  *
- * A visitor is linked in the bucket of its `last` when it is created, and
+ * A visitor is put in the bucket of its `last` when it is created, and
  * stays there when a later hit moves `last` on: the sweep of an old bucket
  * (evict_idle()) moves the visitors still live to their present bucket.
  * Relinking on every hit instead (a doubly linked list) touched two other
