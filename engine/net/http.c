@@ -105,6 +105,22 @@ static size_t on_read(char *buf, size_t size, size_t nmemb, void *ud)
     return n;
 }
 
+/* libcurl rewinds the body when it sends a request again on a fresh
+ * connection (the server had closed the reused keep-alive one): possible
+ * for a body in memory. A streamed body cannot go back, and the request
+ * fails for its caller to retry ("necessary data rewind wasn't possible"
+ * had also failed heartbeats and deletes whose body was in memory). */
+static int on_seek(void *ud, curl_off_t offset, int origin)
+{
+    transfer *t = ud;
+    if (t->req->upload || origin != SEEK_SET || offset < 0 ||
+        (uint64_t)offset > (uint64_t)t->req->body_len)
+        return CURL_SEEKFUNC_CANTSEEK;
+    t->body_pos = (const char *)t->req->body + offset;
+    t->body_left = t->req->body_len - (size_t)offset;
+    return CURL_SEEKFUNC_OK;
+}
+
 /* Keeps "name: value" with the name lower-cased; drops the status line;
  * notes the blank line that ends the header block. */
 static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
@@ -176,6 +192,8 @@ static void set_method(CURL *curl, const http_request *req, transfer *t)
         curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
         curl_easy_setopt(curl, CURLOPT_READFUNCTION, on_read);
         curl_easy_setopt(curl, CURLOPT_READDATA, t);
+        curl_easy_setopt(curl, CURLOPT_SEEKFUNCTION, on_seek);
+        curl_easy_setopt(curl, CURLOPT_SEEKDATA, t);
         curl_off_t len = req->upload ? (curl_off_t)req->upload_len : (curl_off_t)req->body_len;
         curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, len);
         if (strcmp(m, "POST") == 0)

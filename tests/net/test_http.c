@@ -143,6 +143,94 @@ static void cut_answers(http_client *c)
     ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the server gave every answer");
 }
 
+/* Reads one request with its body (Content-Length) into buf; the body's
+ * offset, or -1 when the connection ended first. */
+static long read_request(int fd, char *buf, size_t cap)
+{
+    size_t have = 0;
+    for (;;) {
+        char *end = strstr(buf, "\r\n\r\n");
+        const char *cl = strcasestr(buf, "content-length:");
+        if (end && have >= (size_t)(end + 4 - buf) + (cl ? strtoul(cl + 15, NULL, 10) : 0))
+            return end + 4 - buf;
+        ssize_t n = have < cap - 1 ? read(fd, buf + have, cap - 1 - have) : 0;
+        if (n <= 0)
+            return -1;
+        have += (size_t)n;
+        buf[have] = '\0';
+    }
+}
+
+/* Connection 1: answers the first request and keeps the connection, then
+ * reads the second request and closes without an answer. Connection 2:
+ * echoes the body of the request it gets. Exits 0 when the resent body
+ * was whole. */
+static void serve_keepalive(int lfd)
+{
+    alarm(60);
+    char buf[4096] = "";
+    int fd = accept(lfd, NULL, NULL);
+    const char *ok1 = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    if (fd < 0 || read_request(fd, buf, sizeof buf) < 0 ||
+        write(fd, ok1, strlen(ok1)) != (ssize_t)strlen(ok1))
+        _exit(1);
+    memset(buf, 0, sizeof buf);
+    read_request(fd, buf, sizeof buf); /* the second request, not answered */
+    shutdown(fd, SHUT_RDWR);
+    close(fd);
+    memset(buf, 0, sizeof buf);
+    fd = accept(lfd, NULL, NULL);
+    long at = fd < 0 ? -1 : read_request(fd, buf, sizeof buf);
+    if (at < 0)
+        _exit(1);
+    char answer[4200];
+    int len = snprintf(answer, sizeof answer,
+                       "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                       strlen(buf + at), buf + at);
+    if (write(fd, answer, (size_t)len) != len)
+        _exit(1);
+    close(fd);
+    _exit(strcmp(buf + at, "the second body") == 0 ? 0 : 2);
+}
+
+static void resend_on_new_connection(void)
+{
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t alen = sizeof a;
+    if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof a) != 0 || listen(lfd, 8) != 0 ||
+        getsockname(lfd, (struct sockaddr *)&a, &alen) != 0) {
+        ok(0, "a loopback server");
+        return;
+    }
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/", ntohs(a.sin_port));
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0)
+        serve_keepalive(lfd);
+    close(lfd);
+    http_client *c = http_client_new(NULL);
+    const char *bodies[] = {"the first body", "the second body"};
+    for (int i = 0; i < 2; i++) {
+        http_response r = {0};
+        http_request req = {.method = "POST", .url = url, .body = bodies[i],
+                            .body_len = strlen(bodies[i]), .timeout_ms = 30000};
+        int rc = http_perform(c, &req, &r);
+        is_int(rc, 0, "POST %d: a response%s%s", i + 1, rc ? ": " : "", rc ? r.error : "");
+        is_int(r.status, 200, "POST %d: its status", i + 1);
+        if (i == 1)
+            is_str(r.body.buf, "the second body",
+                   "the body sent again whole on a new connection");
+        http_response_free(&r);
+    }
+    http_client_free(c);
+    int status = -1;
+    waitpid(pid, &status, 0);
+    ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+       "the server got the second request twice, the second time whole");
+}
+
 int main(void)
 {
     char path[] = "/tmp/sluice-test-http.XXXXXX";
@@ -164,6 +252,7 @@ int main(void)
     refused(c, "dict://127.0.0.1:1/x", "SECRET");
     cut_answers(c);
     http_client_free(c);
+    resend_on_new_connection();
     unlink(path);
     return done_testing();
 }
