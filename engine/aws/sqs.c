@@ -1,6 +1,7 @@
 #include "autoconfig.h"
 #include "aws/sqs.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -138,6 +139,71 @@ int sqs_change_visibility(http_client *c, aws_credentials_provider *cr, const sq
     int rc = aws_json_call(c, cr, &q->ep, "AmazonSQS.ChangeMessageVisibility", req,
                            SQS_TIMEOUT_MS, NULL, NULL, &res, err);
     json_decref(req);
+    aws_json_result_free(&res);
+    return rc;
+}
+
+/* The entry ids of a batch are the receipts' indexes: "0".."9". */
+static long batch_index(json_t *entry, size_t n)
+{
+    const char *id = json_string_value(json_object_get(entry, "Id"));
+    if (!id || !*id)
+        return -1;
+    char *end;
+    long i = strtol(id, &end, 10);
+    return *end == '\0' && i >= 0 && (size_t)i < n ? i : -1;
+}
+
+/* "ChangeMessageVisibilityBatch: 2 of 10 entries not changed: Code: Message" */
+static void set_batch_failure(sl_error *err, json_t *first, int failed, size_t n)
+{
+    const char *code = json_string_value(json_object_get(first, "Code"));
+    const char *msg = json_string_value(json_object_get(first, "Message"));
+    sl_error_set(err, SL_ERR_STORAGE,
+                 "ChangeMessageVisibilityBatch: %d of %zu entries not changed%s%s%s%s", failed, n,
+                 code ? ": " : "", code ? code : "", msg ? ": " : "", msg ? msg : "");
+}
+
+int sqs_change_visibility_batch(http_client *c, aws_credentials_provider *cr,
+                                const sqs_queue *q, char *const *receipts, size_t n,
+                                int seconds, int *changed, sl_error *err)
+{
+    if (n == 0 || n > SQS_BATCH_MAX) {
+        sl_error_set(err, SL_ERR_INTERNAL, "ChangeMessageVisibilityBatch: %zu entries (1 to %d)",
+                     n, SQS_BATCH_MAX);
+        return -1;
+    }
+    json_t *entries = json_array();
+    for (size_t i = 0; i < n; i++) {
+        char id[24];
+        snprintf(id, sizeof id, "%zu", i);
+        json_array_append_new(entries, json_pack("{s:s, s:s, s:i}", "Id", id, "ReceiptHandle",
+                                                 receipts[i], "VisibilityTimeout", seconds));
+        changed[i] = 0;
+    }
+    json_t *req = json_pack("{s:s, s:o}", "QueueUrl", q->url, "Entries", entries);
+    aws_json_result res;
+    int rc = aws_json_call(c, cr, &q->ep, "AmazonSQS.ChangeMessageVisibilityBatch", req,
+                           SQS_TIMEOUT_MS, NULL, NULL, &res, err);
+    json_decref(req);
+    if (rc == 0) {
+        size_t i;
+        json_t *e;
+        json_array_foreach(json_object_get(res.body, "Successful"), i, e) {
+            long k = batch_index(e, n);
+            if (k >= 0)
+                changed[k] = 1;
+        }
+        json_array_foreach(json_object_get(res.body, "Failed"), i, e) {
+            long k = batch_index(e, n);
+            if (k >= 0 && json_is_true(json_object_get(e, "SenderFault")))
+                changed[k] = -1;
+        }
+        for (i = 0; i < n; i++)
+            rc += changed[i] != 1;
+        if (rc > 0) /* a failure, or an entry the answer left out */
+            set_batch_failure(err, json_array_get(json_object_get(res.body, "Failed"), 0), rc, n);
+    }
     aws_json_result_free(&res);
     return rc;
 }

@@ -1,5 +1,7 @@
 /* sqs.h — the SQS operations `sluice poll` needs, over the JSON protocol:
- * ReceiveMessage, DeleteMessage, ChangeMessageVisibility. */
+ * ReceiveMessage, DeleteMessage, ChangeMessageVisibility and its batch
+ * form. Each call blocks its thread; concurrent calls need their own
+ * http_client. */
 #ifndef SLUICE_SQS_H
 #define SLUICE_SQS_H
 
@@ -35,6 +37,17 @@ int sqs_delete(http_client *c, aws_credentials_provider *cr, const sqs_queue *q,
                const char *receipt, sl_error *err);
 int sqs_change_visibility(http_client *c, aws_credentials_provider *cr, const sqs_queue *q,
                           const char *receipt, int seconds, sl_error *err);
+/* The most receipts one ChangeMessageVisibilityBatch call takes. */
+#define SQS_BATCH_MAX 10
+/* Sets the visibility of n (1..SQS_BATCH_MAX) receipts in one call.
+ * changed[i] is 1 when entry i was changed, 0 when not (worth trying
+ * again), -1 when SQS refused it for good (a sender fault: the receipt is
+ * no longer valid, the message deleted or received again). Returns the
+ * number of entries not changed (0: all were), err naming the first
+ * failure; or -1 with err when the call itself failed (changed[] all 0). */
+int sqs_change_visibility_batch(http_client *c, aws_credentials_provider *cr,
+                                const sqs_queue *q, char *const *receipts, size_t n,
+                                int seconds, int *changed, sl_error *err);
 void sqs_messages_free(sqs_message *msgs, size_t n);
 /* The messages of a ReceiveMessage answer's JSON: entries without a
  * receipt handle or body are left out. Returns 0; *msgs is NULL when *n

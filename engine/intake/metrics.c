@@ -32,12 +32,14 @@ typedef struct rule_counts {
 static const char *const queue_names[METRICS_QUEUE_N] = {
     "sluice_queue_receives_total", "sluice_queue_receive_errors_total",
     "sluice_queue_messages_received_total", "sluice_queue_messages_deleted_total",
-    "sluice_queue_messages_left_total", "sluice_queue_visibility_extensions_total"};
+    "sluice_queue_messages_left_total", "sluice_queue_visibility_extensions_total",
+    "sluice_queue_visibility_lapses_total"};
 static const char *const queue_help[METRICS_QUEUE_N] = {
     "SQS ReceiveMessage calls that answered.", "SQS ReceiveMessage calls that failed.",
     "SQS messages received.", "SQS messages deleted after their jobs.",
     "SQS messages left on the queue for redelivery (or released at a stop).",
-    "SQS visibility extensions of messages whose jobs run."};
+    "SQS visibility extensions of messages whose jobs run.",
+    "SQS messages whose visibility timeout passed while their jobs ran."};
 static const char *const watch_names[METRICS_WATCH_N] = {"uploaded", "already", "failed"};
 
 struct metrics {

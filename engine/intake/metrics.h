@@ -69,6 +69,7 @@ typedef enum metrics_queue_counter {
     METRICS_QUEUE_MESSAGES_DELETED,
     METRICS_QUEUE_MESSAGES_LEFT,        /* left for redelivery or released */
     METRICS_QUEUE_VISIBILITY_EXTENSIONS,
+    METRICS_QUEUE_VISIBILITY_LAPSES,    /* messages visible again while their jobs ran */
     METRICS_QUEUE_N
 } metrics_queue_counter;
 void metrics_queue_add(metrics *m, metrics_queue_counter c, unsigned n);

@@ -2,6 +2,7 @@
 #include "autoconfig.h"
 #include "intake/poller.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -18,9 +19,14 @@
 #include "util/signals.h"
 #include "util/workers.h"
 
+/* A received message whose jobs have not ended. Times are of the
+ * monotonic clock, in seconds. */
 typedef struct inflight {
     char *receipt;
-    double next_extend;
+    double next_extend; /* when the heartbeat extends its visibility next */
+    double deadline;    /* when its visibility ends at the latest */
+    double lapsed;      /* > 0: its visibility ended that long before an extension */
+    int refused;        /* SQS refused an extension for good: no more are tried */
 } inflight;
 
 typedef struct poller {
@@ -39,43 +45,95 @@ typedef struct poller {
 
 /* --- heartbeat ---------------------------------------------------------- */
 
+/* The heartbeat extends a message's visibility every third of the timeout:
+ * an extension that fails, or that waits behind a slow answer, still has
+ * two thirds of the timeout to get through before the message could go to
+ * another worker and run twice. */
+static double extend_period(const poller *p)
+{
+    return p->o->visibility_s / 3.0;
+}
+
+/* Called with the lock held. */
+static inflight *flying_find(poller *p, const char *receipt)
+{
+    for (size_t i = 0; i < p->n_flying; i++)
+        if (strcmp(p->flying[i].receipt, receipt) == 0)
+            return &p->flying[i];
+    return NULL;
+}
+
+/* Called once a receive has answered: the message became invisible before
+ * now, so now + timeout is the latest its visibility can end. */
 static void flying_add(poller *p, const char *receipt)
 {
+    double now = clock_mono_seconds();
     pthread_mutex_lock(&p->lock);
     if (p->n_flying == p->cap_flying) {
         p->cap_flying = p->cap_flying ? 2 * p->cap_flying : 16;
         p->flying = xrealloc(p->flying, p->cap_flying * sizeof *p->flying);
     }
     p->flying[p->n_flying++] =
-        (inflight){xstrdup(receipt), clock_mono_seconds() + p->o->visibility_s / 2.0};
+        (inflight){xstrdup(receipt), now + extend_period(p), now + p->o->visibility_s, 0, 0};
     pthread_mutex_unlock(&p->lock);
 }
 
-static void flying_remove(poller *p, const char *receipt)
+/* Ends the message's watch, when its jobs have ended. Returns how many
+ * seconds its visibility had lapsed while they ran (0: it never did; -1:
+ * unknown, SQS refused an extension for good), so the caller can say that
+ * another worker may have run them too. */
+static double flying_remove(poller *p, const char *receipt)
+{
+    double now = clock_mono_seconds(), lapsed = 0;
+    pthread_mutex_lock(&p->lock);
+    inflight *f = flying_find(p, receipt);
+    if (f) {
+        lapsed = f->lapsed > now - f->deadline ? f->lapsed : now - f->deadline;
+        if (lapsed < 0)
+            lapsed = 0;
+        if (lapsed == 0 && f->refused)
+            lapsed = -1;
+        free(f->receipt);
+        *f = p->flying[--p->n_flying];
+    }
+    pthread_mutex_unlock(&p->lock);
+    return lapsed;
+}
+
+/* An extension SQS made: the request went out at `sent`; a message whose
+ * deadline was already past by then was visible to other workers for a
+ * while. The new deadline is at most timeout seconds from now. */
+static void flying_extended(poller *p, const char *receipt, double sent)
 {
     pthread_mutex_lock(&p->lock);
-    for (size_t i = 0; i < p->n_flying; i++) {
-        if (strcmp(p->flying[i].receipt, receipt) == 0) {
-            free(p->flying[i].receipt);
-            p->flying[i] = p->flying[--p->n_flying];
-            break;
-        }
+    inflight *f = flying_find(p, receipt);
+    if (f) {
+        if (sent - f->deadline > f->lapsed)
+            f->lapsed = sent - f->deadline;
+        f->deadline = clock_mono_seconds() + p->o->visibility_s;
     }
     pthread_mutex_unlock(&p->lock);
 }
 
 /* An extension that failed is tried again soon (HEARTBEAT_RETRY_S), not at
- * the next half-timeout: by then the message would be visible again, and
- * another worker could run the same job beside this one. */
+ * the next period: by then the message may be visible again, and another
+ * worker could run the same job beside this one. One SQS refused for good
+ * (its receipt is no longer valid: the message was received again, or
+ * deleted by whoever ran it) is not tried again: that cannot help.
+ * Returns 0 when the message is no longer in flight here (its jobs ended
+ * while the request was out: the failure does not matter), else 1. */
 #define HEARTBEAT_RETRY_S 0.5
 
-static void flying_retry_soon(poller *p, const char *receipt)
+static int flying_failed(poller *p, const char *receipt, int for_good)
 {
     pthread_mutex_lock(&p->lock);
-    for (size_t i = 0; i < p->n_flying; i++)
-        if (strcmp(p->flying[i].receipt, receipt) == 0)
-            p->flying[i].next_extend = clock_mono_seconds() + HEARTBEAT_RETRY_S;
+    inflight *f = flying_find(p, receipt);
+    if (f && for_good)
+        f->refused = 1;
+    if (f)
+        f->next_extend = for_good ? INFINITY : clock_mono_seconds() + HEARTBEAT_RETRY_S;
     pthread_mutex_unlock(&p->lock);
+    return f != NULL;
 }
 
 /* Receipts due for a visibility extension, copied out so the calls to SQS
@@ -91,10 +149,41 @@ static char **flying_due(poller *p, size_t *n)
             continue;
         due = xrealloc(due, (*n + 1) * sizeof *due);
         due[(*n)++] = xstrdup(p->flying[i].receipt);
-        p->flying[i].next_extend = now + p->o->visibility_s / 2.0;
+        p->flying[i].next_extend = now + extend_period(p);
     }
     pthread_mutex_unlock(&p->lock);
     return due;
+}
+
+/* Extends up to SQS_BATCH_MAX receipts with one request: with one request
+ * per receipt, a poller's 20 in-flight messages took 20 round trips in a
+ * row, and on a loaded machine the last ones came after the timeout.
+ * Entries SQS did not change, or all when the call failed, are tried
+ * again soon. */
+static void extend_batch(poller *p, http_client *c, char **receipts, size_t n)
+{
+    int changed[SQS_BATCH_MAX];
+    sl_error err = {0};
+    double sent = clock_mono_seconds();
+    int rc = sqs_change_visibility_batch(c, p->creds, &p->queue, receipts, n,
+                                         p->o->visibility_s, changed, &err);
+    unsigned extended = 0, failed = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (rc >= 0 && changed[i] == 1) {
+            flying_extended(p, receipts[i], sent);
+            extended++;
+        } else {
+            failed += flying_failed(p, receipts[i], rc >= 0 && changed[i] < 0);
+        }
+    }
+    if (failed)
+        log_msg(NULL, SL_LOG_WARN, "heartbeat: %s (trying again in %.1f s unless refused for good)",
+                err.msg, HEARTBEAT_RETRY_S);
+    if (extended) {
+        metrics_queue_add(p->in->metrics, METRICS_QUEUE_VISIBILITY_EXTENSIONS, extended);
+        log_msg(NULL, SL_LOG_DEBUG, "heartbeat: visibility of %u message(s) extended by %d s",
+                extended, p->o->visibility_s);
+    }
 }
 
 static void heartbeat_main(void *arg)
@@ -104,20 +193,10 @@ static void heartbeat_main(void *arg)
     while (!atomic_load(&p->workers_done)) {
         size_t n;
         char **due = flying_due(p, &n);
-        for (size_t i = 0; i < n; i++) {
-            sl_error err = {0};
-            if (sqs_change_visibility(c, p->creds, &p->queue, due[i], p->o->visibility_s,
-                                      &err) != 0) {
-                log_msg(NULL, SL_LOG_WARN, "heartbeat: %s (trying again in %.1f s)", err.msg,
-                        HEARTBEAT_RETRY_S);
-                flying_retry_soon(p, due[i]);
-            } else {
-                metrics_queue_add(p->in->metrics, METRICS_QUEUE_VISIBILITY_EXTENSIONS, 1);
-                log_msg(NULL, SL_LOG_DEBUG, "heartbeat: visibility extended by %d s",
-                        p->o->visibility_s);
-            }
+        for (size_t i = 0; i < n; i += SQS_BATCH_MAX)
+            extend_batch(p, c, due + i, n - i < SQS_BATCH_MAX ? n - i : SQS_BATCH_MAX);
+        for (size_t i = 0; i < n; i++)
             free(due[i]);
-        }
         free(due);
         clock_sleep_ms(200, &p->workers_done);
     }
@@ -190,6 +269,30 @@ static void release_message(poller *p, http_client *c, const sqs_message *m)
     metrics_queue_add(p->in->metrics, METRICS_QUEUE_MESSAGES_LEFT, 1);
 }
 
+/* A message whose visibility ended while its jobs ran may have been
+ * received by another worker, which then ran the same jobs beside these:
+ * the duplicate check cannot catch two runs at once. Said loudly, and
+ * counted, for it means --visibility is too short for this machine. */
+static void note_lapse(poller *p, const sqs_message *m, double lapsed)
+{
+    if (lapsed == 0)
+        return;
+    log_ctx ctx = {.input = m->id};
+    if (lapsed > 0)
+        log_msg(&ctx, SL_LOG_WARN,
+                "message %s was visible again for %.1f s while its jobs ran (the heartbeat did "
+                "not extend it in time): another worker may have run them too; raise "
+                "--visibility",
+                m->id ? m->id : "?", lapsed);
+    else
+        log_msg(&ctx, SL_LOG_WARN,
+                "message %s: SQS refused to extend its visibility while its jobs ran (its "
+                "receipt no longer valid): another worker may have run them too; raise "
+                "--visibility",
+                m->id ? m->id : "?");
+    metrics_queue_add(p->in->metrics, METRICS_QUEUE_VISIBILITY_LAPSES, 1);
+}
+
 /* --- workers ------------------------------------------------------------ */
 
 static int stop_requested(void *ud)
@@ -235,12 +338,18 @@ static void worker_main(poller *p)
         /* every message of a batch is already invisible: keep them all so */
         for (size_t i = 0; i < n; i++)
             flying_add(p, msgs[i].receipt);
+        /* a message leaves the heartbeat's watch before it is deleted or
+         * released: an extension after that would be refused, and look
+         * like a lapse */
         for (size_t i = 0; i < n; i++) {
-            if (signals_stopping())
+            if (signals_stopping()) {
+                flying_remove(p, msgs[i].receipt);
                 release_message(p, c, &msgs[i]);
-            else
-                settle_message(p, c, &msgs[i], handle_message(p, &msgs[i]));
-            flying_remove(p, msgs[i].receipt);
+                continue;
+            }
+            int deletable = handle_message(p, &msgs[i]);
+            note_lapse(p, &msgs[i], flying_remove(p, msgs[i].receipt));
+            settle_message(p, c, &msgs[i], deletable);
         }
         sqs_messages_free(msgs, n);
     }

@@ -2,8 +2,9 @@
 # `sluice poll` against moto's SQS: messages of every shape run their jobs
 # and are deleted; a failing one stays, returns after the visibility
 # timeout and lands in the DLQ; two pollers process 50 files exactly once;
-# the heartbeat keeps a slow job's message from a second worker; receive
-# errors back off; SIGTERM stops cleanly.
+# the heartbeat keeps a slow job's message from a second worker, and a
+# message whose extensions all fail is reported as lapsed; receive errors
+# back off; SIGTERM stops cleanly.
 #
 # No fixed sleeps: jobs that must be "running" are held by the sleepy plugin
 # until the test releases them (release_file) and announce themselves
@@ -143,7 +144,8 @@ ok $([ "$(metric m2 sluice_queue_visibility_extensions_total)" -ge 1 ]; echo $?)
 ok $([ -n "$(metric m2 'sluice_last_success_timestamp_seconds{rule="slow"}')" ]; echo $?) "metrics: the rule's last success"
 kill -TERM $p1; wait $p1
 is "$(cat "$TMP/log4a" "$TMP/log4b" | grep -c 'job done')" "1" "slow job ran once"
-like "$(cat "$TMP/log4a")" 'heartbeat: visibility extended' "heartbeat extended the visibility"
+like "$(cat "$TMP/log4a")" 'heartbeat: visibility of 1 message\(s\) extended by 4 s' "heartbeat extended the visibility"
+is "$(metric m2 sluice_queue_visibility_lapses_total)" 0 "metrics: no visibility lapse"
 is "$(depth "$Q4")" "0 0" "slow job's message deleted"
 
 # 5. receive errors back off instead of spinning; SIGTERM stops. Three
@@ -185,6 +187,45 @@ kill -TERM $pid; wait $pid; rc=$?
 is "$rc" "0" "SIGTERM during a 20 s long poll: exit 0"
 if grep -q 'sqs long poll returned: q6 ' "$TMP/moto.log"; then r=1; else r=0; fi
 ok $r "and promptly: before the long poll ended"
+
+# 7. a lapse: the fault proxy resets every visibility extension, so the
+#    slow job's message (2 s timeout) becomes visible again while the job
+#    is held. The test then receives and deletes it, as a second worker
+#    that ran it would, and lets extensions through again: SQS refuses the
+#    held message's (its receipt is no longer valid), and the heartbeat
+#    must stop trying. Released, the job ends; the poller must say that
+#    the message lapsed (another worker may have run it too).
+rm -f "$TMP/slow.started" "$TMP/slow.go"
+Q7=$(queue q7 '{"VisibilityTimeout":"2"}')
+put_object in slow/lapse.txt "$TMP/f"
+send "$Q7" "$(s3_event in slow/lapse.txt)"
+printf '%s\n' '[{"header": {"x-amz-target": "ChangeMessageVisibility"}, "action": "reset", "count": -1}]' >"$TMP/lapse.rules"
+"$PYTHON3" "$top_srcdir/tests/storage/faultproxy.py" --upstream "127.0.0.1:$MOTO_PORT" \
+    --rules "$TMP/lapse.rules" --log "$TMP/proxy7.log" --port-file "$TMP/proxy7.port" 2>"$TMP/proxy7.err" &
+proxy=$!
+PPORT=$(wait_port_file "$TMP/proxy7.port"); ok $? "the fault proxy listens"
+$POLL --queue "$(printf '%s' "$Q7" | sed "s|:$MOTO_PORT/|:$PPORT/|")" --visibility 2 --workers 1 >/dev/null 2>"$TMP/log7" &
+pid=$!
+eventually test -e "$TMP/slow.started"; ok $? "the poller runs the slow job"
+visible_again() { [ "$(depth "$Q7")" = "1 0" ]; }
+eventually visible_again; ok $? "its extensions reset, the message is visible again while the job runs"
+like "$(cat "$TMP/log7")" 'heartbeat: .*trying again in 0.5 s' "each failed extension is tried again soon"
+receipt=$(awsm sqs receive-message --queue-url "$Q7" --query 'Messages[0].ReceiptHandle')
+awsm sqs delete-message --queue-url "$Q7" --receipt-handle "$receipt"; ok $? "another consumer receives and deletes it"
+echo '[]' >"$TMP/lapse.rules.new" && mv "$TMP/lapse.rules.new" "$TMP/lapse.rules"
+refused() { grep -q 'entries not changed: ReceiptHandleIsInvalid' "$TMP/log7"; }
+eventually refused; ok $? "the next extension reaches SQS, which refuses it: ReceiptHandleIsInvalid"
+# an absence takes a window to see: 2 s, four of the heartbeat's retry periods
+n_batches=$(grep -c 'ChangeMessageVisibilityBatch' "$TMP/proxy7.log")
+sleep 2
+is "$(grep -c 'ChangeMessageVisibilityBatch' "$TMP/proxy7.log")" "$n_batches" "refused for good, the extension is not tried again"
+touch "$TMP/slow.go"
+reported() { grep -q 'was visible again for' "$TMP/log7"; }
+eventually reported; ok $? "the job ends"
+kill -TERM $pid; wait $pid
+kill $proxy; wait $proxy 2>/dev/null
+like "$(grep 'was visible again for' "$TMP/log7")" 'visible again for [0-9.]+ s while its jobs ran .*another worker may have run them too; raise --visibility' "the lapse is reported"
+like "$(grep -c '"target": "AmazonSQS.ChangeMessageVisibilityBatch"' "$TMP/proxy7.log")" '^[1-9]' "the heartbeat sends ChangeMessageVisibilityBatch"
 
 err=$("$SLUICE" -c "$TMP/sluice.yaml" poll 2>&1); is $? 2 "no --queue: exit 2"
 like "$err" '--queue URL is required' "says what is missing"

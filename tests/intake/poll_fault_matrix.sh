@@ -5,7 +5,7 @@
 # the proxy saw them, are the matrix's rows: ReceiveMessage (the message),
 # HEAD and GET of the input, PUT of the output, DeleteMessage, and the
 # ReceiveMessage that finds the queue empty. Heartbeats
-# (ChangeMessageVisibility) come or not with the machine's speed and are
+# (ChangeMessageVisibilityBatch) come or not with the machine's speed and are
 # no rows; the chaos test meets them.
 #
 # Each fault hits one row's request once - a reset before it is sent on,
@@ -119,7 +119,7 @@ def rows():
     out, seen = [], {}
     for line in open(PROXY_LOG):
         e = json.loads(line)
-        if e["target"] == "AmazonSQS.ChangeMessageVisibility":
+        if e["target"] == "AmazonSQS.ChangeMessageVisibilityBatch":
             continue  # a heartbeat: whether one comes depends on the machine's speed
         if e["target"]:
             label, kind = LABELS.get(e["target"], e["target"]), ("sqs", e["target"])

@@ -93,6 +93,10 @@ static const char expected[] =
     "whose jobs run.\n"
     "# TYPE sluice_queue_visibility_extensions_total counter\n"
     "sluice_queue_visibility_extensions_total 4\n"
+    "# HELP sluice_queue_visibility_lapses_total SQS messages whose visibility timeout passed "
+    "while their jobs ran.\n"
+    "# TYPE sluice_queue_visibility_lapses_total counter\n"
+    "sluice_queue_visibility_lapses_total 1\n"
     "# HELP sluice_watch_files_total Files of sluice watch, by outcome (uploaded, already, "
     "failed).\n"
     "# TYPE sluice_watch_files_total counter\n"
@@ -199,6 +203,7 @@ int main(void)
     metrics_queue_add(m, METRICS_QUEUE_MESSAGES_DELETED, 11);
     metrics_queue_add(m, METRICS_QUEUE_MESSAGES_LEFT, 1);
     metrics_queue_add(m, METRICS_QUEUE_VISIBILITY_EXTENSIONS, 4);
+    metrics_queue_add(m, METRICS_QUEUE_VISIBILITY_LAPSES, 1);
     metrics_queue_add(m, METRICS_QUEUE_N, 9); /* not a counter: ignored */
     metrics_watch_file(m, METRICS_WATCH_UPLOADED);
     metrics_watch_file(m, METRICS_WATCH_UPLOADED);
