@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""moto_server with two fixes, so tests measure sluice and not the
+"""moto_server with these fixes, so tests measure sluice and not the
 emulator. Everything else is stock moto_server.
 
 1. Signature checking sees the request path and query as they were sent.
@@ -12,11 +12,14 @@ even when the client signed correctly (awscli included). Real S3 verifies
 against the raw request line; so does this wrapper, by handing moto's
 checker werkzeug's RAW_URI.
 
-2. SQS ReceiveMessage is atomic. moto checks that a message is visible and
+2. SQS changes are atomic. moto checks that a message is visible and
 then marks it received without a lock, so two concurrent receivers (two
 `sluice poll` processes) can both get the same message — which real SQS
-never does within the visibility timeout. A lock around receive_message
-gives real SQS's behaviour.
+never does within the visibility timeout. And DeleteMessage rebuilds the
+queue's list of messages from a copy, so two deletes at once (or a delete
+beside a send) lose one of the changes: a deleted message comes back, in
+flight. One lock around receive, send, delete and visibility changes gives
+real SQS's behaviour.
 
 3. For tests: --port-file FILE binds the port the kernel picks (port 0)
 and writes it to FILE once the server listens (atomically: the file
@@ -55,7 +58,8 @@ import threading  # noqa: E402
 from moto.sqs.models import SQSBackend  # noqa: E402
 
 _receive = SQSBackend.receive_message
-_receive_lock = threading.Lock()
+# Reentrant: moto's batch calls go through the single-message ones.
+_receive_lock = threading.RLock()
 
 
 def _atomic_receive(self, queue_name, count, wait_seconds_timeout, *args, **kwargs):
@@ -79,6 +83,21 @@ def _atomic_receive(self, queue_name, count, wait_seconds_timeout, *args, **kwar
 
 
 SQSBackend.receive_message = _atomic_receive
+
+
+def _under_queue_lock(method):
+    def locked(self, *args, **kwargs):
+        with _receive_lock:
+            return method(self, *args, **kwargs)
+    return locked
+
+
+# delete_message rebuilds the queue's message list from a copy and assigns
+# it: two deletes at once (or a delete beside a send) lose one update, and
+# a deleted message comes back in flight. Every change to a queue's
+# messages takes the receive lock.
+for _name in ("send_message", "delete_message", "change_message_visibility"):
+    setattr(SQSBackend, _name, _under_queue_lock(getattr(SQSBackend, _name)))
 
 from moto.server import main  # noqa: E402
 

@@ -23,7 +23,7 @@ s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1")
 sqs = boto3.client("sqs", endpoint_url=url, region_name="us-east-1")
 s3.create_bucket(Bucket="inbox")
 s3.create_bucket(Bucket="outbox")
-q = sqs.create_queue(QueueName="chaos", Attributes={"VisibilityTimeout": "5"})["QueueUrl"]
+q = sqs.create_queue(QueueName="chaos", Attributes={"VisibilityTimeout": "8"})["QueueUrl"]
 batch = []
 for i in range(n):
     key = "obj-%03d.txt" % i
@@ -63,8 +63,13 @@ add_rule_to sluice.yaml '  - name: copy
     plugin: linecount
     output: "s3://outbox/{key}"'
 
+# --visibility 8: the heartbeat extends every 2.7 s, so an extension has
+# 5.3 s to get through the proxy's resets (10%) and an emulator slowed by
+# the ASan suite beside it (answers took 2 s there) before the message
+# could reach the other poller while its job runs. The pollers report any
+# lapse; it is printed below.
 poller() { # poller NAME: one `sluice poll` through the proxy; sets POLLER_PID
-    "$SLUICE" -c sluice.yaml poll --queue "$PQ" --wait 1 --visibility 5 --workers 2 \
+    "$SLUICE" -c sluice.yaml poll --queue "$PQ" --wait 1 --visibility 8 --workers 2 \
         >"$1.out" 2>"$1.log" &
     POLLER_PID=$!
     _pids="$_pids $POLLER_PID"
