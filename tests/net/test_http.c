@@ -90,7 +90,9 @@ static int ask(http_client *c, const char *method, unsigned port, http_response 
     return http_perform(c, &req, resp);
 }
 
-static void cut_answers(http_client *c)
+/* A listening socket on 127.0.0.1, on a port the kernel picks (*port);
+ * -1 (a failed test) when there is none. */
+static int loopback_listener(unsigned *port)
 {
     int lfd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -98,9 +100,20 @@ static void cut_answers(http_client *c)
     if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof a) != 0 || listen(lfd, 8) != 0 ||
         getsockname(lfd, (struct sockaddr *)&a, &alen) != 0) {
         ok(0, "a loopback server");
-        return;
+        if (lfd >= 0)
+            close(lfd);
+        return -1;
     }
-    unsigned port = ntohs(a.sin_port);
+    *port = ntohs(a.sin_port);
+    return lfd;
+}
+
+static void cut_answers(http_client *c)
+{
+    unsigned port;
+    int lfd = loopback_listener(&port);
+    if (lfd < 0)
+        return;
     fflush(stdout);
     pid_t pid = fork();
     if (pid == 0)
@@ -195,16 +208,12 @@ static void serve_keepalive(int lfd)
 
 static void resend_on_new_connection(void)
 {
-    int lfd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t alen = sizeof a;
-    if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof a) != 0 || listen(lfd, 8) != 0 ||
-        getsockname(lfd, (struct sockaddr *)&a, &alen) != 0) {
-        ok(0, "a loopback server");
+    unsigned port;
+    int lfd = loopback_listener(&port);
+    if (lfd < 0)
         return;
-    }
     char url[64];
-    snprintf(url, sizeof url, "http://127.0.0.1:%u/", ntohs(a.sin_port));
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/", port);
     fflush(stdout);
     pid_t pid = fork();
     if (pid == 0)
