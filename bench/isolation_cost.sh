@@ -4,11 +4,15 @@
 # and process, alternated N times (so a change in the machine's load hits
 # both alike). One line per run: mode, wall seconds, CPU seconds (user+sys
 # of sluice and its children, the isolated child included), exit status.
-#   SLUICE=./sluice HITS=bench/out/hits-1GB.tsv [N=5] [OUT=dir] sh bench/isolation_cost.sh
+# THREADS=N sets the plugin's `threads` option (default: the plugin's own).
+#   SLUICE=./sluice HITS=bench/out/hits-1GB.tsv [N=5] [THREADS=1] [OUT=dir] sh bench/isolation_cost.sh
 set -eu
 : "${SLUICE:?}" "${HITS:?}"
 N=${N:-5}
 OUT=${OUT:-$(mktemp -d)}
+options=""
+[ -z "${THREADS:-}" ] || options="
+    options: {threads: $THREADS}"
 for mode in none process; do
     cat > "$OUT/$mode.yaml" <<YAML
 storage: {type: local, root: "$OUT/root"}
@@ -17,7 +21,7 @@ rules:
   - name: revenue
     match: {bucket: "*"}
     plugin: revenue
-    isolation: $mode
+    isolation: $mode$options
     output: "$OUT/out-$mode/{name}"
 YAML
 done
