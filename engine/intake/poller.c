@@ -2,7 +2,6 @@
 #include "autoconfig.h"
 #include "intake/poller.h"
 
-#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -79,25 +78,23 @@ static void flying_add(poller *p, const char *receipt)
 }
 
 /* Ends the message's watch, when its jobs have ended. Returns how many
- * seconds its visibility had lapsed while they ran (0: it never did; -1:
- * unknown, SQS refused an extension for good), so the caller can say that
- * another worker may have run them too. */
-static double flying_remove(poller *p, const char *receipt)
+ * seconds its visibility had lapsed while they ran (0: it never did), and
+ * sets *refused when SQS refused an extension for good, so the caller can
+ * say that another worker may have run them too. */
+static double flying_remove(poller *p, const char *receipt, int *refused)
 {
     double now = clock_mono_seconds(), lapsed = 0;
+    *refused = 0;
     pthread_mutex_lock(&p->lock);
     inflight *f = flying_find(p, receipt);
     if (f) {
         lapsed = f->lapsed > now - f->deadline ? f->lapsed : now - f->deadline;
-        if (lapsed < 0)
-            lapsed = 0;
-        if (lapsed == 0 && f->refused)
-            lapsed = -1;
+        *refused = f->refused;
         free(f->receipt);
         *f = p->flying[--p->n_flying];
     }
     pthread_mutex_unlock(&p->lock);
-    return lapsed;
+    return lapsed > 0 ? lapsed : 0;
 }
 
 /* An extension SQS made: the request went out at `sent`; a message whose
@@ -130,8 +127,8 @@ static int flying_failed(poller *p, const char *receipt, int for_good)
     inflight *f = flying_find(p, receipt);
     if (f && for_good)
         f->refused = 1;
-    if (f)
-        f->next_extend = for_good ? INFINITY : clock_mono_seconds() + HEARTBEAT_RETRY_S;
+    else if (f)
+        f->next_extend = clock_mono_seconds() + HEARTBEAT_RETRY_S;
     pthread_mutex_unlock(&p->lock);
     return f != NULL;
 }
@@ -145,7 +142,7 @@ static char **flying_due(poller *p, size_t *n)
     *n = 0;
     pthread_mutex_lock(&p->lock);
     for (size_t i = 0; i < p->n_flying; i++) {
-        if (p->flying[i].next_extend > now)
+        if (p->flying[i].refused || p->flying[i].next_extend > now)
             continue;
         due = xrealloc(due, (*n + 1) * sizeof *due);
         due[(*n)++] = xstrdup(p->flying[i].receipt);
@@ -269,13 +266,16 @@ static void release_message(poller *p, http_client *c, const sqs_message *m)
     metrics_queue_add(p->in->metrics, METRICS_QUEUE_MESSAGES_LEFT, 1);
 }
 
-/* A message whose visibility ended while its jobs ran may have been
- * received by another worker, which then ran the same jobs beside these:
- * the duplicate check cannot catch two runs at once. Said loudly, and
- * counted, for it means --visibility is too short for this machine. */
-static void note_lapse(poller *p, const sqs_message *m, double lapsed)
+/* Ends the message's watch once its jobs have ended. A message whose
+ * visibility ended while they ran may have been received by another
+ * worker, which then ran the same jobs beside these: the duplicate check
+ * cannot catch two runs at once. Said loudly, and counted, for it means
+ * --visibility is too short for this machine. */
+static void end_watch(poller *p, const sqs_message *m)
 {
-    if (lapsed == 0)
+    int refused;
+    double lapsed = flying_remove(p, m->receipt, &refused);
+    if (lapsed == 0 && !refused)
         return;
     log_ctx ctx = {.input = m->id};
     if (lapsed > 0)
@@ -343,12 +343,13 @@ static void worker_main(poller *p)
          * like a lapse */
         for (size_t i = 0; i < n; i++) {
             if (signals_stopping()) {
-                flying_remove(p, msgs[i].receipt);
+                int refused;
+                flying_remove(p, msgs[i].receipt, &refused);
                 release_message(p, c, &msgs[i]);
                 continue;
             }
             int deletable = handle_message(p, &msgs[i]);
-            note_lapse(p, &msgs[i], flying_remove(p, msgs[i].receipt));
+            end_watch(p, &msgs[i]);
             settle_message(p, c, &msgs[i], deletable);
         }
         sqs_messages_free(msgs, n);
