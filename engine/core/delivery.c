@@ -594,7 +594,7 @@ static void set_close(storage_reader *r)
     free(s);
 }
 
-static const storage_reader_ops set_ops = {set_read, set_close};
+static const storage_reader_ops set_ops = {set_read, set_close, NULL};
 
 storage_reader *delivery_reader(delivery *d)
 {

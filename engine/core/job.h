@@ -142,5 +142,9 @@ int job_side_write(sluice_job *job, const char *name, const void *buf, size_t le
 /* The job's error (first one wins), for core/job_isolate.c, which names
  * how an isolated plugin's process ended. */
 sl_error *job_error(sluice_job *job);
+/* `n` bytes of the input were read outside job_read(): by an isolated
+ * plugin's process reading its own copy of a forkable reader
+ * (core/job_isolate.c). Counted and shown as job_read() counts them. */
+void job_count_input(sluice_job *job, int64_t n);
 
 #endif

@@ -33,6 +33,9 @@
  * the socket is still open (another job's child forked while it existed
  * holds a copy of it). */
 #define ISO_TICK_MS 500
+/* A child reading its input itself reports the bytes read at least this
+ * often (and every ISO_CHUNK), so the progress line moves as it would. */
+#define ISO_REPORT_MS 200
 
 /* The streams' bytes do not go through the socket: they are copied once,
  * through memory shared across the fork. Slots 0 and 1 hold input (the
@@ -52,6 +55,9 @@ enum req {
     REQ_LK_OPEN,  /* p1: name                    -> reply rc: id, 0 none */
     REQ_LK_READ,  /* a: id, b: cap               -> reply data */
     REQ_LK_CLOSE, /* a: id */
+    REQ_INPUT,    /* b: input bytes the child read itself since the last;
+                     a: 1 when its read failed, c: the error's kind, p1: its
+                     message                  -> reply rc: -1 the job failed */
     REQ_DONE,     /* b: run()'s rc, c: 1 when memory came near max_memory */
 };
 
@@ -71,7 +77,7 @@ typedef struct reply {
 static int needs_reply(uint32_t type)
 {
     return type == REQ_READ || type == REQ_WRITE || type == REQ_SETNAME || type == REQ_SIDE ||
-           type == REQ_LK_OPEN || type == REQ_LK_READ;
+           type == REQ_LK_OPEN || type == REQ_LK_READ || type == REQ_INPUT;
 }
 
 /* ===== the child ======================================================= */
@@ -86,6 +92,12 @@ static struct {
     long long slack;    /* "near the limit" within this many bytes */
     char *shm;          /* ISO_SHM_SLOTS chunks shared with the parent */
     pthread_mutex_t lock;
+    /* The input, when the child reads it itself (a forkable reader). */
+    storage_reader *input;
+    pthread_mutex_t in_lock; /* taken before `lock`, never after */
+    int64_t in_unreported;   /* bytes read and not yet reported */
+    long long in_reported_at; /* clock_mono_ms() of the last report */
+    int in_ended;            /* 1 end of input, -1 a read error or the job failed */
 } C;
 
 int job_isolate_in_child(void)
@@ -164,8 +176,66 @@ static uint32_t name_len(const char *s)
     return (uint32_t)n;
 }
 
+/* The parent counts the input the child reads itself (bytes_in, the
+ * progress line) as it would its own reads, a chunk's worth at a time.
+ * Its answer says whether the job has failed meanwhile (a write refused,
+ * the plugin's error()): reading then stops, as job_read() would. */
+static void child_report_input(const sl_error *err)
+{
+    int failed = err && err->kind != SL_ERR_NONE;
+    if (!C.in_unreported && !failed)
+        return;
+    frame f = {.type = REQ_INPUT, .b = C.in_unreported, .a = (uint32_t)failed,
+               .c = failed ? err->kind : 0, .len1 = failed ? name_len(err->msg) : 0};
+    if (child_call(f, failed ? err->msg : NULL, NULL, NULL, 0) < 0)
+        C.in_ended = -1;
+    C.in_unreported = 0;
+}
+
+static int child_report_due(void)
+{
+    long long now = clock_mono_ms();
+    if (C.in_unreported < (int64_t)ISO_CHUNK && now - C.in_reported_at < ISO_REPORT_MS)
+        return 0;
+    C.in_reported_at = now;
+    return 1;
+}
+
+static ssize_t child_read_own(void *buf, size_t cap)
+{
+    pthread_mutex_lock(&C.in_lock);
+    ssize_t n = -1;
+    if (C.in_ended) {
+        n = C.in_ended > 0 ? 0 : -1;
+    } else {
+        sl_error err = {0};
+        n = storage_read(C.input, buf, cap, &err);
+        if (n > 0)
+            C.in_unreported += n;
+        if (n <= 0)
+            C.in_ended = n == 0 ? 1 : -1;
+        if (n <= 0 || child_report_due())
+            child_report_input(n < 0 ? &err : NULL);
+        if (C.in_ended < 0)
+            n = -1;
+    }
+    pthread_mutex_unlock(&C.in_lock);
+    return n;
+}
+
+/* The job failed (the plugin said so, a write was refused): reading stops
+ * at once, as job_read() stops in the engine's process. */
+static void child_job_failed(void)
+{
+    pthread_mutex_lock(&C.in_lock);
+    C.in_ended = -1;
+    pthread_mutex_unlock(&C.in_lock);
+}
+
 ssize_t job_isolate_child_read(void *buf, size_t cap)
 {
+    if (C.input)
+        return child_read_own(buf, cap);
     size_t n = cap < ISO_CHUNK ? cap : ISO_CHUNK;
     frame f = {.type = REQ_READ, .b = (int64_t)n};
     return (ssize_t)child_call(f, NULL, NULL, buf, n);
@@ -187,8 +257,10 @@ static int child_put(uint32_t type, const char *name, const void *buf, size_t le
                    .len2 = type == REQ_SIDE ? (uint32_t)n : 0};
         int64_t rc = type == REQ_SIDE ? child_call(f, name, p, NULL, 0)
                                       : child_call(f, p, NULL, NULL, 0);
-        if (rc != 0)
+        if (rc != 0) {
+            child_job_failed();
             return -1;
+        }
         p += n;
         len -= n;
     } while (len);
@@ -221,6 +293,7 @@ void job_isolate_child_error(sluice_error_kind kind, const char *text)
 {
     frame f = {.type = REQ_ERROR, .a = (uint32_t)kind, .len1 = name_len(text)};
     child_call(f, text, NULL, NULL, 0);
+    child_job_failed();
 }
 
 /* In the child a lookup is the parent's slot number. */
@@ -350,7 +423,8 @@ static void close_listeners(void)
 }
 
 static void child_main(sluice_job *job, const sluice_plugin *d, void *state, int fd,
-                       int note_fd, char *shm, pid_t parent, const job_isolate_limits *lim)
+                       int note_fd, char *shm, pid_t parent, const job_isolate_limits *lim,
+                       storage_reader *own_input)
 {
     setpgid(0, 0); /* the timeout kills the whole group */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -361,11 +435,17 @@ static void child_main(sluice_job *job, const sluice_plugin *d, void *state, int
     C.shm = shm;
     C.page = sysconf(_SC_PAGESIZE);
     pthread_mutex_init(&C.lock, NULL);
+    pthread_mutex_init(&C.in_lock, NULL);
+    C.input = own_input;
+    C.in_reported_at = clock_mono_ms();
     C.active = 1;
     child_signals();
     close_listeners();
     child_limit(lim);
     int rc = d->run(state, job);
+    pthread_mutex_lock(&C.in_lock); /* bytes read since the last report */
+    child_report_input(NULL);
+    pthread_mutex_unlock(&C.in_lock);
     frame f = {.type = REQ_DONE, .b = rc, .c = vm_near_limit(vm_peak())};
     child_call(f, NULL, NULL, NULL, 0);
     _exit(0);
@@ -392,6 +472,7 @@ typedef struct server {
         int full; /* filled and not yet used up */
     } in[2];
     int cur;    /* the slot being handed out */
+    int own_input; /* the child reads the input itself: no slot is used */
     char *buf;  /* a request's payload */
     sluice_lookup *lookups[ISO_LOOKUPS + 1];
 } server;
@@ -564,12 +645,38 @@ static int serve_lookup_read(server *s, uint32_t id, size_t cap)
     return answer(s, n, s->buf, n > 0 ? (uint32_t)n : 0);
 }
 
+/* The child holds the input reader: the parent's copy is stale. */
+static int refuse_read(server *s)
+{
+    s->msg = xasprintf("the isolated plugin asked the engine for input it reads itself");
+    return -1;
+}
+
+/* The child read input itself: count it, and take its read error as the
+ * job's (as job_read() would have). */
+static int serve_input(server *s, const frame *f, const char *msg)
+{
+    if (!s->own_input || f->b < 0) {
+        s->msg = xasprintf("the isolated plugin reported input it was not given to read");
+        return -1;
+    }
+    if (f->b)
+        job_count_input(s->job, f->b);
+    if (f->a) {
+        sl_error_kind kind = f->c > SL_ERR_NONE && f->c <= SL_ERR_INTERNAL ? (sl_error_kind)f->c
+                                                                           : SL_ERR_STORAGE;
+        sl_error_set(job_error(s->job), kind, "%s", msg);
+    }
+    return answer(s, job_error(s->job)->kind != SL_ERR_NONE ? -1 : 0, NULL, 0);
+}
+
 /* One request; its payload is in s->buf (p1, NUL, p2). */
 static int serve_one(server *s, const frame *f)
 {
     char *p1 = s->buf, *p2 = s->buf + f->len1 + 1;
     switch (f->type) {
-    case REQ_READ: return serve_read(s, (size_t)f->b);
+    case REQ_READ:
+        return s->own_input ? refuse_read(s) : serve_read(s, (size_t)f->b);
     case REQ_WRITE:
         return answer(s, job_write(s->job, s->shm + (size_t)ISO_OUT_SLOT * ISO_CHUNK,
                                    (size_t)f->b), NULL, 0);
@@ -578,6 +685,7 @@ static int serve_one(server *s, const frame *f)
     case REQ_LOG: job_log_text(s->job, (sluice_log_level)f->a, "%s", p1); return 0;
     case REQ_COUNTER: job_counter_add(s->job, p1, f->b); return 0;
     case REQ_ERROR: job_error_text(s->job, (sluice_error_kind)f->a, "%s", p1); return 0;
+    case REQ_INPUT: return serve_input(s, f, p1);
     case REQ_LK_OPEN: return serve_lookup_open(s, p1);
     case REQ_LK_READ: return serve_lookup_read(s, f->a, (size_t)f->b);
     case REQ_LK_CLOSE:
@@ -709,7 +817,8 @@ static void set_deadline(server *s)
 }
 
 static pid_t start_child(sluice_job *job, const sluice_plugin *d, void *state, int sv[2],
-                         int note[2], char *shm, const job_isolate_limits *lim)
+                         int note[2], char *shm, const job_isolate_limits *lim,
+                         storage_reader *own_input)
 {
     pid_t parent = getpid();
     fflush(NULL); /* nothing buffered is written twice by an exit() in the child */
@@ -717,7 +826,7 @@ static pid_t start_child(sluice_job *job, const sluice_plugin *d, void *state, i
     if (pid == 0) {
         close(sv[0]);
         close(note[0]);
-        child_main(job, d, state, sv[1], note[1], shm, parent, lim);
+        child_main(job, d, state, sv[1], note[1], shm, parent, lim, own_input);
     }
     if (pid > 0)
         setpgid(pid, pid); /* also here: whichever runs first */
@@ -727,7 +836,7 @@ static pid_t start_child(sluice_job *job, const sluice_plugin *d, void *state, i
 }
 
 int job_isolate_run(sluice_job *job, const sluice_plugin *d, void *state,
-                    const job_isolate_limits *lim)
+                    const job_isolate_limits *lim, storage_reader *own_input)
 {
     int sv[2], note[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
@@ -746,8 +855,9 @@ int job_isolate_run(sluice_job *job, const sluice_plugin *d, void *state,
         close(note[1]);
         goto no_child;
     }
-    server s = {.job = job, .plugin = d->name, .lim = lim, .fd = sv[0], .shm = shm};
-    s.pid = start_child(job, d, state, sv, note, shm, lim);
+    server s = {.job = job, .plugin = d->name, .lim = lim, .fd = sv[0], .shm = shm,
+                .own_input = own_input != NULL};
+    s.pid = start_child(job, d, state, sv, note, shm, lim, own_input);
     if (s.pid < 0) {
         close(sv[0]);
         close(note[0]);

@@ -14,7 +14,9 @@
  * own writer and is published (or aborted) by the parent as always. The
  * bytes of the input and output streams pass through memory shared
  * across the fork (copied once, no socket copies); the parent reads the
- * next input chunk ahead while the plugin works on the last one.
+ * next input chunk ahead while the plugin works on the last one. A plain
+ * local file is not copied at all: the child reads its inherited copy of
+ * the reader, and only the byte counts go to the parent.
  * Services answered from memory (meta, input_name, input_size, option
  * values) are served in the child. The child never takes a lock another
  * thread may have held at fork: no logging mutex, no curl, no storage.
@@ -34,6 +36,7 @@
 #include <sys/types.h>
 
 #include "sluice/plugin.h"
+#include "storage/storage.h"
 
 typedef struct job_isolate_limits {
     long long timeout_ms;  /* 0: none; past it the child is SIGKILLed */
@@ -46,12 +49,16 @@ typedef struct job_isolate_limits {
                               SIGKILLed and the job cut off */
 } job_isolate_limits;
 
-/* Runs d->run(state, job) in a child process. Returns what run() returned,
- * or SLUICE_ERROR when the child did not finish the job (crashed, exited,
+/* Runs d->run(state, job) in a child process. `own_input`, when not NULL,
+ * is the job's input reader, forkable (storage_reader_forkable()): the
+ * child then reads its copy itself and reports the byte counts (and a
+ * read error) back, and the caller must not read it again; NULL: the
+ * parent reads the input for the child. Returns what run() returned, or
+ * SLUICE_ERROR when the child did not finish the job (crashed, exited,
  * killed at the timeout, the protocol broke), with the job's error naming
  * the signal, the status or the limit. */
 int job_isolate_run(sluice_job *job, const sluice_plugin *d, void *state,
-                    const job_isolate_limits *lim);
+                    const job_isolate_limits *lim, storage_reader *own_input);
 
 /* True in an isolated child: the host services then go through the
  * functions below (job_services.c dispatches). */

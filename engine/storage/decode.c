@@ -132,7 +132,13 @@ static void replay_close(storage_reader *r)
     free(rr);
 }
 
-static const storage_reader_ops replay_ops = {replay_read, replay_close};
+/* The head is memory the child has a copy of: as forkable as the rest. */
+static int replay_forkable(const storage_reader *r)
+{
+    return storage_reader_forkable(((const replay_reader *)r)->inner);
+}
+
+static const storage_reader_ops replay_ops = {replay_read, replay_close, replay_forkable};
 
 storage_reader *decode_replay_new(storage_reader *inner, uint8_t *head, size_t head_len)
 {

@@ -79,6 +79,14 @@ typedef struct storage_upload_hooks {
 typedef struct storage_reader_ops {
     ssize_t (*read)(storage_reader *r, void *buf, size_t cap, sl_error *err);
     void (*close)(storage_reader *r);
+    /* Optional (NULL: no): may a process forked now read on from its own
+     * copy of this reader, in the parent's place? Only a reader of a file
+     * descriptor through no thread, lock or connection can say yes (a
+     * plain local file): the child's reads move the descriptor's offset,
+     * which the two processes share, so the parent must not read the
+     * reader again. core/job_isolate.c lets an isolated plugin read its
+     * input so, with no copy through the engine. */
+    int (*forkable)(const storage_reader *r);
 } storage_reader_ops;
 
 typedef struct storage_writer_ops {
@@ -106,6 +114,10 @@ struct storage_writer {
 static inline ssize_t storage_read(storage_reader *r, void *buf, size_t cap, sl_error *err)
 {
     return r->ops->read(r, buf, cap, err);
+}
+static inline int storage_reader_forkable(const storage_reader *r)
+{
+    return r && r->ops->forkable && r->ops->forkable(r);
 }
 static inline void storage_reader_close(storage_reader *r)
 {

@@ -82,7 +82,15 @@ static void fd_reader_close(storage_reader *r)
     free(fr);
 }
 
-static const storage_reader_ops fd_reader_ops = {fd_reader_read, fd_reader_close};
+/* A plain descriptor: a forked child reads on where the parent stopped. */
+static int fd_reader_forkable(const storage_reader *r)
+{
+    (void)r;
+    return 1;
+}
+
+static const storage_reader_ops fd_reader_ops = {fd_reader_read, fd_reader_close,
+                                                 fd_reader_forkable};
 
 static storage_reader *fd_reader_new(int fd, const char *name)
 {

@@ -111,6 +111,42 @@ is $? 0 "the isolated and the in-process copy succeed"
 cmp -s root/out/ok/a.txt "$TMP/big"; ok $? "the isolated copy is the input, byte for byte"
 cmp -s root/out/ok/a.txt root/out/inproc/a.txt; ok $? "and the in-process one's bytes"
 
+# A local file is read by the child itself (no copy through the engine):
+# the engine still counts its bytes, and a read that fails in the child is
+# the job's storage error, as in the engine's process. /proc/self/mem,
+# opened by the engine, fails its first read (EIO at address 0); with
+# `decompress: none` the engine reads none of it first, to sniff a codec.
+"$SLUICE" --log-format json -c sluice.yaml process s3://in/ok/a.txt > /dev/null 2> log-count
+like "$(grep '"job done"' log-count)" "\"bytes_in\":$size," \
+    "an isolated plugin reading a local file itself: bytes_in counted"
+cat > eio.yaml <<YAML
+storage: {type: local, root: root}
+runs: {enabled: false}
+plugins:
+  path: [$top_builddir/tests/plugins]
+rules:
+YAML
+for mode in process none; do
+    printf '  - {name: eio-%s, match: {bucket: "*"}, plugin: linecount, isolation: %s, decompress: none, output: "%s/eio/{name}"}\n' \
+        $mode $mode "$TMP" >> eio.yaml
+    "$SLUICE" --log-format json -c eio.yaml process --rule eio-$mode /proc/self/mem \
+        > /dev/null 2> log-eio-$mode
+    is $? 1 "isolation: $mode: a failing read fails the job"
+    like "$(grep '"event"' log-eio-$mode)" \
+        '"error":\{"kind":"storage","message":"/proc/self/mem: read failed: Input/output error"\}' \
+        "isolation: $mode: the read's error is the job's, kind storage"
+done
+
+# After the plugin failed the job, reading gives it nothing more, in the
+# engine's process and in a child reading its input itself alike
+for mode in process none; do
+    printf '  - {name: readafter-%s, match: {bucket: "*"}, plugin: writeafter, options: {mode: read}, isolation: %s, output: "%s/ra/{name}"}\n' \
+        $mode $mode "$TMP" >> eio.yaml
+    "$SLUICE" -c eio.yaml process --rule readafter-$mode "$TMP/big" > /dev/null 2> log-ra-$mode
+    like "$(cat log-ra-$mode)" 'read 0 bytes after the error, then -1' \
+        "isolation: $mode: no input is read after the plugin's error()"
+done
+
 # isolation: none — the trade-off: a crash in the engine's process is a crash
 # of the engine (EXPECTED, documented in docs/plugins.md#isolation)
 "$SLUICE" -q -c sluice.yaml process s3://in/inproc-crash/a.txt s3://in/good/b.txt \

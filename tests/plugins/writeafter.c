@@ -3,6 +3,8 @@
  *                  on anyway
  *   mode "ok"      calls host->error(), then returns SLUICE_OK
  *   mode "silent"  returns SLUICE_ERROR without calling host->error()
+ *   mode "read"    calls host->error(), then reads on and logs how many
+ *                  bytes it was given (none: the job has failed)
  *   mode "clean"   copies its input, as a plugin should */
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +49,15 @@ static int run(void *st, sluice_job *job)
     s->host->error(job, SLUICE_ERR_INPUT, "refusing this input on purpose");
     if (!strcmp(s->mode, "ok"))
         return SLUICE_OK;
+    if (!strcmp(s->mode, "read")) {
+        char buf[4096];
+        long long total = 0;
+        ssize_t n;
+        while ((n = s->host->read(job, buf, sizeof buf)) > 0)
+            total += n;
+        s->host->log(job, SLUICE_LOG_INFO, "read %lld bytes after the error, then %zd", total, n);
+        return SLUICE_ERROR;
+    }
     s->host->write(job, "after the error\n", 16);
     return SLUICE_ERROR;
 }
@@ -62,7 +73,7 @@ SLUICE_PLUGIN_EXPORT const sluice_plugin sluice_plugin_descriptor = {
     .version = "0.0.1",
     .description = "test: writes after failing the job (and other breaches of the error rules)",
     .options_schema = "{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{"
-                      "\"mode\":{\"enum\":[\"write\",\"ok\",\"silent\",\"clean\"]}}}",
+                      "\"mode\":{\"enum\":[\"write\",\"ok\",\"silent\",\"clean\",\"read\"]}}}",
     .init = init,
     .run = run,
     .destroy = destroy,
