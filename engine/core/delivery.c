@@ -594,7 +594,7 @@ static void set_close(storage_reader *r)
     free(s);
 }
 
-static const storage_reader_ops set_ops = {set_read, set_close, NULL};
+static const storage_reader_ops set_ops = {.read = set_read, .close = set_close};
 
 storage_reader *delivery_reader(delivery *d)
 {

@@ -61,7 +61,7 @@ static void check_close(storage_reader *r)
     free(c);
 }
 
-static const storage_reader_ops check_ops = {check_read, check_close, NULL};
+static const storage_reader_ops check_ops = {.read = check_read, .close = check_close};
 
 storage_reader *delivery_check_wrap(storage_reader *raw, delivery_tally *tally)
 {

@@ -98,6 +98,9 @@ static struct {
     int64_t in_unreported;   /* bytes read and not yet reported */
     long long in_reported_at; /* clock_mono_ms() of the last report */
     int in_ended;            /* 1 end of input, -1 a read error or the job failed */
+    int in_read;             /* read() was called: too late to map */
+    const char *map;         /* the input mapped (input_map), else NULL */
+    size_t map_len, map_released, map_dropped;
 } C;
 
 int job_isolate_in_child(void)
@@ -204,6 +207,7 @@ static int child_report_due(void)
 static ssize_t child_read_own(void *buf, size_t cap)
 {
     pthread_mutex_lock(&C.in_lock);
+    C.in_read = 1;
     ssize_t n = -1;
     if (C.in_ended) {
         n = C.in_ended > 0 ? 0 : -1;
@@ -221,6 +225,59 @@ static ssize_t child_read_own(void *buf, size_t cap)
     }
     pthread_mutex_unlock(&C.in_lock);
     return n;
+}
+
+int job_isolate_child_input_map(const void **data, size_t *len)
+{
+    pthread_mutex_lock(&C.in_lock);
+    int mapped = 0;
+    if (C.map) {
+        mapped = 1;
+    } else if (C.input && !C.in_read && !C.in_ended) {
+        const void *m;
+        size_t n;
+        if (storage_reader_map(C.input, &m, &n) == 0) {
+            C.map = m;
+            C.map_len = n;
+            C.in_ended = 1; /* read() now returns 0: the input is the mapping */
+            mapped = 1;
+        }
+    }
+    if (mapped) {
+        *data = C.map;
+        *len = C.map_len;
+    }
+    pthread_mutex_unlock(&C.in_lock);
+    return mapped;
+}
+
+/* Counts [released, upto) as read and drops the whole pages before `upto`
+ * from the child's memory: the file's pages stay in the page cache, and a
+ * later touch maps them again, so this bounds memory, not correctness. */
+static void map_release(size_t upto)
+{
+    if (upto > C.map_len)
+        upto = C.map_len;
+    if (upto <= C.map_released)
+        return;
+    C.in_unreported += (int64_t)(upto - C.map_released);
+    C.map_released = upto;
+    size_t page = (size_t)C.page, to = upto / page * page;
+    if (to > C.map_dropped) {
+        madvise((void *)(C.map + C.map_dropped), to - C.map_dropped, MADV_DONTNEED);
+        C.map_dropped = to;
+    }
+}
+
+void job_isolate_child_input_release(size_t upto)
+{
+    pthread_mutex_lock(&C.in_lock);
+    if (C.map) {
+        map_release(upto);
+        if (child_report_due())
+            child_report_input(NULL);
+    }
+    pthread_mutex_unlock(&C.in_lock);
 }
 
 /* The job failed (the plugin said so, a write was refused): reading stops
@@ -444,6 +501,8 @@ static void child_main(sluice_job *job, const sluice_plugin *d, void *state, int
     child_limit(lim);
     int rc = d->run(state, job);
     pthread_mutex_lock(&C.in_lock); /* bytes read since the last report */
+    if (C.map)
+        map_release(C.map_len); /* all of it was the plugin's to read */
     child_report_input(NULL);
     pthread_mutex_unlock(&C.in_lock);
     frame f = {.type = REQ_DONE, .b = rc, .c = vm_near_limit(vm_peak())};

@@ -64,6 +64,10 @@ int job_isolate_run(sluice_job *job, const sluice_plugin *d, void *state,
  * functions below (job_services.c dispatches). */
 int job_isolate_in_child(void);
 ssize_t job_isolate_child_read(void *buf, size_t cap);
+/* sluice/plugin.h's input_map and input_release, for a child reading its
+ * input itself (own_input): 1 when mapped, else 0. */
+int job_isolate_child_input_map(const void **data, size_t *len);
+void job_isolate_child_input_release(size_t upto);
 int job_isolate_child_set_output_name(const char *name);
 int job_isolate_child_write(const void *buf, size_t len);
 int job_isolate_child_side_write(const char *name, const void *buf, size_t len);

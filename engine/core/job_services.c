@@ -92,6 +92,21 @@ static int services_side_write(sluice_job *job, const char *name, const void *bu
                                   : job_side_write(job, name, buf, len);
 }
 
+/* Only an isolated child maps its input (sluice/plugin.h, section 3): in
+ * the engine's process a truncated file's SIGBUS would end the engine. */
+static int services_input_map(sluice_job *job, const void **data, size_t *len)
+{
+    (void)job;
+    return job_isolate_in_child() ? job_isolate_child_input_map(data, len) : 0;
+}
+
+static void services_input_release(sluice_job *job, size_t upto)
+{
+    (void)job;
+    if (job_isolate_in_child())
+        job_isolate_child_input_release(upto);
+}
+
 static const sluice_host table = {
     .abi_version = SLUICE_PLUGIN_ABI_VERSION,
     .struct_size = sizeof(sluice_host),
@@ -117,6 +132,8 @@ static const sluice_host table = {
     .lookup_read = services_lookup_read,
     .lookup_close = services_lookup_close,
     .side_write = services_side_write,
+    .input_map = services_input_map,
+    .input_release = services_input_release,
 };
 
 const sluice_host *job_services_table(void)

@@ -296,7 +296,7 @@ static void gate_close(storage_reader *r)
     free(gr);
 }
 
-static const storage_reader_ops gate_reader_ops = {gate_read, gate_close, NULL};
+static const storage_reader_ops gate_reader_ops = {.read = gate_read, .close = gate_close};
 
 static int gate_open_read(storage *st, const char *bucket, const char *key,
                           storage_reader **out, object_info *info, sl_error *err)

@@ -138,7 +138,14 @@ static int replay_forkable(const storage_reader *r)
     return storage_reader_forkable(((const replay_reader *)r)->inner);
 }
 
-static const storage_reader_ops replay_ops = {replay_read, replay_close, replay_forkable};
+/* The head is the object's first bytes: the whole object is the inner's. */
+static int replay_map(const storage_reader *r, const void **data, size_t *len)
+{
+    return storage_reader_map(((const replay_reader *)r)->inner, data, len);
+}
+
+static const storage_reader_ops replay_ops = {.read = replay_read, .close = replay_close,
+                                              .forkable = replay_forkable, .map = replay_map};
 
 storage_reader *decode_replay_new(storage_reader *inner, uint8_t *head, size_t head_len)
 {

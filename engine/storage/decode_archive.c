@@ -206,7 +206,7 @@ static void member_close(storage_reader *r)
     (void)r;
 }
 
-static const storage_reader_ops member_ops = {member_read, member_close, NULL};
+static const storage_reader_ops member_ops = {.read = member_read, .close = member_close};
 
 decode_archive *decode_archive_new(storage_reader *raw, const decode_options *opt,
                                    sl_error *err)
@@ -402,8 +402,8 @@ static void archive_stream_close(storage_reader *r)
     free(s);
 }
 
-static const storage_reader_ops archive_stream_ops = {archive_stream_read, archive_stream_close,
-                                                      NULL};
+static const storage_reader_ops archive_stream_ops = {.read = archive_stream_read,
+                                                      .close = archive_stream_close};
 
 storage_reader *decode_archive_stream_new(storage_reader *raw, const decode_options *opt,
                                           sl_error *err)

@@ -117,7 +117,7 @@ static void pipe_close(storage_reader *r)
     free(p);
 }
 
-static const storage_reader_ops pipe_ops = {pipe_read, pipe_close, NULL};
+static const storage_reader_ops pipe_ops = {.read = pipe_read, .close = pipe_close};
 
 storage_reader *decode_pipe_new(storage_reader *inner, size_t cap, sl_error *err)
 {

@@ -173,7 +173,7 @@ static void stream_close(storage_reader *r)
     free(s);
 }
 
-static const storage_reader_ops decode_stream_ops = {stream_read, stream_close, NULL};
+static const storage_reader_ops decode_stream_ops = {.read = stream_read, .close = stream_close};
 
 storage_reader *decode_stream_new(storage_reader *raw, const decode_codec_ops *codec,
                                   const decode_limits *limits, const char *name, sl_error *err)

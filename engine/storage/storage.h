@@ -87,6 +87,13 @@ typedef struct storage_reader_ops {
      * reader again. core/job_isolate.c lets an isolated plugin read its
      * input so, with no copy through the engine. */
     int (*forkable)(const storage_reader *r);
+    /* Optional (NULL: no): the object's whole content, from its first byte
+     * whatever has been read, as read-only memory: a plain file's mmap()
+     * at its size now. 0 with *data and *len set (the caller munmap()s
+     * them), -1 when it cannot be (an empty or special file, mmap failed).
+     * A file truncated while mapped raises SIGBUS on the bytes gone:
+     * core/job_isolate.c maps only in an isolated job's child. */
+    int (*map)(const storage_reader *r, const void **data, size_t *len);
 } storage_reader_ops;
 
 typedef struct storage_writer_ops {
@@ -118,6 +125,10 @@ static inline ssize_t storage_read(storage_reader *r, void *buf, size_t cap, sl_
 static inline int storage_reader_forkable(const storage_reader *r)
 {
     return r && r->ops->forkable && r->ops->forkable(r);
+}
+static inline int storage_reader_map(const storage_reader *r, const void **data, size_t *len)
+{
+    return r && r->ops->map ? r->ops->map(r, data, len) : -1;
 }
 static inline void storage_reader_close(storage_reader *r)
 {

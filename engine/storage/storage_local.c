@@ -3,9 +3,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -89,8 +91,25 @@ static int fd_reader_forkable(const storage_reader *r)
     return 1;
 }
 
-static const storage_reader_ops fd_reader_ops = {fd_reader_read, fd_reader_close,
-                                                 fd_reader_forkable};
+static int fd_reader_map(const storage_reader *r, const void **data, size_t *len)
+{
+    const fd_reader *fr = (const fd_reader *)r;
+    struct stat st;
+    if (fstat(fr->fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+        (uintmax_t)st.st_size > SIZE_MAX)
+        return -1;
+    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fr->fd, 0);
+    if (m == MAP_FAILED)
+        return -1;
+    madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL); /* read-ahead; a hint only */
+    *data = m;
+    *len = (size_t)st.st_size;
+    return 0;
+}
+
+static const storage_reader_ops fd_reader_ops = {.read = fd_reader_read, .close = fd_reader_close,
+                                                 .forkable = fd_reader_forkable,
+                                                 .map = fd_reader_map};
 
 static storage_reader *fd_reader_new(int fd, const char *name)
 {

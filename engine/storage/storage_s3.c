@@ -384,7 +384,7 @@ static void s3_reader_close(storage_reader *sr)
     s3_reader_free(r);
 }
 
-static const storage_reader_ops s3_reader_ops = {s3_reader_read, s3_reader_close, NULL};
+static const storage_reader_ops s3_reader_ops = {.read = s3_reader_read, .close = s3_reader_close};
 
 static int discard_body(void *ud, const char *data, size_t len)
 {

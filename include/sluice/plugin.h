@@ -73,6 +73,19 @@
  * (the host has already recorded the error; just return SLUICE_ERROR).
  * Larger buffers are faster; 1 MiB is a good size.
  *
+ * Mapped input (check SLUICE_HOST_HAS(host, input_map)): a plugin that
+ * reads fast may ask for the whole input as read-only memory instead, with
+ * no copy at all. host->input_map() gives it when the input is a plain
+ * local file (not compressed, not an archive, not a delivery set) and the
+ * job is isolated (`isolation: process`): a file truncated while mapped
+ * raises SIGBUS on the bytes gone, which fails an isolated job only (its
+ * error says "crashed: SIGBUS") but would kill the engine. Otherwise it
+ * returns 0 and the plugin read()s as usual; every plugin must be able to.
+ * Call it before any read(); once it returned 1, read() returns 0. Tell
+ * the host with input_release() which bytes are done with, so the memory
+ * the mapping holds stays bounded on a large file (and bytes_in and the
+ * progress line move).
+ *
  * Output is pushed: host->write(). Propose the output file name with
  * host->set_output_name() BEFORE the first write: the routing rule's output
  * template may use it as {name}, so the destination is only fixed then.
@@ -253,6 +266,16 @@ typedef struct sluice_host {
      * side write, so propose the output name before. 0 ok, -1 error
      * (already recorded). */
     int (*side_write)(sluice_job *job, const char *name, const void *buf, size_t len);
+
+    /* --- mapped input (section 3; check SLUICE_HOST_HAS first) ---------- */
+    /* The whole input as read-only memory: 1 with *data and *len set,
+     * valid until run() returns; 0 when the host does not map this input
+     * (then read() it), always 0 after a read(). */
+    int (*input_map)(sluice_job *job, const void **data, size_t *len);
+    /* Bytes [0, upto) of the mapped input are done with: the host counts
+     * them as read and may drop them from memory (reading them again stays
+     * correct, only slower). Calls with a smaller `upto` are ignored. */
+    void (*input_release)(sluice_job *job, size_t upto);
 } sluice_host;
 
 /* Whether a host table has member `m` (section 5). */

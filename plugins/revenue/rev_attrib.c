@@ -675,6 +675,30 @@ static void submit_buffer(rev_attrib *a, char **p, char **end, char *last)
         take_chunk(a); /* keeps the results few and the clock current */
 }
 
+/* Whole records [p, last] (p at a record's start) to the pipe in chunks of
+ * about `chunk` bytes, copied, or lent as they are (`borrow`: a mapped
+ * input). Returns where it stopped: last + 1 when all went. */
+static char *submit_chunks(rev_attrib *a, char *p, char *last, size_t chunk, int borrow)
+{
+    while (p <= last && !a->err_kind) {
+        char *cut = (size_t)(last - p) < chunk
+                        ? last
+                        : record_end_from(p, p + chunk - 1, last, a->cfg.escapes);
+        if (pipe_room(a) != 0)
+            break;
+        size_t n = (size_t)(cut + 1 - p);
+        if ((borrow ? rev_pipe_submit_borrowed(a->pipe, p, n) : rev_pipe_submit(a->pipe, p, n)) !=
+            0) {
+            fail(a, REV_ERR_NOMEM, "out of memory");
+            break;
+        }
+        p = cut + 1;
+        while (rev_pipe_ready(a->pipe) && !a->err_kind)
+            take_chunk(a); /* keeps the results few and the clock current */
+    }
+    return p;
+}
+
 /* Hands the whole records of [p, end) to the parse threads in chunks of
  * about cfg.chunk bytes, or all at once without a copy (cfg.chunk 0);
  * *pp and *endp end at the unfinished record. */
@@ -690,21 +714,8 @@ static void submit_records(rev_attrib *a, char **pp, char **endp)
         submit_buffer(a, pp, endp, last);
         return;
     }
-    size_t chunk = a->cfg.chunk ? a->cfg.chunk : INLINE_CHUNK;
-    while (last && p <= last && !a->err_kind) {
-        char *cut = (size_t)(last - p) < chunk ? last
-                                                : record_end_from(p, p + chunk - 1, last,
-                                                                  a->cfg.escapes);
-        if (pipe_room(a) != 0)
-            break;
-        if (rev_pipe_submit(a->pipe, p, (size_t)(cut + 1 - p)) != 0) {
-            fail(a, REV_ERR_NOMEM, "out of memory");
-            break;
-        }
-        p = cut + 1;
-        while (rev_pipe_ready(a->pipe) && !a->err_kind)
-            take_chunk(a); /* keeps the results few and the clock current */
-    }
+    if (last)
+        p = submit_chunks(a, p, last, a->cfg.chunk ? a->cfg.chunk : INLINE_CHUNK, 0);
     *pp = p;
 }
 
@@ -876,6 +887,56 @@ int rev_attrib_feed(rev_attrib *a, const void *data, size_t n)
             return -1;
         d += k;
         n -= k;
+    }
+    return a->err_kind ? -1 : 0;
+}
+
+/* ---- mapped input ------------------------------------------------------- */
+
+/* Can records go to the pipe straight from the mapping? Not before the
+ * header is decided (use_pipe), nor while the copying path holds part of
+ * a record or skips an overlong one. */
+static int borrowing(rev_attrib *a)
+{
+    return !a->pending && !a->skipping && use_pipe(a);
+}
+
+/* How far behind the cut the pipe may still read the mapping: a chunk of
+ * at most one window in each slot, and the window being cut. */
+static size_t in_flight_bound(const rev_attrib *a)
+{
+    size_t t = a->cfg.threads > MAX_THREADS ? MAX_THREADS : a->cfg.threads;
+    return (2 * t + 2) * REV_CHUNK;
+}
+
+int rev_attrib_feed_mapped(rev_attrib *a, const char *data, size_t len, rev_release_fn release,
+                           void *ctx)
+{
+    const char *p = data, *end = data + len;
+    size_t lag = in_flight_bound(a), released = 0;
+    /* tests force tiny chunks: then tiny windows too, so that records
+     * longer than a window and the way back to borrowing are hit often */
+    size_t window = a->cfg.chunk ? 5 * a->cfg.chunk : REV_CHUNK;
+    while (p < end && !a->err_kind) {
+        const char *lim = (size_t)(end - p) > window ? p + window : end;
+        const char *last = last_record_end((char *)p, (char *)p, (char *)lim, a->cfg.escapes);
+        const char *to = last ? last + 1 : lim;
+        /* borrowing() holds only where the copying path has taken whole
+         * records up to p, so p is a record's start; anything else (the
+         * header, a record longer than the window) goes the copying way,
+         * which bounds and counts it as it always does */
+        if (last && borrowing(a))
+            submit_chunks(a, (char *)p, (char *)last,
+                          a->cfg.chunk ? a->cfg.chunk
+                                       : a->cfg.threads == 1 ? INLINE_CHUNK : REV_CHUNK, 1);
+        else
+            rev_attrib_feed(a, p, (size_t)(to - p));
+        p = to;
+        size_t done = (size_t)(p - data);
+        if (release && done > lag && done - lag >= released + REV_RELEASE_STEP) {
+            released = done - lag;
+            release(ctx, released);
+        }
     }
     return a->err_kind ? -1 : 0;
 }

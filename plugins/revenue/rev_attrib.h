@@ -119,6 +119,16 @@ char *rev_attrib_space(rev_attrib *a, size_t *cap);
 int rev_attrib_commit(rev_attrib *a, size_t n);
 /* Copying convenience over space/commit, any size. 0 or -1. */
 int rev_attrib_feed(rev_attrib *a, const void *data, size_t n);
+/* The whole input data[0, len) in memory (a mapped file), instead of
+ * space/commit or feed: whole records go to the parse threads as they
+ * are, with no copy; the bytes must stay readable until
+ * rev_attrib_finish(). `release` (may be NULL) is told, every
+ * REV_RELEASE_STEP bytes or so, up to where nothing will read them again.
+ * 0 or -1, as rev_attrib_feed. */
+typedef void (*rev_release_fn)(void *ctx, size_t upto);
+#define REV_RELEASE_STEP ((size_t)4 << 20)
+int rev_attrib_feed_mapped(rev_attrib *a, const char *data, size_t len, rev_release_fn release,
+                           void *ctx);
 /* End of input: processes a last line without terminator. 0 or -1. */
 int rev_attrib_finish(rev_attrib *a);
 

@@ -295,10 +295,9 @@ int rev_pipe_full(const rev_pipe *p)
 }
 
 /* The slot at head holds in[start, start + len): hand it to a thread. */
-static int queue_head(rev_pipe *p, slot *s, size_t start, size_t len)
+static int queue_src(rev_pipe *p, slot *s, const char *src, size_t len)
 {
-    s->start = start;
-    s->src = s->in + start;
+    s->src = src;
     s->len = len;
     pthread_mutex_lock(&p->mu);
     s->state = SLOT_FILLED;
@@ -320,6 +319,12 @@ static int parse_here(rev_pipe *p, const char *data, size_t n)
     return 0;
 }
 
+static int queue_head(rev_pipe *p, slot *s, size_t start, size_t len)
+{
+    s->start = start;
+    return queue_src(p, s, s->in + start, len);
+}
+
 int rev_pipe_submit(rev_pipe *p, const char *data, size_t n)
 {
     if (rev_pipe_full(p))
@@ -331,6 +336,15 @@ int rev_pipe_submit(rev_pipe *p, const char *data, size_t n)
         return -1;
     memcpy(s->in, data, n);
     return queue_head(p, s, 0, n);
+}
+
+int rev_pipe_submit_borrowed(rev_pipe *p, const char *data, size_t n)
+{
+    if (rev_pipe_full(p))
+        return -1;
+    if (p->inline_parse)
+        return parse_here(p, data, n);
+    return queue_src(p, &p->slots[p->head % p->nslots], data, n);
 }
 
 int rev_pipe_submit_buffer(rev_pipe *p, char **buf, size_t cap, size_t off, size_t n)

@@ -84,6 +84,10 @@ int rev_pipe_full(const rev_pipe *p);
 /* Queues a copy of data[0..n): whole records, the last ending in its LF.
  * 0, or -1 when full or out of memory. */
 int rev_pipe_submit(rev_pipe *p, const char *data, size_t n);
+/* Queues data[0..n) (whole records, as above) without copying it: the
+ * caller keeps those bytes unchanged and readable until the chunk is
+ * released (a mapped input). 0, or -1 when full. */
+int rev_pipe_submit_borrowed(rev_pipe *p, const char *data, size_t n);
 /* Queues (*buf)[off, off + n) without copying it: the slot takes the
  * caller's buffer (cap bytes, malloc'd) and the caller gets the slot's
  * previous one, or a new one, of the same capacity. The caller may still

@@ -543,20 +543,52 @@ static sluice_error_kind error_kind(rev_err_kind k)
     }
 }
 
-/* Pull the whole input through the core. 0, or -1 once the job has failed. */
-static int consume_input(const sluice_host *h, sluice_job *job, rev_attrib *a)
+typedef struct map_release_ctx {
+    const sluice_host *host;
+    sluice_job *job;
+} map_release_ctx;
+
+static void map_release(void *ctx, size_t upto)
+{
+    map_release_ctx *m = ctx;
+    m->host->input_release(m->job, upto);
+}
+
+/* The input mapped by the host (an isolated job's local file), fed with no
+ * copy: 1 when it was (an error is left in `a`), 0 when the host did not
+ * map it. */
+static int consume_mapped(const sluice_host *h, sluice_job *job, rev_attrib *a)
+{
+    const void *data;
+    size_t len;
+    if (!SLUICE_HOST_HAS(h, input_release) || !h->input_map || !h->input_release ||
+        h->input_map(job, &data, &len) != 1)
+        return 0;
+    map_release_ctx m = {h, job};
+    rev_attrib_feed_mapped(a, data, len, map_release, &m);
+    return 1;
+}
+
+/* The input read() into the core's buffer: 0, or -1 on a storage error
+ * (recorded by the host); the core's own errors are left in `a`. */
+static int consume_read(const sluice_host *h, sluice_job *job, rev_attrib *a)
 {
     for (;;) {
         size_t cap;
         char *space = rev_attrib_space(a, &cap);
         ssize_t got = h->read(job, space, cap);
         if (got < 0)
-            return -1; /* the host recorded the storage error */
-        if (got == 0)
-            break;
-        if (rev_attrib_commit(a, (size_t)got) != 0)
-            break;
+            return -1;
+        if (got == 0 || rev_attrib_commit(a, (size_t)got) != 0)
+            return 0;
     }
+}
+
+/* Pull the whole input through the core. 0, or -1 once the job has failed. */
+static int consume_input(const sluice_host *h, sluice_job *job, rev_attrib *a)
+{
+    if (!consume_mapped(h, job, a) && consume_read(h, job, a) != 0)
+        return -1;
     rev_err_kind kind;
     const char *msg;
     if (rev_attrib_finish(a) != 0 && (msg = rev_attrib_error(a, &kind)) != NULL) {

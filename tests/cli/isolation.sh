@@ -147,6 +147,23 @@ for mode in process none; do
         "isolation: $mode: no input is read after the plugin's error()"
 done
 
+# A plugin may ask for its input mapped (input_map): a plain local file is
+# mapped in an isolated job only, since a file truncated under the mapping
+# raises SIGBUS, which fails that job but would end the engine
+for mode in process none; do
+    printf '  - {name: trunc-%s, match: {bucket: "*"}, plugin: crashy, options: {mode: truncate}, isolation: %s, output: "%s/trunc/{name}"}\n' \
+        $mode $mode "$TMP" >> eio.yaml
+    cp "$TMP/big" "bus-$mode.txt"
+    "$SLUICE" -c eio.yaml process --rule trunc-$mode "bus-$mode.txt" > /dev/null 2> log-bus-$mode
+    echo $? > rc-bus-$mode
+done
+is "$(cat rc-bus-process)" 1 "isolation: process: a mapped input truncated under the plugin fails the job"
+like "$(cat log-bus-process)" "crashy: the input is mapped \\($size bytes\\)" "... the input was mapped"
+like "$(cat log-bus-process)" 'job failed: plugin crashy crashed: SIGBUS \(signal 7\)' \
+    "... and the job's error is the SIGBUS"
+is "$(cat rc-bus-none)" 0 "isolation: none: the input is not mapped, the plugin reads it"
+like "$(cat log-bus-none)" 'crashy: the input is not mapped' "... and is told so"
+
 # isolation: none — the trade-off: a crash in the engine's process is a crash
 # of the engine (EXPECTED, documented in docs/plugins.md#isolation)
 "$SLUICE" -q -c sluice.yaml process s3://in/inproc-crash/a.txt s3://in/good/b.txt \
@@ -172,8 +189,12 @@ put_object hits inproc/hit_data.tsv "$DATA/hit_data.tsv"
 put_object hits iso/hit_data.tsv "$DATA/hit_data.tsv"
 "$SLUICE" -q -c rev.yaml process s3://hits/inproc/hit_data.tsv s3://hits/iso/hit_data.tsv \
     > rev-out
-is $? 0 "revenue in-process and isolated succeed"
+is $? 0 "revenue in-process and isolated succeed (isolated: its input mapped)"
 a=$(find root/reports/inproc -type f); b=$(find root/reports/iso -type f)
 ok "$([ -n "$a" ] && [ -n "$b" ] && cmp -s "$a" "$b"; echo $?)" \
     "the isolated revenue report is the in-process one, byte for byte"
+"$SLUICE" --log-format json -c rev.yaml process --force s3://hits/iso/hit_data.tsv \
+    > /dev/null 2> rev-log
+like "$(grep '"job done"' rev-log)" "\"bytes_in\":$(wc -c < "$DATA/hit_data.tsv" | tr -d ' ')," \
+    "the mapped input's bytes are counted as read (bytes_in)"
 done_testing

@@ -239,7 +239,7 @@ static void str_close(storage_reader *r)
     free(r);
 }
 
-static const storage_reader_ops str_ops = {str_read, str_close, NULL};
+static const storage_reader_ops str_ops = {.read = str_read, .close = str_close};
 
 static void test_check_reader(void)
 {

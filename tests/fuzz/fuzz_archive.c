@@ -53,7 +53,7 @@ static void mem_close(storage_reader *r)
     free(r);
 }
 
-static const storage_reader_ops mem_ops = {mem_read, mem_close, NULL};
+static const storage_reader_ops mem_ops = {.read = mem_read, .close = mem_close};
 
 /* Reads r to its end, or `most` bytes, or the harness's cap; 0 or -1. */
 static int drain(storage_reader *r, size_t most, size_t *total)

@@ -10,7 +10,11 @@
  *   exit      exit(3), as a library that gives up might
  *   sleep     sleeps for ever (a run past the rule's timeout)
  *   alloc     allocates and touches 1 MiB blocks until malloc fails, then
- *             abort()s as an allocator wrapper would (max_memory) */
+ *             abort()s as an allocator wrapper would (max_memory)
+ *   truncate  asks for the input mapped (input_map) and says whether it
+ *             got it; when it did, truncates the file (a local path) and
+ *             reads the mapping's last byte: SIGBUS, as when another
+ *             process truncates a file being read; else copies it as ok */
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,9 +75,30 @@ static void allocate_until_failure(void)
     }
 }
 
+static int truncate_mapped(const state *s, sluice_job *job)
+{
+    const sluice_host *h = s->host;
+    const void *data;
+    size_t len;
+    if (!SLUICE_HOST_HAS(h, input_release) || h->input_map(job, &data, &len) != 1) {
+        h->log(job, SLUICE_LOG_INFO, "crashy: the input is not mapped");
+        return copy(s, job);
+    }
+    h->log(job, SLUICE_LOG_INFO, "crashy: the input is mapped (%zu bytes)", len);
+    if (truncate(h->input_name(job), 0) != 0) {
+        h->error(job, SLUICE_ERR_PLUGIN, "crashy: cannot truncate %s", h->input_name(job));
+        return SLUICE_ERROR;
+    }
+    volatile char last = ((const volatile char *)data)[len - 1]; /* gone: SIGBUS */
+    (void)last;
+    return SLUICE_OK;
+}
+
 static int run(void *st, sluice_job *job)
 {
     const state *s = st;
+    if (strcmp(s->mode, "truncate") == 0)
+        return truncate_mapped(s, job);
     if (copy(s, job) != SLUICE_OK)
         return SLUICE_ERROR;
     if (strcmp(s->mode, "segfault") == 0) {
@@ -107,7 +132,7 @@ SLUICE_PLUGIN_EXPORT const sluice_plugin sluice_plugin_descriptor = {
     .description = "test: copies its input, then crashes, aborts, exits, sleeps or allocates",
     .options_schema = "{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{"
                       "\"mode\":{\"enum\":[\"ok\",\"segfault\",\"abort\",\"exit\",\"sleep\","
-                      "\"alloc\"]}}}",
+                      "\"alloc\",\"truncate\"]}}}",
     .init = init,
     .run = run,
     .destroy = destroy,
