@@ -10,6 +10,9 @@
 #   cat >/dev/null, wc -l, mawk 'END{print NR}'     the yardsticks
 #   sluice threads: 1 / threads: 2                  the revenue rule with
 #                                                   options {threads: N}
+#   sluice threads: N, isolated+mapped              the same with
+#                                                   isolation: process (the
+#                                                   child maps the file)
 #   sluice (default)                                the rule without options
 #   DuckDB                                          bench/revenue.sql through
 #                                                   bench/duckdb_revenue.mjs
@@ -81,6 +84,11 @@ YAML
 config default ""
 config t1 "    options: {threads: 1}"
 config t2 "    options: {threads: 2}"
+# isolated: the child maps a local input (docs/plugins.md, input_map)
+config i1 "    isolation: process
+    options: {threads: 1}"
+config i2 "    isolation: process
+    options: {threads: 2}"
 
 # sluice_run VARIANT OUTFILE INPUT [LOG]: one revenue job through the real
 # CLI (options before the file: the CLI does not permute arguments)
@@ -118,7 +126,7 @@ sluice_run default "$TMP/probe-default.tab" "$TMP/probe.tsv" "$OUT/revtable-prob
     { cat "$OUT/revtable-probe-default.log" >&2; die "sluice failed on a tiny input (log above, $OUT/revtable-probe-default.log)"; }
 threads=yes
 threads_why=""
-for t in t1 t2; do
+for t in t1 t2 i1 i2; do
     if ! sluice_run $t "$TMP/probe-$t.tab" "$TMP/probe.tsv" "$OUT/revtable-probe-$t.log"; then
         if grep -q "threads" "$OUT/revtable-probe-$t.log"; then
             threads=no
@@ -193,7 +201,7 @@ row() { # row LABEL SIZE RESULTS WC_MBS: a table row from a results file
 text_row() { printf '%-36s %s\n' "$1" "$2"; }
 
 tools="cat wc mawk"
-[ $threads = yes ] && tools="$tools t1 t2"
+[ $threads = yes ] && tools="$tools t1 t2 i1 i2"
 tools="$tools default"
 
 for spec in $sizes; do
@@ -281,6 +289,8 @@ for spec in $sizes; do
     if [ $threads = yes ]; then
         row "sluice threads: 1" "$bytes" "$TMP/res-t1" "$wc_mbs"
         row "sluice threads: 2" "$bytes" "$TMP/res-t2" "$wc_mbs"
+        row "sluice threads: 1, isolated+mapped" "$bytes" "$TMP/res-i1" "$wc_mbs"
+        row "sluice threads: 2, isolated+mapped" "$bytes" "$TMP/res-i2" "$wc_mbs"
     else
         text_row "sluice threads: 1" "$threads_why"
         text_row "sluice threads: 2" "$threads_why"
