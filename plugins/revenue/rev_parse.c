@@ -133,24 +133,11 @@ static rev_outcome malformed(rev_parser *ps, rev_hit *hit, const char *what, sli
     return REV_REC_MALFORMED;
 }
 
-rev_outcome rev_parse_record(rev_parser *ps, const char *p, size_t n, rev_hit *hit)
+/* A data record split into ps->f (nf fields): the hit, or why not. */
+static rev_outcome parse_split(rev_parser *ps, size_t nf, rev_hit *hit)
 {
     const rev_layout *l = ps->layout;
-    ps->st->lines_read++;
-    if (n && p[n - 1] == '\r')
-        n--;
-    if (n == 0) {
-        ps->st->empty_lines++;
-        return REV_REC_EMPTY;
-    }
-    ps->st->data_lines++;
-    if (ps->escapes && reserve(&ps->scratch, &ps->scratch_cap, n) != 0)
-        return REV_REC_NOMEM;
-
-    /* The scanner sets every role of the layout on a whole record; roles
-     * the layout lacks stay as zeroed once (no per-record clearing). */
     slice *f = ps->f;
-    size_t nf = rev_scan_fields(l, p, n, ps->escapes, ps->scratch, f);
     if (nf != l->ncols) {
         int len = snprintf(ps->msg, sizeof ps->msg, "%zu fields, the header has %zu", nf,
                            l->ncols);
@@ -184,6 +171,49 @@ rev_outcome rev_parse_record(rev_parser *ps, const char *p, size_t n, rev_hit *h
                                                      ps->on_amount, ps->amount_ctx)
                                : 0;
     return REV_REC_HIT;
+}
+
+/* Counts the line; 1 when it is empty (n without the CR). */
+static int count_line(rev_parser *ps, size_t n)
+{
+    ps->st->lines_read++;
+    if (n == 0) {
+        ps->st->empty_lines++;
+        return 1;
+    }
+    ps->st->data_lines++;
+    return 0;
+}
+
+rev_outcome rev_parse_record(rev_parser *ps, const char *p, size_t n, rev_hit *hit)
+{
+    if (n && p[n - 1] == '\r')
+        n--;
+    if (count_line(ps, n))
+        return REV_REC_EMPTY;
+    if (ps->escapes && reserve(&ps->scratch, &ps->scratch_cap, n) != 0)
+        return REV_REC_NOMEM;
+    /* The scanner sets every role of the layout on a whole record; roles
+     * the layout lacks stay as zeroed once (no per-record clearing). */
+    return parse_split(ps, rev_scan_fields(ps->layout, p, n, ps->escapes, ps->scratch, ps->f),
+                       hit);
+}
+
+rev_outcome rev_parse_next(rev_parser *ps, const char *p, const char *end, rev_hit *hit,
+                           const char **nl, size_t *inner)
+{
+    size_t nf = rev_scan_line(ps->layout, p, end, ps->escapes, ps->f, nl);
+    if (!nf) { /* two passes: the record's end, then its fields */
+        *nl = rev_scan_record_end(p, end, ps->escapes, inner);
+        if (!*nl)
+            *nl = end;
+        return rev_parse_record(ps, p, (size_t)(*nl - p), hit);
+    }
+    *inner = 0; /* one pass saw no backslash: no escaped LF */
+    size_t n = (size_t)(*nl - p);
+    if (count_line(ps, n && p[n - 1] == '\r' ? n - 1 : n))
+        return REV_REC_EMPTY;
+    return parse_split(ps, nf, hit);
 }
 
 void rev_parser_clear(rev_parser *ps)

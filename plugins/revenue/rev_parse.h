@@ -77,6 +77,13 @@ typedef struct rev_parser {
  * warnings in *st; search hits and purchases are counted when applied. */
 rev_outcome rev_parse_record(rev_parser *ps, const char *p, size_t n, rev_hit *hit);
 
+/* The next record of [p, end), p at its start: as rev_parse_record, and
+ * *nl is set to the LF that ends it (`end` when none does: the caller
+ * sends whole records) and *inner to the escaped LFs inside it. Fields
+ * and end are found in one pass where the scanner can (rev_scan_line). */
+rev_outcome rev_parse_next(rev_parser *ps, const char *p, const char *end, rev_hit *hit,
+                           const char **nl, size_t *inner);
+
 /* Frees the parser's buffers (the parser itself is the caller's). */
 void rev_parser_clear(rev_parser *ps);
 

@@ -165,13 +165,12 @@ static void parse_slot(worker *w, slot *s)
     const char *p = s->src, *end = p + s->len;
     while (p < end && !w->o.nomem) {
         size_t inner;
-        const char *nl = rev_scan_record_end(p, end, w->pipe->cfg.escapes, &inner);
-        if (!nl)
-            nl = end; /* the submitter sends whole records; never here */
-        w->line = lines;
-        lines += 1 + inner;
+        const char *nl;
         rev_hit hit;
-        switch (rev_parse_record(&w->ps, p, (size_t)(nl - p), &hit)) {
+        w->line = lines; /* for the amount warnings the parse gives */
+        rev_outcome o = rev_parse_next(&w->ps, p, end, &hit, &nl, &inner);
+        lines += 1 + inner;
+        switch (o) {
         case REV_REC_HIT: add_hit(w, &hit); break;
         case REV_REC_MALFORMED:
             add_text(w, REV_OP_MALFORMED, hit.what, hit.text.p, hit.text.n);

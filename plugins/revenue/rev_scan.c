@@ -300,6 +300,41 @@ fields_blocks(const rev_layout *l, const char *p, size_t n, int escapes, char *s
     return split_end(&s, l, f, p + n);
 }
 
+/* TAB mask of the 64 bytes at b; *bs the backslash mask (0 unless
+ * escapes), *lf the LF mask. */
+typedef uint64_t (*line_masks_fn)(const char *b, int escapes, uint64_t *bs, uint64_t *lf);
+
+/* rev_scan_line over 64-byte blocks (inlined per target, as above): TABs
+ * and the record's LF in one pass. Gives up (0) on a backslash (escapes),
+ * or with less than a block left before `end` and no LF yet. */
+static inline __attribute__((always_inline)) size_t
+line_blocks(const rev_layout *l, const char *p, const char *end, int escapes, rev_slice *f,
+            const char **nl_out, line_masks_fn masks, popcount_fn count)
+{
+    split s;
+    split_init(&s, l, p);
+    size_t avail = (size_t)(end - p);
+    for (size_t i = 0; i + 64 <= avail; i += 64) {
+        uint64_t bs, lf, tabs = masks(p + i, escapes, &bs, &lf);
+        if (lf) {
+            uint64_t before = (lf & (0 - lf)) - 1; /* the bits before the first LF */
+            if (bs & before)
+                return 0;
+            const char *nl = p + i + __builtin_ctzll(lf);
+            tabs &= before;
+            if (tabs)
+                split_block(&s, l, f, p + i, tabs, count(tabs));
+            *nl_out = nl;
+            return split_end(&s, l, f, nl > p && nl[-1] == '\r' ? nl - 1 : nl);
+        }
+        if (bs)
+            return 0;
+        if (tabs)
+            split_block(&s, l, f, p + i, tabs, count(tabs));
+    }
+    return 0;
+}
+
 /* rev_scan_record_end over native blocks of `width` bytes; the tail (less
  * than a block) goes to the portable memchr loop. */
 static inline __attribute__((always_inline)) const char *
@@ -359,6 +394,23 @@ static inline uint32_t sse2_lfs(const char *b)
     return (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('\n')));
 }
 
+static inline uint64_t sse2_line_masks(const char *b, int escapes, uint64_t *bs, uint64_t *lf)
+{
+    __m128i x0 = _mm_loadu_si128((const __m128i *)(const void *)b);
+    __m128i x1 = _mm_loadu_si128((const __m128i *)(const void *)(b + 16));
+    __m128i x2 = _mm_loadu_si128((const __m128i *)(const void *)(b + 32));
+    __m128i x3 = _mm_loadu_si128((const __m128i *)(const void *)(b + 48));
+    *bs = escapes ? sse2_eq(x0, x1, x2, x3, '\\') : 0;
+    *lf = sse2_eq(x0, x1, x2, x3, '\n');
+    return sse2_eq(x0, x1, x2, x3, '\t');
+}
+
+static size_t line_sse2(const rev_layout *l, const char *p, const char *end, int escapes,
+                        rev_slice *f, const char **nl)
+{
+    return line_blocks(l, p, end, escapes, f, nl, sse2_line_masks, popcount_swar);
+}
+
 static size_t fields_sse2(const rev_layout *l, const char *p, size_t n, int escapes,
                           char *scratch, rev_slice *f)
 {
@@ -401,6 +453,22 @@ static inline AVX2_TARGET uint32_t avx2_lfs(const char *b)
     return (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(y, _mm256_set1_epi8('\n')));
 }
 
+static inline AVX2_TARGET uint64_t avx2_line_masks(const char *b, int escapes, uint64_t *bs,
+                                                   uint64_t *lf)
+{
+    __m256i y0 = _mm256_loadu_si256((const __m256i *)(const void *)b);
+    __m256i y1 = _mm256_loadu_si256((const __m256i *)(const void *)(b + 32));
+    *bs = escapes ? avx2_eq(y0, y1, '\\') : 0;
+    *lf = avx2_eq(y0, y1, '\n');
+    return avx2_eq(y0, y1, '\t');
+}
+
+static AVX2_TARGET size_t line_avx2(const rev_layout *l, const char *p, const char *end,
+                                    int escapes, rev_slice *f, const char **nl)
+{
+    return line_blocks(l, p, end, escapes, f, nl, avx2_line_masks, popcount_hw);
+}
+
 static AVX2_TARGET size_t fields_avx2(const rev_layout *l, const char *p, size_t n, int escapes,
                                       char *scratch, rev_slice *f)
 {
@@ -420,18 +488,21 @@ typedef struct scan_impl {
     const char *name;
     size_t (*fields)(const rev_layout *, const char *, size_t, int, char *, rev_slice *);
     const char *(*record_end)(const char *, const char *, int, size_t *);
+    /* rev_scan_line; NULL: the path has none (two passes) */
+    size_t (*line)(const rev_layout *, const char *, const char *, int, rev_slice *,
+                   const char **);
 } scan_impl;
 
 enum { IMPL_PORTABLE, IMPL_SSE2, IMPL_AVX2, IMPL_COUNT };
 
 static const scan_impl impls[IMPL_COUNT] = {
-    [IMPL_PORTABLE] = {"portable", fields_portable, record_end_portable},
+    [IMPL_PORTABLE] = {"portable", fields_portable, record_end_portable, NULL},
 #ifdef REV_SCAN_X86
-    [IMPL_SSE2] = {"sse2", fields_sse2, record_end_sse2},
-    [IMPL_AVX2] = {"avx2", fields_avx2, record_end_avx2},
+    [IMPL_SSE2] = {"sse2", fields_sse2, record_end_sse2, line_sse2},
+    [IMPL_AVX2] = {"avx2", fields_avx2, record_end_avx2, line_avx2},
 #else
-    [IMPL_SSE2] = {"sse2", NULL, NULL},
-    [IMPL_AVX2] = {"avx2", NULL, NULL},
+    [IMPL_SSE2] = {"sse2", NULL, NULL, NULL},
+    [IMPL_AVX2] = {"avx2", NULL, NULL, NULL},
 #endif
 };
 
@@ -511,4 +582,11 @@ size_t rev_scan_fields(const rev_layout *l, const char *p, size_t n, int escapes
                        char *scratch, rev_slice *f)
 {
     return impl()->fields(l, p, n, escapes, scratch, f);
+}
+
+size_t rev_scan_line(const rev_layout *l, const char *p, const char *end, int escapes,
+                     rev_slice *f, const char **nl)
+{
+    const scan_impl *i = impl();
+    return i->line ? i->line(l, p, end, escapes, f, nl) : 0;
 }

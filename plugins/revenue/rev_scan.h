@@ -43,6 +43,16 @@ int rev_scan_lf_escaped(const char *p, const char *nl);
 size_t rev_scan_fields(const rev_layout *l, const char *p, size_t n, int escapes,
                        char *scratch, rev_slice *f);
 
+/* Both at once, in one pass, where it can: the record starting at p that
+ * ends at an LF before `end` is split as rev_scan_fields() splits it (its
+ * LF excluded, and a CR before the LF), *nl is set to that LF, and the
+ * field count is returned. 0, with nothing set, when one pass cannot
+ * tell: the record holds a backslash (escapes on), no LF comes within
+ * the 64-byte blocks before `end`, or the path has no one-pass scan
+ * (portable); then use rev_scan_record_end() and rev_scan_fields(). */
+size_t rev_scan_line(const rev_layout *l, const char *p, const char *end, int escapes,
+                     rev_slice *f, const char **nl);
+
 /* The name of the path in use ("portable", "sse2", "avx2"; a static
  * string, not to be freed). The first call of any rev_scan_* function
  * reads SLUICE_REVENUE_SCANNER; later calls and other threads see the same
