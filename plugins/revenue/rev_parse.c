@@ -100,17 +100,35 @@ static void hit_visitor(const rev_layout *l, const slice *f, rev_hit *hit)
         hit->vkey[1].p = ""; /* a second part, empty: not "no second part" */
 }
 
+/* The search engine of a referrer's authority, or NULL; its host,
+ * lowercased, in ps->host (*hl bytes, -1 when it is no host). The last
+ * authority's answer is kept: most hits share their predecessor's
+ * referrer host (the site's own pages), and the answer depends on the
+ * authority's bytes alone. */
+static const rev_engine *engine_of(rev_parser *ps, const char *auth, size_t n, long *hl)
+{
+    if (n && n == ps->auth_len && memcmp(auth, ps->auth, n) == 0) {
+        *hl = ps->auth_host_len;
+        return ps->auth_engine;
+    }
+    *hl = rev_url_host(auth, n, ps->host, sizeof ps->host);
+    const rev_engine *e = *hl < 0 ? NULL : rev_engines_match(ps->engines, ps->host, (size_t)*hl);
+    ps->auth_len = n <= sizeof ps->auth ? n : 0;
+    memcpy(ps->auth, auth, ps->auth_len);
+    ps->auth_host_len = *hl;
+    ps->auth_engine = e;
+    return e;
+}
+
 /* The (domain, keyword) of an external search hit, into hit; 0 none,
  * 1 found, -1 out of memory. */
 static int search_of(rev_parser *ps, slice ref, rev_hit *hit)
 {
     rev_url u;
-    if (rev_url_split(ref.p, ref.n, &u) != 0)
-        return 0;
-    long hl = rev_url_host(u.authority, u.authority_len, ps->host, sizeof ps->host);
-    if (hl < 0 || !u.query)
-        return 0;
-    const rev_engine *e = rev_engines_match(ps->engines, ps->host, (size_t)hl);
+    if (rev_url_split(ref.p, ref.n, &u) != 0 || !u.query)
+        return 0; /* no query, no keyword: the host does not matter */
+    long hl;
+    const rev_engine *e = engine_of(ps, u.authority, u.authority_len, &hl);
     if (!e)
         return 0;
     if (reserve(&ps->kw, &ps->kw_cap, u.query_len) != 0)
@@ -222,4 +240,5 @@ void rev_parser_clear(rev_parser *ps)
     free(ps->kw);
     ps->scratch = ps->kw = NULL;
     ps->scratch_cap = ps->kw_cap = 0;
+    ps->auth_len = 0;
 }

@@ -67,6 +67,12 @@ typedef struct rev_parser {
     char *kw;               /* a decoded keyword */
     size_t kw_cap;
     char host[REV_HOST_MAX];
+    /* the last referrer authority seen, and what it gave (host in `host`,
+     * its length, the engine): consecutive hits mostly share it */
+    char auth[REV_HOST_MAX];
+    size_t auth_len;        /* 0: nothing kept */
+    long auth_host_len;
+    const rev_engine *auth_engine;
     char msg[64];
     rev_slice f[REV_ROLE_COUNT]; /* the record's fields; zero before the first */
 } rev_parser;

@@ -900,6 +900,7 @@ static void test_hits(void)
         {"http://search.yahoo.com/search?p=Ipod", "yahoo.com\tipod"},
         {"http://www.baidu.com/s?wd=Ipod", "baidu.com\tipod"},
         {"HTTP://WWW.BING.COM/search?q=Ipod", "bing.com\tipod"},
+        {"http://www.bong.com/search?q=Ipod", NULL}, /* as long as the one above */
         {"http://user@www.bing.com:8080/search?q=Ipod", "bing.com\tipod"},
         {"http://www.bing.com./search?q=Ipod", "bing.com\tipod"},
         {"http://www.google.com/search?q=ipod#q=zune", "google.com\tipod"},
@@ -928,6 +929,32 @@ static void test_hits(void)
         is_int((int64_t)r.st.search_hits, refs[i].row != NULL, "search hit count for '%s'",
                refs[i].ref);
         buf_free(&want);
+        result_free(&r);
+        buf_free(&b);
+    }
+    /* all of them in one input, each twice in a row, in order and (another
+     * input) in reverse: the parser keeps the last referrer host's answer
+     * (rev_parse.c, engine_of), which must not carry over to another host
+     * (WWW.BING.COM and www.bong.com are as long), or to a hit without a
+     * query on the same host. Two inputs, not one: a wrong answer carried
+     * from one host to the next and back would cancel out in the count. */
+    size_t nrefs = sizeof refs / sizeof refs[0];
+    for (int reverse = 0; reverse <= 1; reverse++) {
+        size_t want_hits = 0;
+        buf_addf(&b, HDR);
+        for (size_t k = 0; k < 2 * nrefs; k++) {
+            size_t i = reverse ? nrefs - 1 - k / 2 : k / 2;
+            hit(&b, 100 + (long)k, "1.1.1.1", "", "", refs[i].ref);
+            want_hits += refs[i].row != NULL;
+        }
+        run_str(b.p, &o, &r);
+        is_int((int64_t)r.st.search_hits, (int64_t)want_hits,
+               "every referrer twice in a row%s: %zu search hits", reverse ? ", in reverse" : "",
+               want_hits);
+        size_t rows = 0;
+        for (const char *q = buf_str(&r.report); (q = strchr(q, '\n')) != NULL; q++)
+            rows++;
+        is_int((int64_t)rows, 1 + 8, "... and the 8 (domain, keyword) rows");
         result_free(&r);
         buf_free(&b);
     }
