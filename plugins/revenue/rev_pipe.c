@@ -154,6 +154,28 @@ static void add_hit(worker *w, const rev_hit *h)
     op->phash = h->phash;
 }
 
+/* The records are read once, in order, and a mapped input's page is
+ * first touched here; the hardware prefetchers do not cross a 4 KiB page.
+ * So when the byte PREFETCH_AHEAD past a record lies in another page than
+ * the record, that page's first PREFETCH_LINES cache lines are asked for
+ * (the streamer takes the rest of the page), and the scan does not stall
+ * on them. On 1 GB mapped: threads 1, 1.02 -> 0.83 s; threads 2, 0.57 ->
+ * 0.54 s (a whole page, 64 lines, was slower than none). */
+#define PREFETCH_AHEAD 4096
+#define PREFETCH_LINES 16
+
+static inline void prefetch_ahead(const char *p, const char *end)
+{
+    if ((size_t)(end - p) <= PREFETCH_AHEAD)
+        return;
+    uintptr_t at = (uintptr_t)p, ahead = at + PREFETCH_AHEAD;
+    if ((ahead ^ at) >> 12 == 0)
+        return;
+    uintptr_t page = ahead & ~(uintptr_t)4095; /* as integers: may pass `end` */
+    for (int k = 0; k < PREFETCH_LINES; k++)
+        __builtin_prefetch((const void *)(page + 64 * (uintptr_t)k));
+}
+
 static void parse_slot(worker *w, slot *s)
 {
     w->o = s->o; /* its buffers, reused */
@@ -164,6 +186,7 @@ static void parse_slot(worker *w, slot *s)
     uint64_t lines = 0;
     const char *p = s->src, *end = p + s->len;
     while (p < end && !w->o.nomem) {
+        prefetch_ahead(p, end);
         size_t inner;
         const char *nl;
         rev_hit hit;
