@@ -86,6 +86,8 @@ static int item_is_purchase_caret(const char *s, size_t n)
 
 int rev_is_purchase(const char *s, size_t n)
 {
+    if (n == 0)
+        return 0; /* most hits: no event at all */
     const char *end = s + n;
     int caret = memchr(s, '^', n) != NULL;
     for (;;) {

@@ -317,8 +317,44 @@ static void check_host(const char *url, const char *want_host, const char *want_
         ok(u.query == NULL, "url %s: no query", name);
 }
 
+/* The authority's and the query's ends at every distance from the start
+ * (the split looks 16 bytes at a time, then byte by byte): "http://" A
+ * STOP P "?q=1#f", A and P runs of 'a' and 'p'. */
+static void test_url_edges(void)
+{
+    char url[192], auth[64], query[96];
+    int bad = 0;
+    for (size_t len = 1; len < 40 && !bad; len++) {
+        for (const char *stop = "/?#"; *stop && !bad; stop++) {
+            for (size_t path = 0; path < 40 && !bad; path += 7) {
+                memset(auth, 'a', len);
+                auth[len] = '\0';
+                char pp[64];
+                memset(pp, 'p', path);
+                pp[path] = '\0';
+                snprintf(url, sizeof url, "http://%s%c%s?q=1#f", auth, *stop, pp);
+                /* '/': the query is q=1; '?': it starts at the stop; '#': none */
+                snprintf(query, sizeof query, "%s", *stop == '?' ? pp : "q=1");
+                if (*stop == '?')
+                    snprintf(query + path, sizeof query - path, "?q=1");
+                rev_url u;
+                bad = rev_url_split(url, strlen(url), &u) != 0 || u.authority_len != len ||
+                      memcmp(u.authority, auth, len) != 0 ||
+                      (*stop == '#' ? u.query != NULL
+                                    : !u.query || u.query_len != strlen(query) ||
+                                          memcmp(u.query, query, u.query_len) != 0);
+                if (bad)
+                    diag_note(url);
+            }
+        }
+    }
+    ok(!bad, "url split: authorities of 1 to 39 bytes, ended by '/', '?' or '#', paths of 0 "
+       "to 35 bytes");
+}
+
 static void test_url(void)
 {
+    test_url_edges();
     check_host("http://www.google.co.uk/search?q=x", "www.google.co.uk", "q=x", "plain");
     check_host("HTTPS://User:pw@WWW.Google.COM.:8080/s?q=1#frag", "www.google.com", "q=1",
                "scheme case, user@, port, trailing dot, fragment");
