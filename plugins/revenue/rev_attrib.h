@@ -126,7 +126,10 @@ int rev_attrib_feed(rev_attrib *a, const void *data, size_t n);
  * REV_RELEASE_STEP bytes or so, up to where nothing will read them again.
  * 0 or -1, as rev_attrib_feed. */
 typedef void (*rev_release_fn)(void *ctx, size_t upto);
-#define REV_RELEASE_STEP ((size_t)4 << 20)
+/* Each release drops pages, and dropping pages the other threads mapped
+ * interrupts them (a TLB shootdown): 16 MiB steps were 4 % faster than 4
+ * MiB on 1 GB, for 12 MB more resident (40 MB in all). */
+#define REV_RELEASE_STEP ((size_t)16 << 20)
 int rev_attrib_feed_mapped(rev_attrib *a, const char *data, size_t len, rev_release_fn release,
                            void *ctx);
 /* End of input: processes a last line without terminator. 0 or -1. */
