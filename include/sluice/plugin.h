@@ -268,9 +268,10 @@ typedef struct sluice_host {
     int (*side_write)(sluice_job *job, const char *name, const void *buf, size_t len);
 
     /* --- mapped input (section 3; check SLUICE_HOST_HAS first) ---------- */
-    /* The whole input as read-only memory: 1 with *data and *len set,
-     * valid until run() returns; 0 when the host does not map this input
-     * (then read() it), always 0 after a read(). */
+    /* The whole input as read-only memory: 1 with *data and *len set (the
+     * file as long as it was when mapped), valid until run() returns; 0
+     * when the host does not map this input (then read() it), always 0
+     * after a read(). */
     int (*input_map)(sluice_job *job, const void **data, size_t *len);
     /* Bytes [0, upto) of the mapped input are done with: the host counts
      * them as read and may drop them from memory (reading them again stays
