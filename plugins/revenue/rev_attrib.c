@@ -675,6 +675,13 @@ static void submit_buffer(rev_attrib *a, char **p, char **end, char *last)
         take_chunk(a); /* keeps the results few and the clock current */
 }
 
+/* The size the records are cut into for the pipe: the tests' forced
+ * chunk, else a batch for one thread (INLINE_CHUNK), else REV_CHUNK. */
+static size_t pipe_chunk(const rev_attrib *a)
+{
+    return a->cfg.chunk ? a->cfg.chunk : a->cfg.threads == 1 ? INLINE_CHUNK : REV_CHUNK;
+}
+
 /* Whole records [p, last] (p at a record's start) to the pipe in chunks of
  * about `chunk` bytes, copied, or lent as they are (`borrow`: a mapped
  * input). Returns where it stopped: last + 1 when all went. */
@@ -715,7 +722,7 @@ static void submit_records(rev_attrib *a, char **pp, char **endp)
         return;
     }
     if (last)
-        p = submit_chunks(a, p, last, a->cfg.chunk ? a->cfg.chunk : INLINE_CHUNK, 0);
+        p = submit_chunks(a, p, last, pipe_chunk(a), 0);
     *pp = p;
 }
 
@@ -926,9 +933,7 @@ int rev_attrib_feed_mapped(rev_attrib *a, const char *data, size_t len, rev_rele
          * header, a record longer than the window) goes the copying way,
          * which bounds and counts it as it always does */
         if (last && borrowing(a))
-            submit_chunks(a, (char *)p, (char *)last,
-                          a->cfg.chunk ? a->cfg.chunk
-                                       : a->cfg.threads == 1 ? INLINE_CHUNK : REV_CHUNK, 1);
+            submit_chunks(a, (char *)p, (char *)last, pipe_chunk(a), 1);
         else
             rev_attrib_feed(a, p, (size_t)(to - p));
         p = to;

@@ -33,8 +33,9 @@ typedef struct out {
 typedef struct slot {
     enum slot_state state;
     char *in;            /* the submitted records' copy or buffer (owned) */
-    const char *src;     /* the records: in + start, or the caller's (inline) */
-    size_t start, len, in_cap;
+    const char *src;     /* the records: in + an offset, or the caller's
+                            (inline, or lent: a mapped input) */
+    size_t len, in_cap;
     out o;               /* the buffers, between parses */
     rev_chunk view;
 } __attribute__((aligned(64))) slot;
@@ -316,7 +317,7 @@ int rev_pipe_full(const rev_pipe *p)
     return p->head - p->tail == p->nslots; /* head and tail move on this thread only */
 }
 
-/* The slot at head holds in[start, start + len): hand it to a thread. */
+/* The slot at head holds src[0, len): hand it to a thread. */
 static int queue_src(rev_pipe *p, slot *s, const char *src, size_t len)
 {
     s->src = src;
@@ -341,12 +342,6 @@ static int parse_here(rev_pipe *p, const char *data, size_t n)
     return 0;
 }
 
-static int queue_head(rev_pipe *p, slot *s, size_t start, size_t len)
-{
-    s->start = start;
-    return queue_src(p, s, s->in + start, len);
-}
-
 int rev_pipe_submit(rev_pipe *p, const char *data, size_t n)
 {
     if (rev_pipe_full(p))
@@ -357,7 +352,7 @@ int rev_pipe_submit(rev_pipe *p, const char *data, size_t n)
     if (grow((void **)&s->in, &s->in_cap, n, 1) != 0)
         return -1;
     memcpy(s->in, data, n);
-    return queue_head(p, s, 0, n);
+    return queue_src(p, s, s->in, n);
 }
 
 int rev_pipe_submit_borrowed(rev_pipe *p, const char *data, size_t n)
@@ -386,7 +381,7 @@ int rev_pipe_submit_buffer(rev_pipe *p, char **buf, size_t cap, size_t off, size
     s->in = *buf;
     s->in_cap = cap;
     *buf = give;
-    return queue_head(p, s, off, n);
+    return queue_src(p, s, s->in + off, n);
 }
 
 const rev_chunk *rev_pipe_next(rev_pipe *p)
