@@ -41,8 +41,11 @@ int job_past_deadline(sluice_job *job)
 
 ssize_t job_read(sluice_job *job, void *buf, size_t cap)
 {
+    job->read_any = 1;
     if (!job->reader || job->error.kind != SL_ERR_NONE || job_past_deadline(job))
         return -1;
+    if (job->map.data)
+        return 0; /* the input is the mapping */
     ssize_t n = storage_read(job->reader, buf, cap, &job->error);
     if (n > 0)
         job_count_input(job, n);
@@ -53,6 +56,40 @@ void job_count_input(sluice_job *job, int64_t n)
 {
     job->res->bytes_in += n;
     progress_update(&job->progress, n);
+}
+
+/* A plain local file, before any read(): guarded (storage/storage_map.h),
+ * so a file truncated under the plugin fails this job, not the engine. */
+int job_input_map(sluice_job *job, const void **data, size_t *len)
+{
+    if (!job->map.data &&
+        (job->read_any || !job->reader || job->error.kind != SL_ERR_NONE ||
+         storage_map_open(&job->map, job->reader) != 0))
+        return 0;
+    *data = job->map.data;
+    *len = job->map.len;
+    return 1;
+}
+
+void job_input_release(sluice_job *job, size_t upto)
+{
+    size_t n = storage_map_release(&job->map, upto);
+    if (n)
+        job_count_input(job, (int64_t)n);
+}
+
+/* After run(): the rest of a mapping was the plugin's to read; when the
+ * file shrank under it, that is the cause of whatever the plugin did
+ * after, so its error replaces the job's. */
+static void end_mapping(sluice_job *job)
+{
+    if (!job->map.data)
+        return;
+    job_input_release(job, job->map.len);
+    sl_error lost = {0};
+    if (storage_map_check(&job->map, job->res->input, &lost) != 0)
+        job->error = lost;
+    storage_map_close(&job->map);
 }
 
 const char *job_input_name(sluice_job *job)
@@ -664,8 +701,11 @@ static int isolated(const sluice_job *job)
 static int call_run(sluice_job *job)
 {
     const sluice_plugin *d = job->plugin->plugin->desc;
-    if (!isolated(job))
-        return d->run(job->plugin->state, job);
+    if (!isolated(job)) {
+        int rc = d->run(job->plugin->state, job);
+        end_mapping(job);
+        return rc;
+    }
     const rule *r = job->rule;
     job_isolate_limits lim = {.timeout_ms = r->timeout_ms, .timeout = r->timeout,
                               .max_memory = r->max_memory_bytes,
@@ -742,6 +782,7 @@ static void job_release(sluice_job *job)
         storage_writer_abort(job->sides[i].writer);
         free(job->sides[i].name);
     }
+    storage_map_close(&job->map);
     storage_reader_close(job->reader);
     delivery_free(job->delivery);
     storage_object_info_free(&job->info);

@@ -127,6 +127,8 @@ const job_result *job_result_job(const job_result *res, size_t i);
  * assembles the table). Called only from the plugin's run(), on the job's
  * thread. */
 ssize_t job_read(sluice_job *job, void *buf, size_t cap);
+int job_input_map(sluice_job *job, const void **data, size_t *len);
+void job_input_release(sluice_job *job, size_t upto);
 const char *job_input_name(sluice_job *job);
 int64_t job_input_size(sluice_job *job);
 const char *job_meta(sluice_job *job, const char *key);

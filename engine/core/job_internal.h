@@ -10,6 +10,7 @@
 #include "core/job.h"
 #include "core/progress.h"
 #include "core/router.h"
+#include "storage/storage_map.h"
 #include "util/log.h"
 
 #define JOB_MAX_SIDES 8
@@ -25,6 +26,8 @@ struct sluice_job {
     log_ctx log;
 
     storage_reader *reader;  /* decoded (storage/decode.h) */
+    storage_map map;         /* the input mapped for the plugin (input_map) */
+    int read_any;            /* the plugin called read(): too late to map */
     object_info info;
     delivery *delivery;      /* the rule's delivery set, when it has one */
     int decoded;             /* the object was compressed or archived */

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "core/job.h"
+#include "storage/storage_map.h"
 #include "util/alloc.h"
 #include "util/clock.h"
 
@@ -56,9 +57,17 @@ enum req {
     REQ_LK_READ,  /* a: id, b: cap               -> reply data */
     REQ_LK_CLOSE, /* a: id */
     REQ_INPUT,    /* b: input bytes the child read itself since the last;
-                     a: 1 when its read failed, c: the error's kind, p1: its
-                     message                  -> reply rc: -1 the job failed */
+                     a: INPUT_*, c: the error's kind, p1: its message
+                                              -> reply rc: -1 the job failed */
     REQ_DONE,     /* b: run()'s rc, c: 1 when memory came near max_memory */
+};
+
+/* REQ_INPUT's a: how the input failed, if it did. */
+enum {
+    INPUT_OK = 0,
+    INPUT_READ_FAILED = 1, /* a read's error: the job's unless it has one */
+    INPUT_MAP_LOST = 2     /* the mapped file shrank: the cause of whatever
+                              the plugin did after, so it replaces the job's */
 };
 
 typedef struct frame {
@@ -99,8 +108,7 @@ static struct {
     long long in_reported_at; /* clock_mono_ms() of the last report */
     int in_ended;            /* 1 end of input, -1 a read error or the job failed */
     int in_read;             /* read() was called: too late to map */
-    const char *map;         /* the input mapped (input_map), else NULL */
-    size_t map_len, map_released, map_dropped;
+    storage_map map;         /* the input mapped (input_map) */
 } C;
 
 int job_isolate_in_child(void)
@@ -183,12 +191,12 @@ static uint32_t name_len(const char *s)
  * progress line) as it would its own reads, a chunk's worth at a time.
  * Its answer says whether the job has failed meanwhile (a write refused,
  * the plugin's error()): reading then stops, as job_read() would. */
-static void child_report_input(const sl_error *err)
+static void child_report_input(const sl_error *err, uint32_t how)
 {
     int failed = err && err->kind != SL_ERR_NONE;
     if (!C.in_unreported && !failed)
         return;
-    frame f = {.type = REQ_INPUT, .b = C.in_unreported, .a = (uint32_t)failed,
+    frame f = {.type = REQ_INPUT, .b = C.in_unreported, .a = failed ? how : 0,
                .c = failed ? err->kind : 0, .len1 = failed ? name_len(err->msg) : 0};
     if (child_call(f, failed ? err->msg : NULL, NULL, NULL, 0) < 0)
         C.in_ended = -1;
@@ -219,7 +227,7 @@ static ssize_t child_read_own(void *buf, size_t cap)
         if (n <= 0)
             C.in_ended = n == 0 ? 1 : -1;
         if (n <= 0 || child_report_due())
-            child_report_input(n < 0 ? &err : NULL);
+            child_report_input(n < 0 ? &err : NULL, INPUT_READ_FAILED);
         if (C.in_ended < 0)
             n = -1;
     }
@@ -230,53 +238,41 @@ static ssize_t child_read_own(void *buf, size_t cap)
 int job_isolate_child_input_map(const void **data, size_t *len)
 {
     pthread_mutex_lock(&C.in_lock);
-    int mapped = 0;
-    if (C.map) {
-        mapped = 1;
-    } else if (C.input && !C.in_read && !C.in_ended) {
-        const void *m;
-        size_t n;
-        if (storage_reader_map(C.input, &m, &n) == 0) {
-            C.map = m;
-            C.map_len = n;
-            C.in_ended = 1; /* read() now returns 0: the input is the mapping */
-            mapped = 1;
-        }
-    }
+    if (!C.map.data && C.input && !C.in_read && !C.in_ended &&
+        storage_map_open(&C.map, C.input) == 0)
+        C.in_ended = 1; /* read() now returns 0: the input is the mapping */
+    int mapped = C.map.data != NULL;
     if (mapped) {
-        *data = C.map;
-        *len = C.map_len;
+        *data = C.map.data;
+        *len = C.map.len;
     }
     pthread_mutex_unlock(&C.in_lock);
     return mapped;
 }
 
-/* Counts [released, upto) as read and drops the whole pages before `upto`
- * from the child's memory: the file's pages stay in the page cache, and a
- * later touch maps them again, so this bounds memory, not correctness. */
-static void map_release(size_t upto)
-{
-    if (upto > C.map_len)
-        upto = C.map_len;
-    if (upto <= C.map_released)
-        return;
-    C.in_unreported += (int64_t)(upto - C.map_released);
-    C.map_released = upto;
-    size_t page = (size_t)C.page, to = upto / page * page;
-    if (to > C.map_dropped) {
-        madvise((void *)(C.map + C.map_dropped), to - C.map_dropped, MADV_DONTNEED);
-        C.map_dropped = to;
-    }
-}
-
 void job_isolate_child_input_release(size_t upto)
 {
     pthread_mutex_lock(&C.in_lock);
-    if (C.map) {
-        map_release(upto);
+    if (C.map.data) {
+        C.in_unreported += (int64_t)storage_map_release(&C.map, upto);
         if (child_report_due())
-            child_report_input(NULL);
+            child_report_input(NULL, 0);
     }
+    pthread_mutex_unlock(&C.in_lock);
+}
+
+/* After run(): the rest of a mapping was the plugin's to read. A file that
+ * shrank under it is reported as the cause of whatever the plugin did
+ * after (REQ_INPUT a: 2, which replaces the job's error). */
+static void child_end_input(const char *name)
+{
+    pthread_mutex_lock(&C.in_lock);
+    sl_error lost = {0};
+    if (C.map.data) {
+        C.in_unreported += (int64_t)storage_map_release(&C.map, C.map.len);
+        storage_map_check(&C.map, name, &lost);
+    }
+    child_report_input(&lost, INPUT_MAP_LOST);
     pthread_mutex_unlock(&C.in_lock);
 }
 
@@ -500,11 +496,7 @@ static void child_main(sluice_job *job, const sluice_plugin *d, void *state, int
     close_listeners();
     child_limit(lim);
     int rc = d->run(state, job);
-    pthread_mutex_lock(&C.in_lock); /* bytes read since the last report */
-    if (C.map)
-        map_release(C.map_len); /* all of it was the plugin's to read */
-    child_report_input(NULL);
-    pthread_mutex_unlock(&C.in_lock);
+    child_end_input(job_input_name(job)); /* and the bytes since the last report */
     frame f = {.type = REQ_DONE, .b = rc, .c = vm_near_limit(vm_peak())};
     child_call(f, NULL, NULL, NULL, 0);
     _exit(0);
@@ -721,9 +713,11 @@ static int serve_input(server *s, const frame *f, const char *msg)
     }
     if (f->b)
         job_count_input(s->job, f->b);
-    if (f->a) {
+    if (f->a != INPUT_OK) {
         sl_error_kind kind = f->c > SL_ERR_NONE && f->c <= SL_ERR_INTERNAL ? (sl_error_kind)f->c
                                                                            : SL_ERR_STORAGE;
+        if (f->a == INPUT_MAP_LOST)
+            sl_error_reset(job_error(s->job));
         sl_error_set(job_error(s->job), kind, "%s", msg);
     }
     return answer(s, job_error(s->job)->kind != SL_ERR_NONE ? -1 : 0, NULL, 0);

@@ -92,19 +92,18 @@ static int services_side_write(sluice_job *job, const char *name, const void *bu
                                   : job_side_write(job, name, buf, len);
 }
 
-/* Only an isolated child maps its input (sluice/plugin.h, section 3): in
- * the engine's process a truncated file's SIGBUS would end the engine. */
 static int services_input_map(sluice_job *job, const void **data, size_t *len)
 {
-    (void)job;
-    return job_isolate_in_child() ? job_isolate_child_input_map(data, len) : 0;
+    return job_isolate_in_child() ? job_isolate_child_input_map(data, len)
+                                  : job_input_map(job, data, len);
 }
 
 static void services_input_release(sluice_job *job, size_t upto)
 {
-    (void)job;
     if (job_isolate_in_child())
         job_isolate_child_input_release(upto);
+    else
+        job_input_release(job, upto);
 }
 
 static const sluice_host table = {

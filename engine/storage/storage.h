@@ -91,8 +91,8 @@ typedef struct storage_reader_ops {
      * whatever has been read, as read-only memory: a plain file's mmap()
      * at its size now. 0 with *data and *len set (the caller munmap()s
      * them), -1 when it cannot be (an empty or special file, mmap failed).
-     * A file truncated while mapped raises SIGBUS on the bytes gone:
-     * core/job_isolate.c maps only in an isolated job's child. */
+     * A file truncated while mapped raises SIGBUS on the bytes gone: map
+     * through storage_map_open() (storage_map.h), which guards it. */
     int (*map)(const storage_reader *r, const void **data, size_t *len);
 } storage_reader_ops;
 

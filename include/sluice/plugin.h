@@ -76,11 +76,13 @@
  * Mapped input (check SLUICE_HOST_HAS(host, input_map)): a plugin that
  * reads fast may ask for the whole input as read-only memory instead, with
  * no copy at all. host->input_map() gives it when the input is a plain
- * local file (not compressed, not an archive, not a delivery set) and the
- * job is isolated (`isolation: process`): a file truncated while mapped
- * raises SIGBUS on the bytes gone, which fails an isolated job only (its
- * error says "crashed: SIGBUS") but would kill the engine. Otherwise it
- * returns 0 and the plugin read()s as usual; every plugin must be able to.
+ * local file (not compressed, not an archive, not a delivery set), in
+ * either isolation. Otherwise it returns 0 and the plugin read()s as
+ * usual; every plugin must be able to. A file truncated while mapped does
+ * not crash anything: the bytes past its new end read as zeros, and the
+ * job fails with a storage error that says the file shrank, whatever
+ * run() returned, so nothing computed from them is published. A plugin
+ * need not check for zeros, only be safe on any bytes (it must be anyway).
  * Call it before any read(); once it returned 1, read() returns 0. Tell
  * the host with input_release() which bytes are done with, so the memory
  * the mapping holds stays bounded on a large file (and bytes_in and the

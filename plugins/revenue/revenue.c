@@ -554,7 +554,7 @@ static void map_release(void *ctx, size_t upto)
     m->host->input_release(m->job, upto);
 }
 
-/* The input mapped by the host (an isolated job's local file), fed with no
+/* The input mapped by the host (a plain local file), fed with no
  * copy: 1 when it was (an error is left in `a`), 0 when the host did not
  * map it. */
 static int consume_mapped(const sluice_host *h, sluice_job *job, rev_attrib *a)
