@@ -606,7 +606,7 @@ static int use_pipe(rev_attrib *a)
     if (a->cfg.threads == 0 || a->no_pipe || !a->header_known)
         return 0;
     /* one thread: the same pipe parsed inline, see INLINE_CHUNK */
-    size_t threads = a->cfg.threads == 1 ? 0 : a->cfg.threads;
+    size_t threads = a->cfg.threads;
     rev_pipe_config pc = {.threads = threads > MAX_THREADS ? MAX_THREADS : threads,
                           .layout = &a->layout, .engines = a->cfg.engines,
                           .escapes = a->cfg.escapes, .seed_visitor = a->seed_visitor,

@@ -4,7 +4,15 @@
  * by whichever thread is free (next), and taken back in order (tail):
  * tail <= next <= head <= tail + nslots. One mutex guards the counters
  * and states; a slot's buffers belong to the submitter while it is FREE,
- * to its parser while PARSING, to the taker while DONE. */
+ * to its parser while PARSING, to the taker while DONE.
+ *
+ * The caller is one of the parsers (workers[0]): rev_pipe_next() parses
+ * the next chunk no thread has taken rather than wait for the oldest. So
+ * `threads` parsers are threads - 1 threads and the caller, never more
+ * threads than the cores they were counted from. With a thread more than
+ * cores (the caller waiting only), the scheduler's fair share left the
+ * caller, whose applying bounds the job, two thirds of a core on two:
+ * 1 GB mapped took 0.55 s, against 0.44 s with the caller parsing. */
 #include "autoconfig.h"
 
 #include "rev_pipe.h"
@@ -52,7 +60,8 @@ typedef struct worker {
 
 struct rev_pipe {
     rev_pipe_config cfg;
-    int inline_parse;    /* cfg.threads 0: the submitter parses (workers[0]) */
+    int inline_parse;    /* cfg.threads 0 or 1: the submitter parses, alone */
+    size_t nthreads;     /* parse threads besides the caller: workers[1..] */
     /* The threads' own copy of the layout: the caller's sits beside state
      * it writes on every hit, and a read of a line another core keeps
      * writing costs a transfer each time. */
@@ -242,8 +251,9 @@ rev_pipe *rev_pipe_new(const rev_pipe_config *cfg)
     if (!p)
         return NULL;
     p->cfg = *cfg;
-    p->inline_parse = cfg->threads == 0;
-    size_t nworkers = p->inline_parse ? 1 : cfg->threads;
+    p->inline_parse = cfg->threads <= 1;
+    p->nthreads = p->inline_parse ? 0 : cfg->threads - 1;
+    size_t nworkers = p->nthreads + 1;
     p->nslots = p->inline_parse ? 1 : 2 * cfg->threads + 1;
     p->slots = aligned_alloc(64, p->nslots * sizeof *p->slots);
     p->workers = aligned_alloc(64, nworkers * sizeof *p->workers);
@@ -271,8 +281,8 @@ rev_pipe *rev_pipe_new(const rev_pipe_config *cfg)
         w->ps.seed_pair = cfg->seed_pair;
         w->ps.on_amount = on_amount;
         w->ps.amount_ctx = w;
-        if (p->inline_parse)
-            break;
+        if (i == 0)
+            continue; /* the caller's */
         if (pthread_create(&w->tid, NULL, worker_main, w) != 0) {
             rev_pipe_free(p);
             return NULL;
@@ -290,8 +300,7 @@ void rev_pipe_free(rev_pipe *p)
     p->stop = 1;
     pthread_cond_broadcast(&p->work);
     pthread_mutex_unlock(&p->mu);
-    size_t nworkers = p->inline_parse ? 1 : p->cfg.threads;
-    for (size_t i = 0; p->workers && i < nworkers; i++) {
+    for (size_t i = 0; p->workers && i < p->nthreads + 1; i++) {
         if (p->workers[i].started)
             pthread_join(p->workers[i].tid, NULL);
         rev_parser_clear(&p->workers[i].ps);
@@ -392,8 +401,20 @@ const rev_chunk *rev_pipe_next(rev_pipe *p)
     if (p->inline_parse)
         return &s->view;
     pthread_mutex_lock(&p->mu);
-    while (s->state != SLOT_DONE)
-        pthread_cond_wait(&p->done, &p->mu);
+    while (s->state != SLOT_DONE) {
+        if (p->next == p->head) {
+            pthread_cond_wait(&p->done, &p->mu);
+            continue;
+        }
+        /* a chunk no thread has taken (the oldest, or one after it):
+         * parsed here rather than waited for */
+        slot *t = &p->slots[p->next++ % p->nslots];
+        t->state = SLOT_PARSING;
+        pthread_mutex_unlock(&p->mu);
+        parse_slot(&p->workers[0], t);
+        pthread_mutex_lock(&p->mu);
+        t->state = SLOT_DONE;
+    }
     pthread_mutex_unlock(&p->mu);
     return &s->view;
 }

@@ -1,6 +1,8 @@
 /* rev_pipe.h — the parallel front of rev_attrib: runs of complete records
- * are parsed (rev_parse.h) on N threads into compact parsed hits and
- * handed back in input order, for attribution on the caller's thread.
+ * are parsed (rev_parse.h) by N parsers, N - 1 threads and the caller,
+ * into compact parsed hits handed back in input order, for attribution on
+ * the caller's thread. The caller parses while it would otherwise wait
+ * for a result (rev_pipe_next).
  *
  * Attribution is sequential by nature (visits, the running clock, first or
  * last search) but parsing is not: the per-record work of rev_parse — the
@@ -18,9 +20,9 @@
  *
  * Memory: 2 * threads + 1 slots, each the submitted bytes (a copy) and
  * their parsed ops; bounded by the chunk size the caller submits.
- * threads 0: no thread; rev_pipe_submit parses on the caller's thread
- * before it returns, without copying, into one slot (a batch of parsed
- * hits, for rev_attrib's one-thread mode).
+ * threads 0 or 1: no thread; rev_pipe_submit parses on the caller's
+ * thread before it returns, without copying, into one slot (a batch of
+ * parsed hits, for rev_attrib's one-thread mode).
  * Threads: created by rev_pipe_new, joined by rev_pipe_free; the layout,
  * engines and seeds of the config are read by them and must stay
  * unchanged until rev_pipe_free. */
@@ -65,7 +67,7 @@ typedef struct rev_chunk {
 } rev_chunk;
 
 typedef struct rev_pipe_config {
-    size_t threads;     /* 0: parse inline, see above */
+    size_t threads;     /* parsers, the caller included; <= 1: inline */
     const rev_layout *layout;
     const rev_engines *engines;
     int escapes;
@@ -93,7 +95,7 @@ int rev_pipe_submit_borrowed(rev_pipe *p, const char *data, size_t n);
  * previous one, or a new one, of the same capacity. The caller may still
  * read its old buffer past off + n (an unfinished record to carry over)
  * until its next call here. 0, or -1 when full or out of memory (then
- * nothing changed hands). Inline (threads 0) nothing changes hands: the
+ * nothing changed hands). Inline (threads <= 1) nothing changes hands: the
  * records are parsed before the call returns. */
 int rev_pipe_submit_buffer(rev_pipe *p, char **buf, size_t cap, size_t off, size_t n);
 /* The oldest chunk submitted and not released, once parsed (waits for

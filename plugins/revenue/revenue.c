@@ -80,7 +80,8 @@ static const char options_schema[] =
     "\"max_bad_ratio\":{\"type\":\"number\",\"minimum\":0,\"maximum\":1,\"default\":0.01,"
     "\"description\":\"largest share of malformed data lines a successful run accepts\"},"
     "\"threads\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":64,"
-    "\"description\":\"threads parsing the input (attribution runs on the job's thread); "
+    "\"description\":\"threads parsing the input, the job's own included (it also applies "
+    "the parsed hits in order); "
     "default: the job's share of the cores, at most 8; the report is the same for any "
     "count\"},"
     "\"engines\":{\"type\":\"array\",\"minItems\":1,"
@@ -683,8 +684,8 @@ static void log_layout(const rev_state *st, sluice_job *job, const rev_layout *l
                   st->exclude ? "adobe" : "none", threads, threads == 1 ? "" : "s");
 }
 
-/* The parse threads of a job: the option, else the job's share of the
- * cores (older hosts do not say: 1). */
+/* The threads that parse a job's input, its own included: the option,
+ * else the job's share of the cores (older hosts do not say: 1). */
 static size_t job_threads(const rev_state *st, sluice_job *job)
 {
     if (st->threads)
