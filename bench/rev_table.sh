@@ -10,7 +10,8 @@
 #   cat >/dev/null, wc -l, mawk 'END{print NR}'     the yardsticks
 #   sluice threads: 1 / threads: 2                  the revenue rule with
 #                                                   options {threads: N}
-#   sluice threads: N, isolated+mapped              the same with
+#                                                   (the input mapped)
+#   sluice threads: N, isolated                     the same with
 #                                                   isolation: process (the
 #                                                   child maps the file)
 #   sluice (default)                                the rule without options
@@ -84,7 +85,7 @@ YAML
 config default ""
 config t1 "    options: {threads: 1}"
 config t2 "    options: {threads: 2}"
-# isolated: the child maps a local input (docs/plugins.md, input_map)
+# isolated: the child maps a local input itself (docs/plugins.md, input_map)
 config i1 "    isolation: process
     options: {threads: 1}"
 config i2 "    isolation: process
@@ -289,8 +290,8 @@ for spec in $sizes; do
     if [ $threads = yes ]; then
         row "sluice threads: 1" "$bytes" "$TMP/res-t1" "$wc_mbs"
         row "sluice threads: 2" "$bytes" "$TMP/res-t2" "$wc_mbs"
-        row "sluice threads: 1, isolated+mapped" "$bytes" "$TMP/res-i1" "$wc_mbs"
-        row "sluice threads: 2, isolated+mapped" "$bytes" "$TMP/res-i2" "$wc_mbs"
+        row "sluice threads: 1, isolated" "$bytes" "$TMP/res-i1" "$wc_mbs"
+        row "sluice threads: 2, isolated" "$bytes" "$TMP/res-i2" "$wc_mbs"
     else
         text_row "sluice threads: 1" "$threads_why"
         text_row "sluice threads: 2" "$threads_why"
