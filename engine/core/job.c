@@ -59,12 +59,14 @@ void job_count_input(sluice_job *job, int64_t n)
 }
 
 /* A plain local file, before any read(): guarded (storage/storage_map.h),
- * so a file truncated under the plugin fails this job, not the engine. */
+ * so a file truncated under the plugin fails this job, not the engine.
+ * Not under a deadline (a Lambda invocation's): read() is where the engine
+ * cuts a job off in its own process, and a mapped input has no read(). */
 int job_input_map(sluice_job *job, const void **data, size_t *len)
 {
     if (!job->map.data &&
         (job->read_any || !job->reader || job->error.kind != SL_ERR_NONE ||
-         storage_map_open(&job->map, job->reader) != 0))
+         job->spec->deadline_ms || storage_map_open(&job->map, job->reader) != 0))
         return 0;
     *data = job->map.data;
     *len = job->map.len;

@@ -77,7 +77,9 @@
  * reads fast may ask for the whole input as read-only memory instead, with
  * no copy at all. host->input_map() gives it when the input is a plain
  * local file (not compressed, not an archive, not a delivery set), in
- * either isolation. Otherwise it returns 0 and the plugin read()s as
+ * either isolation (in the engine's process, not for a job with a
+ * deadline: a Lambda invocation's is enforced at read()). Otherwise it
+ * returns 0 and the plugin read()s as
  * usual; every plugin must be able to. A file truncated while mapped does
  * not crash anything: the bytes past its new end read as zeros, and the
  * job fails with a storage error that says the file shrank, whatever

@@ -4,6 +4,7 @@
  * test with exact expected values. No engine is linked. */
 #include "autoconfig.h"
 
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "rev_engines.h"
 #include "rev_keyword.h"
 #include "rev_money.h"
+#include "rev_pipe.h"
 #include "rev_report.h"
 #include "rev_scan.h"
 #include "rev_url.h"
@@ -2511,6 +2513,36 @@ static void test_mapped_release(void)
     buf_free(&b);
 }
 
+static size_t task_count(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    size_t n = 0;
+    for (struct dirent *e; d && (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    if (d)
+        closedir(d);
+    return n;
+}
+
+/* threads: N parsers are N - 1 threads and the caller (rev_pipe.h): on N
+ * cores the job never has a thread more than its share. The caller's own
+ * parsing is in every run of the matrix above (threads 2, 3, 8). */
+static void test_pipe_threads(void)
+{
+    rev_layout layout;
+    memset(&layout, 0, sizeof layout);
+    size_t before = task_count(), counts[] = {1, 2, 3, 8};
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+        rev_pipe_config pc = {.threads = counts[i], .layout = &layout};
+        rev_pipe *p = rev_pipe_new(&pc);
+        size_t made = task_count() - before;
+        rev_pipe_free(p);
+        is_int((int64_t)made, (int64_t)(counts[i] - 1),
+               "a pipe of %zu parsers starts %zu threads", counts[i], counts[i] - 1);
+    }
+    is_int((int64_t)task_count(), (int64_t)before, "... and joins them all when freed");
+}
+
 /* The tally of run_core's comparisons, every case above included. */
 static void test_parallel_equals_sequential(void)
 {
@@ -2545,6 +2577,7 @@ int main(void)
     test_glue_threads();
     test_parallel_edges();
     test_mapped_release();
+    test_pipe_threads();
     test_parallel_equals_sequential();
     return done_testing();
 }

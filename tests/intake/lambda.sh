@@ -336,4 +336,25 @@ is "$(cat "$TMP/mid.violations")" "" "no protocol violation"
 like "$(cat "$TMP/held.started")" "started s3://inbound/held/a.txt" "the job was running when the cut came"
 ok "$([ ! -e "$TMP/root/out/held/a.txt" ]; echo $?)" "a job cut off mid-run published nothing"
 is "$(find "$TMP/root/out" -name '.sluice-tmp*' | wc -l | tr -d ' ')" 0 "and left no temporary file"
+
+# Under a deadline the engine's process does not map the input for the
+# plugin: read() is where a job is cut off there, and a mapped input has
+# none (crashy's truncate mode says whether it got the mapping; unmapped,
+# it copies the input)
+add_rule '  - name: map
+    match: {bucket: inbound, prefix: map/}
+    plugin: crashy
+    options: {mode: truncate}
+    isolation: none
+    output: "s3://out/{key}"'
+put_object inbound map/a.txt "$TMP/seq"
+s3_event inbound 'map%2Fa.txt' > "$TMP/ev/map.json"
+start_fake map '[{"id": "req-map", "body_file": "ev/map.json", "deadline_ms": 4102444800000}]'
+start_lambda map
+eventually nlines map 3; ok $? "the invocation was answered"
+stop_pid "$LAMBDA_PID" TERM
+stop_fake
+like "$(cat "$TMP/map.log")" 'crashy: the input is not mapped' \
+    "a job with a deadline is not given its input mapped in the engine's process"
+cmp -s "$TMP/root/out/map/a.txt" "$TMP/seq"; ok $? "... it read it and wrote it out whole"
 done_testing
