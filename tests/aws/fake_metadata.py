@@ -61,16 +61,19 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def reply(self, status, body, ctype="text/plain", bad=None):
+        # logged before the reply: once the client has its answer the line
+        # is there (a test that empties the log after a client exits must
+        # not get a late line of that client's last request)
+        line = "%s %s %d" % (self.command, self.path, status)
+        if bad:
+            line += " BAD " + bad
+        self.state.log(line)
         data = body.encode()
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
-        line = "%s %s %d" % (self.command, self.path, status)
-        if bad:
-            line += " BAD " + bad
-        self.state.log(line)
 
     def drain(self):
         n = int(self.headers.get("Content-Length") or 0)
