@@ -36,15 +36,41 @@ static int reserve(char **buf, size_t *cap, size_t n)
     return 0;
 }
 
+/* Eight ASCII digits at p as their value, or -1 when one is not a digit.
+ * In a word the first digit is the low byte; pairs, then quads, then the
+ * halves are combined with one multiply each, instead of a chain of eight
+ * dependent steps (it was a third of parse_split's time). */
+static int64_t digits8(const char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    /* every byte 0x30..0x39: its high nibble 3, and adding 6 keeps it so */
+    if (((w & 0xF0F0F0F0F0F0F0F0ULL) | ((w + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) >> 4) !=
+        0x3333333333333333ULL)
+        return -1;
+    w -= 0x3030303030303030ULL;
+    w = (w * 10 + (w >> 8)) & 0x00FF00FF00FF00FFULL;
+    w = (w * 100 + (w >> 16)) & 0x0000FFFF0000FFFFULL;
+    w = (w * 10000 + (w >> 32)) & 0xFFFFFFFFULL;
+    return (int64_t)w;
+}
+
 static int parse_time(slice s, int64_t *t)
 {
     int64_t v = 0;
     if (s.n == 0 || s.n > 18)
         return -1;
-    for (size_t i = 0; i < s.n; i++) {
+    size_t head = s.n >= 8 ? s.n - 8 : s.n; /* digits before the last eight */
+    for (size_t i = 0; i < head; i++) {
         if (s.p[i] < '0' || s.p[i] > '9')
             return -1;
         v = v * 10 + (s.p[i] - '0');
+    }
+    if (s.n >= 8) {
+        int64_t low = digits8(s.p + head);
+        if (low < 0)
+            return -1;
+        v = v * 100000000 + low;
     }
     *t = v;
     return 0;

@@ -818,14 +818,19 @@ static void test_lines(void)
     buf_addf(&b, " 5\t2.2.2.2\tUA\t\t\t%s\n", BING_ZUNE);                  /* space */
     buf_addf(&b, "1.5\t2.2.2.2\tUA\t\t\t%s\n", BING_ZUNE);                 /* fraction */
     buf_addf(&b, "1234567890123456789\t2.2.2.2\tUA\t\t\t%s\n", BING_ZUNE); /* too large */
+    /* a bad byte among the last eight digits (read eight at a time) */
+    buf_addf(&b, "12540332:0\t2.2.2.2\tUA\t\t\t%s\n", BING_ZUNE);  /* ':' is '9' + 1 */
+    buf_addf(&b, "125403328/\t2.2.2.2\tUA\t\t\t%s\n", BING_ZUNE);  /* '/' is '0' - 1 */
+    buf_addf(&b, "1254033280.5\t2.2.2.2\tUA\t\t\t%s\n", BING_ZUNE); /* fraction, long */
+    buf_addf(&b, "12345678\xb9\t2.2.2.2\tUA\t\t\t%s\n", BING_ZUNE); /* high bit set */
     buf_addf(&b, "150\t\tUA\t\t\t%s\n", BING_ZUNE);                        /* empty ip */
     buf_addf(&b, "150\t1.1.1.1\t\"Mozilla\tx\"\t1\tA;B;1;9;\t%s\n", BING_ZUNE); /* quoted tab */
     hit(&b, 200, "1.1.1.1", "1", "A;B;1;5;", SHOP);                        /* ok */
     run_str(b.p, &o, &r);
     is_str(buf_str(&r.report), RHDR "google.com\tipod\t5.00\n", "malformed lines skipped");
-    is_int((int64_t)r.st.malformed_lines, 10, "malformed lines counted");
-    is_int((int64_t)r.st.data_lines, 12, "malformed lines are data lines");
-    is_int((int64_t)r.warned_malformed, 10, "each malformed line reported");
+    is_int((int64_t)r.st.malformed_lines, 14, "malformed lines counted");
+    is_int((int64_t)r.st.data_lines, 16, "malformed lines are data lines");
+    is_int((int64_t)r.warned_malformed, 14, "each malformed line reported");
     is_int((int64_t)r.st.search_hits, 1, "no search from malformed lines");
     result_free(&r);
     buf_free(&b);
@@ -834,8 +839,13 @@ static void test_lines(void)
     buf_addf(&b, HDR);
     hit(&b, 0, "1.1.1.1", "", "", GOOGLE_IPOD);
     buf_addf(&b, "0000000100\t1.1.1.1\tUA\t1\tA;B;1;1;\t%s\n", SHOP);
+    /* 18 digits, the most taken: 10^17 + 199 s, far past the visit (an
+     * idle visitor's purchase is unattributed); 9 digits: 1800 s after */
+    buf_addf(&b, "000000000000001900\t1.1.1.1\tUA\t1\tA;B;1;2;\t%s\n", SHOP);
+    buf_addf(&b, "100000000000000199\t1.1.1.1\tUA\t1\tA;B;1;4;\t%s\n", SHOP);
     run_str(b.p, &o, &r);
-    is_str(buf_str(&r.report), RHDR "google.com\tipod\t1.00\n", "time 0 and leading zeros");
+    is_str(buf_str(&r.report), RHDR "google.com\tipod\t3.00\n", "time 0 and leading zeros");
+    is_int(r.st.revenue_unattributed_cents, 400, "an 18-digit time read whole (past the visit)");
     is_int((int64_t)r.st.malformed_lines, 0, "time 0: not malformed");
     result_free(&r);
     buf_free(&b);
