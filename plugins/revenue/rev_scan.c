@@ -378,16 +378,6 @@ static inline uint64_t sse2_eq(__m128i a, __m128i b, __m128i c, __m128i d, char 
     return m0 | m1 << 16 | m2 << 32 | m3 << 48;
 }
 
-static inline uint64_t sse2_masks(const char *b, int escapes, uint64_t *bs)
-{
-    __m128i x0 = _mm_loadu_si128((const __m128i *)(const void *)b);
-    __m128i x1 = _mm_loadu_si128((const __m128i *)(const void *)(b + 16));
-    __m128i x2 = _mm_loadu_si128((const __m128i *)(const void *)(b + 32));
-    __m128i x3 = _mm_loadu_si128((const __m128i *)(const void *)(b + 48));
-    *bs = escapes ? sse2_eq(x0, x1, x2, x3, '\\') : 0;
-    return sse2_eq(x0, x1, x2, x3, '\t');
-}
-
 static inline uint32_t sse2_lfs(const char *b)
 {
     __m128i x = _mm_loadu_si128((const __m128i *)(const void *)b);
@@ -403,6 +393,14 @@ static inline uint64_t sse2_line_masks(const char *b, int escapes, uint64_t *bs,
     *bs = escapes ? sse2_eq(x0, x1, x2, x3, '\\') : 0;
     *lf = sse2_eq(x0, x1, x2, x3, '\n');
     return sse2_eq(x0, x1, x2, x3, '\t');
+}
+
+/* The TAB and backslash masks alone: inlined, the LF compare nobody reads
+ * is dropped. */
+static inline uint64_t sse2_masks(const char *b, int escapes, uint64_t *bs)
+{
+    uint64_t lf;
+    return sse2_line_masks(b, escapes, bs, &lf);
 }
 
 static size_t line_sse2(const rev_layout *l, const char *p, const char *end, int escapes,
@@ -439,14 +437,6 @@ static inline AVX2_TARGET uint64_t avx2_eq(__m256i a, __m256i b, char ch)
     return lo | hi << 32;
 }
 
-static inline AVX2_TARGET uint64_t avx2_masks(const char *b, int escapes, uint64_t *bs)
-{
-    __m256i y0 = _mm256_loadu_si256((const __m256i *)(const void *)b);
-    __m256i y1 = _mm256_loadu_si256((const __m256i *)(const void *)(b + 32));
-    *bs = escapes ? avx2_eq(y0, y1, '\\') : 0;
-    return avx2_eq(y0, y1, '\t');
-}
-
 static inline AVX2_TARGET uint32_t avx2_lfs(const char *b)
 {
     __m256i y = _mm256_loadu_si256((const __m256i *)(const void *)b);
@@ -461,6 +451,12 @@ static inline AVX2_TARGET uint64_t avx2_line_masks(const char *b, int escapes, u
     *bs = escapes ? avx2_eq(y0, y1, '\\') : 0;
     *lf = avx2_eq(y0, y1, '\n');
     return avx2_eq(y0, y1, '\t');
+}
+
+static inline AVX2_TARGET uint64_t avx2_masks(const char *b, int escapes, uint64_t *bs)
+{
+    uint64_t lf;
+    return avx2_line_masks(b, escapes, bs, &lf);
 }
 
 static AVX2_TARGET size_t line_avx2(const rev_layout *l, const char *p, const char *end,
