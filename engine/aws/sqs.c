@@ -130,19 +130,6 @@ int sqs_delete(http_client *c, aws_credentials_provider *cr, const sqs_queue *q,
     return rc;
 }
 
-int sqs_change_visibility(http_client *c, aws_credentials_provider *cr, const sqs_queue *q,
-                          const char *receipt, int seconds, sl_error *err)
-{
-    json_t *req = json_pack("{s:s, s:s, s:i}", "QueueUrl", q->url, "ReceiptHandle", receipt,
-                            "VisibilityTimeout", seconds);
-    aws_json_result res;
-    int rc = aws_json_call(c, cr, &q->ep, "AmazonSQS.ChangeMessageVisibility", req,
-                           SQS_TIMEOUT_MS, NULL, NULL, &res, err);
-    json_decref(req);
-    aws_json_result_free(&res);
-    return rc;
-}
-
 /* The entry ids of a batch are the receipts' indexes: "0".."9". */
 static long batch_index(json_t *entry, size_t n)
 {

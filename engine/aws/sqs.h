@@ -35,8 +35,6 @@ int sqs_receive(http_client *c, aws_credentials_provider *cr, const sqs_queue *q
                 sqs_message **msgs, size_t *n, int *retryable, sl_error *err);
 int sqs_delete(http_client *c, aws_credentials_provider *cr, const sqs_queue *q,
                const char *receipt, sl_error *err);
-int sqs_change_visibility(http_client *c, aws_credentials_provider *cr, const sqs_queue *q,
-                          const char *receipt, int seconds, sl_error *err);
 /* The most receipts one ChangeMessageVisibilityBatch call takes. */
 #define SQS_BATCH_MAX 10
 /* Sets the visibility of n (1..SQS_BATCH_MAX) receipts in one call.

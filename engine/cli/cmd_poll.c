@@ -3,12 +3,26 @@
 #include "autoconfig.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 
 #include "cli/cli.h"
 #include "intake/poller.h"
+#include "util/log.h"
 #include "util/signals.h"
 #include "util/workers.h"
+
+/* On the signal thread: what a stop does to the work in hand, said when
+ * it comes, not only when the running jobs have ended. */
+static void on_signal(int sig, void *ud)
+{
+    (void)ud;
+    if (sig != SIGHUP)
+        log_msg(NULL, SL_LOG_INFO,
+                "%s received: stopping (running jobs finish first; messages received and not "
+                "started are made visible again)",
+                signals_stop_name());
+}
 
 static void poll_usage(FILE *fp)
 {
@@ -99,7 +113,7 @@ int cmd_poll(int argc, char **argv, const cli_globals *g)
     if (rc >= 0)
         return rc;
     /* before any thread exists, so that every thread inherits the mask */
-    if (signals_start(NULL, NULL) != 0) {
+    if (signals_start(on_signal, NULL) != 0) {
         fprintf(stderr, "sluice poll: cannot set up signal handling\n");
         return SL_EXIT_USAGE;
     }

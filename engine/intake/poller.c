@@ -253,17 +253,34 @@ static void settle_message(poller *p, http_client *c, const sqs_message *m, int 
     metrics_queue_add(p->in->metrics, METRICS_QUEUE_MESSAGES_DELETED, 1);
 }
 
-/* A message received but not started when a stop came: make it visible
- * again at once, so another worker need not wait out the timeout. */
-static void release_message(poller *p, http_client *c, const sqs_message *m)
+/* The n messages received but not started when a stop came: visible
+ * again at once, so another worker need not wait out the timeout; one
+ * request for a receive's batch (at most SQS_BATCH_MAX, as received). They
+ * leave the heartbeat's watch first: an extension after this would undo
+ * it. */
+static void release_messages(poller *p, http_client *c, const sqs_message *m, size_t n)
 {
-    sl_error err = {0};
-    if (sqs_change_visibility(c, p->creds, &p->queue, m->receipt, 0, &err) != 0)
-        log_msg(NULL, SL_LOG_WARN, "cannot release message %s: %s", m->id ? m->id : "?", err.msg);
+    for (size_t done = 0; done < n;) {
+        size_t k = n - done < SQS_BATCH_MAX ? n - done : SQS_BATCH_MAX;
+        char *receipts[SQS_BATCH_MAX];
+        int changed[SQS_BATCH_MAX], refused;
+        for (size_t i = 0; i < k; i++) {
+            receipts[i] = m[done + i].receipt;
+            flying_remove(p, receipts[i], &refused);
+        }
+        sl_error err = {0};
+        int rc = sqs_change_visibility_batch(c, p->creds, &p->queue, receipts, k, 0, changed, &err);
+        if (rc != 0)
+            log_msg(NULL, SL_LOG_WARN,
+                    "cannot release %s of %zu message(s) received before the stop: %s "
+                    "(visible again after the visibility timeout)",
+                    rc < 0 ? "any" : "some", k, err.msg);
+        done += k;
+    }
     pthread_mutex_lock(&p->lock);
-    p->kept++;
+    p->kept += n;
     pthread_mutex_unlock(&p->lock);
-    metrics_queue_add(p->in->metrics, METRICS_QUEUE_MESSAGES_LEFT, 1);
+    metrics_queue_add(p->in->metrics, METRICS_QUEUE_MESSAGES_LEFT, (unsigned)n);
 }
 
 /* Ends the message's watch once its jobs have ended. A message whose
@@ -343,10 +360,8 @@ static void worker_main(poller *p)
          * like a lapse */
         for (size_t i = 0; i < n; i++) {
             if (signals_stopping()) {
-                int refused;
-                flying_remove(p, msgs[i].receipt, &refused);
-                release_message(p, c, &msgs[i]);
-                continue;
+                release_messages(p, c, msgs + i, n - i);
+                break;
             }
             int deletable = handle_message(p, &msgs[i]);
             end_watch(p, &msgs[i]);

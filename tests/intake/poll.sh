@@ -4,7 +4,8 @@
 # timeout and lands in the DLQ; two pollers process 50 files exactly once;
 # the heartbeat keeps a slow job's message from a second worker, and a
 # message whose extensions all fail is reported as lapsed; receive errors
-# back off; SIGTERM stops cleanly.
+# back off; SIGTERM stops cleanly, and the messages of a batch not started
+# are made visible again at once.
 #
 # No fixed sleeps: jobs that must be "running" are held by the sleepy plugin
 # until the test releases them (release_file) and announce themselves
@@ -226,6 +227,30 @@ kill -TERM $pid; wait $pid
 kill $proxy; wait $proxy 2>/dev/null
 like "$(grep 'was visible again for' "$TMP/log7")" 'visible again for [0-9.]+ s while its jobs ran .*another worker may have run them too; raise --visibility' "the lapse is reported"
 like "$(grep -c '"target": "AmazonSQS.ChangeMessageVisibilityBatch"' "$TMP/proxy7.log")" '^[1-9]' "the heartbeat sends ChangeMessageVisibilityBatch"
+
+# 8. SIGTERM during a batch: the job running ends and its message is
+#    deleted; the messages of the batch not started are made visible again
+#    at once (one ChangeMessageVisibilityBatch, visibility 0), not after the
+#    60 s visibility timeout
+add_rule '  - name: held
+    match: {bucket: hold}
+    plugin: sleepy
+    options: {started_file: '"$TMP/held.started"', release_file: '"$TMP/held.go"'}
+    output: "s3://out/{key}"'
+Q8=$(queue q8 '{"VisibilityTimeout":"60"}')
+for k in 1 2 3; do put_object hold "$k.txt" "$TMP/f"; send "$Q8" "$(s3_event hold "$k.txt")"; done
+$POLL --queue "$Q8" --visibility 60 --workers 1 >/dev/null 2>"$TMP/log8" &
+pid=$!
+eventually test -e "$TMP/held.started"; ok $? "the poller runs the first job of the batch"
+is "$(depth "$Q8")" "0 3" "all three messages were received in one batch"
+kill -TERM $pid
+stopping() { grep -q 'SIGTERM received: stopping' "$TMP/log8"; }
+eventually stopping; ok $? "the stop is logged as it comes, the job still running"
+touch "$TMP/held.go"
+wait $pid; is $? 0 "SIGTERM: the poller ends the running job and exits 0"
+is "$(depth "$Q8")" "2 0" "the two messages not started are visible again at once"
+is "$(grep -c 'job done' "$TMP/log8")" 1 "only the running job ran"
+like "$(cat "$TMP/log8")" '3 messages received, 1 deleted, 2 left' "the summary counts them as left"
 
 err=$("$SLUICE" -c "$TMP/sluice.yaml" poll 2>&1); is $? 2 "no --queue: exit 2"
 like "$err" '--queue URL is required' "says what is missing"
