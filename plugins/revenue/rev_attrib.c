@@ -618,9 +618,9 @@ static int use_pipe(rev_attrib *a)
 
 /* The last record end (unescaped LF) in [from, end), or NULL; records
  * start at p <= from. */
-static char *last_record_end(char *p, char *from, char *end, int escapes)
+static const char *last_record_end(const char *p, const char *from, const char *end, int escapes)
 {
-    for (char *q = end; q > from;) {
+    for (const char *q = end; q > from;) {
         if (*--q == '\n' && (!escapes || !rev_scan_lf_escaped(p, q)))
             return q;
     }
@@ -629,9 +629,10 @@ static char *last_record_end(char *p, char *from, char *end, int escapes)
 
 /* The first record end at or after `from` (p <= from <= last, last being
  * one): a chunk is cut there. */
-static char *record_end_from(char *p, char *from, char *last, int escapes)
+static const char *record_end_from(const char *p, const char *from, const char *last,
+                                   int escapes)
 {
-    for (char *q = from;; q++) {
+    for (const char *q = from;; q++) {
         q = memchr(q, '\n', (size_t)(last + 1 - q));
         if (!escapes || !rev_scan_lf_escaped(p, q))
             return q;
@@ -657,7 +658,7 @@ static int pipe_room(rev_attrib *a)
  * over (rev_pipe_submit_buffer): the bulk of the input is never copied on
  * this thread, whose time bounds the whole job. The unfinished record is
  * copied to the start of the buffer received; *p and *end move there. */
-static void submit_buffer(rev_attrib *a, char **p, char **end, char *last)
+static void submit_buffer(rev_attrib *a, char **p, char **end, const char *last)
 {
     if (pipe_room(a) != 0)
         return;
@@ -684,11 +685,13 @@ static size_t pipe_chunk(const rev_attrib *a)
 
 /* Whole records [p, last] (p at a record's start) to the pipe in chunks of
  * about `chunk` bytes, copied, or lent as they are (`borrow`: a mapped
- * input). Returns where it stopped: last + 1 when all went. */
-static char *submit_chunks(rev_attrib *a, char *p, char *last, size_t chunk, int borrow)
+ * input). Returns the bytes that went: last + 1 - p when all did. */
+static size_t submit_chunks(rev_attrib *a, const char *p, const char *last, size_t chunk,
+                            int borrow)
 {
+    const char *start = p;
     while (p <= last && !a->err_kind) {
-        char *cut = (size_t)(last - p) < chunk
+        const char *cut = (size_t)(last - p) < chunk
                         ? last
                         : record_end_from(p, p + chunk - 1, last, a->cfg.escapes);
         if (pipe_room(a) != 0)
@@ -703,7 +706,7 @@ static char *submit_chunks(rev_attrib *a, char *p, char *last, size_t chunk, int
         while (rev_pipe_ready(a->pipe) && !a->err_kind)
             take_chunk(a); /* keeps the results few and the clock current */
     }
-    return p;
+    return (size_t)(p - start);
 }
 
 /* Hands the whole records of [p, end) to the parse threads in chunks of
@@ -715,14 +718,14 @@ static void submit_records(rev_attrib *a, char **pp, char **endp)
     /* the unfinished record kept from earlier input holds no record end:
      * not searched again (a long record arriving in small reads) */
     char *from = a->buf + a->clean > p ? a->buf + a->clean : p;
-    char *last = last_record_end(p, from, end, a->cfg.escapes);
+    const char *last = last_record_end(p, from, end, a->cfg.escapes);
     int inline_parse = a->cfg.threads == 1;
     if (last && !a->cfg.chunk && !inline_parse) {
         submit_buffer(a, pp, endp, last);
         return;
     }
     if (last)
-        p = submit_chunks(a, p, last, pipe_chunk(a), 0);
+        p += submit_chunks(a, p, last, pipe_chunk(a), 0);
     *pp = p;
 }
 
@@ -926,14 +929,14 @@ int rev_attrib_feed_mapped(rev_attrib *a, const char *data, size_t len, rev_rele
     size_t window = a->cfg.chunk ? 5 * a->cfg.chunk : REV_CHUNK;
     while (p < end && !a->err_kind) {
         const char *lim = (size_t)(end - p) > window ? p + window : end;
-        const char *last = last_record_end((char *)p, (char *)p, (char *)lim, a->cfg.escapes);
+        const char *last = last_record_end(p, p, lim, a->cfg.escapes);
         const char *to = last ? last + 1 : lim;
         /* borrowing() holds only where the copying path has taken whole
          * records up to p, so p is a record's start; anything else (the
          * header, a record longer than the window) goes the copying way,
          * which bounds and counts it as it always does */
         if (last && borrowing(a))
-            submit_chunks(a, (char *)p, (char *)last, pipe_chunk(a), 1);
+            submit_chunks(a, p, last, pipe_chunk(a), 1);
         else
             rev_attrib_feed(a, p, (size_t)(to - p));
         p = to;
