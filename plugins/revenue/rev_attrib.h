@@ -17,8 +17,9 @@
  * within one visit_timeout of `now` (plus one time bucket of
  * visit_timeout / 512 + 1 seconds; and up to 1024 arrays of at most 8 KiB
  * listing them by time), and the distinct (domain, keyword) pairs; with threads, 2 * threads + 1 chunks in flight (rev_pipe.h).
- * Not thread-safe: one per job, called from one thread; it runs its own
- * parse threads when cfg.threads > 1. */
+ * Not thread-safe: one per job, called from one thread; with cfg.threads
+ * N > 1 it runs N - 1 parse threads of its own, and the caller's thread
+ * parses too. */
 #ifndef REV_ATTRIB_H
 #define REV_ATTRIB_H
 
@@ -64,8 +65,8 @@ typedef struct rev_config {
      * turn on the caller's thread (the reference path). 1: on the caller's
      * thread too, but records are parsed a batch at a time and then
      * applied, so the visitors of the next hits are loaded ahead. More:
-     * whole records are parsed on that many threads while the caller's
-     * thread attributes them in order. The result is the same. */
+     * whole records are parsed on that many threads, the caller's one of
+     * them, which also attributes them in order. The result is the same. */
     size_t threads;
     size_t chunk;                /* bytes per parallel chunk, copied; 0: the whole
                                     records of each read, handed over without a

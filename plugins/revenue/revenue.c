@@ -678,7 +678,7 @@ static void log_layout(const rev_state *st, sluice_job *job, const rev_layout *l
                                            "post_visid_high + post_visid_low"};
     st->host->log(job, SLUICE_LOG_INFO,
                   "revenue: %zu columns (%s); visitor %s; events from %s, products from %s; "
-                  "escapes %s; exclude %s; %zu parse thread%s",
+                  "escapes %s; exclude %s; parsing on %zu thread%s",
                   l->ncols, source, visitors[l->visitor], rev_layout_name(l, REV_ROLE_EVENTS),
                   rev_layout_name(l, REV_ROLE_PRODUCTS), st->escapes ? "backslash" : "none",
                   st->exclude ? "adobe" : "none", threads, threads == 1 ? "" : "s");

@@ -2082,7 +2082,7 @@ static void test_glue_options(void)
     is_int(p->init(&old, NULL, &state, err, sizeof err), -1, "short host table refused");
 }
 
-/* The parse threads: the option, else the host's cpu_share, else 1; the
+/* The parsing threads: the option, else the host's cpu_share, else 1; the
  * report is the same and the log says how many. */
 static void test_glue_threads(void)
 {
@@ -2094,9 +2094,9 @@ static void test_glue_threads(void)
     static const struct {
         int option;
         const char *share, *want;
-    } cases[] = {{0, NULL, "; 1 parse thread"}, {0, "3", "; 3 parse threads"},
-                 {0, "40", "; 8 parse threads"}, {2, "40", "; 2 parse threads"},
-                 {16, NULL, "; 16 parse threads"}};
+    } cases[] = {{0, NULL, "; parsing on 1 thread"}, {0, "3", "; parsing on 3 threads"},
+                 {0, "40", "; parsing on 8 threads"}, {2, "40", "; parsing on 2 threads"},
+                 {16, NULL, "; parsing on 16 threads"}};
     buf first = {0};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         sluice_job job = {.date = "2026-11-20", .cpu_share = cases[i].share};
