@@ -60,8 +60,9 @@ typedef struct worker {
 
 struct rev_pipe {
     rev_pipe_config cfg;
-    int inline_parse;    /* cfg.threads 0 or 1: the submitter parses, alone */
-    size_t nthreads;     /* parse threads besides the caller: workers[1..] */
+    size_t nthreads;     /* parse threads besides the caller: workers[1..];
+                            0 (cfg.threads 0 or 1): the caller parses each
+                            chunk as it is submitted (inline) */
     /* The threads' own copy of the layout: the caller's sits beside state
      * it writes on every hit, and a read of a line another core keeps
      * writing costs a transfer each time. */
@@ -220,29 +221,34 @@ static void parse_slot(worker *w, slot *s)
 
 /* ---- threads -------------------------------------------------------------- */
 
+/* With p->mu held and a chunk no thread has taken (next < head): takes
+ * it, parses it on `w` with the lock released, and marks it done. The
+ * parse threads and the caller (rev_pipe_next) take chunks this one way. */
+static void parse_next_locked(rev_pipe *p, worker *w)
+{
+    slot *s = &p->slots[p->next++ % p->nslots];
+    s->state = SLOT_PARSING;
+    pthread_mutex_unlock(&p->mu);
+    parse_slot(w, s);
+    pthread_mutex_lock(&p->mu);
+    s->state = SLOT_DONE;
+    pthread_cond_broadcast(&p->done);
+}
+
 static void *worker_main(void *arg)
 {
     worker *w = arg;
     rev_pipe *p = w->pipe;
+    pthread_mutex_lock(&p->mu);
     for (;;) {
-        pthread_mutex_lock(&p->mu);
         while (!p->stop && p->next == p->head)
             pthread_cond_wait(&p->work, &p->mu);
-        if (p->stop) {
-            pthread_mutex_unlock(&p->mu);
-            return NULL;
-        }
-        slot *s = &p->slots[p->next++ % p->nslots];
-        s->state = SLOT_PARSING;
-        pthread_mutex_unlock(&p->mu);
-
-        parse_slot(w, s);
-
-        pthread_mutex_lock(&p->mu);
-        s->state = SLOT_DONE;
-        pthread_cond_broadcast(&p->done);
-        pthread_mutex_unlock(&p->mu);
+        if (p->stop)
+            break;
+        parse_next_locked(p, w);
     }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
 }
 
 rev_pipe *rev_pipe_new(const rev_pipe_config *cfg)
@@ -251,10 +257,9 @@ rev_pipe *rev_pipe_new(const rev_pipe_config *cfg)
     if (!p)
         return NULL;
     p->cfg = *cfg;
-    p->inline_parse = cfg->threads <= 1;
-    p->nthreads = p->inline_parse ? 0 : cfg->threads - 1;
+    p->nthreads = cfg->threads > 1 ? cfg->threads - 1 : 0;
     size_t nworkers = p->nthreads + 1;
-    p->nslots = p->inline_parse ? 1 : 2 * cfg->threads + 1;
+    p->nslots = p->nthreads ? 2 * cfg->threads + 1 : 1;
     p->slots = aligned_alloc(64, p->nslots * sizeof *p->slots);
     p->workers = aligned_alloc(64, nworkers * sizeof *p->workers);
     if (p->slots)
@@ -355,7 +360,7 @@ int rev_pipe_submit(rev_pipe *p, const char *data, size_t n)
 {
     if (rev_pipe_full(p))
         return -1;
-    if (p->inline_parse)
+    if (!p->nthreads) /* inline */
         return parse_here(p, data, n);
     slot *s = &p->slots[p->head % p->nslots];
     if (grow((void **)&s->in, &s->in_cap, n, 1) != 0)
@@ -368,7 +373,7 @@ int rev_pipe_submit_borrowed(rev_pipe *p, const char *data, size_t n)
 {
     if (rev_pipe_full(p))
         return -1;
-    if (p->inline_parse)
+    if (!p->nthreads) /* inline */
         return parse_here(p, data, n);
     return queue_src(p, &p->slots[p->head % p->nslots], data, n);
 }
@@ -377,7 +382,7 @@ int rev_pipe_submit_buffer(rev_pipe *p, char **buf, size_t cap, size_t off, size
 {
     if (rev_pipe_full(p))
         return -1;
-    if (p->inline_parse)
+    if (!p->nthreads) /* inline */
         return parse_here(p, *buf + off, n); /* the caller keeps its buffer */
     slot *s = &p->slots[p->head % p->nslots];
     char *give = s->in;
@@ -398,7 +403,7 @@ const rev_chunk *rev_pipe_next(rev_pipe *p)
     if (p->tail == p->head)
         return NULL;
     slot *s = &p->slots[p->tail % p->nslots];
-    if (p->inline_parse)
+    if (!p->nthreads) /* inline */
         return &s->view;
     pthread_mutex_lock(&p->mu);
     while (s->state != SLOT_DONE) {
@@ -408,12 +413,7 @@ const rev_chunk *rev_pipe_next(rev_pipe *p)
         }
         /* a chunk no thread has taken (the oldest, or one after it):
          * parsed here rather than waited for */
-        slot *t = &p->slots[p->next++ % p->nslots];
-        t->state = SLOT_PARSING;
-        pthread_mutex_unlock(&p->mu);
-        parse_slot(&p->workers[0], t);
-        pthread_mutex_lock(&p->mu);
-        t->state = SLOT_DONE;
+        parse_next_locked(p, &p->workers[0]);
     }
     pthread_mutex_unlock(&p->mu);
     return &s->view;
